@@ -137,7 +137,11 @@ export class MemoryStorage implements Storage {
     if (first > ents[0]!.index) ents = ents.slice(first - ents[0]!.index);
     const offset = ents[0]!.index - this.#dummy().index;
     assert(offset <= this.#ents.length, () => `missing log entry: last ${this.lastIndex()}, append at ${ents[0]!.index}`);
-    this.#ents = this.#ents.slice(0, offset).concat(ents);
+    if (offset === this.#ents.length) {
+      for (const e of ents) this.#ents.push(e); // the common case: no truncation, no copy
+    } else {
+      this.#ents = this.#ents.slice(0, offset).concat(ents);
+    }
   }
 
   #dummy(): Entry {

@@ -1,0 +1,897 @@
+import { assert } from './assert.js';
+import { applyConfChange, decodeConfChange, encodeConfChange, validateConfChange } from './conf-change.js';
+import { RaftError } from './errors.js';
+import { RaftLog } from './raft-log.js';
+import { ReadOnly } from './read-only.js';
+import type { Rng } from './rng.js';
+import type { Storage } from './storage.js';
+import { ProgressTracker } from './tracker/tracker.js';
+import type { Progress } from './tracker/progress.js';
+import {
+  NONE,
+  type AppendMessage,
+  type AppendResponseMessage,
+  type ConfChange,
+  type ConfState,
+  type Entry,
+  type HeartbeatMessage,
+  type Message,
+  type NodeId,
+  type ReadState,
+  type Role,
+  type SnapshotMessage,
+  type SnapshotMeta,
+  type VoteMessage,
+} from './types.js';
+import { totalBytes } from './util.js';
+
+/** Structured logging hook; the runtime passes a pino child logger, tests pass nothing. */
+export interface RaftLogger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+const silentLogger: RaftLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Test-only hooks that deliberately break a rule, so tests can prove the simulator catches it. */
+export interface TestingKnobs {
+  /** Commit an entry of an earlier term by counting replicas (violates Raft §5.4.2). */
+  readonly commitPriorTermByCount?: boolean;
+}
+
+/** Configuration of one Raft node. */
+export interface RaftConfig {
+  readonly id: NodeId;
+  readonly storage: Storage;
+  /** Ticks without hearing from a leader before campaigning; jittered to [n, 2n). */
+  readonly electionTicks: number;
+  /** Ticks between leader heartbeats. Invariant: heartbeatTicks < electionTicks. */
+  readonly heartbeatTicks: number;
+  /** The last index the application applied before a restart. */
+  readonly applied?: number;
+  /** Byte budget of the entries in one append message. */
+  readonly appendBytesMax?: number;
+  /** Append messages in flight per follower in replicate state (pipelining window). */
+  readonly inflightMessagesMax?: number;
+  /** Bytes in flight per follower in replicate state. */
+  readonly inflightBytesMax?: number;
+  /** Bytes of proposed but uncommitted entries a leader accepts before dropping proposals. */
+  readonly uncommittedBytesMax?: number;
+  /** Bytes of committed entries handed out in one Ready. */
+  readonly applyBytesMax?: number;
+  /** Outstanding ReadIndex requests on a leader. */
+  readonly readIndexRequestsMax?: number;
+  /** PreVote (Raft thesis §9.6); default true. */
+  readonly preVote?: boolean;
+  /** CheckQuorum: a leader that cannot hear a quorum steps down; default true. */
+  readonly checkQuorum?: boolean;
+  readonly rng: Rng;
+  readonly logger?: RaftLogger;
+  readonly testingKnobs?: TestingKnobs;
+}
+
+/** Counters of notable events, for metrics and for the simulator's checks. */
+export interface RaftStats {
+  elections: number;
+  proposalsDropped: number;
+}
+
+type CampaignType = 'preElection' | 'election' | 'transfer';
+
+/**
+ * The Raft state machine of one node: elections, replication, commitment, snapshots,
+ * ReadIndex, leadership transfer and single-server membership changes. Pure: no I/O, clocks or
+ * randomness beyond the injected Rng. Output accumulates in `msgs` and `readStates`; RawNode
+ * packages it into Ready batches.
+ */
+export class Raft {
+  readonly id: NodeId;
+  /** Invariant: term never decreases. */
+  term = 0;
+  /** Invariant: at most one vote per term (persisted before any vote response leaves). */
+  vote: NodeId = NONE;
+  lead: NodeId = NONE;
+  role: Role = 'follower';
+  readonly log: RaftLog;
+  readonly prs: ProgressTracker;
+  msgs: Message[] = [];
+  readStates: ReadState[] = [];
+  readonly readOnly: ReadOnly;
+  readonly stats: RaftStats = { elections: 0, proposalsDropped: 0 };
+
+  /** Ticks since the last election timeout reset (leader: since the last CheckQuorum round). */
+  electionElapsed = 0;
+  heartbeatElapsed = 0;
+  randomizedElectionTimeout = 0;
+  /** The node a leadership transfer targets, or NONE. */
+  leadTransferee: NodeId = NONE;
+  /** Index of the latest conf change proposed by this leader; a new one waits until it applies. */
+  pendingConfIndex = 0;
+  /** Bytes of entries this leader appended that are not yet committed. */
+  uncommittedBytes = 0;
+  /** ReadIndex requests that arrived before this leader committed an entry in its term. */
+  #pendingReadIndex: Array<{ context: Uint8Array; from: NodeId }> = [];
+
+  readonly #cfg: Required<Omit<RaftConfig, 'applied' | 'logger' | 'testingKnobs' | 'storage' | 'rng' | 'id'>>;
+  readonly #rng: Rng;
+  readonly #logger: RaftLogger;
+  readonly #knobs: TestingKnobs;
+
+  constructor(cfg: RaftConfig) {
+    assert(cfg.id !== NONE, 'raft id must not be empty');
+    assert(cfg.heartbeatTicks >= 1 && cfg.electionTicks > cfg.heartbeatTicks, 'electionTicks must exceed heartbeatTicks >= 1');
+    this.id = cfg.id;
+    this.#cfg = {
+      electionTicks: cfg.electionTicks,
+      heartbeatTicks: cfg.heartbeatTicks,
+      appendBytesMax: cfg.appendBytesMax ?? 1 << 20,
+      inflightMessagesMax: cfg.inflightMessagesMax ?? 256,
+      inflightBytesMax: cfg.inflightBytesMax ?? 32 << 20,
+      uncommittedBytesMax: cfg.uncommittedBytesMax ?? 64 << 20,
+      applyBytesMax: cfg.applyBytesMax ?? 8 << 20,
+      readIndexRequestsMax: cfg.readIndexRequestsMax ?? 4096,
+      preVote: cfg.preVote ?? true,
+      checkQuorum: cfg.checkQuorum ?? true,
+    };
+    this.#rng = cfg.rng;
+    this.#logger = cfg.logger ?? silentLogger;
+    this.#knobs = cfg.testingKnobs ?? {};
+    this.readOnly = new ReadOnly(this.#cfg.readIndexRequestsMax);
+    this.log = new RaftLog(cfg.storage, cfg.applied ?? 0);
+    this.prs = new ProgressTracker({ countMax: this.#cfg.inflightMessagesMax, bytesMax: this.#cfg.inflightBytesMax });
+
+    const { hardState, confState } = cfg.storage.initialState();
+    this.prs.applyConfState(confState, this.log.lastIndex() + 1);
+    if (hardState.term > 0 || hardState.commit > 0) {
+      // Log regression check: the durable commit index must be covered by the durable log.
+      assert(
+        hardState.commit >= this.log.firstIndex() - 1 && hardState.commit <= this.log.lastIndex(),
+        () => `hard state commit ${hardState.commit} outside log [${this.log.firstIndex() - 1}, ${this.log.lastIndex()}]: the log lost entries it had acknowledged`,
+      );
+      this.term = hardState.term;
+      this.vote = hardState.vote;
+      this.log.committed = hardState.commit;
+    }
+    if (cfg.applied !== undefined && cfg.applied > 0) {
+      assert(cfg.applied <= this.log.committed, () => `applied ${cfg.applied} beyond commit ${this.log.committed}`);
+    }
+    this.becomeFollower(this.term, NONE);
+  }
+
+  /** Election timeout in ticks (before jitter). */
+  get electionTicks(): number {
+    return this.#cfg.electionTicks;
+  }
+
+  /** Whether this node may campaign: it is a voter of the current configuration. */
+  promotable(): boolean {
+    return this.prs.isVoter(this.id);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Role changes.
+
+  #reset(term: number): void {
+    if (this.term !== term) {
+      assert(term > this.term, () => `term going backwards ${this.term} -> ${term}`);
+      this.term = term;
+      this.vote = NONE;
+    }
+    this.lead = NONE;
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    this.randomizedElectionTimeout = this.#cfg.electionTicks + this.#rng.int(this.#cfg.electionTicks);
+    this.leadTransferee = NONE;
+    this.prs.resetVotes();
+    const next = this.log.lastIndex() + 1;
+    for (const [id, pr] of this.prs.progress) {
+      pr.becomeProbe();
+      pr.match = id === this.id ? this.log.lastStableIndex() : 0;
+      pr.next = next;
+      pr.recentActive = false;
+    }
+    this.pendingConfIndex = 0;
+    this.uncommittedBytes = 0;
+    this.readOnly.reset();
+    this.#pendingReadIndex = [];
+  }
+
+  becomeFollower(term: number, lead: NodeId): void {
+    this.#reset(term);
+    this.role = 'follower';
+    this.lead = lead;
+  }
+
+  becomePreCandidate(): void {
+    assert(this.role !== 'leader', 'leader cannot become pre-candidate');
+    // Term and vote are unchanged: a pre-election that fails leaves no trace. The old leader is
+    // forgotten so that this node does not refuse pre-votes on its behalf (etcd #8334).
+    this.prs.resetVotes();
+    this.lead = NONE;
+    this.role = 'preCandidate';
+  }
+
+  becomeCandidate(): void {
+    assert(this.role !== 'leader', 'leader cannot become candidate');
+    this.#reset(this.term + 1);
+    this.vote = this.id;
+    this.role = 'candidate';
+    this.stats.elections++;
+  }
+
+  becomeLeader(): void {
+    assert(this.role === 'candidate', () => `${this.role} cannot become leader`);
+    assert(this.promotable(), 'a non-voter cannot become leader');
+    this.#reset(this.term);
+    this.lead = this.id;
+    this.role = 'leader';
+    const self = this.prs.progress.get(this.id);
+    if (self !== undefined) {
+      self.becomeReplicate();
+      self.recentActive = true;
+    }
+    // Conf changes wait until everything up to here is applied; together with the no-op below
+    // this guarantees one committed entry of our term before any membership change.
+    this.pendingConfIndex = this.log.lastIndex();
+    this.#appendEntries([{ type: 'normal', data: new Uint8Array(0) }]);
+    this.#logger.info({ term: this.term }, 'became leader');
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Inputs.
+
+  /** Advances logical time by one tick. */
+  tick(): void {
+    if (this.role === 'leader') this.#tickHeartbeat();
+    else this.#tickElection();
+  }
+
+  #tickElection(): void {
+    this.electionElapsed++;
+    if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
+      this.electionElapsed = 0;
+      this.campaignIfAllowed(false);
+    }
+  }
+
+  #tickHeartbeat(): void {
+    this.heartbeatElapsed++;
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.#cfg.electionTicks) {
+      this.electionElapsed = 0;
+      if (this.#cfg.checkQuorum) {
+        if (!this.prs.quorumActive(this.id)) {
+          this.#logger.warn({ term: this.term }, 'stepped down: quorum not active');
+          this.becomeFollower(this.term, NONE);
+          return;
+        }
+        for (const [id, pr] of this.prs.progress) if (id !== this.id) pr.recentActive = false;
+      }
+      if (this.leadTransferee !== NONE) this.#abortLeaderTransfer('timed out');
+    }
+    if (this.heartbeatElapsed >= this.#cfg.heartbeatTicks) {
+      this.heartbeatElapsed = 0;
+      this.#bcastHeartbeat(this.readOnly.lastPendingContext());
+    }
+  }
+
+  /**
+   * Starts an election unless this node is leader, is not a voter, or has committed
+   * membership changes it has not applied yet. With PreVote, a normal timeout first runs a
+   * pre-election; a transfer goes straight to a real one.
+   */
+  campaignIfAllowed(transfer: boolean): void {
+    if (this.role === 'leader') return;
+    if (!this.promotable()) return;
+    if (this.#hasUnappliedConfChange()) {
+      this.#logger.warn({ term: this.term }, 'not campaigning: unapplied conf change');
+      return;
+    }
+    if (transfer) this.#campaign('transfer');
+    else if (this.#cfg.preVote) this.#campaign('preElection');
+    else this.#campaign('election');
+  }
+
+  #hasUnappliedConfChange(): boolean {
+    const lo = Math.max(this.log.applied + 1, this.log.firstIndex());
+    if (lo > this.log.committed) return false;
+    const ents = this.log.slice(lo, this.log.committed + 1, Number.MAX_SAFE_INTEGER);
+    return ents.some((e) => e.type === 'conf');
+  }
+
+  #campaign(kind: CampaignType): void {
+    let term: number;
+    let type: 'vote' | 'preVote';
+    if (kind === 'preElection') {
+      this.becomePreCandidate();
+      type = 'preVote';
+      term = this.term + 1;
+    } else {
+      this.becomeCandidate();
+      type = 'vote';
+      term = this.term;
+    }
+    this.prs.recordVote(this.id, true);
+    if (this.prs.tallyVotes().result === 'won') {
+      // A single-voter cluster wins at once.
+      if (kind === 'preElection') this.#campaign('election');
+      else this.becomeLeader();
+      return;
+    }
+    const index = this.log.lastIndex();
+    const logTerm = this.log.lastTerm();
+    for (const id of [...this.prs.voters].sort()) {
+      if (id === this.id) continue;
+      this.#send({ type, from: this.id, to: id, term, index, logTerm, transfer: kind === 'transfer' });
+    }
+  }
+
+  /** Handles a message from a peer. */
+  step(m: Message): void {
+    assert(m.to === this.id, () => `message for ${m.to} stepped into ${this.id}`);
+    if (m.term > this.term) {
+      if (m.type === 'vote' || m.type === 'preVote') {
+        // Leader lease: while we hear from a leader, ignore campaigns (unless a transfer), so a
+        // partitioned node rejoining cannot disrupt a healthy cluster.
+        const inLease = this.#cfg.checkQuorum && this.lead !== NONE && this.electionElapsed < this.#cfg.electionTicks;
+        if (!m.transfer && inLease) {
+          this.#logger.debug({ term: this.term, from: m.from, type: m.type }, 'ignored campaign within leader lease');
+          return;
+        }
+      }
+      if (m.type === 'preVote') {
+        // A pre-vote never changes our term.
+      } else if (m.type === 'preVoteResp' && !m.reject) {
+        // A granted pre-vote carries the future term; it is counted, not adopted.
+      } else if (m.type === 'app' || m.type === 'heartbeat' || m.type === 'snap') {
+        this.becomeFollower(m.term, m.from);
+      } else {
+        this.becomeFollower(m.term, NONE);
+      }
+    } else if (m.term < this.term) {
+      if ((this.#cfg.checkQuorum || this.#cfg.preVote) && (m.type === 'heartbeat' || m.type === 'app')) {
+        // A stale leader (e.g. healed after a partition) learns our term and steps down.
+        this.#send({ type: 'appResp', from: this.id, to: m.from, term: this.term, index: 0, reject: false, rejectHint: 0, logTerm: 0 });
+      } else if (m.type === 'preVote') {
+        this.#send({ type: 'preVoteResp', from: this.id, to: m.from, term: this.term, reject: true });
+      }
+      return;
+    }
+
+    if (m.type === 'vote' || m.type === 'preVote') {
+      this.#handleVoteRequest(m);
+      return;
+    }
+    switch (this.role) {
+      case 'leader':
+        this.#stepLeader(m);
+        return;
+      case 'candidate':
+      case 'preCandidate':
+        this.#stepCandidate(m);
+        return;
+      case 'follower':
+        this.#stepFollower(m);
+        return;
+    }
+  }
+
+  #handleVoteRequest(m: VoteMessage): void {
+    const canVote =
+      this.vote === m.from ||
+      (this.vote === NONE && this.lead === NONE) ||
+      (m.type === 'preVote' && m.term > this.term);
+    const respType = m.type === 'vote' ? 'voteResp' : 'preVoteResp';
+    if (canVote && this.log.isUpToDate(m.index, m.logTerm)) {
+      // A granted pre-vote answers in the requested term, so the pre-candidate counts it.
+      this.#send({ type: respType, from: this.id, to: m.from, term: m.term, reject: false });
+      if (m.type === 'vote') {
+        this.electionElapsed = 0;
+        this.vote = m.from;
+      }
+    } else {
+      this.#send({ type: respType, from: this.id, to: m.from, term: this.term, reject: true });
+    }
+  }
+
+  #stepLeader(m: Message): void {
+    const pr = this.prs.progress.get(m.from);
+    switch (m.type) {
+      case 'appResp':
+        if (pr !== undefined) this.#handleAppendResponse(m, pr);
+        return;
+      case 'heartbeatResp':
+        if (pr === undefined) return;
+        pr.recentActive = true;
+        pr.probeSent = false;
+        // Appends in a full window may all have been lost: free one slot so that a heartbeat
+        // round always lets one append through, which either succeeds or is rejected and
+        // sends the follower back to probing.
+        if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirst();
+        if (pr.match < this.log.lastIndex()) this.#sendAppend(m.from);
+        if (m.context.byteLength > 0) this.#handleReadAck(m.from, m.context);
+        return;
+      case 'readIndex':
+        this.#leaderReadIndex(m.context, m.from);
+        return;
+      default:
+        return;
+    }
+  }
+
+  #handleAppendResponse(m: AppendResponseMessage, pr: Progress): void {
+    pr.recentActive = true;
+    if (m.reject) {
+      let nextProbe = m.rejectHint;
+      if (m.logTerm > 0) nextProbe = this.log.findConflictByTerm(m.rejectHint, m.logTerm).index;
+      if (pr.maybeDecrTo(m.index, nextProbe)) {
+        if (pr.state === 'replicate') pr.becomeProbe();
+        this.#sendAppend(m.from);
+      }
+      return;
+    }
+    const wasPaused = pr.isPaused();
+    if (pr.maybeUpdate(m.index)) {
+      if (pr.state === 'probe') pr.becomeReplicate();
+      else if (pr.state === 'snapshot' && pr.match >= pr.pendingSnapshot) {
+        pr.becomeProbe();
+        pr.becomeReplicate();
+      } else if (pr.state === 'replicate') pr.inflights.freeLE(m.index);
+
+      if (this.#maybeCommit()) {
+        this.#bcastAppend();
+      } else if (wasPaused) {
+        this.#sendAppend(m.from);
+      }
+      // Keep the pipeline full while there are entries and window space.
+      while (this.#maybeSendAppend(m.from, false)) {
+        /* loop */
+      }
+      if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) {
+        this.#logger.info({ term: this.term, to: m.from }, 'transfer target caught up; sending TimeoutNow');
+        this.#send({ type: 'timeoutNow', from: this.id, to: m.from, term: this.term });
+      }
+    }
+  }
+
+  #stepCandidate(m: Message): void {
+    const respType = this.role === 'preCandidate' ? 'preVoteResp' : 'voteResp';
+    switch (m.type) {
+      case 'app':
+        this.becomeFollower(m.term, m.from);
+        this.#handleAppend(m);
+        return;
+      case 'heartbeat':
+        this.becomeFollower(m.term, m.from);
+        this.#handleHeartbeat(m);
+        return;
+      case 'snap':
+        this.becomeFollower(m.term, m.from);
+        this.#handleSnapshot(m);
+        return;
+      case 'voteResp':
+      case 'preVoteResp': {
+        if (m.type !== respType) return;
+        this.prs.recordVote(m.from, !m.reject);
+        const { result } = this.prs.tallyVotes();
+        if (result === 'won') {
+          if (this.role === 'preCandidate') this.#campaign('election');
+          else {
+            this.becomeLeader();
+            this.#bcastAppend();
+          }
+        } else if (result === 'lost') {
+          this.becomeFollower(this.term, NONE);
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  #stepFollower(m: Message): void {
+    switch (m.type) {
+      case 'app':
+        this.electionElapsed = 0;
+        this.lead = m.from;
+        this.#handleAppend(m);
+        return;
+      case 'heartbeat':
+        this.electionElapsed = 0;
+        this.lead = m.from;
+        this.#handleHeartbeat(m);
+        return;
+      case 'snap':
+        this.electionElapsed = 0;
+        this.lead = m.from;
+        this.#handleSnapshot(m);
+        return;
+      case 'timeoutNow':
+        // Only a voter may act on it: a learner or removed node never becomes leader.
+        this.#logger.info({ term: this.term, from: m.from }, 'received TimeoutNow; campaigning');
+        this.campaignIfAllowed(true);
+        return;
+      case 'readIndexResp':
+        if (!m.reject) this.readStates.push({ index: m.index, context: m.context });
+        return;
+      default:
+        return;
+    }
+  }
+
+  #handleAppend(m: AppendMessage): void {
+    if (m.index < this.log.committed) {
+      this.#send({ type: 'appResp', from: this.id, to: m.from, term: this.term, index: this.log.committed, reject: false, rejectHint: 0, logTerm: 0 });
+      return;
+    }
+    const lastNew = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
+    if (lastNew !== undefined) {
+      this.#send({ type: 'appResp', from: this.id, to: m.from, term: this.term, index: lastNew, reject: false, rejectHint: 0, logTerm: 0 });
+      return;
+    }
+    const hintIndex = Math.min(m.index, this.log.lastIndex());
+    const hint = this.log.findConflictByTerm(hintIndex, m.logTerm);
+    this.#send({ type: 'appResp', from: this.id, to: m.from, term: this.term, index: m.index, reject: true, rejectHint: hint.index, logTerm: hint.term });
+  }
+
+  #handleHeartbeat(m: HeartbeatMessage): void {
+    this.log.commitTo(m.commit);
+    this.#send({ type: 'heartbeatResp', from: this.id, to: m.from, term: this.term, context: m.context });
+  }
+
+  #handleSnapshot(m: SnapshotMessage): void {
+    const s = m.snapshot;
+    if (this.#restore(s)) {
+      this.#logger.info({ term: this.term, index: s.index, snapTerm: s.term }, 'restored snapshot');
+      this.#send({ type: 'appResp', from: this.id, to: m.from, term: this.term, index: this.log.lastIndex(), reject: false, rejectHint: 0, logTerm: 0 });
+    } else {
+      this.#send({ type: 'appResp', from: this.id, to: m.from, term: this.term, index: this.log.committed, reject: false, rejectHint: 0, logTerm: 0 });
+    }
+  }
+
+  /** Installs a snapshot unless it is stale or redundant. Returns whether it was installed. */
+  #restore(s: SnapshotMeta): boolean {
+    // A stale snapshot (at or below what we committed) is discarded (hashicorp/raft #212).
+    if (s.index <= this.log.committed) return false;
+    assert(this.role === 'follower', 'only a follower restores a snapshot');
+    const member = s.confState.voters.includes(this.id) || s.confState.learners.includes(this.id);
+    if (!member) {
+      this.#logger.warn({ term: this.term, index: s.index }, 'ignored snapshot: this node is not in its configuration');
+      return false;
+    }
+    if (this.log.matchTerm(s.index, s.term)) {
+      // We already hold the entry: just fast-forward the commit index.
+      this.log.commitTo(s.index);
+      return false;
+    }
+    this.log.restore(s);
+    this.prs.applyConfState(s.confState, this.log.lastIndex() + 1);
+    return true;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Proposals, reads, transfers, membership.
+
+  /**
+   * Appends `data` to the log as a new entry (leader only). Returns the entry's index; the
+   * proposal succeeded if the entry applied at that index has the returned term.
+   * Throws RaftError NOT_LEADER (with the known leader) or PROPOSAL_DROPPED.
+   */
+  propose(data: Uint8Array): { index: number; term: number } {
+    return this.#proposeEntry('normal', data);
+  }
+
+  /** Proposes a single-server membership change (leader only). */
+  proposeConfChange(cc: ConfChange): { index: number; term: number } {
+    if (this.role === 'leader') {
+      if (this.pendingConfIndex > this.log.applied) {
+        throw new RaftError('CONF_CHANGE_PENDING', `conf change at ${this.pendingConfIndex} is not applied yet (applied ${this.log.applied})`);
+      }
+      validateConfChange(this.prs.confState(), cc);
+    }
+    const r = this.#proposeEntry('conf', encodeConfChange(cc));
+    this.pendingConfIndex = r.index;
+    return r;
+  }
+
+  #proposeEntry(type: 'normal' | 'conf', data: Uint8Array): { index: number; term: number } {
+    if (this.role !== 'leader') {
+      this.stats.proposalsDropped++;
+      throw new RaftError('NOT_LEADER', this.lead === NONE ? 'no leader' : `not the leader; leader is ${this.lead}`, this.lead);
+    }
+    if (!this.prs.progress.has(this.id)) {
+      this.stats.proposalsDropped++;
+      throw new RaftError('PROPOSAL_DROPPED', 'this leader was removed from the configuration');
+    }
+    if (this.leadTransferee !== NONE) {
+      this.stats.proposalsDropped++;
+      throw new RaftError('PROPOSAL_DROPPED', `leadership transfer to ${this.leadTransferee} in progress`);
+    }
+    // Bound uncommitted bytes so re-proposals cannot grow the log without limit (etcd #10167);
+    // one entry is always admitted when nothing is outstanding, so large entries still progress.
+    if (this.uncommittedBytes > 0 && this.uncommittedBytes + data.byteLength > this.#cfg.uncommittedBytesMax) {
+      this.stats.proposalsDropped++;
+      throw new RaftError('PROPOSAL_DROPPED', `uncommitted log is full (${this.uncommittedBytes} bytes)`);
+    }
+    const last = this.#appendEntries([{ type, data }]);
+    this.#bcastAppend();
+    return { index: last, term: this.term };
+  }
+
+  /**
+   * Proposes several commands at once (one append, one broadcast); all or none are accepted.
+   * Returns the index of the first; they occupy consecutive indexes.
+   */
+  proposeBatch(datas: readonly Uint8Array[]): { index: number; term: number } {
+    assert(datas.length > 0, 'empty proposal batch');
+    if (this.role !== 'leader') {
+      this.stats.proposalsDropped += datas.length;
+      throw new RaftError('NOT_LEADER', this.lead === NONE ? 'no leader' : `not the leader; leader is ${this.lead}`, this.lead);
+    }
+    if (this.leadTransferee !== NONE || !this.prs.progress.has(this.id)) {
+      this.stats.proposalsDropped += datas.length;
+      throw new RaftError('PROPOSAL_DROPPED', 'leadership transfer in progress or leader removed');
+    }
+    let bytes = 0;
+    for (const d of datas) bytes += d.byteLength;
+    if (this.uncommittedBytes > 0 && this.uncommittedBytes + bytes > this.#cfg.uncommittedBytesMax) {
+      this.stats.proposalsDropped += datas.length;
+      throw new RaftError('PROPOSAL_DROPPED', `uncommitted log is full (${this.uncommittedBytes} bytes)`);
+    }
+    const last = this.#appendEntries(datas.map((data) => ({ type: 'normal' as const, data })));
+    this.#bcastAppend();
+    return { index: last - datas.length + 1, term: this.term };
+  }
+
+  /**
+   * Requests a linearizable read point for `context` (unique per request). The answer arrives
+   * as a ReadState in a later Ready. Throws RaftError NOT_LEADER / PROPOSAL_DROPPED when the
+   * request cannot be served now.
+   */
+  readIndex(context: Uint8Array): void {
+    assert(context.byteLength > 0, 'read index context must not be empty');
+    if (this.role === 'leader') {
+      this.#leaderReadIndex(context, this.id);
+      return;
+    }
+    if (this.role === 'follower' && this.lead !== NONE) {
+      this.#send({ type: 'readIndex', from: this.id, to: this.lead, term: this.term, context });
+      return;
+    }
+    throw new RaftError('NOT_LEADER', 'no leader to serve a read index', this.lead);
+  }
+
+  #leaderReadIndex(context: Uint8Array, from: NodeId): void {
+    if (this.log.termOrZero(this.log.committed) !== this.term) {
+      // Until an entry of this term commits we do not know the true commit index.
+      if (this.#pendingReadIndex.length < this.#cfg.readIndexRequestsMax) this.#pendingReadIndex.push({ context, from });
+      else this.#rejectRead(context, from);
+      return;
+    }
+    if (this.prs.voters.size === 1) {
+      this.#answerRead({ index: this.log.committed, context, from });
+      return;
+    }
+    if (!this.readOnly.add(this.log.committed, context, from)) {
+      this.#rejectRead(context, from);
+      return;
+    }
+    this.#bcastHeartbeat(context);
+  }
+
+  #rejectRead(context: Uint8Array, from: NodeId): void {
+    if (from !== this.id) this.#send({ type: 'readIndexResp', from: this.id, to: from, term: this.term, context, index: 0, reject: true });
+    else throw new RaftError('PROPOSAL_DROPPED', 'too many outstanding read index requests');
+  }
+
+  #handleReadAck(from: NodeId, context: Uint8Array): void {
+    const acks = this.readOnly.recvAck(from, context);
+    if (acks === undefined) return;
+    const votes = new Map<NodeId, boolean>([[this.id, true]]);
+    for (const id of acks) votes.set(id, true);
+    let granted = 0;
+    for (const id of this.prs.voters) if (votes.get(id) === true) granted++;
+    if (granted < Math.floor(this.prs.voters.size / 2) + 1) return;
+    for (const req of this.readOnly.advance(context)) this.#answerRead(req);
+  }
+
+  #answerRead(req: { index: number; context: Uint8Array; from: NodeId }): void {
+    if (req.from === this.id) this.readStates.push({ index: req.index, context: req.context });
+    else this.#send({ type: 'readIndexResp', from: this.id, to: req.from, term: this.term, context: req.context, index: req.index, reject: false });
+  }
+
+  #releasePendingReadIndex(): void {
+    const pending = this.#pendingReadIndex;
+    this.#pendingReadIndex = [];
+    for (const p of pending) this.#leaderReadIndex(p.context, p.from);
+  }
+
+  /** Starts a leadership transfer to `to` (leader only). */
+  transferLeadership(to: NodeId): void {
+    if (this.role !== 'leader') throw new RaftError('NOT_LEADER', 'only the leader can transfer leadership', this.lead);
+    if (to === this.id) return;
+    if (!this.prs.isVoter(to)) throw new RaftError('INVALID_CONF_CHANGE', `transfer target ${to} is not a voter`);
+    if (this.leadTransferee === to) return;
+    if (this.leadTransferee !== NONE) this.#abortLeaderTransfer('superseded');
+    this.electionElapsed = 0; // the transfer must finish within one election timeout
+    this.leadTransferee = to;
+    this.#logger.info({ term: this.term, to }, 'starting leadership transfer');
+    const pr = this.prs.progress.get(to);
+    if (pr !== undefined && pr.match === this.log.lastIndex()) {
+      this.#send({ type: 'timeoutNow', from: this.id, to, term: this.term });
+    } else {
+      this.#sendAppend(to);
+    }
+  }
+
+  #abortLeaderTransfer(reason: string): void {
+    this.#logger.info({ term: this.term, to: this.leadTransferee, reason }, 'leadership transfer aborted');
+    this.leadTransferee = NONE;
+  }
+
+  /**
+   * Applies a committed membership change (called by RawNode as the entry is applied).
+   * Returns the new configuration.
+   */
+  applyConfChange(cc: ConfChange): ConfState {
+    const cs = applyConfChange(this.prs.confState(), cc);
+    this.prs.applyConfState(cs, this.log.lastIndex() + 1);
+    if (this.role === 'leader') {
+      if (!this.prs.isVoter(this.id)) {
+        this.#logger.info({ term: this.term }, 'stepping down: removed from the voters');
+        this.becomeFollower(this.term, NONE);
+        return cs;
+      }
+      if (this.leadTransferee !== NONE && !this.prs.isVoter(this.leadTransferee)) this.#abortLeaderTransfer('target removed');
+      // A smaller quorum may commit more; new members learn the log either way.
+      this.#maybeCommit();
+      this.#bcastAppend();
+    }
+    return cs;
+  }
+
+  /** Decodes and applies a committed `conf` entry. */
+  applyConfEntry(e: Entry): ConfState {
+    assert(e.type === 'conf', 'not a conf entry');
+    return this.applyConfChange(decodeConfChange(e.data));
+  }
+
+  /** The application could not deliver a snapshot to `to` (or did). */
+  reportSnapshot(to: NodeId, ok: boolean): void {
+    const pr = this.prs.progress.get(to);
+    if (this.role !== 'leader' || pr === undefined || pr.state !== 'snapshot') return;
+    if (!ok) pr.pendingSnapshot = 0;
+    pr.becomeProbe();
+    // Wait for the next heartbeat response before probing again.
+    pr.probeSent = true;
+  }
+
+  /** The transport could not reach `to`: stop pipelining to it. */
+  reportUnreachable(to: NodeId): void {
+    const pr = this.prs.progress.get(to);
+    if (this.role === 'leader' && pr !== undefined && pr.state === 'replicate') pr.becomeProbe();
+  }
+
+  /**
+   * The highest index the application may compact its log to without breaking a snapshot in
+   * flight: a follower being sent a snapshot at index s needs the entries after s (hashicorp/raft
+   * #212). Returns `upTo` unchanged when no snapshot is in flight.
+   */
+  compactionLimit(upTo: number): number {
+    let limit = upTo;
+    if (this.role !== 'leader') return limit;
+    for (const [id, pr] of this.prs.progress) {
+      if (id !== this.id && pr.state === 'snapshot' && pr.pendingSnapshot > 0) limit = Math.min(limit, pr.pendingSnapshot);
+    }
+    return limit;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Persistence acknowledgements (called by RawNode.advance).
+
+  /** The leader's own entries up to `index` are durable: count itself toward the quorum. */
+  onStable(index: number, term: number): void {
+    this.log.stableTo(index, term);
+    if (this.role !== 'leader') return;
+    const self = this.prs.progress.get(this.id);
+    if (self === undefined) return;
+    if (self.maybeUpdate(this.log.lastStableIndex()) && this.#maybeCommit()) this.#bcastAppend();
+  }
+
+  /** Committed entries handed out were applied. */
+  onApplied(ents: readonly Entry[]): void {
+    const last = ents[ents.length - 1];
+    if (last === undefined) return;
+    this.log.appliedTo(last.index);
+    if (this.role === 'leader') {
+      this.uncommittedBytes = Math.max(0, this.uncommittedBytes - totalBytes(ents.filter((e) => e.term === this.term)));
+    }
+    for (const e of ents) if (e.type === 'conf') this.applyConfEntry(e);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Sending.
+
+  #send(m: Message): void {
+    this.msgs.push(m);
+  }
+
+  #appendEntries(ents: ReadonlyArray<{ type: 'normal' | 'conf'; data: Uint8Array }>): number {
+    let index = this.log.lastIndex();
+    const full: Entry[] = ents.map((e) => ({ term: this.term, index: ++index, type: e.type, data: e.data }));
+    this.uncommittedBytes += totalBytes(full);
+    return this.log.append(full);
+  }
+
+  #maybeCommit(): boolean {
+    const before = this.log.committed;
+    const mci = this.prs.committed();
+    if (!Number.isFinite(mci)) return false;
+    const committed = this.log.maybeCommit(mci, this.term, this.#knobs.commitPriorTermByCount === true);
+    if (committed && this.log.termOrZero(before) !== this.term && this.log.termOrZero(this.log.committed) === this.term) {
+      this.#releasePendingReadIndex();
+    }
+    return committed;
+  }
+
+  #bcastAppend(): void {
+    for (const id of this.prs.progress.keys()) if (id !== this.id) this.#sendAppend(id);
+  }
+
+  #sendAppend(to: NodeId): void {
+    this.#maybeSendAppend(to, true);
+  }
+
+  /**
+   * Sends entries (or an empty append carrying the commit index when `sendIfEmpty`) to `to`,
+   * or a snapshot when the entries it needs were compacted. Returns whether a message was sent.
+   */
+  #maybeSendAppend(to: NodeId, sendIfEmpty: boolean): boolean {
+    const pr = this.prs.progress.get(to);
+    if (pr === undefined || pr.isPaused()) return false;
+    const prevIndex = pr.next - 1;
+    const prevTerm = this.log.maybeTerm(prevIndex);
+    let ents: Entry[] | undefined;
+    if (prevTerm !== undefined) {
+      try {
+        ents = this.log.entriesFrom(pr.next, this.#cfg.appendBytesMax);
+      } catch (e) {
+        if (!(e instanceof RaftError && e.code === 'COMPACTED')) throw e;
+      }
+    }
+    if (prevTerm === undefined || ents === undefined) return this.#maybeSendSnapshot(to, pr);
+    if (ents.length === 0 && !sendIfEmpty) return false;
+    this.#send({ type: 'app', from: this.id, to, term: this.term, index: prevIndex, logTerm: prevTerm, entries: ents, commit: this.log.committed });
+    const last = ents[ents.length - 1];
+    if (last !== undefined) pr.sentEntries(last.index, totalBytes(ents));
+    return true;
+  }
+
+  #maybeSendSnapshot(to: NodeId, pr: Progress): boolean {
+    if (!pr.recentActive) return false;
+    let snapshot: SnapshotMeta;
+    try {
+      snapshot = this.log.snapshot();
+    } catch (e) {
+      if (e instanceof RaftError && e.code === 'SNAPSHOT_TEMPORARILY_UNAVAILABLE') return false;
+      throw e;
+    }
+    assert(snapshot.index > 0, 'need a snapshot but none exists');
+    pr.becomeSnapshot(snapshot.index);
+    this.#logger.info({ term: this.term, to, index: snapshot.index }, 'sending snapshot');
+    this.#send({ type: 'snap', from: this.id, to, term: this.term, snapshot });
+    return true;
+  }
+
+  #bcastHeartbeat(context: Uint8Array | undefined): void {
+    for (const [id, pr] of this.prs.progress) {
+      if (id === this.id) continue;
+      // Never tell a follower to commit past what it is known to hold.
+      const commit = Math.min(pr.match, this.log.committed);
+      this.#send({ type: 'heartbeat', from: this.id, to: id, term: this.term, commit, context: context ?? new Uint8Array(0) });
+    }
+  }
+}

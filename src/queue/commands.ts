@@ -1,0 +1,224 @@
+/**
+ * The commands of the queue state machine (one per Raft log entry) and their results.
+ * A command is validated before it is proposed (validate.ts) and applied on every node
+ * (state-machine.ts); a result is computed identically on every node.
+ */
+import type { QueueErrorCode } from './errors.js';
+
+/** Queue attributes as given by a client: every field optional, defaults apply on create. */
+export interface QueueAttributesInput {
+  /** How long a received message stays invisible, in milliseconds (0..12 h, default 30 s). */
+  visibilityTimeoutMs?: number;
+  /** Delay before a new message becomes visible, in milliseconds (0..15 min, default 0). */
+  delayMs?: number;
+  /** How long a message is kept, in milliseconds (1 min..14 days, default 4 days). */
+  retentionMs?: number;
+  /** Largest body in bytes (1..1 MiB, default 256 KiB). */
+  maxMessageBytes?: number;
+  /** Receives after which a message moves to deadLetterQueue (1..1000); needs deadLetterQueue. */
+  maxReceiveCount?: number;
+  /** Dead-letter queue name; needs maxReceiveCount. Same kind (FIFO or not) as this queue. */
+  deadLetterQueue?: string;
+  /** Must equal whether the name ends in `.fifo` when given. */
+  fifo?: boolean;
+}
+
+/** Fully resolved attributes of an existing queue. maxReceiveCount 0 and deadLetterQueue '' mean no redrive policy. */
+export interface QueueAttributes {
+  readonly visibilityTimeoutMs: number;
+  readonly delayMs: number;
+  readonly retentionMs: number;
+  readonly maxMessageBytes: number;
+  readonly maxReceiveCount: number;
+  readonly deadLetterQueue: string;
+  readonly fifo: boolean;
+}
+
+/** One message of an enqueue command. */
+export interface EnqueueMessage {
+  /** The payload. */
+  body: Uint8Array;
+  /** String attributes delivered with the message. */
+  attributes?: Record<string, string>;
+  /** Per-message delay in milliseconds, overriding the queue's delayMs (standard queues only). */
+  delayMs?: number;
+  /** FIFO message group (required on FIFO queues, refused on standard queues). */
+  groupId?: string;
+  /** FIFO deduplication id: a repeat within the window returns the original id (FIFO only). */
+  dedupId?: string;
+}
+
+/** A producer-level deduplication key covering a whole enqueue command. */
+export type ProducerKey =
+  | { readonly idempotencyKey: string }
+  | { readonly producerId: string; readonly sequence: number };
+
+/** Creates a queue; idempotent when the attributes are identical, QUEUE_EXISTS otherwise. */
+export interface CreateQueueCommand {
+  readonly type: 'createQueue';
+  readonly queue: string;
+  readonly attributes?: QueueAttributesInput;
+}
+/** Deletes a queue and every message in it. */
+export interface DeleteQueueCommand {
+  readonly type: 'deleteQueue';
+  readonly queue: string;
+}
+/** Deletes every message in a queue; offsets keep growing. */
+export interface PurgeQueueCommand {
+  readonly type: 'purgeQueue';
+  readonly queue: string;
+}
+/** Changes some attributes of a queue; `fifo` cannot change. */
+export interface SetQueueAttributesCommand {
+  readonly type: 'setQueueAttributes';
+  readonly queue: string;
+  readonly attributes: QueueAttributesInput;
+}
+/** Appends 1..100 messages to a queue, atomically. */
+export interface EnqueueCommand {
+  readonly type: 'enqueue';
+  readonly queue: string;
+  readonly messages: readonly EnqueueMessage[];
+  readonly producerKey?: ProducerKey;
+}
+/** Delivers up to `max` visible messages. */
+export interface ReceiveCommand {
+  readonly type: 'receive';
+  readonly queue: string;
+  /** 1..100. */
+  readonly max: number;
+  /** Overrides the queue's visibilityTimeoutMs for these deliveries. */
+  readonly visibilityTimeoutMs?: number;
+}
+/** Deletes delivered messages by receipt. */
+export interface AckCommand {
+  readonly type: 'ack';
+  readonly queue: string;
+  readonly receipts: readonly string[];
+}
+/**
+ * Changes how long a delivered message stays invisible, counted from now. 0 returns it at once
+ * (a nack); HTTP nack `{receipt, delayMs}` maps to visibilityTimeoutMs = delayMs.
+ */
+export interface ChangeVisibilityCommand {
+  readonly type: 'changeVisibility';
+  readonly queue: string;
+  readonly receipt: string;
+  readonly visibilityTimeoutMs: number;
+}
+/** Moves every message of a dead-letter queue back to its source queue, in offset order. */
+export interface RedriveCommand {
+  readonly type: 'redrive';
+  readonly queue: string;
+}
+/** Housekeeping proposed by the leader: drops messages past retention and expired dedup keys. */
+export interface ExpireCommand {
+  readonly type: 'expire';
+}
+
+/** Every command of the queue state machine, keyed on `type`. */
+export type Command =
+  | CreateQueueCommand
+  | DeleteQueueCommand
+  | PurgeQueueCommand
+  | SetQueueAttributesCommand
+  | EnqueueCommand
+  | ReceiveCommand
+  | AckCommand
+  | ChangeVisibilityCommand
+  | RedriveCommand
+  | ExpireCommand;
+
+/** The position and id of an enqueued message. */
+export interface EnqueuedMessage {
+  /** Stable id derived from the log position of the enqueue: `${entryIndex}-${n}`. */
+  readonly id: string;
+  /** Position in the queue's append-only sequence. */
+  readonly offset: number;
+}
+
+/** One delivery made by a receive; the body is attached later by readMessages(). */
+export interface Delivery {
+  readonly id: string;
+  readonly offset: number;
+  /** Opaque handle for ack / changeVisibility of this delivery. */
+  readonly receipt: string;
+  /** Deliveries so far, this one included. */
+  readonly receiveCount: number;
+  /** When the message entered this queue (state machine clock, ms since epoch). */
+  readonly enqueuedAtMs: number;
+  /** FIFO group, '' on standard queues. */
+  readonly groupId: string;
+  /** Internal payload sequence number, used by readMessages(). */
+  readonly seq: number;
+}
+
+/** A delivery with its payload, as returned to a consumer. */
+export interface ReceivedMessage extends Omit<Delivery, 'seq'> {
+  readonly body: Uint8Array;
+  readonly attributes: Record<string, string>;
+}
+
+/** What an ack did with one receipt: deleted it, found it already gone, or refused it as stale. */
+export type AckOutcome = 'deleted' | 'gone' | 'stale';
+
+/** A command that failed deterministically at apply time (state differs from validation time). */
+export interface ErrorResult {
+  readonly ok: false;
+  readonly code: QueueErrorCode;
+  readonly message: string;
+}
+
+/** The result of applying a command: an ErrorResult or the command-specific success. */
+export type CommandResult =
+  | ErrorResult
+  | { readonly ok: true; readonly type: 'createQueue'; readonly created: boolean }
+  | { readonly ok: true; readonly type: 'deleteQueue'; readonly deletedMessages: number }
+  | { readonly ok: true; readonly type: 'purgeQueue'; readonly purgedMessages: number }
+  | { readonly ok: true; readonly type: 'setQueueAttributes' }
+  | {
+      readonly ok: true;
+      readonly type: 'enqueue';
+      readonly messages: readonly EnqueuedMessage[];
+      /** True when a producer key matched: nothing was enqueued, `messages` is the original result. */
+      readonly duplicate: boolean;
+    }
+  | {
+      readonly ok: true;
+      readonly type: 'receive';
+      readonly messages: readonly Delivery[];
+      /** Messages moved to the dead-letter queue instead of being delivered. */
+      readonly deadLettered: number;
+    }
+  | { readonly ok: true; readonly type: 'ack'; readonly outcomes: readonly AckOutcome[] }
+  | { readonly ok: true; readonly type: 'changeVisibility'; readonly outcome: 'changed' | 'gone' }
+  | { readonly ok: true; readonly type: 'redrive'; readonly moved: number }
+  | { readonly ok: true; readonly type: 'expire'; readonly expiredMessages: number; readonly expiredDedupKeys: number };
+
+/** Per-queue statistics at the state machine's clock. */
+export interface QueueStats {
+  /** Messages that a receive could deliver now (FIFO: including those behind their group head). */
+  readonly visible: number;
+  /** Delivered messages whose visibility timeout has not passed. */
+  readonly inFlight: number;
+  /** Never-delivered messages whose delay has not passed. */
+  readonly delayed: number;
+  /** Age of the oldest message in ms, 0 when empty. */
+  readonly oldestMessageAgeMs: number;
+  /** Messages this queue moved to its dead-letter queue, ever. */
+  readonly deadLettered: number;
+}
+
+/** A queue as reported by getQueue / listQueues. */
+export interface QueueInfo {
+  readonly name: string;
+  readonly attributes: QueueAttributes;
+  readonly createdAtMs: number;
+  readonly stats: QueueStats;
+}
+
+/** Builds an ErrorResult. */
+export function errorResult(code: QueueErrorCode, message: string): ErrorResult {
+  return { ok: false, code, message };
+}

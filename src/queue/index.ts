@@ -1,0 +1,14 @@
+/**
+ * The queue state machine's public API, for the node runtime (src/server) and tools.
+ * See state-machine.ts for apply/load/readMessages and keys.ts for the keyspace.
+ */
+export type * from './commands.js';
+export { errorResult } from './commands.js';
+export { encodeCommand, decodeCommand } from './codec.js';
+export { QueueError, queueErrorCodes, type QueueErrorCode } from './errors.js';
+export { allStatePrefix, queueStatePrefix, compareKeys } from './keys.js';
+export * as limits from './limits.js';
+export { MemoryStateStore } from './memory-state-store.js';
+export { WriteBatch, type StateReader, type StateWriter } from './state-store.js';
+export { QueueStateMachine, type ApplyContext, type QueueStateMachineOptions } from './state-machine.js';
+export { validateCommand, validateAgainstState, validateQueueName, type QueueLookup } from './validate.js';

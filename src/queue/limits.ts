@@ -1,0 +1,63 @@
+/**
+ * Bounds and defaults of the queue state machine. Each bound says why it is what it is; the
+ * attribute ranges follow Amazon SQS so that clients written for SQS behave the same here.
+ */
+
+/** A closed range of allowed values with a default (all integers). */
+export interface AttributeRange {
+  readonly min: number;
+  readonly max: number;
+  readonly default: number;
+}
+
+const secondMs = 1000;
+const minuteMs = 60 * secondMs;
+const hourMs = 60 * minuteMs;
+const dayMs = 24 * hourMs;
+
+/** How long a received message stays invisible: up to 12 h (SQS), default 30 s. */
+export const visibilityTimeoutMsRange: AttributeRange = { min: 0, max: 12 * hourMs, default: 30 * secondMs };
+
+/** Delay before a new message becomes visible: up to 15 min (SQS), default 0. */
+export const delayMsRange: AttributeRange = { min: 0, max: 15 * minuteMs, default: 0 };
+
+/** How long a message is kept: 1 min to 14 days (SQS), default 4 days. */
+export const retentionMsRange: AttributeRange = { min: minuteMs, max: 14 * dayMs, default: 4 * dayMs };
+
+/** Largest message body: 1 B to 1 MiB, default 256 KiB. 1 MiB keeps one log entry of a full
+ * batch far below the transport's frame limit once bodies are batched. */
+export const maxMessageBytesRange: AttributeRange = { min: 1, max: 1024 * 1024, default: 256 * 1024 };
+
+/** Receives before a message is dead-lettered: 1 to 1000 (SQS). Only with a deadLetterQueue. */
+export const maxReceiveCountRange: AttributeRange = { min: 1, max: 1000, default: 0 };
+
+/** Messages per enqueue command: 100 keeps one log entry bounded (100 x 1 MiB worst case). */
+export const enqueueBatchMessagesMax = 100;
+
+/** Messages per receive command: 100 keeps one reply and one apply bounded. */
+export const receiveMessagesMax = 100;
+
+/** Receipts per ack command: same bound as a receive, whose deliveries one ack settles. */
+export const ackReceiptsMax = 100;
+
+/** Deduplication window: a dedup key seen this recently returns the original result (SQS: 5 min). */
+export const dedupWindowMs = 5 * minuteMs;
+
+/**
+ * Deduplication keys kept per queue; the oldest is evicted first when full. 100k keys cover
+ * 333 enqueues/s sustained over the whole 5 min window per queue, and cost roughly 150 B of heap
+ * each (about 15 MB per queue at the bound), which keeps the heap bounded by metadata.
+ */
+export const dedupKeysMax = 100_000;
+
+/** Length of a queue name without its `.fifo` suffix. */
+export const queueNameLengthMax = 80;
+
+/** Length of groupId, dedupId, producerId and idempotency keys (SQS: 128). */
+export const idLengthMax = 128;
+
+/** String attributes per message (SQS: 10). */
+export const messageAttributesMax = 10;
+
+/** Length of an attribute key or value in UTF-16 units; keeps records small. */
+export const attributeLengthMax = 256;

@@ -1,0 +1,489 @@
+/**
+ * The in-heap index of one queue: just enough to pick the next message to deliver, to find a
+ * message by offset, and to count stats. Bodies and full records stay in the keyspace.
+ *
+ * - `#sequence` holds every live message in offset order (typed-array columns, ~29 B each).
+ * - `#special` holds the mutable state of messages that are not "fresh" (delivered at least
+ *   once, delayed, returned, or dead-lettered); a fresh message is visible since its enqueue and
+ *   has no entry, so a plain backlog costs no per-message objects.
+ * - `#timers` is a min-heap of (visibleAtMs, offset) for invisible messages; advance(now)
+ *   turns due ones visible.
+ * - Standard queues pick the lowest visible offset: the lowest fresh slot (a cursor) or the top
+ *   of `#visible`, a min-heap of returned offsets.
+ * - FIFO queues keep per-group offset lists and `#readyGroups`, a min-heap of groups keyed by
+ *   their head offset whose head is visible; only a group head is ever delivered, so a group with
+ *   a message in flight is blocked and order within a group is kept.
+ *
+ * Delivery order is a pure function of the keyspace and the clock (lowest visible offset first),
+ * never of when advance() ran, so a node restored by load() picks exactly what a node that
+ * applied every entry picks.
+ */
+import { assert } from '../../raft/assert.js';
+import type { Delivery, QueueAttributes, QueueStats } from './commands.js';
+import { DedupWindow } from './dedup-window.js';
+import { messageIdOf } from './ids.js';
+import { messageKey, payloadKey, queueKey } from './keys.js';
+import { MessageSequence, slotState } from './message-sequence.js';
+import { MinHeap } from './min-heap.js';
+import { encodeReceipt } from './receipts.js';
+import { encodeMessage, encodeQueue, type MessageRecord, type QueueRecord } from './records.js';
+import type { StateWriter } from './state-store.js';
+
+/** Mutable state of a message that is not fresh. */
+interface Special {
+  visibleAtMs: number;
+  receiveCount: number;
+  deliveryIndex: number;
+  sourceQueue: string;
+  /** Invariant: pending iff visibleAtMs > the time of the last advance(); pending ones are counted and have a timer. */
+  pending: boolean;
+  /** Invariant (standard queues): queued iff one entry for this offset is in #visible. */
+  queued: boolean;
+}
+
+/** A FIFO message group. */
+interface Group {
+  readonly no: number;
+  readonly name: string;
+  /** Invariant: offsets[head..] are the group's live messages in increasing order. */
+  offsets: number[];
+  head: number;
+  /** Invariant: queued iff one entry for this group is in #readyGroups. */
+  queued: boolean;
+}
+
+/** A live message as seen through the index. */
+export interface MessageView extends MessageRecord {
+  readonly offset: number;
+}
+
+/** A message entering the queue (enqueue, dead-letter move or redrive). */
+export interface NewMessage {
+  readonly seq: number;
+  readonly visibleAtMs: number;
+  readonly groupId: string;
+  readonly sourceQueue: string;
+}
+
+/** Stale heap entries tolerated before a rebuild; bounds heap memory to about twice the live entries. */
+const heapSlackEntriesMax = 1024;
+
+/** Offsets consumed at a FIFO group head before its array is compacted. */
+const groupHeadSlackMax = 64;
+
+/** The in-heap index of one queue. */
+export class QueueIndex {
+  readonly id: number;
+  readonly name: string;
+  attributes: QueueAttributes;
+  readonly createdAtMs: number;
+  /** Invariant: above every offset ever used in this queue. */
+  nextOffset: number;
+  /** Invariant: only grows. */
+  deadLetteredCount: number;
+  /** Producer and FIFO deduplication keys. */
+  readonly dedup: DedupWindow;
+
+  #sequence = new MessageSequence();
+  #special = new Map<number, Special>();
+  #timers = new MinHeap();
+  #visible = new MinHeap();
+  #readyGroups = new MinHeap();
+  #groupsByName = new Map<string, Group>();
+  #groupsByNo = new Map<number, Group>();
+  #nextGroupNo = 1;
+  /** Invariant: pendingInFlight + pendingDelayed === number of pending specials. */
+  #pendingInFlight = 0;
+  #pendingDelayed = 0;
+  /** Offsets delivered with visibility 0 in the current receive; candidates again after it. */
+  #deferred: number[] = [];
+  /** Invariant: never decreases. */
+  #advancedToMs = -Infinity;
+
+  constructor(record: QueueRecord, dedupKeysMax: number) {
+    this.id = record.id;
+    this.name = record.name;
+    this.attributes = record.attributes;
+    this.createdAtMs = record.createdAtMs;
+    this.nextOffset = record.nextOffset;
+    this.deadLetteredCount = record.deadLetteredCount;
+    this.dedup = new DedupWindow(record.id, dedupKeysMax);
+  }
+
+  /** The queue's record for the keyspace. */
+  record(): QueueRecord {
+    return {
+      id: this.id,
+      name: this.name,
+      attributes: this.attributes,
+      createdAtMs: this.createdAtMs,
+      nextOffset: this.nextOffset,
+      deadLetteredCount: this.deadLetteredCount,
+    };
+  }
+
+  /** Writes the queue record. */
+  writeRecord(w: StateWriter): void {
+    w.put(queueKey(this.name), encodeQueue(this.record()));
+  }
+
+  /** Number of live messages. */
+  get liveCount(): number {
+    return this.#sequence.live;
+  }
+
+  /** Appends a message at the next offset, writes its index record, returns the offset. */
+  append(w: StateWriter, m: NewMessage, nowMs: number): number {
+    this.advance(nowMs);
+    const offset = this.nextOffset++;
+    const fresh = m.visibleAtMs <= nowMs && m.sourceQueue === '';
+    const visibleAtMs = fresh ? nowMs : m.visibleAtMs;
+    this.#insert(offset, { seq: m.seq, enqueuedAtMs: nowMs, visibleAtMs, receiveCount: 0, deliveryIndex: 0, groupId: m.groupId, sourceQueue: m.sourceQueue }, fresh);
+    this.#writeMessage(w, offset);
+    const s = this.#special.get(offset);
+    if (s?.pending !== true && (this.attributes.fifo || !fresh)) this.#makeCandidate(offset);
+    return offset;
+  }
+
+  /** Adds a message read from the keyspace during load (in offset order). Call finishRestore() after the last. */
+  restore(offset: number, r: MessageRecord): void {
+    assert(offset < this.nextOffset, () => `message offset ${offset} beyond nextOffset of ${this.name}`);
+    const fresh = r.receiveCount === 0 && r.deliveryIndex === 0 && r.sourceQueue === '' && r.visibleAtMs === r.enqueuedAtMs;
+    this.#insert(offset, r, fresh);
+  }
+
+  /** Completes load at clock `clockMs`: queues every visible message as a candidate. */
+  finishRestore(clockMs: number): void {
+    this.#advancedToMs = clockMs;
+    for (const [offset, s] of this.#special) {
+      if (s.visibleAtMs > clockMs) this.#setPending(offset, s);
+    }
+    if (this.attributes.fifo) {
+      for (const g of this.#groupsByNo.values()) this.#maybeQueueGroup(g);
+    } else {
+      for (const [offset, s] of this.#special) if (!s.pending) this.#makeCandidate(offset);
+    }
+  }
+
+  #insert(offset: number, r: MessageRecord, fresh: boolean): void {
+    let groupNo = 0;
+    if (this.attributes.fifo) {
+      const g = this.#intern(r.groupId);
+      g.offsets.push(offset);
+      groupNo = g.no;
+    }
+    this.#sequence.append(offset, r.enqueuedAtMs, r.seq, groupNo, fresh ? slotState.fresh : slotState.special);
+    if (fresh) return;
+    const s: Special = {
+      visibleAtMs: r.visibleAtMs,
+      receiveCount: r.receiveCount,
+      deliveryIndex: r.deliveryIndex,
+      sourceQueue: r.sourceQueue,
+      pending: false,
+      queued: false,
+    };
+    this.#special.set(offset, s);
+    if (this.#advancedToMs !== -Infinity && s.visibleAtMs > this.#advancedToMs) this.#setPending(offset, s);
+  }
+
+  /** Makes messages whose visibleAtMs <= nowMs visible. */
+  advance(nowMs: number): void {
+    assert(nowMs >= this.#advancedToMs, () => `clock went back: ${nowMs} < ${this.#advancedToMs}`);
+    this.#advancedToMs = nowMs;
+    while (this.#timers.peekKey() <= nowMs) {
+      const due = this.#timers.peekKey();
+      const offset = this.#timers.peekValue();
+      this.#timers.pop();
+      const s = this.#special.get(offset);
+      if (s === undefined || !s.pending || s.visibleAtMs !== due) continue;
+      this.#clearPending(s);
+      this.#makeCandidate(offset);
+    }
+  }
+
+  /** The offset of the next message to deliver, removed from the candidates; undefined when none. */
+  pickNext(): number | undefined {
+    return this.attributes.fifo ? this.#pickFifo() : this.#pickStandard();
+  }
+
+  #pickStandard(): number | undefined {
+    const slot = this.#sequence.firstFreshSlot();
+    const freshOffset = slot >= 0 ? this.#sequence.offsetAt(slot) : Infinity;
+    while (this.#visible.size > 0) {
+      const s = this.#special.get(this.#visible.peekValue());
+      if (s !== undefined && !s.pending) break;
+      this.#visible.pop();
+      if (s !== undefined) s.queued = false;
+    }
+    const returnedOffset = this.#visible.peekKey();
+    if (freshOffset === Infinity && returnedOffset === Infinity) return undefined;
+    if (freshOffset < returnedOffset) {
+      this.#toSpecial(slot);
+      return freshOffset;
+    }
+    this.#visible.pop();
+    this.#special.get(returnedOffset)!.queued = false;
+    return returnedOffset;
+  }
+
+  #pickFifo(): number | undefined {
+    while (this.#readyGroups.size > 0) {
+      const key = this.#readyGroups.peekKey();
+      const g = this.#groupsByNo.get(this.#readyGroups.peekValue());
+      this.#readyGroups.pop();
+      if (g === undefined) continue;
+      g.queued = false;
+      const head = this.#headOf(g);
+      if (head === undefined || !this.#isVisible(head)) continue;
+      if (head !== key) {
+        this.#maybeQueueGroup(g);
+        continue;
+      }
+      const slot = this.#sequence.find(head);
+      if (this.#sequence.stateAt(slot) === slotState.fresh) this.#toSpecial(slot);
+      return head;
+    }
+    return undefined;
+  }
+
+  /** Delivers a picked message: in flight until nowMs + visibilityTimeoutMs, receiveCount + 1. */
+  deliver(w: StateWriter, offset: number, nowMs: number, visibilityTimeoutMs: number, index: number): Delivery {
+    const s = this.#special.get(offset);
+    assert(s !== undefined && !s.pending, () => `deliver of non-candidate ${offset}`);
+    s.receiveCount++;
+    s.deliveryIndex = index;
+    s.visibleAtMs = nowMs + visibilityTimeoutMs;
+    if (s.visibleAtMs > nowMs) this.#setPending(offset, s);
+    else this.#deferred.push(offset);
+    this.#writeMessage(w, offset);
+    const view = this.lookup(offset)!;
+    return {
+      id: messageIdOf(view.seq),
+      offset,
+      receipt: encodeReceipt({ queueId: this.id, offset, receiveCount: s.receiveCount, deliveryIndex: index }),
+      receiveCount: s.receiveCount,
+      enqueuedAtMs: view.enqueuedAtMs,
+      groupId: view.groupId,
+      seq: view.seq,
+    };
+  }
+
+  /** Ends a receive: messages delivered with visibility 0 become candidates again. */
+  endReceive(): void {
+    for (const offset of this.#deferred) {
+      const s = this.#special.get(offset);
+      if (s !== undefined && !s.pending) this.#makeCandidate(offset);
+    }
+    this.#deferred = [];
+    this.#maybeRebuildHeaps();
+  }
+
+  /** The live message at `offset`. */
+  lookup(offset: number): MessageView | undefined {
+    const slot = this.#sequence.find(offset);
+    if (slot < 0) return undefined;
+    const s = this.#special.get(offset);
+    const g = this.attributes.fifo ? this.#groupsByNo.get(this.#sequence.groupAt(slot)) : undefined;
+    const enqueuedAtMs = this.#sequence.enqueuedAtMsAt(slot);
+    return {
+      offset,
+      seq: this.#sequence.seqAt(slot),
+      enqueuedAtMs,
+      visibleAtMs: s?.visibleAtMs ?? enqueuedAtMs,
+      receiveCount: s?.receiveCount ?? 0,
+      deliveryIndex: s?.deliveryIndex ?? 0,
+      groupId: g?.name ?? '',
+      sourceQueue: s?.sourceQueue ?? '',
+    };
+  }
+
+  /** Sets when a delivered message becomes visible again (changeVisibility / nack). */
+  setVisibility(w: StateWriter, offset: number, visibleAtMs: number, nowMs: number): void {
+    this.advance(nowMs);
+    const s = this.#special.get(offset);
+    assert(s !== undefined && s.receiveCount > 0, () => `setVisibility of undelivered ${offset}`);
+    if (s.pending) this.#clearPending(s);
+    s.visibleAtMs = visibleAtMs;
+    if (visibleAtMs > nowMs) this.#setPending(offset, s);
+    else this.#makeCandidate(offset);
+    this.#writeMessage(w, offset);
+    this.#maybeRebuildHeaps();
+  }
+
+  /** Removes a live message: its index record, and its payload unless the message moves on. */
+  remove(w: StateWriter, offset: number, deletePayload: boolean): void {
+    const slot = this.#sequence.find(offset);
+    assert(slot >= 0, () => `remove of missing offset ${offset} in ${this.name}`);
+    const seq = this.#sequence.seqAt(slot);
+    const groupNo = this.#sequence.groupAt(slot);
+    const s = this.#special.get(offset);
+    if (s !== undefined) {
+      if (s.pending) this.#clearPending(s);
+      this.#special.delete(offset);
+    }
+    this.#sequence.remove(slot);
+    w.del(messageKey(this.id, offset));
+    if (deletePayload) w.del(payloadKey(seq));
+    if (this.attributes.fifo) this.#removeFromGroup(groupNo, offset);
+  }
+
+  /** Removes messages past retention at nowMs (a prefix in offset order); returns how many. */
+  expireRetention(w: StateWriter, nowMs: number): number {
+    let n = 0;
+    for (let slot = this.#sequence.firstSlot(); slot >= 0; slot = this.#sequence.firstSlot()) {
+      if (this.#sequence.enqueuedAtMsAt(slot) + this.attributes.retentionMs > nowMs) break;
+      this.remove(w, this.#sequence.offsetAt(slot), true);
+      n++;
+    }
+    if (n > 0) this.#maybeRebuildHeaps();
+    return n;
+  }
+
+  /** Removes every message (purge / delete); returns how many. */
+  clear(w: StateWriter): number {
+    const n = this.#sequence.live;
+    this.#sequence.forEachLive((slot) => {
+      w.del(messageKey(this.id, this.#sequence.offsetAt(slot)));
+      w.del(payloadKey(this.#sequence.seqAt(slot)));
+    });
+    this.#sequence.clear();
+    this.#special.clear();
+    this.#timers.clear();
+    this.#visible.clear();
+    this.#readyGroups.clear();
+    this.#groupsByName.clear();
+    this.#groupsByNo.clear();
+    this.#pendingInFlight = this.#pendingDelayed = 0;
+    return n;
+  }
+
+  /** Offsets of every live message in order (a copy). */
+  liveOffsets(): number[] {
+    return this.#sequence.liveOffsets();
+  }
+
+  /** Stats at nowMs (the state machine clock). */
+  stats(nowMs: number): QueueStats {
+    this.advance(nowMs);
+    const first = this.#sequence.firstSlot();
+    const pending = this.#pendingInFlight + this.#pendingDelayed;
+    return {
+      visible: this.#sequence.live - pending,
+      inFlight: this.#pendingInFlight,
+      delayed: this.#pendingDelayed,
+      oldestMessageAgeMs: first < 0 ? 0 : nowMs - this.#sequence.enqueuedAtMsAt(first),
+      deadLettered: this.deadLetteredCount,
+    };
+  }
+
+  #toSpecial(slot: number): void {
+    const offset = this.#sequence.offsetAt(slot);
+    this.#sequence.markSpecial(slot);
+    this.#special.set(offset, {
+      visibleAtMs: this.#sequence.enqueuedAtMsAt(slot),
+      receiveCount: 0,
+      deliveryIndex: 0,
+      sourceQueue: '',
+      pending: false,
+      queued: false,
+    });
+  }
+
+  #isVisible(offset: number): boolean {
+    const s = this.#special.get(offset);
+    return s === undefined || !s.pending;
+  }
+
+  #setPending(offset: number, s: Special): void {
+    assert(!s.pending, 'already pending');
+    s.pending = true;
+    if (s.receiveCount > 0) this.#pendingInFlight++;
+    else this.#pendingDelayed++;
+    this.#timers.push(s.visibleAtMs, offset);
+  }
+
+  #clearPending(s: Special): void {
+    assert(s.pending, 'not pending');
+    s.pending = false;
+    if (s.receiveCount > 0) this.#pendingInFlight--;
+    else this.#pendingDelayed--;
+  }
+
+  #makeCandidate(offset: number): void {
+    if (this.attributes.fifo) {
+      const slot = this.#sequence.find(offset);
+      const g = this.#groupsByNo.get(this.#sequence.groupAt(slot));
+      if (g !== undefined && this.#headOf(g) === offset) this.#maybeQueueGroup(g);
+      return;
+    }
+    const s = this.#special.get(offset);
+    if (s === undefined || s.queued) return;
+    s.queued = true;
+    this.#visible.push(offset, 0);
+  }
+
+  #intern(name: string): Group {
+    let g = this.#groupsByName.get(name);
+    if (g === undefined) {
+      g = { no: this.#nextGroupNo++, name, offsets: [], head: 0, queued: false };
+      this.#groupsByName.set(name, g);
+      this.#groupsByNo.set(g.no, g);
+    }
+    return g;
+  }
+
+  #headOf(g: Group): number | undefined {
+    return g.head < g.offsets.length ? g.offsets[g.head] : undefined;
+  }
+
+  #maybeQueueGroup(g: Group): void {
+    const head = this.#headOf(g);
+    if (g.queued || head === undefined || !this.#isVisible(head)) return;
+    g.queued = true;
+    this.#readyGroups.push(head, g.no);
+  }
+
+  #removeFromGroup(groupNo: number, offset: number): void {
+    const g = this.#groupsByNo.get(groupNo);
+    assert(g !== undefined, () => `group ${groupNo} missing`);
+    if (g.offsets[g.head] === offset) {
+      g.head++;
+    } else {
+      const i = g.offsets.indexOf(offset, g.head);
+      assert(i >= 0, () => `offset ${offset} missing from group ${g.name}`);
+      g.offsets.splice(i, 1);
+    }
+    if (g.head === g.offsets.length) {
+      this.#groupsByName.delete(g.name);
+      this.#groupsByNo.delete(g.no);
+      return;
+    }
+    if (g.head > groupHeadSlackMax && g.head * 2 > g.offsets.length) {
+      g.offsets = g.offsets.slice(g.head);
+      g.head = 0;
+    }
+    this.#maybeQueueGroup(g);
+  }
+
+  /** Drops stale heap entries once they outnumber live ones, so heap memory stays bounded. */
+  #maybeRebuildHeaps(): void {
+    const pending = this.#pendingInFlight + this.#pendingDelayed;
+    if (this.#timers.size > 2 * pending + heapSlackEntriesMax) {
+      this.#timers.clear();
+      for (const [offset, s] of this.#special) if (s.pending) this.#timers.push(s.visibleAtMs, offset);
+    }
+    if (this.#visible.size > 2 * this.#special.size + heapSlackEntriesMax) {
+      this.#visible.clear();
+      for (const s of this.#special.values()) s.queued = false;
+      for (const [offset, s] of this.#special) if (!s.pending) this.#makeCandidate(offset);
+    }
+  }
+
+  #writeMessage(w: StateWriter, offset: number): void {
+    const view = this.lookup(offset);
+    assert(view !== undefined, () => `write of missing offset ${offset}`);
+    const { offset: _offset, ...record } = view;
+    void _offset;
+    w.put(messageKey(this.id, offset), encodeMessage(record));
+  }
+}

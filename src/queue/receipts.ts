@@ -1,0 +1,55 @@
+/**
+ * Receipt handles. A receipt names one delivery of one message: the queue incarnation (queue
+ * id), the offset, the receive count reached by that delivery and the log index of the receive
+ * that made it. A later delivery raises the receive count, so an older receipt is detectably
+ * stale. A 32-bit checksum makes a mistyped or truncated receipt fail validation instead of
+ * naming some other message; receipts are not secrets (anyone who can ack can also receive).
+ */
+import { invalidArgument, type QueueError } from './errors.js';
+
+/** The decoded fields of a receipt. */
+export interface Receipt {
+  readonly queueId: number;
+  readonly offset: number;
+  readonly receiveCount: number;
+  readonly deliveryIndex: number;
+}
+
+/** Longest accepted receipt string; a real one is well below 64 characters. */
+export const receiptLengthMax = 128;
+
+function fnv1a32(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
+}
+
+/** Encodes a receipt as `r1.<queueId>.<offset>.<receiveCount>.<deliveryIndex>.<check>` (base 36). */
+export function encodeReceipt(receipt: Receipt): string {
+  const body = [receipt.queueId, receipt.offset, receipt.receiveCount, receipt.deliveryIndex]
+    .map((n) => n.toString(36))
+    .join('.');
+  return `r1.${body}.${fnv1a32(body).toString(36)}`;
+}
+
+const receiptPattern = /^r1\.([0-9a-z]{1,11})\.([0-9a-z]{1,11})\.([0-9a-z]{1,11})\.([0-9a-z]{1,11})\.([0-9a-z]{1,7})$/;
+
+/** Decodes a receipt, or returns an INVALID_ARGUMENT error for a malformed one. */
+export function decodeReceipt(text: unknown): Receipt | QueueError {
+  if (typeof text !== 'string' || text.length > receiptLengthMax) return invalidArgument('malformed receipt');
+  const match = receiptPattern.exec(text);
+  if (match === null) return invalidArgument('malformed receipt');
+  const body = text.slice(3, text.lastIndexOf('.'));
+  if (fnv1a32(body).toString(36) !== match[5]) return invalidArgument('malformed receipt (checksum)');
+  const [queueId, offset, receiveCount, deliveryIndex] = [match[1], match[2], match[3], match[4]].map((s) =>
+    parseInt(s!, 36),
+  ) as [number, number, number, number];
+  const fields = [queueId, offset, receiveCount, deliveryIndex];
+  if (!fields.every((n) => Number.isSafeInteger(n)) || receiveCount < 1 || deliveryIndex < 1) {
+    return invalidArgument('malformed receipt (fields)');
+  }
+  return { queueId, offset, receiveCount, deliveryIndex };
+}

@@ -1,0 +1,350 @@
+/**
+ * The queue state machine: applies commands from the Raft log, synchronously and
+ * deterministically, writing its state to a StateWriter (see keys.ts for the keyspace).
+ *
+ * Determinism: time is only `ctx.nowMs` (the leader's stamp in the entry), made monotonic;
+ * ids and keys derive from `ctx.index`; iteration orders are fixed. Two machines fed the same
+ * commands write byte-identical keyspaces, and load() of a keyspace continues exactly like the
+ * machine that wrote it.
+ *
+ * Never throws on a command: validateCommand and validateAgainstState run again inside apply and
+ * turn into an error result. An AssertionError means a bug in raftq and must stop the node.
+ */
+import { assert } from '../../raft/assert.js';
+import {
+  errorResult,
+  type AckCommand,
+  type AckOutcome,
+  type ChangeVisibilityCommand,
+  type Command,
+  type CommandResult,
+  type CreateQueueCommand,
+  type Delivery,
+  type EnqueueCommand,
+  type EnqueuedMessage,
+  type QueueAttributes,
+  type QueueInfo,
+  type ReceiveCommand,
+  type ReceivedMessage,
+} from './commands.js';
+import { QueueError } from './errors.js';
+import { messageIdOf, seqOf, seqsPerEntry } from './ids.js';
+import { keyKind, kindPrefix, machineKey, payloadKey, queueKey, readU32, readU64 } from './keys.js';
+import { dedupKeysMax } from './limits.js';
+import { QueueIndex } from './queue-index.js';
+import { decodeReceipt } from './receipts.js';
+import { decodeDedup, decodeMachine, decodeMessage, decodePayload, decodeQueue, encodeMachine, encodePayload } from './records.js';
+import type { StateReader, StateWriter } from './state-store.js';
+import { resolveAttributes, validateAgainstState, validateCommand, type QueueLookup } from './validate.js';
+
+/** Where and when an entry is applied. */
+export interface ApplyContext {
+  /** Raft log index of the entry; strictly increasing across apply calls. */
+  readonly index: number;
+  /** The leader's wall-clock stamp carried in the entry (ms since epoch). */
+  readonly nowMs: number;
+}
+
+/** Options of a state machine; defaults are the production values. */
+export interface QueueStateMachineOptions {
+  /** Dedup keys kept per queue (see limits.ts); tests lower it to exercise eviction. */
+  readonly dedupKeysMax?: number;
+}
+
+/** The seq slot of an entry reserved for its producer dedup entry (messages use 0..99). */
+const producerDedupSlot = seqsPerEntry - 1;
+
+/** The deterministic queue state machine. */
+export class QueueStateMachine implements QueueLookup {
+  /** Invariant: never decreases; equals the machine record's clockMs in the keyspace. */
+  #clockMs = 0;
+  /** Invariant: above every queue id ever assigned. */
+  #nextQueueId = 1;
+  /** Invariant: strictly increasing over apply calls (0 before the first). */
+  #lastIndex = 0;
+  #queues = new Map<string, QueueIndex>();
+  #queuesById = new Map<number, QueueIndex>();
+  readonly #dedupKeysMax: number;
+
+  /** An empty state machine (no queues). Use load() to resume from a keyspace. */
+  constructor(options: QueueStateMachineOptions = {}) {
+    this.#dedupKeysMax = options.dedupKeysMax ?? dedupKeysMax;
+  }
+
+  /** Rebuilds a state machine from its keyspace (startup, or after installing a snapshot). */
+  static async load(reader: StateReader, options: QueueStateMachineOptions = {}): Promise<QueueStateMachine> {
+    const sm = new QueueStateMachine(options);
+    const machine = await reader.get(machineKey());
+    if (machine !== undefined) {
+      const m = decodeMachine(machine);
+      sm.#clockMs = m.clockMs;
+      sm.#nextQueueId = m.nextQueueId;
+    }
+    for await (const [, value] of reader.iterate(kindPrefix(keyKind.queue))) {
+      const record = decodeQueue(value);
+      assert(record.id < sm.#nextQueueId, () => `queue id ${record.id} >= nextQueueId`);
+      sm.#addQueue(new QueueIndex(record, sm.#dedupKeysMax));
+    }
+    for await (const [key, value] of reader.iterate(kindPrefix(keyKind.message))) {
+      const q = sm.#queuesById.get(readU32(key, 2));
+      assert(q !== undefined, () => `message record of unknown queue ${readU32(key, 2)}`);
+      q.restore(readU64(key, 6), decodeMessage(value));
+    }
+    for (const q of sm.#queues.values()) q.finishRestore(sm.#clockMs);
+    for await (const [key, value] of reader.iterate(kindPrefix(keyKind.dedup))) {
+      const q = sm.#queuesById.get(readU32(key, 2));
+      assert(q !== undefined, () => `dedup record of unknown queue ${readU32(key, 2)}`);
+      q.dedup.restore(readU64(key, 6), decodeDedup(value));
+    }
+    return sm;
+  }
+
+  /**
+   * Attaches bodies and attributes to the deliveries of a receive result, reading payloads
+   * from the committed keyspace (call after the apply batch is written). A payload missing by
+   * then (the message was acked meanwhile) is dropped from the answer.
+   */
+  static async readMessages(reader: StateReader, deliveries: readonly Delivery[]): Promise<ReceivedMessage[]> {
+    const out: ReceivedMessage[] = [];
+    for (const d of deliveries) {
+      const bytes = await reader.get(payloadKey(d.seq));
+      if (bytes === undefined) continue;
+      const payload = decodePayload(bytes);
+      const { seq: _seq, ...rest } = d;
+      void _seq;
+      out.push({ ...rest, body: payload.body, attributes: { ...payload.attributes } });
+    }
+    return out;
+  }
+
+  /** The monotonic clock: the largest entry stamp applied so far. */
+  get clockMs(): number {
+    return this.#clockMs;
+  }
+
+  /** The attributes of queue `name`, or undefined. */
+  queueAttributes(name: string): QueueAttributes | undefined {
+    return this.#queues.get(name)?.attributes;
+  }
+
+  /** A queue with its stats at the state machine clock, or undefined. */
+  getQueue(name: string): QueueInfo | undefined {
+    const q = this.#queues.get(name);
+    if (q === undefined) return undefined;
+    return { name: q.name, attributes: q.attributes, createdAtMs: q.createdAtMs, stats: q.stats(this.#clockMs) };
+  }
+
+  /** Every queue, by name. */
+  listQueues(): QueueInfo[] {
+    return this.#sortedQueues().map((q) => this.getQueue(q.name)!);
+  }
+
+  /**
+   * Applies one committed command. Synchronous and deterministic; writes go to `w`, which the
+   * runtime commits in one batch with the applied index.
+   */
+  apply(cmd: Command, ctx: ApplyContext, w: StateWriter): CommandResult {
+    assert(Number.isSafeInteger(ctx.index) && ctx.index > this.#lastIndex, () => `apply index ${ctx.index} after ${this.#lastIndex}`);
+    assert(Number.isFinite(ctx.nowMs), 'entry stamp must be finite');
+    this.#lastIndex = ctx.index;
+    if (ctx.nowMs > this.#clockMs) {
+      this.#clockMs = ctx.nowMs;
+      this.#writeMachine(w);
+    }
+    const err = validateCommand(cmd) ?? validateAgainstState(cmd, this);
+    if (err !== undefined) return errorResult(err.code, err.message);
+    const now = this.#clockMs;
+    switch (cmd.type) {
+      case 'createQueue':
+        return this.#createQueue(cmd, now, w);
+      case 'deleteQueue': {
+        const q = this.#queues.get(cmd.queue)!;
+        const deletedMessages = q.clear(w);
+        q.dedup.clear(w);
+        w.del(queueKey(q.name));
+        this.#queues.delete(q.name);
+        this.#queuesById.delete(q.id);
+        return { ok: true, type: 'deleteQueue', deletedMessages };
+      }
+      case 'purgeQueue': {
+        const q = this.#queues.get(cmd.queue)!;
+        return { ok: true, type: 'purgeQueue', purgedMessages: q.clear(w) };
+      }
+      case 'setQueueAttributes': {
+        const q = this.#queues.get(cmd.queue)!;
+        q.attributes = resolveAttributes(q.name, cmd.attributes, q.attributes);
+        q.writeRecord(w);
+        return { ok: true, type: 'setQueueAttributes' };
+      }
+      case 'enqueue':
+        return this.#enqueue(cmd, ctx.index, now, w);
+      case 'receive':
+        return this.#receive(cmd, ctx.index, now, w);
+      case 'ack':
+        return this.#ack(cmd, w);
+      case 'changeVisibility':
+        return this.#changeVisibility(cmd, now, w);
+      case 'redrive':
+        return this.#redrive(this.#queues.get(cmd.queue)!, now, w);
+      case 'expire': {
+        let expiredMessages = 0;
+        let expiredDedupKeys = 0;
+        for (const q of this.#sortedQueues()) {
+          expiredMessages += q.expireRetention(w, now);
+          expiredDedupKeys += q.dedup.expire(w, now);
+        }
+        return { ok: true, type: 'expire', expiredMessages, expiredDedupKeys };
+      }
+    }
+  }
+
+  #createQueue(cmd: CreateQueueCommand, now: number, w: StateWriter): CommandResult {
+    if (this.#queues.has(cmd.queue)) return { ok: true, type: 'createQueue', created: false };
+    const q = new QueueIndex(
+      {
+        id: this.#nextQueueId++,
+        name: cmd.queue,
+        attributes: resolveAttributes(cmd.queue, cmd.attributes),
+        createdAtMs: now,
+        nextOffset: 0,
+        deadLetteredCount: 0,
+      },
+      this.#dedupKeysMax,
+    );
+    this.#addQueue(q);
+    q.writeRecord(w);
+    this.#writeMachine(w);
+    return { ok: true, type: 'createQueue', created: true };
+  }
+
+  #enqueue(cmd: EnqueueCommand, index: number, now: number, w: StateWriter): CommandResult {
+    const q = this.#queues.get(cmd.queue)!;
+    const producerKey = cmd.producerKey === undefined ? undefined : producerDedupKey(cmd.producerKey);
+    if (producerKey !== undefined) {
+      const hit = q.dedup.lookup(producerKey, now);
+      if (hit !== undefined) return { ok: true, type: 'enqueue', messages: replay(hit.seqs, hit.offsets), duplicate: true };
+    }
+    const seqs: number[] = [];
+    const offsets: number[] = [];
+    const fifo = q.attributes.fifo;
+    for (let n = 0; n < cmd.messages.length; n++) {
+      const m = cmd.messages[n]!;
+      const dedupId = fifo && m.dedupId !== undefined ? `d:${m.dedupId}` : undefined;
+      const hit = dedupId === undefined ? undefined : q.dedup.lookup(dedupId, now);
+      if (hit !== undefined) {
+        seqs.push(hit.seqs[0]!);
+        offsets.push(hit.offsets[0]!);
+        continue;
+      }
+      const seq = seqOf(index, n);
+      w.put(payloadKey(seq), encodePayload({ body: m.body, attributes: m.attributes ?? {}, sentAtMs: now }));
+      const delayMs = fifo ? q.attributes.delayMs : (m.delayMs ?? q.attributes.delayMs);
+      const offset = q.append(w, { seq, visibleAtMs: now + delayMs, groupId: m.groupId ?? '', sourceQueue: '' }, now);
+      if (dedupId !== undefined) q.dedup.insert(w, dedupId, { seq, createdAtMs: now, seqs: [seq], offsets: [offset] });
+      seqs.push(seq);
+      offsets.push(offset);
+    }
+    if (producerKey !== undefined) {
+      q.dedup.insert(w, producerKey, { seq: seqOf(index, producerDedupSlot), createdAtMs: now, seqs, offsets });
+    }
+    q.writeRecord(w);
+    return { ok: true, type: 'enqueue', messages: replay(seqs, offsets), duplicate: false };
+  }
+
+  #receive(cmd: ReceiveCommand, index: number, now: number, w: StateWriter): CommandResult {
+    const q = this.#queues.get(cmd.queue)!;
+    q.expireRetention(w, now);
+    q.advance(now);
+    const visibilityTimeoutMs = cmd.visibilityTimeoutMs ?? q.attributes.visibilityTimeoutMs;
+    const { maxReceiveCount, deadLetterQueue } = q.attributes;
+    const dlq = deadLetterQueue === '' ? undefined : this.#queues.get(deadLetterQueue);
+    const messages: Delivery[] = [];
+    let deadLettered = 0;
+    while (messages.length < cmd.max) {
+      const offset = q.pickNext();
+      if (offset === undefined) break;
+      const m = q.lookup(offset)!;
+      if (dlq !== undefined && m.receiveCount >= maxReceiveCount) {
+        q.remove(w, offset, false);
+        dlq.append(w, { seq: m.seq, visibleAtMs: now, groupId: m.groupId, sourceQueue: q.name }, now);
+        deadLettered++;
+        continue;
+      }
+      messages.push(q.deliver(w, offset, now, visibilityTimeoutMs, index));
+    }
+    q.endReceive();
+    if (deadLettered > 0) {
+      q.deadLetteredCount += deadLettered;
+      q.writeRecord(w);
+      dlq!.writeRecord(w);
+    }
+    return { ok: true, type: 'receive', messages, deadLettered };
+  }
+
+  #ack(cmd: AckCommand, w: StateWriter): CommandResult {
+    const q = this.#queues.get(cmd.queue)!;
+    const outcomes: AckOutcome[] = cmd.receipts.map((text) => {
+      const r = decodeReceipt(text);
+      assert(!(r instanceof QueueError), 'receipt passed validation');
+      if (r.queueId !== q.id) return 'gone';
+      const m = q.lookup(r.offset);
+      if (m === undefined) return 'gone';
+      if (m.receiveCount !== r.receiveCount || m.deliveryIndex !== r.deliveryIndex) return 'stale';
+      q.remove(w, r.offset, true);
+      return 'deleted';
+    });
+    return { ok: true, type: 'ack', outcomes };
+  }
+
+  #changeVisibility(cmd: ChangeVisibilityCommand, now: number, w: StateWriter): CommandResult {
+    const q = this.#queues.get(cmd.queue)!;
+    const r = decodeReceipt(cmd.receipt);
+    assert(!(r instanceof QueueError), 'receipt passed validation');
+    const m = r.queueId === q.id ? q.lookup(r.offset) : undefined;
+    if (m === undefined) return { ok: true, type: 'changeVisibility', outcome: 'gone' };
+    if (m.receiveCount !== r.receiveCount || m.deliveryIndex !== r.deliveryIndex) {
+      return errorResult('STALE_RECEIPT', 'the message was delivered again since this receipt');
+    }
+    q.setVisibility(w, r.offset, now + cmd.visibilityTimeoutMs, now);
+    return { ok: true, type: 'changeVisibility', outcome: 'changed' };
+  }
+
+  #redrive(dlq: QueueIndex, now: number, w: StateWriter): CommandResult {
+    dlq.advance(now);
+    const touched = new Set<QueueIndex>();
+    let moved = 0;
+    for (const offset of dlq.liveOffsets()) {
+      const m = dlq.lookup(offset)!;
+      const source = m.sourceQueue === '' ? undefined : this.#queues.get(m.sourceQueue);
+      if (source === undefined) continue;
+      dlq.remove(w, offset, false);
+      source.append(w, { seq: m.seq, visibleAtMs: now, groupId: m.groupId, sourceQueue: '' }, now);
+      touched.add(source);
+      moved++;
+    }
+    for (const q of touched) q.writeRecord(w);
+    return { ok: true, type: 'redrive', moved };
+  }
+
+  #addQueue(q: QueueIndex): void {
+    assert(!this.#queues.has(q.name) && !this.#queuesById.has(q.id), () => `duplicate queue ${q.name}`);
+    this.#queues.set(q.name, q);
+    this.#queuesById.set(q.id, q);
+  }
+
+  #sortedQueues(): QueueIndex[] {
+    return [...this.#queues.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  #writeMachine(w: StateWriter): void {
+    w.put(machineKey(), encodeMachine({ clockMs: this.#clockMs, nextQueueId: this.#nextQueueId }));
+  }
+}
+
+function producerDedupKey(key: NonNullable<EnqueueCommand['producerKey']>): string {
+  return 'idempotencyKey' in key ? `i:${key.idempotencyKey}` : `p:${key.sequence}:${key.producerId}`;
+}
+
+function replay(seqs: readonly number[], offsets: readonly number[]): EnqueuedMessage[] {
+  return seqs.map((seq, i) => ({ id: messageIdOf(seq), offset: offsets[i]! }));
+}

@@ -1,0 +1,482 @@
+/**
+ * The durable storage of one node: raft's `Storage` backed by one LevelDB per data directory,
+ * plus the applied-state keyspace the queue state machine reads and writes.
+ *
+ * The core reads synchronously, so a MemoryStorage holds everything it may ask for (the log
+ * since the last compaction, hard state, snapshot meta) and every write goes to LevelDB first,
+ * then to the MemoryStorage. Key layout: keys.ts. Value encodings and checksums: codec.ts.
+ *
+ * Durability:
+ * - save(): one Ready's entries, hard state and snapshot meta in ONE batch with sync: true.
+ * - applyBatch(): state changes and the applied index in one batch WITHOUT sync; after a crash
+ *   the node replays the log from the persisted applied index.
+ * - compact(): the snapshot meta is written with sync first. LevelDB has one write-ahead log, so
+ *   that sync also makes every earlier unsynced applied batch durable: the log is never
+ *   compacted past state that could still be lost. Deleting the entries comes after; entries
+ *   left at or below the snapshot by a crash are cleared at open.
+ * - installSnapshot(): stages the new state under the next generation, then switches with one
+ *   synced batch (generation, applied index, snapshot meta, log deletions). A crash before the
+ *   switch leaves the old state intact and open() discards the staged keys; the node then
+ *   simply receives a new snapshot. No marker key is needed: the generation is the commit record.
+ *   The switch also raises the hard state's commit to the snapshot index (never lowers it).
+ *
+ * Mutations run one at a time through an internal queue; reads of the applied state do not wait.
+ */
+import { assert } from '../../raft/assert.js';
+import { RaftError } from '../../raft/errors.js';
+import { MemoryStorage, type Storage } from '../../raft/storage.js';
+import type { ConfState, Entry, HardState, SnapshotMeta } from '../../raft/types.js';
+import { type AppliedMeta, decodeRecord, encodeEntryValue, encodeRecord, parseAppliedMeta } from './codec.js';
+import { appliedKey, appliedKeyPrefixBytes, appliedMetaKey, generationMax, generationPrefix, hardStateKey, logKey, logRange, prefixEnd, snapshotMetaKey } from './keys.js';
+import { type BatchOp, type Db, openDb } from './level-db.js';
+import { checkIdentity, loadState, type StorageLogger } from './load.js';
+import { decodeSnapshotChunk, encodeSnapshotChunks, snapshotChunkBytesMax, type StatePair } from './snapshot-chunks.js';
+
+/** Options of DurableStorage.open. */
+export interface DurableStorageOptions {
+  /** The cluster this directory belongs to; written on first open, checked afterwards. */
+  readonly clusterId: string;
+  /** This node's id; written on first open, checked afterwards. */
+  readonly nodeId: string;
+  /** Membership of a brand-new directory (bootstrap). Ignored once the directory exists. */
+  readonly initialConfState?: ConfState;
+  /** Structured logger (pino fits). Defaults to silence. */
+  readonly logger?: StorageLogger;
+}
+
+/** One Raft Ready's persistence. */
+export interface SaveBatch {
+  /** New entries; a conflicting suffix of the stored log is truncated. Compacted ones are skipped. */
+  readonly entries: readonly Entry[];
+  readonly hardState?: HardState;
+  /**
+   * Snapshot meta from the Ready. Its state must already be installed with installSnapshot();
+   * saving it replaces the log. Saving the current snapshot meta again is a no-op.
+   */
+  readonly snapshot?: SnapshotMeta;
+}
+
+/** What one save cost. */
+export interface SaveResult {
+  /** Wall time of the synced LevelDB batch in milliseconds (0 when there was nothing to write). */
+  readonly syncMs: number;
+  /** Entries written (after skipping compacted ones). */
+  readonly entryCount: number;
+}
+
+/** A change to the applied state; keys are the state machine's, without the internal prefix. */
+export type StateWrite =
+  | { readonly type: 'put'; readonly key: Uint8Array; readonly value: Uint8Array }
+  | { readonly type: 'del'; readonly key: Uint8Array };
+
+/** Reads of the applied state, as the queue state machine sees it. */
+export interface StateReader {
+  /** The value at `key`, or undefined. */
+  get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  /** Pairs whose key starts with `prefix`, in key order, from a consistent point in time. */
+  iterate(prefix: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]>;
+}
+
+/** A consistent snapshot of the applied state, streamed as chunks (snapshot-chunks.ts). */
+export interface SnapshotReader {
+  /** index = the applied index at the moment the reader was opened, its term and conf state. */
+  readonly meta: SnapshotMeta;
+  /** The encoded chunks. Single use: call once. Releases the LevelDB snapshot when done. */
+  chunks(): AsyncIterable<Uint8Array>;
+  /** Releases the LevelDB snapshot without reading (idempotent). */
+  close(): Promise<void>;
+}
+
+/** Options of openSnapshotReader. */
+export interface SnapshotReaderOptions {
+  /** Bound on a chunk's size in bytes; defaults to snapshotChunkBytesMax (1 MiB). */
+  readonly chunkBytesMax?: number;
+}
+
+/** What installSnapshot wrote. */
+export interface InstallResult {
+  readonly pairCount: number;
+  readonly chunkCount: number;
+}
+
+/** raft Storage + applied state over one LevelDB (see module comment). */
+export class DurableStorage implements Storage, StateReader {
+  readonly #db: Db;
+  readonly #dir: string;
+  readonly #logger: StorageLogger;
+  /**
+   * The read cache. Invariant: equal to what LevelDB holds (log keys after the snapshot, hard
+   * state, snapshot meta); updated only after the LevelDB write that it mirrors succeeded.
+   */
+  readonly #mem: MemoryStorage;
+  /**
+   * The persisted (possibly not yet synced) applied meta.
+   * Invariant: mem.snapshot().index <= applied.index <= mem.lastIndex().
+   */
+  #applied: AppliedMeta;
+  /** Tail of the mutation queue. Invariant: at most one mutation touches LevelDB at a time. */
+  #tail: Promise<unknown> = Promise.resolve();
+  /** Invariant: true while a snapshot is being staged; at most one install at a time. */
+  #installing = false;
+  #closed = false;
+
+  private constructor(db: Db, dir: string, logger: StorageLogger, mem: MemoryStorage, applied: AppliedMeta) {
+    this.#db = db;
+    this.#dir = dir;
+    this.#logger = logger;
+    this.#mem = mem;
+    this.#applied = applied;
+    this.#checkInvariants();
+  }
+
+  /**
+   * Opens (creating if missing) the data directory `dir`. Throws DataDirLockedError if another
+   * process holds it, ClusterMismatchError if it belongs to another cluster or node, and
+   * StorageCorruptionError if a checksum or the log's contiguity fails.
+   */
+  static async open(dir: string, opts: DurableStorageOptions): Promise<DurableStorage> {
+    assert(opts.clusterId !== '' && opts.nodeId !== '', 'clusterId and nodeId must be non-empty');
+    const logger = opts.logger ?? silentLogger;
+    const db = await openDb(dir);
+    try {
+      await checkIdentity(db, dir, opts.clusterId, opts.nodeId);
+      const loaded = await loadState(db, opts.initialConfState ?? { voters: [], learners: [] }, logger);
+      const mem = new MemoryStorage(loaded.snapshot.confState);
+      mem.applySnapshot(loaded.snapshot);
+      mem.append(loaded.entries);
+      mem.setHardState(loaded.hardState);
+      logger.info(
+        { dir, firstIndex: mem.firstIndex(), lastIndex: mem.lastIndex(), applied: loaded.applied.index, term: loaded.hardState.term },
+        'storage opened',
+      );
+      return new DurableStorage(db, dir, logger, mem, loaded.applied);
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
+  }
+
+  /** The data directory. */
+  get dir(): string {
+    return this.#dir;
+  }
+
+  // ---- raft Storage (synchronous, served by the read cache) ----
+
+  /** Hard state, and membership as of the applied index (what the state machine reflects). */
+  initialState(): { hardState: HardState; confState: ConfState } {
+    return { hardState: this.#mem.hardState(), confState: this.#applied.confState };
+  }
+
+  entries(lo: number, hi: number, maxBytes: number): Entry[] {
+    return this.#mem.entries(lo, hi, maxBytes);
+  }
+
+  term(index: number): number {
+    return this.#mem.term(index);
+  }
+
+  firstIndex(): number {
+    return this.#mem.firstIndex();
+  }
+
+  lastIndex(): number {
+    return this.#mem.lastIndex();
+  }
+
+  snapshot(): SnapshotMeta {
+    return this.#mem.snapshot();
+  }
+
+  /** The persisted hard state. */
+  hardState(): HardState {
+    return this.#mem.hardState();
+  }
+
+  // ---- log writes ----
+
+  /** Persists one Ready (entries, hard state, snapshot meta) in one synced batch. */
+  save(batch: SaveBatch): Promise<SaveResult> {
+    return this.#exclusive(() => this.#save(batch));
+  }
+
+  async #save(batch: SaveBatch): Promise<SaveResult> {
+    const ops: BatchOp[] = [];
+    const snapshot = this.#snapshotToSave(batch.snapshot, ops);
+    // The log as the batch's entries see it: empty after a snapshot.
+    const first = snapshot === null ? this.#mem.firstIndex() : snapshot.index + 1;
+    const last = snapshot === null ? this.#mem.lastIndex() : snapshot.index;
+    const entries = batch.entries.filter((e) => e.index >= first);
+    const newLast = this.#appendOps(entries, last, snapshot === null, ops);
+    if (batch.hardState !== undefined) {
+      const hs = batch.hardState;
+      const old = this.#mem.hardState();
+      assert(hs.term >= old.term, () => `hard state term regresses: ${old.term} -> ${hs.term}`);
+      assert(hs.commit >= old.commit, () => `hard state commit regresses: ${old.commit} -> ${hs.commit}`);
+      assert(hs.commit <= newLast, () => `commit ${hs.commit} beyond the last index ${newLast} after this save`);
+      ops.push({ type: 'put', key: hardStateKey, value: encodeRecord(hs) });
+    }
+    if (ops.length === 0) return { syncMs: 0, entryCount: 0 };
+    const started = performance.now();
+    await this.#db.batch(ops, { sync: true });
+    const syncMs = performance.now() - started;
+    if (snapshot !== null) this.#mem.applySnapshot(snapshot);
+    this.#mem.append(entries);
+    if (batch.hardState !== undefined) this.#mem.setHardState(batch.hardState);
+    assert(this.#mem.lastIndex() === newLast, () => `last index ${this.#mem.lastIndex()} != ${newLast} after save`);
+    this.#checkInvariants();
+    return { syncMs, entryCount: entries.length };
+  }
+
+  /** Validates a Ready's snapshot meta; returns it if the log must be replaced, else null. */
+  #snapshotToSave(meta: SnapshotMeta | undefined, ops: BatchOp[]): SnapshotMeta | null {
+    if (meta === undefined) return null;
+    const current = this.#mem.snapshot().index;
+    if (meta.index < current) throw new RaftError('COMPACTED', `snapshot ${meta.index} is older than ${current}`);
+    if (meta.index === current) return null;
+    assert(meta.index <= this.#applied.index, () => `snapshot ${meta.index} saved before its state was installed (applied ${this.#applied.index})`);
+    this.#pushLogDeletes(ops);
+    ops.push({ type: 'put', key: snapshotMetaKey, value: encodeRecord(meta) });
+    return meta;
+  }
+
+  /**
+   * Adds puts for `entries` and deletes for the stored suffix they truncate; returns the new
+   * last index. `last` is the last index before the batch.
+   */
+  #appendOps(entries: readonly Entry[], last: number, checkApplied: boolean, ops: BatchOp[]): number {
+    const head = entries[0];
+    if (head === undefined) return last;
+    assert(head.index <= last + 1, () => `append at ${head.index} leaves a gap after last index ${last}`);
+    let prev: Entry | undefined;
+    for (const e of entries) {
+      assert(prev === undefined || (e.index === prev.index + 1 && e.term >= prev.term), () => `entries not contiguous at ${e.index}`);
+      // Pair assertion: an applied entry may be rewritten only with the same term (a duplicate).
+      if (checkApplied && e.index <= Math.min(last, this.#applied.index)) {
+        assert(this.#mem.term(e.index) === e.term, () => `save rewrites applied entry ${e.index} with term ${e.term}`);
+      }
+      ops.push({ type: 'put', key: logKey(e.index), value: encodeEntryValue(e) });
+      prev = e;
+    }
+    const newLast = entries[entries.length - 1]!.index;
+    for (let i = newLast + 1; i <= last; i++) ops.push({ type: 'del', key: logKey(i) });
+    return newLast;
+  }
+
+  /** Deletes every stored log key: they are exactly [firstIndex, lastIndex] (read cache invariant). */
+  #pushLogDeletes(ops: BatchOp[]): void {
+    for (let i = this.#mem.firstIndex(); i <= this.#mem.lastIndex(); i++) ops.push({ type: 'del', key: logKey(i) });
+  }
+
+  /**
+   * Records a snapshot at `index` (term from the log, membership `confState`) and drops the
+   * log up to and including it. Invariant: index <= appliedIndex(). Older indexes are a no-op.
+   */
+  compact(index: number, confState: ConfState): Promise<void> {
+    return this.#exclusive(async () => {
+      const first = this.#mem.firstIndex();
+      if (index < first) return;
+      assert(index <= this.#applied.index, () => `compact ${index} beyond the applied index ${this.#applied.index}`);
+      const meta: SnapshotMeta = { index, term: this.#mem.term(index), confState };
+      // Synced first: also makes all earlier unsynced applied batches durable (module comment).
+      await this.#db.put(snapshotMetaKey, encodeRecord(meta), { sync: true });
+      await this.#db.clear({ gte: logRange.gte, lte: logKey(index) });
+      this.#mem.createSnapshot(index, confState);
+      this.#mem.compact(index);
+      assert(this.#mem.firstIndex() === index + 1, () => `first index ${this.#mem.firstIndex()} after compact ${index}`);
+      this.#logger.info({ index, entriesDropped: index - first + 1 }, 'log compacted');
+    });
+  }
+
+  // ---- applied state ----
+
+  /** The last applied index as persisted. */
+  appliedIndex(): number {
+    return this.#applied.index;
+  }
+
+  /** Membership as of the applied index. */
+  appliedConfState(): ConfState {
+    return this.#applied.confState;
+  }
+
+  /**
+   * Writes state-machine changes together with the applied index they bring the state to, in
+   * one batch, not synced. Invariant: appliedIndex <= lastIndex() and never decreases.
+   */
+  applyBatch(writes: readonly StateWrite[], appliedIndex: number, confState: ConfState): Promise<void> {
+    return this.#exclusive(async () => {
+      assert(appliedIndex >= this.#applied.index, () => `applied index regresses: ${this.#applied.index} -> ${appliedIndex}`);
+      assert(appliedIndex <= this.#mem.lastIndex(), () => `applied index ${appliedIndex} beyond last index ${this.#mem.lastIndex()}`);
+      const gen = this.#applied.generation;
+      const ops: BatchOp[] = writes.map((w) =>
+        w.type === 'put' ? { type: 'put', key: appliedKey(gen, w.key), value: w.value } : { type: 'del', key: appliedKey(gen, w.key) },
+      );
+      const applied: AppliedMeta = { index: appliedIndex, confState, generation: gen };
+      ops.push({ type: 'put', key: appliedMetaKey, value: encodeRecord(applied) });
+      await this.#db.batch(ops);
+      this.#applied = applied;
+    });
+  }
+
+  /** The applied value at `key`, or undefined. */
+  async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.#db.get(appliedKey(this.#applied.generation, key));
+  }
+
+  /** Applied pairs under `prefix`, in key order, from the moment iteration starts. */
+  async *iterate(prefix: Uint8Array): AsyncGenerator<[Uint8Array, Uint8Array]> {
+    const gte = appliedKey(this.#applied.generation, prefix);
+    const lt = prefixEnd(gte);
+    assert(lt !== null, 'applied keys never start with 0xff');
+    for await (const [k, v] of this.#db.iterator({ gte, lt })) yield [k.subarray(appliedKeyPrefixBytes), v];
+  }
+
+  // ---- snapshots ----
+
+  /**
+   * A consistent snapshot of the applied state at the current applied index, read from a
+   * LevelDB snapshot taken while no write is in flight.
+   */
+  openSnapshotReader(opts: SnapshotReaderOptions = {}): Promise<SnapshotReader> {
+    return this.#exclusive(async () => {
+      const dbSnapshot = this.#db.snapshot();
+      const stored = await this.#db.get(appliedMetaKey, { snapshot: dbSnapshot });
+      assert(stored !== undefined, 'applied meta missing');
+      const applied = parseAppliedMeta(decodeRecord('appliedMeta', stored));
+      // Pair assertion: the LevelDB snapshot sees exactly the applied meta we believe in.
+      assert(applied.index === this.#applied.index && applied.generation === this.#applied.generation, 'snapshot applied meta differs from memory');
+      const meta: SnapshotMeta = { index: applied.index, term: this.#mem.term(applied.index), confState: applied.confState };
+      return new LevelSnapshotReader(this.#db, dbSnapshot, meta, applied.generation, opts.chunkBytesMax ?? snapshotChunkBytesMax);
+    });
+  }
+
+  /**
+   * Replaces the applied state and the log with a snapshot streamed in `chunks`, durably
+   * (module comment). Throws RaftError COMPACTED when `meta` is older than the snapshot, the
+   * applied index or the commit index; SnapshotFormatError on a malformed chunk.
+   */
+  async installSnapshot(meta: SnapshotMeta, chunks: AsyncIterable<Uint8Array>): Promise<InstallResult> {
+    assert(!this.#installing, 'concurrent snapshot installs');
+    this.#checkInstallable(meta);
+    this.#installing = true;
+    const oldGen = this.#applied.generation;
+    const gen = oldGen + 1;
+    assert(gen <= generationMax, 'applied-state generations exhausted');
+    const staged = { gte: generationPrefix(gen), lt: generationPrefix(gen + 1) };
+    try {
+      await this.#db.clear(staged);
+      let pairCount = 0;
+      let chunkCount = 0;
+      for await (const chunk of chunks) {
+        const pairs = decodeSnapshotChunk(chunk, chunkCount);
+        await this.#db.batch(pairs.map(([k, v]): BatchOp => ({ type: 'put', key: appliedKey(gen, k), value: v })));
+        pairCount += pairs.length;
+        chunkCount++;
+      }
+      await this.#exclusive(() => this.#switchToSnapshot(meta, gen));
+      this.#logger.info({ index: meta.index, term: meta.term, pairCount, chunkCount }, 'snapshot installed');
+      await this.#db.clear({ gte: generationPrefix(oldGen), lt: generationPrefix(oldGen + 1) });
+      return { pairCount, chunkCount };
+    } catch (err) {
+      if (this.#applied.generation !== gen && !this.#closed) await this.#db.clear(staged);
+      throw err;
+    } finally {
+      this.#installing = false;
+    }
+  }
+
+  #checkInstallable(meta: SnapshotMeta): void {
+    const floor = Math.max(this.#mem.snapshot().index, this.#applied.index, this.#mem.hardState().commit);
+    if (meta.index < floor) throw new RaftError('COMPACTED', `snapshot ${meta.index} is older than the local state at ${floor}`);
+  }
+
+  /** The commit point of an install: one synced batch switches generation, applied meta and log. */
+  async #switchToSnapshot(meta: SnapshotMeta, gen: number): Promise<void> {
+    this.#checkInstallable(meta);
+    const applied: AppliedMeta = { index: meta.index, confState: meta.confState, generation: gen };
+    const ops: BatchOp[] = [];
+    this.#pushLogDeletes(ops);
+    ops.push({ type: 'put', key: snapshotMetaKey, value: encodeRecord(meta) });
+    ops.push({ type: 'put', key: appliedMetaKey, value: encodeRecord(applied) });
+    // A snapshot holds only committed state. Raising the durable commit with it keeps
+    // applied <= commit across a crash before the core's next save (raft.ts asserts it on start).
+    const hs = this.#mem.hardState();
+    const hardState: HardState = hs.commit < meta.index ? { ...hs, commit: meta.index } : hs;
+    if (hardState !== hs) ops.push({ type: 'put', key: hardStateKey, value: encodeRecord(hardState) });
+    await this.#db.batch(ops, { sync: true });
+    this.#mem.applySnapshot(meta);
+    this.#mem.setHardState(hardState);
+    this.#applied = applied;
+    this.#checkInvariants();
+  }
+
+  // ---- lifecycle ----
+
+  /** Waits for queued writes, then closes the database. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#tail;
+    await this.#db.close();
+  }
+
+  /** Runs `fn` after every earlier mutation has finished. */
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    assert(!this.#closed, 'storage is closed');
+    const result = this.#tail.then(fn);
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+
+  #checkInvariants(): void {
+    const snap = this.#mem.snapshot().index;
+    const last = this.#mem.lastIndex();
+    assert(this.#mem.firstIndex() === snap + 1, 'first index != snapshot index + 1');
+    assert(snap <= this.#applied.index && this.#applied.index <= last, () => `applied ${this.#applied.index} outside [${snap}, ${last}]`);
+    assert(this.#mem.hardState().commit <= last, () => `commit ${this.#mem.hardState().commit} beyond last index ${last}`);
+  }
+}
+
+/** Streams one generation of the applied keyspace from a LevelDB snapshot. */
+class LevelSnapshotReader implements SnapshotReader {
+  readonly meta: SnapshotMeta;
+  readonly #db: Db;
+  readonly #dbSnapshot: ReturnType<Db['snapshot']>;
+  readonly #gen: number;
+  readonly #chunkBytesMax: number;
+  /** Invariant: chunks() is called at most once. */
+  #started = false;
+  #released = false;
+
+  constructor(db: Db, dbSnapshot: ReturnType<Db['snapshot']>, meta: SnapshotMeta, gen: number, chunkBytesMax: number) {
+    this.#db = db;
+    this.#dbSnapshot = dbSnapshot;
+    this.meta = meta;
+    this.#gen = gen;
+    this.#chunkBytesMax = chunkBytesMax;
+  }
+
+  async *chunks(): AsyncGenerator<Uint8Array> {
+    assert(!this.#started && !this.#released, 'snapshot reader used twice');
+    this.#started = true;
+    try {
+      yield* encodeSnapshotChunks(this.#pairs(), this.#chunkBytesMax);
+    } finally {
+      await this.close();
+    }
+  }
+
+  async *#pairs(): AsyncGenerator<StatePair> {
+    const range = { gte: generationPrefix(this.#gen), lt: generationPrefix(this.#gen + 1), snapshot: this.#dbSnapshot };
+    for await (const [k, v] of this.#db.iterator(range)) yield [k.subarray(appliedKeyPrefixBytes), v];
+  }
+
+  async close(): Promise<void> {
+    if (this.#released) return;
+    this.#released = true;
+    await this.#dbSnapshot.close();
+  }
+}
+
+const silentLogger: StorageLogger = { info: () => undefined, warn: () => undefined };

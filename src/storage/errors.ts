@@ -1,0 +1,75 @@
+/**
+ * Typed operating errors of the durable storage. Each has a stable `code`; a broken invariant
+ * is an AssertionError instead (raft/assert.ts) and is never caught.
+ */
+
+/** The stable codes of storage errors. */
+export type StorageErrorCode = 'DATA_DIR_LOCKED' | 'STORAGE_CORRUPT' | 'CLUSTER_MISMATCH' | 'SNAPSHOT_MALFORMED';
+
+/** Base class of every storage error: a stable `code` and, where there is one, a `cause`. */
+export class StorageError extends Error {
+  override readonly name: string = 'StorageError';
+  constructor(
+    readonly code: StorageErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Another process (or another handle in this process) holds the data directory's lock. */
+export class DataDirLockedError extends StorageError {
+  override readonly name = 'DataDirLockedError';
+  constructor(
+    readonly dir: string,
+    cause: unknown,
+  ) {
+    super('DATA_DIR_LOCKED', `data directory ${dir} is locked by another raftq process (LevelDB LOCK is held); stop that process or use another --data-dir`, { cause });
+  }
+}
+
+/**
+ * Stored data failed verification: a checksum mismatch, a gap in the log, an undecodable
+ * record. The node must stop; storage never repairs silently.
+ */
+export class StorageCorruptionError extends StorageError {
+  override readonly name = 'StorageCorruptionError';
+  constructor(
+    /** A readable name of the damaged key, e.g. "log[42]" or "hardState". */
+    readonly key: string,
+    /** The log index concerned, or null for a non-log key. */
+    readonly index: number | null,
+    detail: string,
+  ) {
+    super('STORAGE_CORRUPT', `storage corrupt at ${key}: ${detail}`);
+  }
+}
+
+/** The data directory belongs to another cluster or another node. */
+export class ClusterMismatchError extends StorageError {
+  override readonly name = 'ClusterMismatchError';
+  constructor(
+    readonly dir: string,
+    readonly stored: { readonly clusterId: string; readonly nodeId: string },
+    readonly requested: { readonly clusterId: string; readonly nodeId: string },
+  ) {
+    super(
+      'CLUSTER_MISMATCH',
+      `data directory ${dir} belongs to cluster "${stored.clusterId}" node "${stored.nodeId}", ` +
+        `refusing to open it as cluster "${requested.clusterId}" node "${requested.nodeId}"`,
+    );
+  }
+}
+
+/** A snapshot chunk received for installation is truncated, oversized or fails its checksum. */
+export class SnapshotFormatError extends StorageError {
+  override readonly name = 'SnapshotFormatError';
+  constructor(
+    /** Zero-based position of the bad chunk in the stream. */
+    readonly chunkNumber: number,
+    detail: string,
+  ) {
+    super('SNAPSHOT_MALFORMED', `snapshot chunk ${chunkNumber} is malformed: ${detail}`);
+  }
+}

@@ -1,0 +1,15 @@
+/** The durable storage of a raftq node: the curated entry the node runtime imports. */
+export {
+  DurableStorage,
+  type DurableStorageOptions,
+  type InstallResult,
+  type SaveBatch,
+  type SaveResult,
+  type SnapshotReader,
+  type SnapshotReaderOptions,
+  type StateReader,
+  type StateWrite,
+} from './durable-storage.js';
+export { ClusterMismatchError, DataDirLockedError, SnapshotFormatError, StorageCorruptionError, StorageError, type StorageErrorCode } from './errors.js';
+export type { StorageLogger } from './load.js';
+export { decodeSnapshotChunk, encodeSnapshotChunks, snapshotChunkBytesMax, type StatePair } from './snapshot-chunks.js';

@@ -1,0 +1,113 @@
+/**
+ * Key layout of a node's single LevelDB. The first byte of every key names its keyspace:
+ *
+ *   0x01                      identity        {clusterId, nodeId, formatVersion}
+ *   0x02                      hard state      {term, vote, commit}
+ *   0x03                      snapshot meta   {index, term, confState} of the last compaction
+ *   0x04                      applied meta    {index, confState, generation} of the state machine
+ *   0x05 ++ u64be(index)      log entry       crc32c | u64be term | u8 type | data
+ *   0x10 ++ u32be(gen) ++ k   applied state   the queue state machine's key k, generation gen
+ *
+ * Big-endian indexes make LevelDB's bytewise order the log order. Applied keys carry a
+ * generation so a snapshot install can stage a whole new state beside the current one and
+ * switch to it atomically (see durable-storage.ts).
+ */
+import { assert } from '../../raft/assert.js';
+
+/** The identity record: which cluster and node own the directory. */
+export const identityKey: Uint8Array = Uint8Array.of(0x01);
+/** The hard state record. */
+export const hardStateKey: Uint8Array = Uint8Array.of(0x02);
+/** The snapshot metadata record (raft's view: where the log was last compacted). */
+export const snapshotMetaKey: Uint8Array = Uint8Array.of(0x03);
+/** The applied metadata record: applied index, its conf state and the live generation. */
+export const appliedMetaKey: Uint8Array = Uint8Array.of(0x04);
+
+const logPrefix = 0x05;
+const appliedPrefix = 0x10;
+
+/** Bytes in a log key: prefix + u64 index. */
+export const logKeyBytes = 9;
+
+/** Largest applied-state generation; installs beyond it would wrap (4 billion installs). */
+export const generationMax = 0xffff_fffe;
+
+/** Writes `n` (a safe non-negative integer) as a big-endian u64 at `offset`. */
+export function writeU64(view: DataView, offset: number, n: number): void {
+  assert(Number.isSafeInteger(n) && n >= 0, () => `u64 out of range: ${n}`);
+  view.setUint32(offset, Math.floor(n / 0x1_0000_0000));
+  view.setUint32(offset + 4, n >>> 0);
+}
+
+/** Reads a big-endian u64 written by writeU64. */
+export function readU64(view: DataView, offset: number): number {
+  return view.getUint32(offset) * 0x1_0000_0000 + view.getUint32(offset + 4);
+}
+
+/** The key of the log entry at `index`. */
+export function logKey(index: number): Uint8Array {
+  const key = new Uint8Array(logKeyBytes);
+  key[0] = logPrefix;
+  writeU64(new DataView(key.buffer), 1, index);
+  return key;
+}
+
+/** The index a log key stands for, or null when `key` is not a well-formed log key. */
+export function logKeyIndex(key: Uint8Array): number | null {
+  if (key.length !== logKeyBytes || key[0] !== logPrefix) return null;
+  return readU64(new DataView(key.buffer, key.byteOffset, key.byteLength), 1);
+}
+
+/** Lower (inclusive) and upper (exclusive) bounds of the whole log keyspace. */
+export const logRange = { gte: Uint8Array.of(logPrefix), lt: Uint8Array.of(logPrefix + 1) } as const;
+
+/** The prefix of every applied key of generation `gen`. */
+export function generationPrefix(gen: number): Uint8Array {
+  assert(Number.isInteger(gen) && gen >= 0 && gen <= generationMax + 1, () => `bad generation ${gen}`);
+  const p = new Uint8Array(5);
+  p[0] = appliedPrefix;
+  new DataView(p.buffer).setUint32(1, gen);
+  return p;
+}
+
+/** Bytes of the internal prefix in front of every applied key. */
+export const appliedKeyPrefixBytes = 5;
+
+/** The stored key of the state machine's `key` in generation `gen`. */
+export function appliedKey(gen: number, key: Uint8Array): Uint8Array {
+  const k = new Uint8Array(appliedKeyPrefixBytes + key.length);
+  k.set(generationPrefix(gen), 0);
+  k.set(key, appliedKeyPrefixBytes);
+  return k;
+}
+
+/** Bounds of the whole applied keyspace, every generation. */
+export const appliedRange = { gte: Uint8Array.of(appliedPrefix), lt: Uint8Array.of(appliedPrefix + 1) } as const;
+
+/**
+ * The smallest key greater than every key starting with `prefix`, or null if there is none
+ * (an empty or all-0xff prefix).
+ */
+export function prefixEnd(prefix: Uint8Array): Uint8Array | null {
+  for (let i = prefix.length - 1; i >= 0; i--) {
+    const b = prefix[i]!;
+    if (b !== 0xff) {
+      const end = prefix.slice(0, i + 1);
+      end[i] = b + 1;
+      return end;
+    }
+  }
+  return null;
+}
+
+/** A readable name for a stored key, for error messages: "log[42]", "hardState", hex otherwise. */
+export function describeKey(key: Uint8Array): string {
+  const index = logKeyIndex(key);
+  if (index !== null) return `log[${index}]`;
+  if (key.length === 1) {
+    const names: Record<number, string> = { 1: 'identity', 2: 'hardState', 3: 'snapshotMeta', 4: 'appliedMeta' };
+    const name = names[key[0]!];
+    if (name !== undefined) return name;
+  }
+  return `0x${Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('hex')}`;
+}

@@ -1,0 +1,181 @@
+/**
+ * The frames of a peer connection as a discriminated union, and their conversion to and from
+ * length-prefixed PeerFrame protobufs. Decoding validates everything and throws FrameError.
+ */
+import type { Message, SnapshotMessage } from '../../raft/types.js';
+import { raftMessageFromWire, raftMessageToWire } from './codec.js';
+import { FrameError, type HandshakeErrorCode } from './errors.js';
+import { encodeFrame } from './framing.js';
+import { PeerFrameType, RefuseCodeWire, toObjectOptions } from './schema.js';
+import {
+  isWireObject,
+  readArray,
+  readBool,
+  readBytes,
+  readMessage,
+  readRequiredString,
+  readString,
+  readU32,
+  readU64,
+  type WireObject,
+} from './wire-read.js';
+
+/** The handshake failures a listener reports to the dialer in a Refuse frame. */
+export type RefuseCode = Exclude<HandshakeErrorCode, 'HANDSHAKE_TIMEOUT'>;
+
+/** Dialer -> listener: who is calling. */
+export interface HelloFrame {
+  readonly kind: 'hello';
+  readonly clusterId: string;
+  readonly nodeId: string;
+  readonly protocolVersion: number;
+}
+
+/** Listener -> dialer: handshake accepted. */
+export interface HelloAckFrame {
+  readonly kind: 'helloAck';
+  readonly nodeId: string;
+  readonly protocolVersion: number;
+}
+
+/** Listener -> dialer: handshake refused; the connection closes. */
+export interface RefuseFrame {
+  readonly kind: 'refuse';
+  readonly code: RefuseCode;
+  readonly reason: string;
+}
+
+/** Dialer -> listener: Raft messages. */
+export interface RaftBatchFrame {
+  readonly kind: 'raftBatch';
+  readonly messages: readonly Message[];
+}
+
+/** Dialer -> listener: one piece of a snapshot stream (see peer.proto SnapshotChunk). */
+export interface SnapshotChunkFrame {
+  readonly kind: 'snapshotChunk';
+  readonly streamId: number;
+  readonly seq: number;
+  readonly data: Uint8Array;
+  readonly done: boolean;
+  /** Present exactly on seq 0. */
+  readonly meta: SnapshotMessage | null;
+}
+
+/** Listener -> dialer: the outcome of a snapshot stream. */
+export interface SnapshotAckFrame {
+  readonly kind: 'snapshotAck';
+  readonly streamId: number;
+  readonly ok: boolean;
+  readonly reason: string;
+}
+
+/** Either direction after the handshake: opaque application bytes. */
+export interface AppFrame {
+  readonly kind: 'app';
+  /** The application's label for the payload, e.g. "forward" or "reply". */
+  readonly appKind: string;
+  readonly requestId: number;
+  readonly payload: Uint8Array;
+}
+
+/** Every frame of a peer connection. */
+export type PeerFrame =
+  | HelloFrame
+  | HelloAckFrame
+  | RefuseFrame
+  | RaftBatchFrame
+  | SnapshotChunkFrame
+  | SnapshotAckFrame
+  | AppFrame;
+
+/** Encodes `frame` with its length prefix, ready for socket.write. */
+export function encodePeerFrame(frame: PeerFrame): Uint8Array {
+  return encodeFrame(PeerFrameType, peerFrameToWire(frame));
+}
+
+/** Decodes one frame body (without the prefix); throws FrameError on any invalid input. */
+export function decodePeerFrame(body: Uint8Array): PeerFrame {
+  let obj: WireObject;
+  try {
+    obj = PeerFrameType.toObject(PeerFrameType.decode(body), toObjectOptions);
+  } catch (err) {
+    throw new FrameError('MALFORMED_FRAME', 'frame body is not a valid PeerFrame', { cause: err });
+  }
+  return peerFrameFromWire(obj);
+}
+
+function peerFrameToWire(f: PeerFrame): WireObject {
+  switch (f.kind) {
+    case 'hello':
+      return { hello: { cluster_id: f.clusterId, node_id: f.nodeId, protocol_version: f.protocolVersion } };
+    case 'helloAck':
+      return { hello_ack: { node_id: f.nodeId, protocol_version: f.protocolVersion } };
+    case 'refuse':
+      return { refuse: { code: RefuseCodeWire[f.code], reason: f.reason } };
+    case 'raftBatch':
+      return { raft_batch: { messages: f.messages.map(raftMessageToWire) } };
+    case 'snapshotChunk': {
+      const chunk = { stream_id: f.streamId, seq: f.seq, data: f.data, done: f.done };
+      return { snapshot_chunk: f.meta === null ? chunk : { ...chunk, meta: raftMessageToWire(f.meta) } };
+    }
+    case 'snapshotAck':
+      return { snapshot_ack: { stream_id: f.streamId, ok: f.ok, reason: f.reason } };
+    case 'app':
+      return { app: { kind: f.appKind, request_id: f.requestId, payload: f.payload } };
+  }
+}
+
+function peerFrameFromWire(obj: WireObject): PeerFrame {
+  const kind = obj['kind'];
+  if (typeof kind !== 'string') throw new FrameError('MALFORMED_FRAME', 'PeerFrame has no known kind');
+  const b = readMessage(obj, kind);
+  switch (kind) {
+    case 'hello':
+      return {
+        kind: 'hello',
+        clusterId: readRequiredString(b, 'cluster_id'),
+        nodeId: readRequiredString(b, 'node_id'),
+        protocolVersion: readU32(b, 'protocol_version'),
+      };
+    case 'hello_ack':
+      return { kind: 'helloAck', nodeId: readRequiredString(b, 'node_id'), protocolVersion: readU32(b, 'protocol_version') };
+    case 'refuse':
+      return { kind: 'refuse', code: refuseCodeFromWire(readU32(b, 'code')), reason: readString(b, 'reason') };
+    case 'raft_batch':
+      return { kind: 'raftBatch', messages: readArray(b, 'messages').map(raftMessageItemFromWire) };
+    case 'snapshot_chunk':
+      return snapshotChunkFromWire(b);
+    case 'snapshot_ack':
+      return { kind: 'snapshotAck', streamId: readU64(b, 'stream_id'), ok: readBool(b, 'ok'), reason: readString(b, 'reason') };
+    case 'app':
+      return { kind: 'app', appKind: readString(b, 'kind'), requestId: readU64(b, 'request_id'), payload: readBytes(b, 'payload') };
+    default:
+      throw new FrameError('MALFORMED_FRAME', `PeerFrame kind ${kind} is not known`);
+  }
+}
+
+function raftMessageItemFromWire(v: unknown): Message {
+  if (!isWireObject(v)) throw new FrameError('INVALID_FIELD', 'batch item is not a message');
+  return raftMessageFromWire(v);
+}
+
+function snapshotChunkFromWire(b: WireObject): SnapshotChunkFrame {
+  const seq = readU64(b, 'seq');
+  const hasMeta = b['meta'] !== undefined;
+  if (hasMeta !== (seq === 0)) throw new FrameError('INVALID_FIELD', `snapshot chunk ${seq} ${hasMeta ? 'carries' : 'lacks'} meta`);
+  let meta: SnapshotMessage | null = null;
+  if (hasMeta) {
+    const m = raftMessageFromWire(readMessage(b, 'meta'));
+    if (m.type !== 'snap') throw new FrameError('INVALID_FIELD', `snapshot meta is a ${m.type} message`);
+    meta = m;
+  }
+  return { kind: 'snapshotChunk', streamId: readU64(b, 'stream_id'), seq, data: readBytes(b, 'data'), done: readBool(b, 'done'), meta };
+}
+
+function refuseCodeFromWire(n: number): RefuseCode {
+  for (const [name, value] of Object.entries(RefuseCodeWire)) {
+    if (value === n && name !== 'REFUSE_CODE_UNSPECIFIED') return name as RefuseCode;
+  }
+  throw new FrameError(n === 0 ? 'MISSING_FIELD' : 'INVALID_FIELD', `refuse code ${n} is not known`);
+}

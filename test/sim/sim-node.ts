@@ -1,0 +1,229 @@
+import {
+  MemoryStorage,
+  RawNode,
+  applyConfChange,
+  decodeConfChange,
+  seededRng,
+  type ConfState,
+  type Entry,
+  type HardState,
+  type Message,
+  type NodeId,
+  type RaftConfig,
+  type Ready,
+  type SnapshotMeta,
+  type TestingKnobs,
+} from '../../raft/index.js';
+
+/** The application state of a simulated node: the commands applied, in order. */
+export interface AppState {
+  /** Index of the last applied entry. */
+  readonly index: number;
+  /** Data of every applied normal entry with data, as strings, in index order. */
+  readonly commands: readonly string[];
+}
+
+/** A message in flight with the snapshot data that travels beside a `snap` message. */
+export interface Envelope {
+  readonly msg: Message;
+  readonly snapData?: AppState;
+}
+
+/** Bugs the simulator can inject into the node's persistence, to prove its checkers work. */
+export interface PersistenceBugs {
+  /** Persist the term but not the vote (a node may then vote twice in one term after a crash). */
+  readonly dropVote?: boolean;
+}
+
+/** Options shared by every simulated node. */
+export interface SimNodeOptions {
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  /** Compact the log once this many entries are applied beyond the last snapshot. */
+  readonly snapshotEveryEntries: number;
+  /** Entries kept behind the snapshot index so slow followers can catch up without one. */
+  readonly compactionTrailingEntries: number;
+  readonly appendBytesMax?: number;
+  readonly inflightMessagesMax?: number;
+  readonly knobs?: TestingKnobs;
+  readonly bugs?: PersistenceBugs;
+}
+
+const decoder = new TextDecoder();
+
+/** Snapshot data sets a node keeps; older ones may still be named by queued messages. */
+const snapshotsKept = 4;
+
+/**
+ * Observations the node reports to the simulator's checkers as it works.
+ */
+export interface NodeObserver {
+  onPersist(node: SimNode, entries: readonly Entry[]): void;
+  onApply(node: SimNode, entry: Entry): void;
+  onReady(node: SimNode, rd: Ready): void;
+}
+
+/**
+ * A Raft node hosted in memory the way the real runtime hosts it: durable storage (a
+ * MemoryStorage that survives crashes), a state machine that is rebuilt from the latest
+ * snapshot after a crash, and a ready loop split into "persist" and "finish" so a crash can
+ * fall between them and lose the unsynced writes.
+ */
+export class SimNode {
+  readonly id: NodeId;
+  /** What survives a crash. */
+  readonly storage: MemoryStorage;
+  /** Snapshot data by snapshot index (durable, like the storage). */
+  readonly snapshots = new Map<number, AppState>();
+  node!: RawNode;
+  /** Volatile application state. */
+  app: AppState = { index: 0, commands: [] };
+  confState: ConfState;
+  /**
+   * The highest entry this node acknowledged to a leader in `term`. Within one term a log only
+   * grows, so while the node is still in that term the entry must be in its durable log.
+   */
+  acked: { term: number; index: number; entryTerm: number } | undefined;
+  /** The Ready being persisted, if any. */
+  pending: Ready | undefined;
+  /** Snapshot data received with a `snap` message, keyed by snapshot index. */
+  #incomingSnap = new Map<number, AppState>();
+  readonly #opts: SimNodeOptions;
+  readonly #seed: number;
+  #restarts = 0;
+  readonly #observer: NodeObserver;
+
+  constructor(id: NodeId, initial: ConfState, opts: SimNodeOptions, seed: number, observer: NodeObserver) {
+    this.id = id;
+    this.storage = new MemoryStorage(initial);
+    this.confState = initial;
+    this.#opts = opts;
+    this.#seed = seed;
+    this.#observer = observer;
+    this.#boot();
+  }
+
+  #boot(): void {
+    const snap = this.storage.snapshot();
+    this.app = snap.index > 0 ? (this.snapshots.get(snap.index) ?? { index: snap.index, commands: [] }) : { index: 0, commands: [] };
+    this.confState = snap.confState;
+    this.pending = undefined;
+    this.#incomingSnap.clear();
+    const cfg: RaftConfig = {
+      id: this.id,
+      storage: this.storage,
+      electionTicks: this.#opts.electionTicks,
+      heartbeatTicks: this.#opts.heartbeatTicks,
+      applied: snap.index,
+      rng: seededRng((this.#seed * 31 + this.#restarts * 7919 + hashId(this.id)) >>> 0),
+      ...(this.#opts.appendBytesMax !== undefined ? { appendBytesMax: this.#opts.appendBytesMax } : {}),
+      ...(this.#opts.inflightMessagesMax !== undefined ? { inflightMessagesMax: this.#opts.inflightMessagesMax } : {}),
+      ...(this.#opts.knobs !== undefined ? { testingKnobs: this.#opts.knobs } : {}),
+    };
+    this.node = new RawNode(cfg);
+  }
+
+  /** Loses every volatile state, including a Ready being persisted, and restarts from storage. */
+  crashAndRestart(): void {
+    this.#restarts++;
+    this.#boot();
+  }
+
+  /** Hands a message to the node (keeping snapshot data for a later install). */
+  deliver(env: Envelope): void {
+    if (env.msg.type === 'snap' && env.snapData !== undefined) this.#incomingSnap.set(env.msg.snapshot.index, env.snapData);
+    this.node.step(env.msg);
+  }
+
+  /** Starts persisting the next Ready, if there is one. Returns whether one was taken. */
+  beginReady(): boolean {
+    if (this.pending !== undefined || !this.node.hasReady()) return false;
+    this.pending = this.node.ready();
+    this.#observer.onReady(this, this.pending);
+    return true;
+  }
+
+  /**
+   * Completes the pending Ready: makes its writes durable, then returns its messages (with
+   * snapshot data attached), applies committed entries and advances.
+   */
+  finishReady(): Envelope[] {
+    const rd = this.pending;
+    if (rd === undefined) return [];
+    this.pending = undefined;
+    // 1. Persist (one fsync in the real runtime).
+    if (rd.snapshot !== undefined) this.#installSnapshot(rd.snapshot);
+    if (rd.entries.length > 0) {
+      this.storage.append(rd.entries);
+      this.#observer.onPersist(this, rd.entries);
+    }
+    if (rd.hardState !== undefined) this.#persistHardState(rd.hardState);
+    // 2. Send.
+    const out: Envelope[] = rd.messages.map((msg) => (msg.type === 'snap' ? { msg, snapData: this.#snapshotData(msg.snapshot) } : { msg }));
+    for (const m of rd.messages) {
+      if (m.type !== 'appResp' || m.reject || m.index < this.storage.firstIndex()) continue;
+      const entryTerm = this.storage.term(m.index);
+      if (this.acked === undefined || this.acked.term < m.term || this.acked.index < m.index) this.acked = { term: m.term, index: m.index, entryTerm };
+    }
+    // 3. Apply.
+    for (const e of rd.committedEntries) this.#apply(e);
+    // 4. Advance, then compact if the log grew long.
+    this.node.advance(rd);
+    this.#maybeCompact();
+    return out;
+  }
+
+  #persistHardState(hs: HardState): void {
+    if (this.#opts.bugs?.dropVote === true) {
+      const prev = this.storage.hardState();
+      this.storage.setHardState({ term: hs.term, vote: prev.term === hs.term ? prev.vote : '', commit: hs.commit });
+    } else {
+      this.storage.setHardState(hs);
+    }
+  }
+
+  #installSnapshot(meta: SnapshotMeta): void {
+    const data = this.#incomingSnap.get(meta.index);
+    if (data === undefined) throw new Error(`${this.id}: snapshot ${meta.index} arrived without its data`);
+    this.#incomingSnap.delete(meta.index);
+    this.snapshots.set(meta.index, data);
+    this.storage.applySnapshot(meta);
+    this.app = data;
+    this.confState = meta.confState;
+  }
+
+  #snapshotData(meta: SnapshotMeta): AppState {
+    const d = this.snapshots.get(meta.index);
+    if (d === undefined) throw new Error(`${this.id}: no data for snapshot ${meta.index}`);
+    return d;
+  }
+
+  #apply(e: Entry): void {
+    if (e.index <= this.app.index) throw new Error(`${this.id}: re-applying ${e.index} (applied ${this.app.index})`);
+    if (e.index !== this.app.index + 1) throw new Error(`${this.id}: apply gap: ${e.index} after ${this.app.index}`);
+    let commands = this.app.commands;
+    if (e.type === 'normal' && e.data.byteLength > 0) commands = [...commands, decoder.decode(e.data)];
+    if (e.type === 'conf') this.confState = applyConfChange(this.confState, decodeConfChange(e.data));
+    this.app = { index: e.index, commands };
+    this.#observer.onApply(this, e);
+  }
+
+  #maybeCompact(): void {
+    const snapIndex = this.storage.snapshot().index;
+    if (this.app.index - snapIndex < this.#opts.snapshotEveryEntries) return;
+    this.snapshots.set(this.app.index, this.app);
+    this.storage.createSnapshot(this.app.index, this.confState);
+    const target = this.node.compactionLimit(this.app.index - this.#opts.compactionTrailingEntries);
+    if (target > this.storage.firstIndex()) this.storage.compact(Math.min(target, this.app.index));
+    // Keep the few newest snapshots: a `snap` message queued before this compaction may still
+    // name an older one.
+    const keep = [...this.snapshots.keys()].sort((a, b) => b - a).slice(0, snapshotsKept);
+    for (const idx of this.snapshots.keys()) if (!keep.includes(idx)) this.snapshots.delete(idx);
+  }
+}
+
+function hashId(id: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619);
+  return h >>> 0;
+}

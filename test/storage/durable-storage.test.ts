@@ -1,0 +1,130 @@
+/** DurableStorage: the compliance suite, plus reopen, corruption and identity checks. */
+import { Level } from 'level';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ConfState } from '../../raft/types.js';
+import { DurableStorage } from '../../src/storage/durable-storage.js';
+import { ClusterMismatchError, StorageCorruptionError } from '../../src/storage/errors.js';
+import { logKey } from '../../src/storage/keys.js';
+import { durableHarness, openTest } from './durable-harness.js';
+import { bytes, entries, makeTempDir, removeDir, utf8 } from './helpers.js';
+import { registerStorageSuite } from './storage-suite.js';
+
+registerStorageSuite('DurableStorage', durableHarness);
+
+const cs: ConfState = { voters: ['n1', 'n2', 'n3'], learners: [] };
+
+describe('DurableStorage on disk', () => {
+  let dir: string;
+  let open: DurableStorage[] = [];
+  beforeEach(async () => {
+    dir = await makeTempDir();
+    open = [];
+  });
+  afterEach(async () => {
+    for (const s of open) await s.close();
+    await removeDir(dir);
+  });
+  async function openDir(): Promise<DurableStorage> {
+    const s = await openTest(dir, cs);
+    open.push(s);
+    return s;
+  }
+
+  /** Opens the raw LevelDB (storage closed) and lets `fn` tamper with it. */
+  async function tamper(fn: (db: Level<Uint8Array, Uint8Array>) => Promise<void>): Promise<void> {
+    const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+    await db.open();
+    await fn(db);
+    await db.close();
+  }
+
+  async function writeLog(): Promise<void> {
+    const s = await DurableStorage.open(dir, { clusterId: 'c1', nodeId: 'n1', initialConfState: cs });
+    const result = await s.save({ entries: entries(1, 5), hardState: { term: 1, vote: 'n1', commit: 4 } });
+    expect(result.entryCount).toBe(5);
+    expect(result.syncMs).toBeGreaterThan(0);
+    await s.close();
+  }
+
+  it('keeps applied state, applied index and membership across reopen', async () => {
+    let s = await openDir();
+    await s.save({ entries: entries(1, 4) });
+    const cs2: ConfState = { voters: ['n1', 'n2'], learners: ['n3'] };
+    await s.applyBatch([{ type: 'put', key: utf8('q/a'), value: utf8('1') }, { type: 'put', key: utf8('q/b'), value: utf8('2') }, { type: 'put', key: utf8('r/a'), value: utf8('3') }], 2, cs);
+    await s.applyBatch([{ type: 'del', key: utf8('q/a') }, { type: 'put', key: utf8('q/c'), value: utf8('4') }], 3, cs2);
+    await s.close();
+    s = await openDir();
+    expect(s.appliedIndex()).toBe(3);
+    expect(s.initialState().confState).toEqual(cs2);
+    expect(bytes(await s.get(utf8('q/b')))).toEqual(bytes(utf8('2')));
+    expect(await s.get(utf8('q/a'))).toBeUndefined();
+    const pairs: string[] = [];
+    for await (const [k, v] of s.iterate(utf8('q/'))) pairs.push(`${Buffer.from(k).toString()}=${Buffer.from(v).toString()}`);
+    expect(pairs).toEqual(['q/b=2', 'q/c=4']);
+  });
+
+  it('refuses to open when a stored entry fails its checksum, naming the index', async () => {
+    await writeLog();
+    await tamper(async (db) => {
+      const v = await db.get(logKey(3));
+      const flipped = Uint8Array.from(v!);
+      flipped[flipped.length - 1]! ^= 0x01;
+      await db.put(logKey(3), flipped);
+    });
+    const err = await openTest(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageCorruptionError);
+    expect(err).toMatchObject({ code: 'STORAGE_CORRUPT', index: 3 });
+    expect((err as Error).message).toMatch(/log\[3\].*checksum/);
+  });
+
+  it('refuses to open when an entry is missing from the middle of the log', async () => {
+    await writeLog();
+    await tamper((db) => db.del(logKey(3)));
+    const err = await openTest(dir).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'STORAGE_CORRUPT', index: 3 });
+    expect((err as Error).message).toMatch(/log\[3\].*gap/);
+  });
+
+  it('refuses to open when the commit index is beyond the stored log', async () => {
+    await writeLog();
+    await tamper(async (db) => {
+      await db.del(logKey(5));
+      await db.del(logKey(4));
+    });
+    await expect(openTest(dir)).rejects.toMatchObject({ code: 'STORAGE_CORRUPT', key: 'hardState' });
+  });
+
+  it.each([
+    ['another cluster', { clusterId: 'c2', nodeId: 'n1' }],
+    ['another node', { clusterId: 'c1', nodeId: 'n2' }],
+  ])('refuses a directory of %s, naming both identities', async (_, requested) => {
+    await (await openDir()).close();
+    open = [];
+    const err = await DurableStorage.open(dir, requested).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ClusterMismatchError);
+    expect(err).toMatchObject({ code: 'CLUSTER_MISMATCH' });
+    expect((err as Error).message).toContain(`cluster "c1" node "n1"`);
+    expect((err as Error).message).toContain(`cluster "${requested.clusterId}" node "${requested.nodeId}"`);
+  });
+
+  it('clears log entries a crash left behind a compaction', async () => {
+    let s = await openDir();
+    await s.save({ entries: entries(1, 6) });
+    await s.applyBatch([], 4, cs);
+    await s.compact(4, cs);
+    await s.close();
+    await tamper((db) => db.put(logKey(2), new Uint8Array([1, 2, 3]))); // garbage, behind the snapshot
+    s = await openDir();
+    expect([s.firstIndex(), s.lastIndex(), s.term(4)]).toEqual([5, 6, 1]);
+  });
+
+  it('writes nothing for an empty save and skips compacted entries', async () => {
+    const s = await openDir();
+    expect(await s.save({ entries: [] })).toEqual({ syncMs: 0, entryCount: 0 });
+    await s.save({ entries: entries(1, 3) });
+    await s.applyBatch([], 2, cs);
+    await s.compact(2, cs);
+    expect((await s.save({ entries: entries(1, 4) })).entryCount).toBe(2);
+    expect(s.lastIndex()).toBe(4);
+  });
+});
