@@ -239,6 +239,17 @@ export class Raft {
     this.#logger.info({ term: this.term }, 'became leader');
   }
 
+  /**
+   * The application saw the leader's connection drop (a crashed leader's sockets close at
+   * once). A follower forgets the leader and ends its lease, so it grants pre-votes and
+   * campaigns after the random part of its election timeout instead of a whole timeout.
+   */
+  forgetLeader(): void {
+    if (this.role !== 'follower' || this.lead === NONE) return;
+    this.lead = NONE;
+    this.electionElapsed = Math.max(this.electionElapsed, this.#cfg.electionTicks);
+  }
+
   // ---------------------------------------------------------------------------------------
   // Inputs.
 

@@ -66,6 +66,11 @@ export class RawNode {
     this.raft.campaignIfAllowed(false);
   }
 
+  /** See Raft.forgetLeader. */
+  forgetLeader(): void {
+    this.raft.forgetLeader();
+  }
+
   step(m: Message): void {
     this.raft.step(m);
   }

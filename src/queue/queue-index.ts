@@ -66,7 +66,7 @@ export interface NewMessage {
 }
 
 /** Stale heap entries tolerated before a rebuild; bounds heap memory to about twice the live entries. */
-const heapSlackEntriesMax = 1024;
+const heapSlackEntriesMax = 64;
 
 /** Offsets consumed at a FIFO group head before its array is compacted. */
 const groupHeadSlackMax = 64;
@@ -419,7 +419,7 @@ export class QueueIndex {
     const s = this.#special.get(offset);
     if (s === undefined || s.queued) return;
     s.queued = true;
-    this.#visible.push(offset, 0);
+    this.#visible.push(offset, offset);
   }
 
   #intern(name: string): Group {

@@ -239,10 +239,9 @@ export function validateAgainstState(cmd: Command, lookup: QueueLookup): QueueEr
   if (cmd.type === 'expire') return undefined;
   const current = lookup.queueAttributes(cmd.queue);
   if (cmd.type === 'createQueue') {
-    if (current !== undefined && !sameAttributes(current, resolveAttributes(cmd.queue, cmd.attributes))) {
-      return new QueueError('QUEUE_EXISTS', `queue ${cmd.queue} exists with different attributes`);
-    }
-    return checkDeadLetterQueue(lookup, cmd.attributes);
+    if (current === undefined) return checkDeadLetterQueue(lookup, cmd.attributes);
+    if (sameAttributes(current, resolveAttributes(cmd.queue, cmd.attributes))) return undefined;
+    return new QueueError('QUEUE_EXISTS', `queue ${cmd.queue} exists with different attributes`);
   }
   if (current === undefined) return new QueueError('QUEUE_NOT_FOUND', `queue ${cmd.queue} does not exist`);
   if (cmd.type === 'setQueueAttributes') return checkDeadLetterQueue(lookup, cmd.attributes);

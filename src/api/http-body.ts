@@ -1,0 +1,32 @@
+import type { IncomingMessage } from 'node:http';
+import { RaftqError } from '../errors.js';
+
+/**
+ * Reads a request body of at most `bytesMax` bytes and parses it as JSON. The limit is checked
+ * on the declared Content-Length and again while streaming, before anything is parsed, so an
+ * oversized request costs at most `bytesMax` bytes of memory. An empty body reads as `{}`.
+ */
+export async function readJsonBody(req: IncomingMessage, bytesMax: number): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (Number.isFinite(declared) && declared > bytesMax) {
+    req.resume();
+    throw new RaftqError('TOO_LARGE', `request body of ${declared} bytes exceeds the limit of ${bytesMax}`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.byteLength;
+    if (size > bytesMax) {
+      req.resume();
+      throw new RaftqError('TOO_LARGE', `request body exceeds the limit of ${bytesMax} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  if (size === 0) return {};
+  const text = Buffer.concat(chunks, size).toString('utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new RaftqError('INVALID_ARGUMENT', `request body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}

@@ -1,0 +1,283 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { RaftqError } from '../errors.js';
+import { encodeCommand, type Command, type CommandResult, type QueueInfo } from '../queue/index.js';
+import type { NodeRuntime } from '../server/node-runtime.js';
+import type { QueueApplication, QueueReply } from '../server/queue-app.js';
+import { readJsonBody } from './http-body.js';
+import type { Metrics } from './metrics.js';
+import { object, parseAck, parseAttributes, parseEnqueue, parseNack, parseReceive } from './request-schemas.js';
+
+/** What the HTTP API serves from. */
+export interface HttpApiOptions {
+  readonly node: NodeRuntime<CommandResult, QueueReply>;
+  readonly app: QueueApplication;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly host: string;
+  readonly port: number;
+  readonly bodyBytesMax: number;
+  /** Applied-index lag (entries) within which /ready reports ready. */
+  readonly readyLagEntriesMax?: number;
+}
+
+type Handler = (req: IncomingMessage, params: string[]) => Promise<unknown>;
+
+interface Route {
+  readonly method: string;
+  readonly pattern: RegExp;
+  readonly name: string;
+  readonly handler: Handler;
+}
+
+const fatalDecoder = new TextDecoder('utf-8', { fatal: true });
+/** How often a waiting long-poll receive re-checks even without an enqueue (visibility expiries). */
+const longPollRecheckMs = 500;
+
+/**
+ * The HTTP JSON API v1 (DESIGN.md), /metrics, /health and /ready. Every node serves it; a
+ * follower forwards writes to the leader through the node runtime. Responses carry the
+ * leader in a `raftq-leader` header; errors are `{"error":{"code","message","leader"?}}`.
+ */
+export class HttpApi {
+  readonly #o: HttpApiOptions;
+  readonly #server: Server;
+  readonly #routes: Route[];
+
+  constructor(o: HttpApiOptions) {
+    this.#o = o;
+    this.#routes = this.#buildRoutes();
+    this.#server = createServer((req, res) => void this.#serve(req, res));
+    // Slow or half-open clients: bounded header and request times, short keep-alive.
+    this.#server.headersTimeout = 10_000;
+    this.#server.requestTimeout = 60_000;
+    this.#server.keepAliveTimeout = 5_000;
+  }
+
+  /** Starts listening; resolves with the bound port. */
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(this.#o.port, this.#o.host, () => {
+        this.#server.off('error', reject);
+        const addr = this.#server.address();
+        resolve(typeof addr === 'object' && addr !== null ? addr.port : this.#o.port);
+      });
+    });
+  }
+
+  /** Stops accepting connections and closes idle ones. */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#server.close(() => resolve());
+      this.#server.closeIdleConnections();
+      setTimeout(() => this.#server.closeAllConnections(), 2000).unref();
+    });
+  }
+
+  async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://x');
+    let routeName = 'unknown';
+    let status = 200;
+    try {
+      const leader = this.#o.node.leader();
+      if (leader !== undefined) res.setHeader('raftq-leader', leader.http !== undefined ? `${leader.id} ${leader.http}` : leader.id);
+      if (url.pathname === '/metrics' && req.method === 'GET') {
+        routeName = 'metrics';
+        res.setHeader('content-type', this.#o.metrics.registry.contentType);
+        res.end(await this.#o.metrics.registry.metrics());
+        return;
+      }
+      const match = this.#match(req.method ?? 'GET', url.pathname);
+      if (match === undefined) throw new RaftqError('NOT_FOUND', `no route for ${req.method} ${url.pathname}`);
+      if (match === 'method') throw new RaftqError('INVALID_ARGUMENT', `method ${req.method} is not allowed on ${url.pathname}`);
+      routeName = match.route.name;
+      const body = await match.route.handler(req, match.params);
+      const out = body === undefined ? '{}' : JSON.stringify(body);
+      res.setHeader('content-type', 'application/json');
+      res.end(out);
+    } catch (e) {
+      const err = e instanceof RaftqError ? e : new RaftqError('INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
+      status = err.status;
+      if (err.code === 'INTERNAL') this.#o.logger.error({ err: e, route: routeName }, 'internal error serving request');
+      res.statusCode = status;
+      res.setHeader('content-type', 'application/json');
+      if (err.code === 'TOO_LARGE') res.setHeader('connection', 'close');
+      const error: Record<string, unknown> = { code: err.code, message: err.message };
+      if (err.leader !== undefined) error['leader'] = err.leader;
+      res.end(JSON.stringify({ error }));
+    } finally {
+      this.#o.metrics.httpRequests.inc({ route: routeName, status: String(res.statusCode || status) });
+    }
+  }
+
+  #match(method: string, path: string): { route: Route; params: string[] } | 'method' | undefined {
+    let pathMatched = false;
+    for (const route of this.#routes) {
+      const m = route.pattern.exec(path);
+      if (m === null) continue;
+      pathMatched = true;
+      if (route.method !== method) continue;
+      return { route, params: m.slice(1).map((p) => decodeURIComponent(p)) };
+    }
+    return pathMatched ? 'method' : undefined;
+  }
+
+  #buildRoutes(): Route[] {
+    const q = '([^/]+)';
+    const r = (method: string, path: string, name: string, handler: Handler): Route => ({ method, pattern: new RegExp(`^${path}$`), name, handler });
+    return [
+      r('GET', '/health', 'health', async () => ({ status: 'ok' })),
+      r('GET', '/ready', 'ready', async () => this.#ready()),
+      r('GET', '/v1/cluster', 'cluster', async () => this.#cluster()),
+      r('GET', '/v1/queues', 'listQueues', async () => {
+        await this.#o.node.linearizableRead();
+        return { queues: this.#o.app.stateMachine.listQueues().map(queueJson) };
+      }),
+      r('PUT', `/v1/queues/${q}`, 'createQueue', async (req, [name]) => {
+        const attributes = parseAttributes(await this.#body(req));
+        await this.#submit({ type: 'createQueue', queue: name!, attributes });
+        await this.#o.node.linearizableRead();
+        const info = this.#o.app.stateMachine.getQueue(name!);
+        return { queue: info === undefined ? { name } : queueJson(info) };
+      }),
+      r('GET', `/v1/queues/${q}`, 'getQueue', async (_req, [name]) => {
+        await this.#o.node.linearizableRead();
+        const info = this.#o.app.stateMachine.getQueue(name!);
+        if (info === undefined) throw new RaftqError('QUEUE_NOT_FOUND', `queue ${name} does not exist`);
+        return queueJson(info);
+      }),
+      r('DELETE', `/v1/queues/${q}`, 'deleteQueue', async (_req, [name]) => {
+        const res = await this.#submit({ type: 'deleteQueue', queue: name! });
+        return res.type === 'deleteQueue' ? { deletedMessages: res.deletedMessages } : {};
+      }),
+      r('POST', `/v1/queues/${q}/purge`, 'purge', async (req, [name]) => {
+        object(await this.#body(req), 'request', []);
+        const res = await this.#submit({ type: 'purgeQueue', queue: name! });
+        return res.type === 'purgeQueue' ? { purgedMessages: res.purgedMessages } : {};
+      }),
+      r('POST', `/v1/queues/${q}/messages`, 'enqueue', async (req, [name]) => this.#enqueue(req, name!)),
+      r('POST', `/v1/queues/${q}/receive`, 'receive', async (req, [name]) => this.#receive(req, name!)),
+      r('POST', `/v1/queues/${q}/ack`, 'ack', async (req, [name]) => {
+        const { receipts, batch } = parseAck(await this.#body(req));
+        const res = await this.#submit({ type: 'ack', queue: name!, receipts });
+        if (res.type !== 'ack') return {};
+        if (!batch && res.outcomes[0] === 'stale') throw new RaftqError('STALE_RECEIPT', 'the receipt belongs to an earlier delivery; the message was delivered again since');
+        return batch ? { outcomes: res.outcomes } : {};
+      }),
+      r('POST', `/v1/queues/${q}/nack`, 'nack', async (req, [name]) => {
+        const { receipt, delayMs } = parseNack(await this.#body(req));
+        const res = await this.#submit({ type: 'changeVisibility', queue: name!, receipt, visibilityTimeoutMs: delayMs });
+        return res.type === 'changeVisibility' ? { outcome: res.outcome } : {};
+      }),
+      r('POST', `/v1/queues/${q}/visibility`, 'changeVisibility', async (req, [name]) => {
+        const o = object(await this.#body(req), 'request', ['receipt', 'visibilityTimeoutMs']);
+        if (typeof o['receipt'] !== 'string' || typeof o['visibilityTimeoutMs'] !== 'number') throw new RaftqError('INVALID_ARGUMENT', 'receipt (string) and visibilityTimeoutMs (integer) are required');
+        const res = await this.#submit({ type: 'changeVisibility', queue: name!, receipt: o['receipt'], visibilityTimeoutMs: o['visibilityTimeoutMs'] });
+        return res.type === 'changeVisibility' ? { outcome: res.outcome } : {};
+      }),
+      r('POST', `/v1/queues/${q}/redrive`, 'redrive', async (req, [name]) => {
+        object(await this.#body(req), 'request', []);
+        const res = await this.#submit({ type: 'redrive', queue: name! });
+        return { moved: res.type === 'redrive' ? res.moved : 0 };
+      }),
+    ];
+  }
+
+  #body(req: IncomingMessage): Promise<unknown> {
+    return readJsonBody(req, this.#o.bodyBytesMax);
+  }
+
+  /** Proposes a command (through the leader) and turns an error result into a RaftqError. */
+  async #submit(cmd: Command): Promise<Exclude<QueueReply, { ok: false }>> {
+    const reply = await this.#o.node.submit(encodeCommand(cmd));
+    if (!reply.ok) throw new RaftqError(reply.code, reply.message);
+    return reply;
+  }
+
+  async #enqueue(req: IncomingMessage, queue: string): Promise<unknown> {
+    const { messages, batch } = parseEnqueue(await this.#body(req));
+    const key = req.headers['idempotency-key'];
+    if (Array.isArray(key)) throw new RaftqError('INVALID_ARGUMENT', 'one Idempotency-Key header at most');
+    const cmd: Command = key !== undefined ? { type: 'enqueue', queue, messages, producerKey: { idempotencyKey: key } } : { type: 'enqueue', queue, messages };
+    const res = await this.#submit(cmd);
+    if (res.type !== 'enqueue') return {};
+    const ids = res.messages.map((m) => ({ id: m.id, offset: m.offset }));
+    return batch ? { messages: ids, duplicate: res.duplicate } : { ...ids[0], duplicate: res.duplicate };
+  }
+
+  /** A receive, long-polling up to waitMs for a message when none is visible. */
+  async #receive(req: IncomingMessage, queue: string): Promise<unknown> {
+    const { max, visibilityTimeoutMs, waitMs } = parseReceive(await this.#body(req));
+    const until = Date.now() + waitMs;
+    const cmd: Command = visibilityTimeoutMs === undefined ? { type: 'receive', queue, max } : { type: 'receive', queue, max, visibilityTimeoutMs };
+    for (;;) {
+      const local = this.#o.app.stateMachine.getQueue(queue);
+      const worthProposing = local === undefined || local.stats.visible > 0 || Date.now() >= until;
+      if (worthProposing) {
+        const res = await this.#submit(cmd);
+        if (res.type === 'receive' && (res.messages.length > 0 || Date.now() >= until)) return { messages: res.messages.map(messageJson) };
+      }
+      const left = until - Date.now();
+      if (left <= 0) return { messages: [] };
+      await this.#o.app.waitForActivity(queue, Math.min(left, longPollRecheckMs));
+    }
+  }
+
+  #ready(): unknown {
+    const s = this.#o.node.status();
+    const lagMax = this.#o.readyLagEntriesMax ?? 1000;
+    const lag = s.commitIndex - s.appliedIndex;
+    if (s.leader === '') throw new RaftqError('UNAVAILABLE', 'no leader is known');
+    if (lag > lagMax) throw new RaftqError('UNAVAILABLE', `applied index lags the commit index by ${lag} entries`);
+    return { status: 'ready', leader: s.leader, lag };
+  }
+
+  #cluster(): unknown {
+    const s = this.#o.node.status();
+    const peers = this.#o.node.config.peers;
+    const nodes = Object.entries(peers).map(([id, p]) => ({
+      id,
+      voter: s.confState.voters.includes(id),
+      peer: `${p.host}:${p.peerPort}`,
+      ...(p.httpPort !== undefined ? { http: `${p.host}:${p.httpPort}` } : {}),
+      ...(p.clientPort !== undefined ? { client: `${p.host}:${p.clientPort}` } : {}),
+      ...(s.progress[id] !== undefined ? { match: s.progress[id]!.match, state: s.progress[id]!.state } : {}),
+      ...(id !== s.id ? { connected: s.peersConnected[id] ?? false } : {}),
+    }));
+    return {
+      id: s.id,
+      role: s.role,
+      leader: s.leader || null,
+      term: s.term,
+      commitIndex: s.commitIndex,
+      appliedIndex: s.appliedIndex,
+      lastIndex: s.lastIndex,
+      snapshotIndex: s.snapshotIndex,
+      nodes,
+    };
+  }
+}
+
+function queueJson(q: QueueInfo): unknown {
+  return { name: q.name, attributes: q.attributes, createdAt: q.createdAtMs, stats: q.stats };
+}
+
+function messageJson(m: { id: string; offset: number; body: Uint8Array; receipt: string; receiveCount: number; enqueuedAtMs: number; attributes: Record<string, string>; groupId: string }): unknown {
+  let text: string | undefined;
+  try {
+    text = fatalDecoder.decode(m.body);
+  } catch {
+    text = undefined;
+  }
+  return {
+    id: m.id,
+    offset: m.offset,
+    ...(text !== undefined ? { body: text } : { bodyBase64: Buffer.from(m.body).toString('base64') }),
+    receipt: m.receipt,
+    receiveCount: m.receiveCount,
+    enqueuedAt: m.enqueuedAtMs,
+    attributes: m.attributes,
+    ...(m.groupId !== '' ? { groupId: m.groupId } : {}),
+  };
+}

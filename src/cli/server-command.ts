@@ -1,0 +1,63 @@
+import { RaftqError } from '../errors.js';
+import { loadServerConfig, settings } from '../server/config.js';
+import { startServer } from '../server/start-server.js';
+
+/** Help text of `raftq server`, generated from the settings schema. */
+export function serverHelp(): string {
+  const lines = settings.map((s) => `  ${(s.flag + ' ' + (s.kind === 'bool' ? '' : s.kind === 'int' ? 'N' : 'VALUE')).padEnd(38)} ${s.help} [${s.env}]`);
+  return [
+    'usage: raftq server [--config FILE.json] [flags]',
+    '',
+    'Runs one raftq node. Settings come from a JSON file (keys as below, camelCase), RAFTQ_*',
+    'environment variables, then flags; later sources win.',
+    '',
+    '  --config FILE                          JSON config file [RAFTQ_CONFIG]',
+    ...lines,
+    '  --print-config                         print the resolved configuration and exit',
+  ].join('\n');
+}
+
+/** `raftq server`: runs a node until SIGTERM/SIGINT, then shuts down gracefully. */
+export async function serverCommand(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(serverHelp() + '\n');
+    return 0;
+  }
+  const printOnly = argv.includes('--print-config');
+  const config = loadServerConfig(
+    argv.filter((a) => a !== '--print-config'),
+    process.env,
+  );
+  if (printOnly) {
+    process.stdout.write(JSON.stringify(config, null, 2) + '\n');
+    return 0;
+  }
+  const server = await startServer(config);
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      server.logger.info({ signal }, 'shutting down');
+      server
+        .stop()
+        .catch((e: unknown) => server.logger.error({ err: e }, 'error during shutdown'))
+        .finally(resolve);
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+  return 0;
+}
+
+/** Formats a startup error for a person: the code, the message, and a hint. */
+export function describeStartupError(e: unknown): string {
+  const code = (e as { code?: unknown }).code;
+  const msg = e instanceof Error ? e.message : String(e);
+  if (e instanceof RaftqError) return `error ${e.code}: ${msg}`;
+  if (code === 'DATA_DIR_LOCKED') return `error DATA_DIR_LOCKED: ${msg}\nhint: another raftq process is using this data directory; stop it or pick another --data-dir`;
+  if (code === 'STORAGE_CORRUPT') return `error STORAGE_CORRUPT: ${msg}\nhint: the data directory is damaged; restore from a backup or remove it so the node re-syncs from its peers`;
+  if (code === 'CLUSTER_MISMATCH') return `error CLUSTER_MISMATCH: ${msg}\nhint: this data directory belongs to another cluster or node id`;
+  if (code === 'EADDRINUSE') return `error EADDRINUSE: ${msg}\nhint: a port is taken; is another node running?`;
+  return `error ${typeof code === 'string' ? code : 'INTERNAL'}: ${msg}`;
+}

@@ -1,0 +1,32 @@
+import type { StateReader, StateWrite } from '../storage/index.js';
+
+/** A committed command handed to the application, with the proposing leader's clock. */
+export interface AppliedCommand {
+  readonly index: number;
+  readonly nowMs: number;
+  readonly payload: Uint8Array;
+}
+
+/**
+ * The replicated state machine a node runs. Deterministic: the same commands give the same
+ * results and the same writes on every node. The runtime persists the writes together with the
+ * applied index.
+ *
+ * `Result` is what apply computes on every node; `Reply` is what the node that served the
+ * request returns to its client (e.g. a result with message bodies read back from disk).
+ */
+export interface Application<Result, Reply> {
+  /** Applies committed commands in order; never throws for a command that passed validation. */
+  apply(commands: readonly AppliedCommand[], writes: StateWrite[]): Result[];
+  /** Turns a result into the client's reply, after the writes are stored (may read state). */
+  reply(result: Result): Promise<Reply>;
+  /** Rebuilds in-memory indexes from the stored state (startup, snapshot install). */
+  reload(reader: StateReader): Promise<void>;
+  /**
+   * Checks a command against current state before it is proposed (leader side); throws a
+   * RaftqError for a command that would be refused.
+   */
+  validate(payload: Uint8Array): void;
+  /** A housekeeping command the leader should propose now, if any (e.g. retention expiry). */
+  housekeeping(nowMs: number): Uint8Array | undefined;
+}

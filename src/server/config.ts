@@ -1,0 +1,244 @@
+import { readFileSync } from 'node:fs';
+import { RaftqError } from '../errors.js';
+import type { NodeRuntimeConfig, PeerConfig } from './node-runtime.js';
+
+/** Everything `raftq server` needs: the runtime settings plus the client-facing listeners. */
+export interface ServerConfig extends NodeRuntimeConfig {
+  /** HTTP API port (DESIGN.md: 800i locally). */
+  readonly httpPort: number;
+  /** Binary client protocol port (DESIGN.md: 700i locally). */
+  readonly clientPort: number;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Largest HTTP request body in bytes; checked before parsing. */
+  readonly httpBodyBytesMax: number;
+  /** Test-only: honour clock offsets injected through RAFTQ_TEST_CLOCK_OFFSET_FILE. */
+  readonly testMode: boolean;
+}
+
+type Kind = 'string' | 'int' | 'bool' | 'peers' | 'level';
+
+interface Setting {
+  readonly key: keyof ServerConfig;
+  readonly flag: string;
+  readonly env: string;
+  readonly kind: Kind;
+  readonly help: string;
+  readonly min?: number;
+  readonly max?: number;
+}
+
+/** The one schema of server settings: flag, environment variable, JSON key, type and range. */
+export const settings: readonly Setting[] = [
+  { key: 'nodeId', flag: '--node-id', env: 'RAFTQ_NODE_ID', kind: 'string', help: 'this node\'s id, one of the peer ids (e.g. n1)' },
+  { key: 'clusterId', flag: '--cluster-id', env: 'RAFTQ_CLUSTER_ID', kind: 'string', help: 'cluster identity; peers with another id are refused' },
+  { key: 'dataDir', flag: '--data-dir', env: 'RAFTQ_DATA_DIR', kind: 'string', help: 'data directory (locked by one process)' },
+  { key: 'peers', flag: '--peers', env: 'RAFTQ_PEERS', kind: 'peers', help: 'every member as id=host:peerPort[:clientPort:httpPort], comma-separated' },
+  { key: 'listenHost', flag: '--listen-host', env: 'RAFTQ_LISTEN_HOST', kind: 'string', help: 'address to listen on for peers and clients' },
+  { key: 'httpPort', flag: '--http-port', env: 'RAFTQ_HTTP_PORT', kind: 'int', min: 0, max: 65535, help: 'HTTP API port' },
+  { key: 'clientPort', flag: '--client-port', env: 'RAFTQ_CLIENT_PORT', kind: 'int', min: 0, max: 65535, help: 'binary client protocol port' },
+  { key: 'tickMs', flag: '--tick-ms', env: 'RAFTQ_TICK_MS', kind: 'int', min: 1, max: 10_000, help: 'milliseconds per Raft tick' },
+  { key: 'electionTicks', flag: '--election-ticks', env: 'RAFTQ_ELECTION_TICKS', kind: 'int', min: 3, max: 1000, help: 'election timeout in ticks (jittered to twice that)' },
+  { key: 'heartbeatTicks', flag: '--heartbeat-ticks', env: 'RAFTQ_HEARTBEAT_TICKS', kind: 'int', min: 1, max: 1000, help: 'ticks between heartbeats' },
+  { key: 'snapshotEntries', flag: '--snapshot-entries', env: 'RAFTQ_SNAPSHOT_ENTRIES', kind: 'int', min: 10, max: 100_000_000, help: 'compact the log after this many applied entries' },
+  { key: 'compactionTrailingEntries', flag: '--compaction-trailing-entries', env: 'RAFTQ_COMPACTION_TRAILING_ENTRIES', kind: 'int', min: 0, max: 100_000_000, help: 'entries kept behind a compaction' },
+  { key: 'requestTimeoutMs', flag: '--request-timeout-ms', env: 'RAFTQ_REQUEST_TIMEOUT_MS', kind: 'int', min: 100, max: 600_000, help: 'end-to-end request timeout' },
+  { key: 'leaderWaitMs', flag: '--leader-wait-ms', env: 'RAFTQ_LEADER_WAIT_MS', kind: 'int', min: 0, max: 600_000, help: 'how long a request waits for a leader' },
+  { key: 'proposalsMax', flag: '--proposals-max', env: 'RAFTQ_PROPOSALS_MAX', kind: 'int', min: 1, max: 10_000_000, help: 'proposals in flight before UNAVAILABLE' },
+  { key: 'httpBodyBytesMax', flag: '--http-body-bytes-max', env: 'RAFTQ_HTTP_BODY_BYTES_MAX', kind: 'int', min: 1024, max: 256 << 20, help: 'largest HTTP request body' },
+  { key: 'logLevel', flag: '--log-level', env: 'RAFTQ_LOG_LEVEL', kind: 'level', help: 'fatal|error|warn|info|debug|trace|silent' },
+  { key: 'testMode', flag: '--test-mode', env: 'RAFTQ_TEST_MODE', kind: 'bool', help: 'test-only fault hooks (never in production)' },
+];
+
+/**
+ * Defaults. Tick 25 ms with a 12-tick election timeout gives 300–600 ms: long enough to ride
+ * out event-loop stalls on a busy 2-core machine (CheckQuorum and PreVote stop a slow node from
+ * disrupting), short enough for sub-second failover; a crashed leader's closed sockets trigger
+ * an election sooner (see NodeRuntime.#detectLeaderLoss).
+ */
+export const defaults: Omit<ServerConfig, 'nodeId' | 'peers' | 'dataDir' | 'httpPort' | 'clientPort'> = {
+  clusterId: 'raftq',
+  listenHost: '127.0.0.1',
+  tickMs: 25,
+  electionTicks: 12,
+  heartbeatTicks: 2,
+  snapshotEntries: 20_000,
+  compactionTrailingEntries: 2_000,
+  requestTimeoutMs: 10_000,
+  leaderWaitMs: 5_000,
+  proposalsMax: 50_000,
+  httpBodyBytesMax: 8 << 20,
+  logLevel: 'info',
+  testMode: false,
+};
+
+type Raw = Partial<Record<keyof ServerConfig, unknown>>;
+
+/**
+ * Builds and validates the server configuration from a JSON file (--config / RAFTQ_CONFIG),
+ * environment variables and flags, later sources winning. Throws RaftqError INVALID_ARGUMENT
+ * naming the bad setting and where it came from.
+ */
+export function loadServerConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ServerConfig {
+  const raw: Raw = {};
+  const origin: Partial<Record<keyof ServerConfig, string>> = {};
+  const flagValues = parseFlags(argv);
+  const file = flagValues.get('--config') ?? env['RAFTQ_CONFIG'];
+  if (file !== undefined) {
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw bad(`config file ${file}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw bad(`config file ${file}: must hold a JSON object`);
+    for (const [k, v] of Object.entries(json)) {
+      const s = settings.find((x) => x.key === k);
+      if (s === undefined) throw bad(`config file ${file}: unknown setting "${k}"`);
+      raw[s.key] = v;
+      origin[s.key] = `config file key "${k}"`;
+    }
+  }
+  for (const s of settings) {
+    const v = env[s.env];
+    if (v !== undefined && v !== '') {
+      raw[s.key] = v;
+      origin[s.key] = `environment variable ${s.env}`;
+    }
+  }
+  for (const [flag, v] of flagValues) {
+    if (flag === '--config') continue;
+    const s = settings.find((x) => x.flag === flag);
+    if (s === undefined) throw bad(`unknown flag ${flag} (see raftq server --help)`);
+    raw[s.key] = v;
+    origin[s.key] = `flag ${flag}`;
+  }
+  return validate(raw, origin);
+}
+
+function validate(raw: Raw, origin: Partial<Record<keyof ServerConfig, string>>): ServerConfig {
+  const out: Record<string, unknown> = { ...defaults };
+  for (const s of settings) {
+    if (raw[s.key] === undefined) continue;
+    out[s.key] = coerce(s, raw[s.key], origin[s.key] ?? s.flag);
+  }
+  const nodeId = out['nodeId'];
+  if (typeof nodeId !== 'string') throw bad('missing setting nodeId: pass --node-id or RAFTQ_NODE_ID');
+  const peers = out['peers'] as Record<string, PeerConfig> | undefined;
+  if (peers === undefined) throw bad('missing setting peers: pass --peers id=host:peerPort[:clientPort:httpPort],... or RAFTQ_PEERS');
+  const self = peers[nodeId];
+  if (self === undefined) throw bad(`setting nodeId: "${nodeId}" is not one of the peers (${Object.keys(peers).join(', ')})`);
+  out['dataDir'] ??= `./data/${nodeId}`;
+  out['httpPort'] ??= self.httpPort;
+  out['clientPort'] ??= self.clientPort;
+  if (out['httpPort'] === undefined) throw bad(`missing setting httpPort: pass --http-port or give it in the peer entry of ${nodeId}`);
+  if (out['clientPort'] === undefined) throw bad(`missing setting clientPort: pass --client-port or give it in the peer entry of ${nodeId}`);
+  if ((out['heartbeatTicks'] as number) >= (out['electionTicks'] as number)) throw bad('setting heartbeatTicks must be below electionTicks');
+  return out as unknown as ServerConfig;
+}
+
+function coerce(s: Setting, v: unknown, from: string): unknown {
+  const where = `setting ${s.key} (${from})`;
+  switch (s.kind) {
+    case 'string': {
+      if (typeof v !== 'string' || v.trim() === '') throw bad(`${where}: expected a non-empty string`);
+      if (s.key === 'nodeId' && !/^[A-Za-z0-9_-]{1,64}$/.test(v)) throw bad(`${where}: node ids are 1-64 characters of [A-Za-z0-9_-]`);
+      return v;
+    }
+    case 'int': {
+      const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : NaN;
+      if (!Number.isInteger(n)) throw bad(`${where}: expected an integer, got ${JSON.stringify(v)}`);
+      if ((s.min !== undefined && n < s.min) || (s.max !== undefined && n > s.max)) throw bad(`${where}: ${n} is outside ${s.min}..${s.max}`);
+      return n;
+    }
+    case 'bool': {
+      if (v === true || v === 'true' || v === '1' || v === '') return true;
+      if (v === false || v === 'false' || v === '0') return false;
+      throw bad(`${where}: expected true or false`);
+    }
+    case 'level': {
+      const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+      if (typeof v !== 'string' || !levels.includes(v)) throw bad(`${where}: expected one of ${levels.join('|')}`);
+      return v;
+    }
+    case 'peers':
+      return parsePeers(v, where);
+  }
+}
+
+/** Parses `id=host:peerPort[:clientPort:httpPort],...` or a JSON object of PeerConfig. */
+export function parsePeers(v: unknown, where = 'peers'): Record<string, PeerConfig> {
+  const out: Record<string, PeerConfig> = {};
+  const port = (x: unknown, what: string): number => {
+    const n = typeof x === 'number' ? x : typeof x === 'string' && /^\d+$/.test(x) ? Number(x) : NaN;
+    if (!Number.isInteger(n) || n < 1 || n > 65535) throw bad(`${where}: ${what} must be a port 1..65535, got ${JSON.stringify(x)}`);
+    return n;
+  };
+  if (typeof v === 'string') {
+    for (const part of v.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+      const m = /^([A-Za-z0-9_-]{1,64})=([^:]+):(\d+)(?::(\d+):(\d+))?$/.exec(part);
+      if (m === null) throw bad(`${where}: "${part}" is not id=host:peerPort[:clientPort:httpPort]`);
+      const [, id, host, pp, cp, hp] = m;
+      if (out[id!] !== undefined) throw bad(`${where}: node ${id} listed twice`);
+      out[id!] = { host: host!, peerPort: port(pp, `${id} peer port`), ...(cp !== undefined ? { clientPort: port(cp, `${id} client port`) } : {}), ...(hp !== undefined ? { httpPort: port(hp, `${id} http port`) } : {}) };
+    }
+  } else if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+    for (const [id, p] of Object.entries(v)) {
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw bad(`${where}: bad node id "${id}"`);
+      if (typeof p !== 'object' || p === null) throw bad(`${where}: entry ${id} must be an object {host, peerPort, clientPort?, httpPort?}`);
+      const o = p as Record<string, unknown>;
+      if (typeof o['host'] !== 'string' || o['host'] === '') throw bad(`${where}: ${id}.host must be a string`);
+      out[id] = {
+        host: o['host'],
+        peerPort: port(o['peerPort'], `${id}.peerPort`),
+        ...(o['clientPort'] !== undefined ? { clientPort: port(o['clientPort'], `${id}.clientPort`) } : {}),
+        ...(o['httpPort'] !== undefined ? { httpPort: port(o['httpPort'], `${id}.httpPort`) } : {}),
+      };
+    }
+  } else {
+    throw bad(`${where}: expected id=host:port,... or an object`);
+  }
+  if (Object.keys(out).length === 0) throw bad(`${where}: at least one peer is required`);
+  return out;
+}
+
+/** Splits `--flag value` / `--flag=value` pairs; boolean flags may stand alone. */
+function parseFlags(argv: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) throw bad(`unexpected argument "${a}" (flags look like --name value)`);
+    const eq = a.indexOf('=');
+    if (eq > 0) {
+      out.set(a.slice(0, eq), a.slice(eq + 1));
+      continue;
+    }
+    const s = settings.find((x) => x.flag === a);
+    if (s?.kind === 'bool') {
+      out.set(a, 'true');
+      continue;
+    }
+    const v = argv[i + 1];
+    if (v === undefined || (v.startsWith('--') && a !== '--config')) throw bad(`flag ${a} needs a value`);
+    out.set(a, v);
+    i++;
+  }
+  return out;
+}
+
+function bad(message: string): RaftqError {
+  return new RaftqError('INVALID_ARGUMENT', message);
+}
+
+/** The local three-node cluster of DESIGN.md: node i serves clients on 700i, HTTP 800i, peers 710i. */
+export function localClusterPeers(count = 3, host = '127.0.0.1'): Record<string, PeerConfig> {
+  const peers: Record<string, PeerConfig> = {};
+  for (let i = 1; i <= count; i++) peers[`n${i}`] = { host, peerPort: 7100 + i, clientPort: 7000 + i, httpPort: 8000 + i };
+  return peers;
+}
+
+/** Renders peers back into the --peers syntax. */
+export function formatPeers(peers: Readonly<Record<string, PeerConfig>>): string {
+  return Object.entries(peers)
+    .map(([id, p]) => `${id}=${p.host}:${p.peerPort}${p.clientPort !== undefined && p.httpPort !== undefined ? `:${p.clientPort}:${p.httpPort}` : ''}`)
+    .join(',');
+}

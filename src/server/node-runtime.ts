@@ -1,0 +1,842 @@
+import type { Logger } from 'pino';
+import { assert } from '../../raft/assert.js';
+import { applyConfChange, decodeConfChange } from '../../raft/conf-change.js';
+import { RaftError } from '../../raft/errors.js';
+import { RawNode, type Ready } from '../../raft/raw-node.js';
+import { seededRng } from '../../raft/rng.js';
+import { NONE, contextKey, type ConfState, type Entry, type Message, type NodeId, type SnapshotMessage, type SoftState } from '../../raft/types.js';
+import { RaftqError, isErrorCode } from '../errors.js';
+import { DurableStorage, type StateWrite } from '../storage/index.js';
+import { PeerTransport, type AppFrame, type SnapshotSink } from '../transport/index.js';
+import type { AppliedCommand, Application } from './application.js';
+import { ChunkQueue } from './chunk-queue.js';
+import { decodeEntry, encodeEntry } from './entry-envelope.js';
+import { Mutex } from './mutex.js';
+import { PendingProposals } from './pending-proposals.js';
+import type { NodeMetrics } from './metrics-hooks.js';
+
+/** Where a peer listens, and where its clients connect. */
+export interface PeerConfig {
+  readonly host: string;
+  readonly peerPort: number;
+  readonly httpPort?: number;
+  readonly clientPort?: number;
+}
+
+/** Settings of the node runtime (validated by config.ts before they get here). */
+export interface NodeRuntimeConfig {
+  readonly nodeId: NodeId;
+  readonly clusterId: string;
+  readonly dataDir: string;
+  /** Every member of the initial cluster, this node included. */
+  readonly peers: Readonly<Record<NodeId, PeerConfig>>;
+  /** Address to accept peer connections on (host); the port comes from peers[nodeId]. */
+  readonly listenHost: string;
+  /** Milliseconds per Raft tick. */
+  readonly tickMs: number;
+  /** Election timeout in ticks (jittered up to twice that). */
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  /** Compact the log once this many applied entries lie behind the last snapshot. */
+  readonly snapshotEntries: number;
+  /** Entries kept behind a compaction so briefly lagging followers need no snapshot. */
+  readonly compactionTrailingEntries: number;
+  /** How long a client request may take end to end before TIMEOUT. */
+  readonly requestTimeoutMs: number;
+  /** How long a request waits for a leader to be elected before NO_LEADER. */
+  readonly leaderWaitMs: number;
+  /** Proposals queued or in flight on a leader beyond which requests get UNAVAILABLE. */
+  readonly proposalsMax: number;
+}
+
+/** Options of NodeRuntime.start. */
+export interface NodeRuntimeOptions<Result, Reply> {
+  readonly config: NodeRuntimeConfig;
+  readonly logger: Logger;
+  readonly app: Application<Result, Reply>;
+  /** Encodes a reply for a follower that forwarded the request, and decodes it there. */
+  readonly replyCodec: { encode(reply: Reply): Uint8Array; decode(bytes: Uint8Array): Reply };
+  /** Wall clock in milliseconds; injectable for clock-fault tests. */
+  readonly now?: () => number;
+  /** Called when the node cannot go on (storage failure, broken invariant). Default: exit. */
+  readonly onFatal?: (err: unknown) => void;
+  readonly metrics?: NodeMetrics;
+  /** Seed for election jitter; default derives from the clock. */
+  readonly seed?: number;
+}
+
+/** What /v1/cluster and `raftq status` show about one node. */
+export interface NodeStatus {
+  readonly id: NodeId;
+  readonly role: string;
+  readonly term: number;
+  readonly leader: NodeId;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly lastIndex: number;
+  readonly snapshotIndex: number;
+  readonly confState: ConfState;
+  readonly progress: Record<NodeId, { match: number; next: number; state: string; active: boolean }>;
+  readonly peersConnected: Record<NodeId, boolean>;
+}
+
+const forwardKind = 'submit';
+const replyKind = 'reply';
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * One raftq node: the Raft core driven by a tick timer and a ready loop over durable storage
+ * and the peer transport, applying committed entries to the application and completing client
+ * requests when their entries apply. Requests on a follower are forwarded to the leader.
+ *
+ * Ready loop order (persist-before-send): save entries + hard state (one fsync), send
+ * messages, apply committed entries, advance.
+ */
+export class NodeRuntime<Result, Reply> {
+  readonly config: NodeRuntimeConfig;
+  readonly #log: Logger;
+  readonly #storage: DurableStorage;
+  readonly #transport: PeerTransport;
+  readonly #raw: RawNode;
+  readonly #app: Application<Result, Reply>;
+  readonly #replyCodec: NodeRuntimeOptions<Result, Reply>['replyCodec'];
+  readonly #now: () => number;
+  readonly #onFatal: (err: unknown) => void;
+  readonly #metrics: NodeMetrics | undefined;
+  readonly #lock = new Mutex();
+  readonly #proposals: PendingProposals<Result>;
+  /** Membership as of the applied index (persisted with the applied state). */
+  #confState: ConfState;
+  #soft: SoftState;
+  #ticker: NodeJS.Timeout | undefined;
+  #housekeeper: NodeJS.Timeout | undefined;
+  #driving = false;
+  #driveAgain = false;
+  #stopped = false;
+  /** While a snapshot install holds the lock, inbound raft messages wait here. */
+  #paused = false;
+  #held: Message[] = [];
+  /** Proposals waiting for the next ready-loop turn (batched into one append). */
+  #queued: Array<{ payload: Uint8Array; resolve: (r: Result) => void; reject: (e: Error) => void }> = [];
+  /** Requests this follower forwarded, by request id. */
+  readonly #forwarded = new Map<number, { resolve: (b: Uint8Array) => void; reject: (e: Error) => void }>();
+  #forwardSeq = 0;
+  /** Linearizable reads waiting for a read index, by context key. */
+  readonly #reads = new Map<string, { context: Uint8Array; resolve: (index: number) => void }>();
+  #readSeq = 0;
+  /** Waiters for the applied index to reach a value. */
+  #appliedWaiters: Array<{ index: number; resolve: () => void }> = [];
+  /** Waiters for a leader to be known. */
+  #leaderWaiters: Array<() => void> = [];
+  /** Ticks since this follower's connection to its leader was seen down. */
+  #leaderDownTicks = 0;
+
+  private constructor(opts: NodeRuntimeOptions<Result, Reply>, storage: DurableStorage, transport: PeerTransport) {
+    this.config = opts.config;
+    this.#log = opts.logger;
+    this.#storage = storage;
+    this.#transport = transport;
+    this.#app = opts.app;
+    this.#replyCodec = opts.replyCodec;
+    this.#now = opts.now ?? Date.now;
+    this.#onFatal = opts.onFatal ?? defaultFatal(opts.logger);
+    this.#metrics = opts.metrics;
+    this.#proposals = new PendingProposals<Result>();
+    this.#confState = storage.appliedConfState();
+    const seed = opts.seed ?? (Date.now() ^ (process.pid << 8)) >>> 0;
+    this.#raw = new RawNode({
+      id: opts.config.nodeId,
+      storage,
+      electionTicks: opts.config.electionTicks,
+      heartbeatTicks: opts.config.heartbeatTicks,
+      applied: storage.appliedIndex(),
+      rng: seededRng(seed),
+      logger: opts.logger,
+    });
+    this.#soft = { leader: NONE, role: 'follower' };
+  }
+
+  /**
+   * Opens the data directory (locking it), loads the application state, starts the peer
+   * transport and the tick timer. Throws the storage's typed errors (DATA_DIR_LOCKED,
+   * STORAGE_CORRUPT, CLUSTER_MISMATCH) before anything listens.
+   */
+  static async start<Result, Reply>(opts: NodeRuntimeOptions<Result, Reply>): Promise<NodeRuntime<Result, Reply>> {
+    const { config, logger } = opts;
+    const self = config.peers[config.nodeId];
+    assert(self !== undefined, `node ${config.nodeId} is not in its own peer list`);
+    const storage = await DurableStorage.open(config.dataDir, {
+      clusterId: config.clusterId,
+      nodeId: config.nodeId,
+      initialConfState: { voters: Object.keys(config.peers).sort(), learners: [] },
+      logger,
+    });
+    try {
+      await opts.app.reload(storage);
+      const peers: Record<NodeId, { host: string; port: number }> = {};
+      for (const [id, p] of Object.entries(config.peers)) if (id !== config.nodeId) peers[id] = { host: p.host, port: p.peerPort };
+      let node: NodeRuntime<Result, Reply> | undefined;
+      const transport = new PeerTransport({
+        clusterId: config.clusterId,
+        nodeId: config.nodeId,
+        listen: { host: config.listenHost, port: self.peerPort },
+        peers,
+        logger,
+        snapshotSink: (from, msg) => node!.#openSnapshotSink(from, msg),
+      });
+      node = new NodeRuntime(opts, storage, transport);
+      transport.onMessage((m) => node.#onPeerMessage(m));
+      transport.onApp((from, f) => node.#onApp(from, f));
+      await transport.start();
+      node.#startTimers();
+      logger.info({ applied: storage.appliedIndex(), last: storage.lastIndex(), term: storage.hardState().term }, 'node started');
+      return node;
+    } catch (e) {
+      await storage.close();
+      throw e;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Client-facing operations.
+
+  /**
+   * Replicates `payload` and returns the reply once its entry is committed on a majority
+   * (fsynced) and applied. On a follower the request is forwarded to the leader. Throws
+   * RaftqError: NO_LEADER, UNAVAILABLE (overload, lost leadership: not applied), TIMEOUT
+   * (outcome unknown), or the application's validation errors.
+   */
+  async submit(payload: Uint8Array, timeoutMs = this.config.requestTimeoutMs): Promise<Reply> {
+    const deadline = this.#now() + timeoutMs;
+    for (;;) {
+      this.#checkRunning();
+      if (this.#raw.raft.role === 'leader') {
+        const result = await this.#proposeLocal(payload, deadline);
+        return await this.#app.reply(result);
+      }
+      const leader = this.#raw.raft.lead;
+      if (leader !== NONE && leader !== this.config.nodeId) {
+        try {
+          return this.#replyCodec.decode(await this.#forward(leader, payload, deadline));
+        } catch (e) {
+          // The leader we forwarded to is no longer leader: retry with the new one.
+          if (e instanceof RaftqError && e.code === 'NOT_LEADER' && this.#now() < deadline) continue;
+          throw e;
+        }
+      }
+      await this.#waitForLeader(Math.min(deadline, this.#now() + this.config.leaderWaitMs));
+      if (this.#raw.raft.lead === NONE) {
+        throw new RaftqError('NO_LEADER', `no leader elected within ${this.config.leaderWaitMs} ms`);
+      }
+    }
+  }
+
+  /**
+   * Waits until this node's state reflects every write committed before the call (ReadIndex,
+   * Raft thesis §6.4): a read after it is linearizable.
+   */
+  async linearizableRead(timeoutMs = this.config.requestTimeoutMs): Promise<void> {
+    const deadline = this.#now() + timeoutMs;
+    const context = encoder.encode(`${this.config.nodeId}/${++this.#readSeq}`);
+    const key = contextKey(context);
+    const index = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#reads.delete(key);
+        reject(new RaftqError(this.#raw.raft.lead === NONE ? 'NO_LEADER' : 'TIMEOUT', 'linearizable read timed out'));
+      }, Math.max(0, deadline - this.#now()));
+      timer.unref();
+      this.#reads.set(key, {
+        context,
+        resolve: (i) => {
+          clearTimeout(timer);
+          resolve(i);
+        },
+      });
+      this.#requestRead(context);
+    });
+    await this.waitApplied(index);
+  }
+
+  /** Resolves once the applied index reaches `index`. */
+  waitApplied(index: number): Promise<void> {
+    if (this.#raw.raft.log.applied >= index) return Promise.resolve();
+    return new Promise((resolve) => this.#appliedWaiters.push({ index, resolve }));
+  }
+
+  /** Asks the leader (this node) to hand leadership to `to`. */
+  transferLeadership(to: NodeId): void {
+    if (this.#raw.raft.role !== 'leader') throw new RaftqError('NOT_LEADER', 'only the leader can transfer leadership', this.#leaderHint());
+    try {
+      this.#raw.transferLeadership(to);
+    } catch (e) {
+      throw toRaftqError(e);
+    }
+    this.#kick();
+  }
+
+  /** The current leader's id and addresses, if known. */
+  leader(): { id: string; http?: string; client?: string } | undefined {
+    return this.#leaderHint().leader;
+  }
+
+  /** The node's Raft state, for status endpoints. */
+  status(): NodeStatus {
+    const s = this.#raw.status();
+    const progress: NodeStatus['progress'] = {};
+    for (const [id, p] of s.progress) progress[id] = { match: p.match, next: p.next, state: p.state, active: p.recentActive };
+    const peersConnected: Record<NodeId, boolean> = {};
+    for (const id of Object.keys(this.config.peers)) if (id !== this.config.nodeId) peersConnected[id] = this.#transport.isConnected(id);
+    return {
+      id: s.id,
+      role: s.soft.role,
+      term: s.term,
+      leader: s.soft.leader,
+      commitIndex: s.commit,
+      appliedIndex: s.applied,
+      lastIndex: s.lastIndex,
+      snapshotIndex: this.#storage.snapshot().index,
+      confState: s.confState,
+      progress,
+      peersConnected,
+    };
+  }
+
+  /** The stored application state (for reads after linearizableRead). */
+  get storage(): DurableStorage {
+    return this.#storage;
+  }
+
+  /** Raft's counters (elections, dropped proposals). */
+  get raftStats(): { elections: number; proposalsDropped: number } {
+    return this.#raw.stats;
+  }
+
+  /**
+   * Graceful shutdown: hands leadership to a caught-up follower (waiting up to `transferWaitMs`),
+   * stops the timers, finishes the ready loop, fails what is still pending, closes the
+   * transport and the storage.
+   */
+  async stop(transferWaitMs = 2000): Promise<void> {
+    if (this.#stopped) return;
+    if (this.#raw.raft.role === 'leader' && Object.keys(this.config.peers).length > 1) await this.#handOffLeadership(transferWaitMs);
+    this.#stopped = true;
+    if (this.#ticker !== undefined) clearInterval(this.#ticker);
+    if (this.#housekeeper !== undefined) clearInterval(this.#housekeeper);
+    await this.#lock.run(async () => {});
+    const err = new RaftqError('UNAVAILABLE', 'node is shutting down');
+    for (const q of this.#queued) q.reject(err);
+    this.#queued = [];
+    this.#proposals.failAll(new RaftqError('TIMEOUT', 'node shut down before the request completed; outcome unknown'));
+    for (const f of this.#forwarded.values()) f.reject(err);
+    this.#forwarded.clear();
+    await this.#transport.close();
+    await this.#storage.close();
+    this.#log.info({}, 'node stopped');
+  }
+
+  async #handOffLeadership(waitMs: number): Promise<void> {
+    const st = this.#raw.status();
+    let best: NodeId | undefined;
+    let bestMatch = -1;
+    for (const [id, p] of st.progress) {
+      if (id === this.config.nodeId || !st.confState.voters.includes(id)) continue;
+      if (p.match > bestMatch) {
+        best = id;
+        bestMatch = p.match;
+      }
+    }
+    if (best === undefined) return;
+    this.#log.info({ to: best }, 'shutting down: transferring leadership');
+    try {
+      this.#raw.transferLeadership(best);
+    } catch {
+      return;
+    }
+    this.#kick();
+    const until = this.#now() + waitMs;
+    while (this.#raw.raft.role === 'leader' && this.#now() < until) await sleep(this.config.tickMs);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Proposals and forwarding.
+
+  #proposeLocal(payload: Uint8Array, deadline: number): Promise<Result> {
+    try {
+      this.#app.validate(payload);
+    } catch (e) {
+      return Promise.reject(toRaftqError(e));
+    }
+    if (this.#queued.length + this.#proposals.size >= this.config.proposalsMax) {
+      return Promise.reject(new RaftqError('UNAVAILABLE', `overloaded: ${this.config.proposalsMax} proposals in flight`));
+    }
+    return new Promise<Result>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new RaftqError('TIMEOUT', 'request timed out; its outcome is unknown')), Math.max(0, deadline - this.#now()));
+      timer.unref();
+      this.#queued.push({
+        payload,
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      this.#kick();
+    });
+  }
+
+  /** Proposes everything queued as one batch: one append, one broadcast, one fsync. */
+  #flushProposals(): void {
+    if (this.#queued.length === 0) return;
+    const batch = this.#queued;
+    this.#queued = [];
+    if (this.#raw.raft.role !== 'leader') {
+      const err = new RaftqError('NOT_LEADER', 'leadership changed before the request was proposed', this.#leaderHint());
+      for (const q of batch) q.reject(err);
+      return;
+    }
+    const now = this.#now();
+    let first: { index: number; term: number };
+    try {
+      first = this.#raw.proposeBatch(batch.map((q) => encodeEntry(now, q.payload)));
+    } catch (e) {
+      const err = toRaftqError(e);
+      for (const q of batch) q.reject(err);
+      return;
+    }
+    batch.forEach((q, i) => this.#proposals.add(first.index + i, first.term, q.resolve, q.reject));
+    this.#metrics?.proposed(batch.length);
+  }
+
+  #forward(leader: NodeId, payload: Uint8Array, deadline: number): Promise<Uint8Array> {
+    const id = ++this.#forwardSeq;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#forwarded.delete(id);
+        reject(new RaftqError('TIMEOUT', `forwarded request to leader ${leader} timed out; its outcome is unknown`));
+      }, Math.max(0, deadline - this.#now()));
+      timer.unref();
+      this.#forwarded.set(id, {
+        resolve: (b) => {
+          clearTimeout(timer);
+          this.#forwarded.delete(id);
+          resolve(b);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          this.#forwarded.delete(id);
+          reject(e);
+        },
+      });
+      if (!this.#transport.sendApp(leader, forwardKind, id, payload)) {
+        this.#forwarded.get(id)?.reject(new RaftqError('UNAVAILABLE', `leader ${leader} is not reachable from ${this.config.nodeId}`));
+      }
+    });
+  }
+
+  #onApp(from: NodeId, f: AppFrame): void {
+    if (f.appKind === forwardKind) {
+      void this.#serveForwarded(from, f);
+    } else if (f.appKind === replyKind) {
+      const w = this.#forwarded.get(f.requestId);
+      if (w === undefined) return;
+      const body = f.payload;
+      const ok = body[0] === 1;
+      if (ok) w.resolve(body.subarray(1));
+      else w.reject(decodeRemoteError(body.subarray(1)));
+    } else {
+      this.#log.warn({ peer: from, kind: f.appKind }, 'ignored unknown app frame');
+    }
+  }
+
+  /** Serves a request a follower forwarded: only as leader, never forwarding it again. */
+  async #serveForwarded(from: NodeId, f: AppFrame): Promise<void> {
+    let out: Uint8Array;
+    try {
+      if (this.#raw.raft.role !== 'leader') throw new RaftqError('NOT_LEADER', `${this.config.nodeId} is not the leader`, this.#leaderHint());
+      const result = await this.#proposeLocal(f.payload, this.#now() + this.config.requestTimeoutMs);
+      const reply = this.#replyCodec.encode(await this.#app.reply(result));
+      out = new Uint8Array(reply.byteLength + 1);
+      out[0] = 1;
+      out.set(reply, 1);
+    } catch (e) {
+      const err = toRaftqError(e);
+      const enc = encoder.encode(JSON.stringify({ code: err.code, message: err.message, leader: err.leader }));
+      out = new Uint8Array(enc.byteLength + 1);
+      out[0] = 0;
+      out.set(enc, 1);
+    }
+    if (!this.#stopped) this.#transport.sendApp(from, replyKind, f.requestId, out);
+  }
+
+  #requestRead(context: Uint8Array): void {
+    try {
+      this.#raw.readIndex(context);
+      this.#kick();
+    } catch (e) {
+      if (!(e instanceof RaftError)) throw e;
+      // No leader right now: retried on the next leader change (see #onSoftState).
+    }
+  }
+
+  #waitForLeader(until: number): Promise<void> {
+    if (this.#raw.raft.lead !== NONE) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, Math.max(0, until - this.#now()));
+      timer.unref();
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#leaderWaiters.push(done);
+    });
+  }
+
+  #leaderHint(): { leader?: { id: string; http?: string; client?: string } } {
+    const id = this.#raw.raft.lead;
+    if (id === NONE) return {};
+    const p = this.config.peers[id];
+    const leader: { id: string; http?: string; client?: string } = { id };
+    if (p?.httpPort !== undefined) leader.http = `${p.host}:${p.httpPort}`;
+    if (p?.clientPort !== undefined) leader.client = `${p.host}:${p.clientPort}`;
+    return { leader };
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // The tick timer and the ready loop.
+
+  #startTimers(): void {
+    this.#ticker = setInterval(() => this.#tick(), this.config.tickMs);
+    this.#housekeeper = setInterval(() => this.#housekeep(), 1000);
+    this.#housekeeper.unref();
+  }
+
+  #tick(): void {
+    if (this.#stopped || this.#paused) return;
+    this.#raw.tick();
+    this.#detectLeaderLoss();
+    this.#kick();
+  }
+
+  /**
+   * A crashed leader's TCP connections drop at once: a follower that sees its link to the
+   * leader down for a few ticks forgets the leader (so it grants pre-votes) and campaigns after
+   * a short random delay, instead of waiting a whole election timeout.
+   */
+  #detectLeaderLoss(): void {
+    const r = this.#raw.raft;
+    if (r.role !== 'follower' || r.lead === NONE || r.lead === this.config.nodeId) {
+      this.#leaderDownTicks = 0;
+      return;
+    }
+    if (this.#transport.isConnected(r.lead)) {
+      this.#leaderDownTicks = 0;
+      return;
+    }
+    this.#leaderDownTicks++;
+    if (this.#leaderDownTicks === 2) {
+      this.#log.info({ leader: r.lead, term: r.term }, 'lost the connection to the leader; forgetting it');
+      this.#raw.forgetLeader();
+    }
+  }
+
+  #housekeep(): void {
+    if (this.#stopped || this.#raw.raft.role !== 'leader') return;
+    const cmd = this.#app.housekeeping(this.#now());
+    if (cmd === undefined) return;
+    this.submit(cmd).catch((e: unknown) => this.#log.debug({ err: e }, 'housekeeping proposal failed'));
+  }
+
+  #onPeerMessage(m: Message): void {
+    if (this.#stopped) return;
+    if (this.#paused) {
+      this.#held.push(m);
+      return;
+    }
+    this.#raw.step(m);
+    this.#kick();
+  }
+
+  /** Schedules the ready loop (coalescing repeated calls). */
+  #kick(): void {
+    if (this.#driving) {
+      this.#driveAgain = true;
+      return;
+    }
+    this.#driving = true;
+    setImmediate(() => void this.#drive());
+  }
+
+  async #drive(): Promise<void> {
+    try {
+      do {
+        this.#driveAgain = false;
+        await this.#lock.run(async () => {
+          while (!this.#stopped && (await this.#processReady())) {
+            /* drain */
+          }
+        });
+      } while (this.#driveAgain && !this.#stopped);
+    } catch (e) {
+      this.#log.fatal({ err: e }, 'ready loop failed; stopping the node');
+      this.#onFatal(e);
+    } finally {
+      this.#driving = false;
+    }
+  }
+
+  async #processReady(): Promise<boolean> {
+    this.#flushProposals();
+    if (!this.#raw.hasReady()) return false;
+    const rd = this.#raw.ready();
+    if (rd.softState !== undefined) this.#onSoftState(rd.softState);
+    // 1. Persist: entries and hard state in one synced batch (group commit: everything
+    //    proposed since the last turn rides this fsync).
+    if (rd.entries.length > 0 || rd.hardState !== undefined || rd.snapshot !== undefined) {
+      const saved = await this.#storage.save({
+        entries: rd.entries,
+        ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}),
+        ...(rd.snapshot !== undefined ? { snapshot: rd.snapshot } : {}),
+      });
+      this.#metrics?.persisted(saved.syncMs, rd.entries.length);
+    }
+    // 2. Send.
+    this.#sendMessages(rd);
+    // 3. Apply.
+    if (rd.committedEntries.length > 0) await this.#apply(rd.committedEntries);
+    for (const rs of rd.readStates) {
+      const key = contextKey(rs.context);
+      const w = this.#reads.get(key);
+      if (w !== undefined) {
+        this.#reads.delete(key);
+        w.resolve(rs.index);
+      }
+    }
+    // 4. Advance.
+    this.#raw.advance(rd);
+    this.#notifyApplied();
+    await this.#maybeCompact();
+    return true;
+  }
+
+  #sendMessages(rd: Ready): void {
+    const plain: Message[] = [];
+    for (const m of rd.messages) {
+      if (m.type === 'snap') {
+        void this.#sendSnapshot(m);
+        continue;
+      }
+      if (!this.#transport.isConnected(m.to)) this.#raw.reportUnreachable(m.to);
+      plain.push(m);
+    }
+    if (plain.length > 0) this.#transport.send(plain);
+  }
+
+  async #apply(entries: readonly Entry[]): Promise<void> {
+    const commands: AppliedCommand[] = [];
+    for (const e of entries) {
+      if (e.type === 'conf') {
+        this.#confState = applyConfChange(this.#confState, decodeConfChange(e.data));
+        this.#log.info({ index: e.index, confState: this.#confState }, 'membership changed');
+      } else if (e.data.byteLength > 0) {
+        const { nowMs, payload } = decodeEntry(e.data);
+        commands.push({ index: e.index, nowMs, payload });
+      }
+    }
+    const writes: StateWrite[] = [];
+    const results = commands.length > 0 ? this.#app.apply(commands, writes) : [];
+    assert(results.length === commands.length, 'application returned a result count different from its command count');
+    const last = entries[entries.length - 1]!;
+    await this.#storage.applyBatch(writes, last.index, this.#confState);
+    this.#metrics?.applied(entries.length);
+    const byIndex = new Map<number, Result>();
+    commands.forEach((c, i) => byIndex.set(c.index, results[i]!));
+    for (const e of entries) this.#proposals.settle(e.index, e.term, byIndex.get(e.index));
+  }
+
+  #notifyApplied(): void {
+    const applied = this.#raw.raft.log.applied;
+    if (this.#appliedWaiters.length === 0) return;
+    const still: Array<{ index: number; resolve: () => void }> = [];
+    for (const w of this.#appliedWaiters) {
+      if (w.index <= applied) w.resolve();
+      else still.push(w);
+    }
+    this.#appliedWaiters = still;
+  }
+
+  #onSoftState(s: SoftState): void {
+    const prev = this.#soft;
+    this.#soft = s;
+    const term = this.#raw.raft.term;
+    if (s.leader !== prev.leader) {
+      this.#log.info({ term, leader: s.leader || null, role: s.role }, s.leader === NONE ? 'leader lost' : 'leader changed');
+      this.#metrics?.leaderChanged();
+    }
+    if (s.role !== prev.role) this.#log.info({ term, role: s.role }, `became ${s.role}`);
+    if (s.leader !== NONE) {
+      const waiters = this.#leaderWaiters;
+      this.#leaderWaiters = [];
+      for (const w of waiters) w();
+      // ReadIndex requests die with the old leader: ask the new one.
+      for (const r of this.#reads.values()) this.#requestRead(r.context);
+    }
+  }
+
+  async #maybeCompact(): Promise<void> {
+    const applied = this.#storage.appliedIndex();
+    const snap = this.#storage.snapshot().index;
+    if (applied - snap < this.config.snapshotEntries) return;
+    const target = this.#raw.compactionLimit(applied - this.config.compactionTrailingEntries);
+    if (target <= snap) return;
+    const t0 = this.#now();
+    await this.#storage.compact(target, this.#confState);
+    this.#log.info({ index: target, applied, ms: this.#now() - t0 }, 'compacted the log');
+    this.#metrics?.compacted();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Snapshots.
+
+  /**
+   * Streams the current applied state to `m.to`. The data is read from a consistent LevelDB
+   * snapshot at the applied index A, which is at or after the compaction point the core named;
+   * the message is re-labelled with A so the follower installs exactly what it receives.
+   */
+  async #sendSnapshot(m: SnapshotMessage): Promise<void> {
+    let ok = false;
+    try {
+      const reader = await this.#storage.openSnapshotReader();
+      try {
+        const msg: SnapshotMessage = { ...m, snapshot: reader.meta };
+        this.#log.info({ to: m.to, index: reader.meta.index, term: this.#raw.raft.term }, 'streaming snapshot');
+        this.#metrics?.snapshotSent();
+        ok = await this.#transport.sendSnapshot(m.to, msg, reader.chunks());
+      } finally {
+        await reader.close();
+      }
+    } catch (e) {
+      this.#log.warn({ err: e, to: m.to }, 'snapshot send failed');
+    }
+    if (this.#stopped) return;
+    this.#log.info({ to: m.to, ok }, 'snapshot stream finished');
+    this.#raw.reportSnapshot(m.to, ok);
+    this.#kick();
+  }
+
+  /**
+   * Receives a snapshot: chunks stream into a staged generation on disk; at the end, under the
+   * ready-loop lock and with inbound messages held back, the core is asked whether it will take
+   * the snapshot, the staged state is switched in, the application reloads, and the message is
+   * stepped — so the core and the stored state never disagree.
+   */
+  #openSnapshotSink(from: NodeId, msg: SnapshotMessage): SnapshotSink {
+    if (!this.#wouldRestore(msg)) throw new Error(`snapshot at ${msg.snapshot.index} from ${from} is not needed`);
+    const chunks = new ChunkQueue();
+    // The installer consumes chunks as they arrive and switches when the queue ends.
+    let switchGate!: () => void;
+    const gate = new Promise<void>((r) => (switchGate = r));
+    const install = this.#storage.installSnapshot(msg.snapshot, gatedEnd(chunks, gate));
+    install.catch(() => {});
+    this.#log.info({ from, index: msg.snapshot.index, term: msg.term }, 'receiving snapshot');
+    return {
+      write: (chunk) => chunks.push(chunk),
+      finish: () =>
+        this.#lock.run(async () => {
+          this.#paused = true;
+          try {
+            if (!this.#wouldRestore(msg)) throw new Error(`snapshot at ${msg.snapshot.index} became stale while streaming`);
+            chunks.end();
+            switchGate();
+            await install;
+            await this.#app.reload(this.#storage);
+            this.#confState = msg.snapshot.confState;
+            this.#raw.step(msg);
+            this.#proposals.failUpTo(msg.snapshot.index, new RaftqError('TIMEOUT', 'a snapshot replaced the log before the request applied; outcome unknown'));
+            this.#log.info({ index: msg.snapshot.index }, 'installed snapshot');
+          } catch (e) {
+            chunks.fail(e instanceof Error ? e : new Error(String(e)));
+            switchGate();
+            throw e;
+          } finally {
+            this.#paused = false;
+            const held = this.#held;
+            this.#held = [];
+            for (const m of held) this.#raw.step(m);
+            this.#kick();
+          }
+        }),
+      abort: (reason) => {
+        chunks.fail(new Error(`snapshot stream aborted: ${reason}`));
+        switchGate();
+      },
+    };
+  }
+
+  /** Whether the core would install `msg`'s snapshot right now (mirrors Raft's restore rules). */
+  #wouldRestore(msg: SnapshotMessage): boolean {
+    const r = this.#raw.raft;
+    const s = msg.snapshot;
+    if (msg.term < r.term) return false;
+    if (s.index <= r.log.committed || s.index <= this.#storage.appliedIndex()) return false;
+    if (!s.confState.voters.includes(r.id) && !s.confState.learners.includes(r.id)) return false;
+    return !r.log.matchTerm(s.index, s.term);
+  }
+
+  #checkRunning(): void {
+    if (this.#stopped) throw new RaftqError('UNAVAILABLE', 'node is shutting down');
+  }
+}
+
+/** Yields every chunk of `q`, then waits for `gate` before ending (the switch point). */
+async function* gatedEnd(q: ChunkQueue, gate: Promise<void>): AsyncGenerator<Uint8Array> {
+  for await (const c of q) yield c;
+  await gate;
+}
+
+function decodeRemoteError(bytes: Uint8Array): RaftqError {
+  try {
+    const o = JSON.parse(decoder.decode(bytes)) as { code?: unknown; message?: unknown; leader?: { id: string; http?: string; client?: string } };
+    const code = isErrorCode(o.code) ? o.code : 'INTERNAL';
+    return new RaftqError(code, typeof o.message === 'string' ? o.message : 'remote error', o.leader !== undefined ? { leader: o.leader } : {});
+  } catch {
+    return new RaftqError('INTERNAL', 'undecodable error reply from the leader');
+  }
+}
+
+/** Maps core and application errors to client-visible RaftqErrors. */
+export function toRaftqError(e: unknown): RaftqError {
+  if (e instanceof RaftqError) return e;
+  if (e instanceof RaftError) {
+    switch (e.code) {
+      case 'NOT_LEADER':
+        return new RaftqError(e.leader === '' ? 'NO_LEADER' : 'NOT_LEADER', e.message, { cause: e });
+      case 'PROPOSAL_DROPPED':
+      case 'TRANSFER_IN_PROGRESS':
+        return new RaftqError('UNAVAILABLE', e.message, { cause: e });
+      case 'INVALID_CONF_CHANGE':
+      case 'CONF_CHANGE_PENDING':
+        return new RaftqError('INVALID_ARGUMENT', e.message, { cause: e });
+      default:
+        return new RaftqError('INTERNAL', e.message, { cause: e });
+    }
+  }
+  const coded = e as { code?: unknown; message?: unknown };
+  if (e instanceof Error && isErrorCode(coded.code)) return new RaftqError(coded.code, e.message, { cause: e });
+  return new RaftqError('INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
+}
+
+function defaultFatal(logger: Logger): (err: unknown) => void {
+  return (err) => {
+    logger.fatal({ err }, 'fatal error');
+    logger.flush?.();
+    setTimeout(() => process.exit(1), 50).unref();
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

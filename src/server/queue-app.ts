@@ -1,0 +1,135 @@
+import { RaftqError } from '../errors.js';
+import {
+  QueueStateMachine,
+  decodeCommand,
+  encodeCommand,
+  validateAgainstState,
+  validateCommand,
+  type CommandResult,
+  type ReceivedMessage,
+  type StateReader,
+} from '../queue/index.js';
+import type { StateWrite } from '../storage/index.js';
+import type { AppliedCommand, Application } from './application.js';
+
+/** A receive result with bodies attached: what a consumer gets back. */
+export interface ReceiveReply {
+  readonly ok: true;
+  readonly type: 'receive';
+  readonly messages: readonly ReceivedMessage[];
+  readonly deadLettered: number;
+}
+
+/** What a client gets for a queue command: the apply result, with bodies for a receive. */
+export type QueueReply = Exclude<CommandResult, { type: 'receive' }> | ReceiveReply;
+
+/** How often the leader proposes retention expiry, in milliseconds. */
+const expireEveryMs = 5_000;
+
+/**
+ * The queue state machine as the node's replicated application: decodes log entries into
+ * queue commands, applies them, validates proposals against current state on the leader, and
+ * attaches message bodies to receive results on the node that serves the request.
+ */
+export class QueueApplication implements Application<CommandResult, QueueReply> {
+  #sm = new QueueStateMachine();
+  #reader: StateReader | undefined;
+  #lastExpireMs = 0;
+  /** Long-poll receivers waiting for a queue to get new visible messages, by queue name. */
+  readonly #waiters = new Map<string, Set<() => void>>();
+
+  /** The state machine, for reads after a linearizable read barrier. */
+  get stateMachine(): QueueStateMachine {
+    return this.#sm;
+  }
+
+  apply(commands: readonly AppliedCommand[], writes: StateWrite[]): CommandResult[] {
+    const writer = {
+      put: (key: Uint8Array, value: Uint8Array) => void writes.push({ type: 'put', key, value }),
+      del: (key: Uint8Array) => void writes.push({ type: 'del', key }),
+    };
+    return commands.map((c) => {
+      const cmd = decodeCommand(c.payload);
+      // Every node decodes the same bytes the same way, so an undecodable entry yields the
+      // same error result everywhere instead of a crash.
+      if (cmd instanceof Error) return { ok: false, code: 'INTERNAL', message: `undecodable command at ${c.index}: ${cmd.message}` };
+      const result = this.#sm.apply(cmd, { index: c.index, nowMs: c.nowMs }, writer);
+      if (result.ok && (cmd.type === 'enqueue' || cmd.type === 'changeVisibility' || cmd.type === 'redrive')) this.#wake(cmd.type === 'redrive' ? undefined : cmd.queue);
+      return result;
+    });
+  }
+
+  /**
+   * Resolves when a message may have become visible in `queue` (an enqueue, nack or redrive
+   * applied) or after `timeoutMs`, whichever is first. Long-poll receives wait on it.
+   */
+  waitForActivity(queue: string, timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      let set = this.#waiters.get(queue);
+      if (set === undefined) this.#waiters.set(queue, (set = new Set()));
+      const waiters = set;
+      const done = (): void => {
+        clearTimeout(timer);
+        waiters.delete(done);
+        if (waiters.size === 0 && this.#waiters.get(queue) === waiters) this.#waiters.delete(queue);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      timer.unref();
+      waiters.add(done);
+    });
+  }
+
+  /** Wakes the long-poll waiters of `queue` (of every queue when undefined). */
+  #wake(queue: string | undefined): void {
+    const sets = queue === undefined ? [...this.#waiters.values()] : [this.#waiters.get(queue)];
+    for (const set of sets) for (const w of [...(set ?? [])]) w();
+  }
+
+  async reply(result: CommandResult): Promise<QueueReply> {
+    if (!result.ok || result.type !== 'receive') return result;
+    const reader = this.#reader;
+    if (reader === undefined) throw new RaftqError('INTERNAL', 'state reader not loaded');
+    const messages = await QueueStateMachine.readMessages(reader, result.messages);
+    return { ok: true, type: 'receive', messages, deadLettered: result.deadLettered };
+  }
+
+  async reload(reader: StateReader): Promise<void> {
+    this.#reader = reader;
+    this.#sm = await QueueStateMachine.load(reader);
+  }
+
+  validate(payload: Uint8Array): void {
+    const cmd = decodeCommand(payload);
+    if (cmd instanceof Error) throw new RaftqError('INVALID_ARGUMENT', cmd.message);
+    const err = validateCommand(cmd) ?? validateAgainstState(cmd, this.#sm);
+    if (err !== undefined) throw new RaftqError(err.code, err.message);
+  }
+
+  housekeeping(nowMs: number): Uint8Array | undefined {
+    if (nowMs - this.#lastExpireMs < expireEveryMs) return undefined;
+    this.#lastExpireMs = nowMs;
+    if (this.#sm.listQueues().length === 0) return undefined;
+    return encodeCommand({ type: 'expire' });
+  }
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** JSON with byte arrays as {"$b64": ...}: replies forwarded from the leader to a follower. */
+export const queueReplyCodec = {
+  encode(reply: QueueReply): Uint8Array {
+    return encoder.encode(
+      JSON.stringify(reply, (_k, v: unknown) => (v instanceof Uint8Array ? { $b64: Buffer.from(v).toString('base64') } : v)),
+    );
+  },
+  decode(bytes: Uint8Array): QueueReply {
+    return JSON.parse(decoder.decode(bytes), (_k, v: unknown) => {
+      if (typeof v === 'object' && v !== null && typeof (v as { $b64?: unknown }).$b64 === 'string') {
+        return new Uint8Array(Buffer.from((v as { $b64: string }).$b64, 'base64'));
+      }
+      return v;
+    }) as QueueReply;
+  },
+};

@@ -1,0 +1,61 @@
+import type { Logger } from 'pino';
+import type { CommandResult } from '../queue/index.js';
+import { HttpApi } from '../api/http-server.js';
+import { Metrics } from '../api/metrics.js';
+import type { ServerConfig } from './config.js';
+import { createNodeLogger } from './logger.js';
+import { NodeRuntime } from './node-runtime.js';
+import { QueueApplication, queueReplyCodec, type QueueReply } from './queue-app.js';
+
+/** A running raftq server: the node runtime plus its client-facing APIs. */
+export interface RunningServer {
+  readonly node: NodeRuntime<CommandResult, QueueReply>;
+  readonly httpPort: number;
+  readonly logger: Logger;
+  /** Graceful shutdown: stop accepting, hand off leadership, finish in-flight work, close. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts one node from a validated configuration: storage (locked), the Raft runtime, the
+ * queue application, metrics and the HTTP API.
+ */
+export async function startServer(config: ServerConfig, opts: { logger?: Logger; now?: () => number; onFatal?: (e: unknown) => void } = {}): Promise<RunningServer> {
+  let node: NodeRuntime<CommandResult, QueueReply> | undefined;
+  const logger =
+    opts.logger ??
+    createNodeLogger(config.nodeId, config.logLevel, () => {
+      const s = node?.status();
+      return s === undefined ? {} : { term: s.term, role: s.role };
+    });
+  const app = new QueueApplication();
+  const metrics = new Metrics(() => node, app, config.nodeId);
+  node = await NodeRuntime.start({
+    config,
+    logger,
+    app,
+    replyCodec: queueReplyCodec,
+    metrics,
+    ...(opts.now !== undefined ? { now: opts.now } : {}),
+    ...(opts.onFatal !== undefined ? { onFatal: opts.onFatal } : {}),
+  });
+  const http = new HttpApi({ node, app, logger, metrics, host: config.listenHost, port: config.httpPort, bodyBytesMax: config.httpBodyBytesMax });
+  let httpPort: number;
+  try {
+    httpPort = await http.listen();
+  } catch (e) {
+    await node.stop(0);
+    throw e;
+  }
+  logger.info({ http: `${config.listenHost}:${httpPort}`, peer: `${config.listenHost}:${config.peers[config.nodeId]?.peerPort}` }, 'serving');
+  const running = node;
+  return {
+    node: running,
+    httpPort,
+    logger,
+    async stop() {
+      await http.close();
+      await running.stop();
+    },
+  };
+}

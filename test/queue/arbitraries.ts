@@ -1,0 +1,155 @@
+/**
+ * fast-check generators of queue command histories, shared by the model-based, snapshot and
+ * determinism tests. Names, ids and sizes come from small pools so that histories collide:
+ * redeliveries, stale receipts, dedup hits, dead-lettering, FIFO group blocking.
+ */
+import fc from 'fast-check';
+import type { Command, EnqueueMessage, QueueAttributesInput } from '../../src/queue/commands.js';
+
+/** The seed of every property in test/queue: RAFTQ_SEED or a fixed default. */
+export const seed = process.env['RAFTQ_SEED'] === undefined ? 20240605 : Number(process.env['RAFTQ_SEED']);
+
+/** Options for fc.assert: the seed (printed by fast-check on failure), and modest run counts. */
+export function runOptions(numRuns: number): fc.Parameters<unknown> {
+  return { seed, numRuns };
+}
+
+const standardQueues = ['a', 'b', 'dlq'] as const;
+const fifoQueues = ['f.fifo', 'fdlq.fifo'] as const;
+const allQueues = [...standardQueues, ...fifoQueues, 'missing'] as const;
+
+/** A step: a command template (receipts chosen later from those issued) and a clock step. */
+export interface Step {
+  readonly cmd: Command | { readonly type: 'ackPick'; readonly queue: string; readonly picks: readonly number[] } | {
+    readonly type: 'visibilityPick';
+    readonly queue: string;
+    readonly pick: number;
+    readonly visibilityTimeoutMs: number;
+  };
+  /** Clock change before this step, ms (negative: a leader with a slower clock). */
+  readonly dtMs: number;
+}
+
+const attributes = (queue: string): fc.Arbitrary<QueueAttributesInput> => {
+  const fifo = queue.endsWith('.fifo');
+  const dlqs = fifo ? ['fdlq.fifo', 'f.fifo'] : ['dlq', 'a', 'b'];
+  return fc
+    .record(
+      {
+        visibilityTimeoutMs: fc.constantFrom(0, 1000, 5000),
+        delayMs: fc.constantFrom(0, 2000),
+        retentionMs: fc.constantFrom(60_000, 120_000),
+        maxMessageBytes: fc.constantFrom(4, 64),
+        redrive: fc.record({ maxReceiveCount: fc.integer({ min: 1, max: 3 }), deadLetterQueue: fc.constantFrom(...dlqs.filter((d) => d !== queue)) }),
+      },
+      { requiredKeys: [] },
+    )
+    .map(({ redrive, ...rest }) => ({ ...rest, ...(redrive ?? {}) }));
+};
+
+const message = (fifo: boolean): fc.Arbitrary<EnqueueMessage> =>
+  fc
+    .record(
+      {
+        body: fc.uint8Array({ maxLength: 8 }),
+        attributes: fc.dictionary(fc.constantFrom('k', 'x'), fc.string({ maxLength: 3 }), { maxKeys: 2 }),
+        delayMs: fc.constantFrom(0, 1500),
+        dedupId: fc.constantFrom('d1', 'd2', 'd3'),
+      },
+      { requiredKeys: ['body'] },
+    )
+    .chain((m): fc.Arbitrary<EnqueueMessage> => {
+      const { delayMs, dedupId, ...rest } = m;
+      if (fifo) return fc.constantFrom('g1', 'g2', 'g3').map((groupId) => ({ ...rest, groupId, ...(dedupId === undefined ? {} : { dedupId }) }));
+      return fc.constant({ ...rest, ...(delayMs === undefined ? {} : { delayMs }) });
+    });
+
+const queueName = fc.oneof(
+  { weight: 12, arbitrary: fc.constantFrom(...allQueues.filter((q) => q !== 'missing')) },
+  { weight: 1, arbitrary: fc.constant('missing') },
+);
+
+const command = (scale: number): fc.Arbitrary<Step['cmd']> => fc.oneof(
+  { weight: 2, arbitrary: queueName.chain((queue) => attributes(queue).map((a): Command => ({ type: 'createQueue', queue, attributes: a }))) },
+  { weight: 3, arbitrary: queueName.map((queue): Command => ({ type: 'createQueue', queue })) },
+  { weight: 24, arbitrary: queueName.chain((queue) =>
+      fc
+        .record({
+          messages: fc.array(message(queue.endsWith('.fifo')), { minLength: 1, maxLength: Math.min(100, 3 * scale) }),
+          producerKey: fc.option(fc.oneof(fc.record({ idempotencyKey: fc.constantFrom('k1', 'k2') }), fc.record({ producerId: fc.constant('p'), sequence: fc.integer({ min: 0, max: 3 }) })), { nil: undefined }),
+        })
+        .map(({ messages, producerKey }): Command => ({ type: 'enqueue', queue, messages, ...(producerKey === undefined ? {} : { producerKey }) })),
+    ) },
+  { weight: 16, arbitrary: fc
+      .record({ queue: queueName, max: fc.integer({ min: 1, max: Math.min(100, 4 * scale) }), visibilityTimeoutMs: fc.option(fc.constantFrom(0, 1000, 3000), { nil: undefined }) })
+      .map(({ queue, max, visibilityTimeoutMs }): Command => ({ type: 'receive', queue, max, ...(visibilityTimeoutMs === undefined ? {} : { visibilityTimeoutMs }) })) },
+  { weight: 10, arbitrary: fc.record({ queue: queueName, picks: fc.array(fc.nat(), { minLength: 1, maxLength: Math.min(100, 3 * scale) }) }).map((r) => ({ type: 'ackPick' as const, ...r })) },
+  { weight: 5, arbitrary: fc.record({ queue: queueName, pick: fc.nat(), visibilityTimeoutMs: fc.constantFrom(0, 1000, 10_000) }).map((r) => ({ type: 'visibilityPick' as const, ...r })) },
+  { weight: 1, arbitrary: queueName.chain((queue) => attributes(queue).map((a): Command => ({ type: 'setQueueAttributes', queue, attributes: a }))) },
+  { weight: 3, arbitrary: fc.constantFrom('dlq', 'fdlq.fifo', 'a').map((queue): Command => ({ type: 'redrive', queue })) },
+  { weight: 1, arbitrary: queueName.map((queue): Command => ({ type: 'purgeQueue', queue })) },
+  { weight: 1, arbitrary: queueName.map((queue): Command => ({ type: 'deleteQueue', queue })) },
+  { weight: 3, arbitrary: fc.constant<Command>({ type: 'expire' }) },
+);
+
+const dtMs = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom(0, 1, 500, 1000, 2000) },
+  { weight: 2, arbitrary: fc.constantFrom(5000, 30_000, 90_000, 301_000) },
+  { weight: 1, arbitrary: fc.constantFrom(-3000, -1) },
+);
+
+/** Queues every history starts with (a, f.fifo with redrive policies), so most commands hit a queue. */
+export function setupSteps(maxReceiveCount: number, visibilityTimeoutMs: number): Step[] {
+  const cmds: Command[] = [
+    { type: 'createQueue', queue: 'dlq' },
+    { type: 'createQueue', queue: 'fdlq.fifo' },
+    { type: 'createQueue', queue: 'a', attributes: { visibilityTimeoutMs, maxReceiveCount, deadLetterQueue: 'dlq' } },
+    { type: 'createQueue', queue: 'b', attributes: { retentionMs: 60_000 } },
+    { type: 'createQueue', queue: 'f.fifo', attributes: { visibilityTimeoutMs, maxReceiveCount, deadLetterQueue: 'fdlq.fifo' } },
+  ];
+  return cmds.map((cmd) => ({ cmd, dtMs: 0 }));
+}
+
+const setup = fc
+  .record({ maxReceiveCount: fc.integer({ min: 1, max: 3 }), visibilityTimeoutMs: fc.constantFrom(0, 1000, 5000) })
+  .map(({ maxReceiveCount, visibilityTimeoutMs }) => setupSteps(maxReceiveCount, visibilityTimeoutMs));
+
+/**
+ * A history of steps: the setup, then up to maxLength random steps. `scale` multiplies batch
+ * sizes (enqueue, receive, ack) to reach the index's compaction and rebuild paths.
+ */
+export const history = (maxLength: number, scale = 1): fc.Arbitrary<Step[]> =>
+  fc
+    .tuple(setup, fc.array(fc.record({ cmd: command(scale), dtMs }), { minLength: 1, maxLength, size: 'max' }))
+    .map(([head, tail]) => [...head, ...tail]);
+
+/** Turns steps into concrete commands, choosing receipts from those issued so far. */
+export class StepResolver {
+  /** Receipts returned by receives so far, with their queue. */
+  readonly #receipts: Array<{ queue: string; receipt: string }> = [];
+  #stampMs = 1_700_000_000_000;
+
+  /** `window`: how many of the latest receipts acks and visibility changes choose from. */
+  constructor(readonly window = 8) {}
+
+  /** The concrete command and entry stamp for a step. */
+  resolve(step: Step): { cmd: Command; nowMs: number } {
+    this.#stampMs += step.dtMs;
+    const c = step.cmd;
+    if (c.type === 'ackPick' || c.type === 'visibilityPick') {
+      if (this.#receipts.length === 0) return { cmd: { type: 'receive', queue: c.queue, max: 1 }, nowMs: this.#stampMs };
+      const pick = (n: number): string => this.#receipts[this.#receipts.length - 1 - (n % Math.min(this.window, this.#receipts.length))]!.receipt;
+      const cmd: Command =
+        c.type === 'ackPick'
+          ? { type: 'ack', queue: c.queue, receipts: c.picks.map(pick) }
+          : { type: 'changeVisibility', queue: c.queue, receipt: pick(c.pick), visibilityTimeoutMs: c.visibilityTimeoutMs };
+      return { cmd, nowMs: this.#stampMs };
+    }
+    return { cmd: c, nowMs: this.#stampMs };
+  }
+
+  /** Remembers the receipts of a receive result. */
+  observe(queue: string, receipts: readonly string[]): void {
+    for (const receipt of receipts) this.#receipts.push({ queue, receipt });
+  }
+}
