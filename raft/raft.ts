@@ -23,7 +23,7 @@ import {
   type SnapshotMeta,
   type VoteMessage,
 } from './types.js';
-import { totalBytes } from './util.js';
+import { dataEntryBytes, totalBytes } from './util.js';
 
 /** Structured logging hook; the runtime passes a pino child logger, tests pass nothing. */
 export interface RaftLogger {
@@ -39,6 +39,11 @@ const silentLogger: RaftLogger = { debug() {}, info() {}, warn() {}, error() {} 
 export interface TestingKnobs {
   /** Commit an entry of an earlier term by counting replicas (violates Raft §5.4.2). */
   readonly commitPriorTermByCount?: boolean;
+  /**
+   * A leader commits what it has persisted itself, without waiting for a majority: it then
+   * acknowledges writes a new leader never saw. The jepsen-like negative control uses it.
+   */
+  readonly commitOnLocalPersist?: boolean;
 }
 
 /** Configuration of one Raft node. */
@@ -107,7 +112,7 @@ export class Raft {
   randomizedElectionTimeout = 0;
   /** The node a leadership transfer targets, or NONE. */
   leadTransferee: NodeId = NONE;
-  /** Index of the latest conf change proposed by this leader; a new one waits until it applies. */
+  /** Index of the latest conf change proposed by this leader, or of its term's no-op; a new change waits until it applies. */
   pendingConfIndex = 0;
   /** Bytes of entries this leader appended that are not yet committed. */
   uncommittedBytes = 0;
@@ -232,10 +237,10 @@ export class Raft {
       self.becomeReplicate();
       self.recentActive = true;
     }
-    // Conf changes wait until everything up to here is applied; together with the no-op below
-    // this guarantees one committed entry of our term before any membership change.
-    this.pendingConfIndex = this.log.lastIndex();
-    this.#appendEntries([{ type: 'normal', data: new Uint8Array(0) }]);
+    // Conf changes wait until everything up to and including this term's no-op is applied: a
+    // leader appends no membership change before an entry of its own term commits (the fix to
+    // single-server changes, Ongaro, raft-dev 2015), and none while an older one is unapplied.
+    this.pendingConfIndex = this.#appendEntries([{ type: 'normal', data: new Uint8Array(0) }]);
     this.#logger.info({ term: this.term }, 'became leader');
   }
 
@@ -623,7 +628,8 @@ export class Raft {
     }
     // Bound uncommitted bytes so re-proposals cannot grow the log without limit (etcd #10167);
     // one entry is always admitted when nothing is outstanding, so large entries still progress.
-    if (this.uncommittedBytes > 0 && this.uncommittedBytes + data.byteLength > this.#cfg.uncommittedBytesMax) {
+    // Checked with the size the entry is charged (payload and overhead), so the bound holds exactly.
+    if (this.uncommittedBytes > 0 && this.uncommittedBytes + dataEntryBytes(data) > this.#cfg.uncommittedBytesMax) {
       this.stats.proposalsDropped++;
       throw new RaftError('PROPOSAL_DROPPED', `uncommitted log is full (${this.uncommittedBytes} bytes)`);
     }
@@ -647,7 +653,7 @@ export class Raft {
       throw new RaftError('PROPOSAL_DROPPED', 'leadership transfer in progress or leader removed');
     }
     let bytes = 0;
-    for (const d of datas) bytes += d.byteLength;
+    for (const d of datas) bytes += dataEntryBytes(d);
     if (this.uncommittedBytes > 0 && this.uncommittedBytes + bytes > this.#cfg.uncommittedBytesMax) {
       this.stats.proposalsDropped += datas.length;
       throw new RaftError('PROPOSAL_DROPPED', `uncommitted log is full (${this.uncommittedBytes} bytes)`);
@@ -748,6 +754,14 @@ export class Raft {
    * Returns the new configuration.
    */
   applyConfChange(cc: ConfChange): ConfState {
+    // Membership is the base configuration (bootstrap or snapshot) plus the conf entries after
+    // it. A node started with no membership (a new member) can only learn it from a snapshot:
+    // replaying conf entries onto nothing yields a configuration without the cluster's voters,
+    // so once promoted it would elect itself alone and commit on its own (split brain).
+    assert(
+      this.prs.voters.size > 0,
+      () => `${this.id}: ${cc.type} ${cc.nodeId} applied onto an empty configuration; a new member must start with the cluster's membership or install a snapshot`,
+    );
     const cs = applyConfChange(this.prs.confState(), cc);
     this.prs.applyConfState(cs, this.log.lastIndex() + 1);
     if (this.role === 'leader') {
@@ -839,7 +853,7 @@ export class Raft {
 
   #maybeCommit(): boolean {
     const before = this.log.committed;
-    const mci = this.prs.committed();
+    const mci = this.#knobs.commitOnLocalPersist === true ? (this.prs.progress.get(this.id)?.match ?? 0) : this.prs.committed();
     if (!Number.isFinite(mci)) return false;
     const committed = this.log.maybeCommit(mci, this.term, this.#knobs.commitPriorTermByCount === true);
     if (committed && this.log.termOrZero(before) !== this.term && this.log.termOrZero(this.log.committed) === this.term) {

@@ -5,7 +5,15 @@ const entryOverheadBytes = 24;
 
 /** The size an entry is charged for batching and flow-control limits. */
 export function entryBytes(e: Entry): number {
-  return e.data.byteLength + entryOverheadBytes;
+  return dataEntryBytes(e.data);
+}
+
+/**
+ * The size an entry carrying `data` will be charged: what a proposal must be checked against
+ * before it becomes an entry, so a limit admits exactly what it will account.
+ */
+export function dataEntryBytes(data: Uint8Array): number {
+  return data.byteLength + entryOverheadBytes;
 }
 
 /** The sum of entryBytes over `ents`. */

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { assert } from '../../raft/assert.js';
 import { applyConfChange, decodeConfChange } from '../../raft/conf-change.js';
 import { RaftError } from '../../raft/errors.js';
+import type { TestingKnobs } from '../../raft/raft.js';
 import { RawNode, type Ready } from '../../raft/raw-node.js';
 import { seededRng } from '../../raft/rng.js';
 import { NONE, contextKey, type ConfState, type Entry, type Message, type NodeId, type SnapshotMessage, type SoftState } from '../../raft/types.js';
@@ -63,6 +64,8 @@ export interface NodeRuntimeOptions<Result, Reply> {
   readonly metrics?: NodeMetrics;
   /** Seed for election jitter; default derives from the clock. */
   readonly seed?: number;
+  /** Test-only hooks that break Raft on purpose (negative controls); never in production. */
+  readonly testingKnobs?: TestingKnobs;
 }
 
 /** What /v1/cluster and `raftq status` show about one node. */
@@ -153,6 +156,7 @@ export class NodeRuntime<Result, Reply> {
       applied: storage.appliedIndex(),
       rng: seededRng(seed),
       logger: opts.logger,
+      ...(opts.testingKnobs !== undefined ? { testingKnobs: opts.testingKnobs } : {}),
     });
     this.#soft = { leader: NONE, role: 'follower' };
   }

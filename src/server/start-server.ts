@@ -4,6 +4,7 @@ import { HttpApi } from '../api/http-server.js';
 import { Metrics } from '../api/metrics.js';
 import type { ServerConfig } from './config.js';
 import { createNodeLogger } from './logger.js';
+import { loadTestHooks } from './test-hooks.js';
 import { NodeRuntime } from './node-runtime.js';
 import { QueueApplication, queueReplyCodec, type QueueReply } from './queue-app.js';
 
@@ -28,6 +29,8 @@ export async function startServer(config: ServerConfig, opts: { logger?: Logger;
       const s = node?.status();
       return s === undefined ? {} : { term: s.term, role: s.role };
     });
+  const hooks = config.testMode ? loadTestHooks(process.env, logger) : undefined;
+  const now = opts.now ?? hooks?.now;
   const app = new QueueApplication();
   const metrics = new Metrics(() => node, app, config.nodeId);
   node = await NodeRuntime.start({
@@ -36,7 +39,8 @@ export async function startServer(config: ServerConfig, opts: { logger?: Logger;
     app,
     replyCodec: queueReplyCodec,
     metrics,
-    ...(opts.now !== undefined ? { now: opts.now } : {}),
+    ...(now !== undefined ? { now } : {}),
+    ...(hooks?.testingKnobs !== undefined ? { testingKnobs: hooks.testingKnobs } : {}),
     ...(opts.onFatal !== undefined ? { onFatal: opts.onFatal } : {}),
   });
   const http = new HttpApi({ node, app, logger, metrics, host: config.listenHost, port: config.httpPort, bodyBytesMax: config.httpBodyBytesMax });
@@ -56,6 +60,7 @@ export async function startServer(config: ServerConfig, opts: { logger?: Logger;
     async stop() {
       await http.close();
       await running.stop();
+      hooks?.stop();
     },
   };
 }

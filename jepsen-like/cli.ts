@@ -1,0 +1,131 @@
+import { join, resolve } from 'node:path';
+import { nemesisKinds, type NemesisKind } from './nemesis.js';
+import { runTest, type RunResult } from './runner.js';
+import { workloadNames, type WorkloadName } from './workloads.js';
+
+const usage = `usage: npm run jepsen -- [--workload queue|fifo|linearizable] [--nemesis kill,pause,partition,clock,latency|all|none]
+                       [--time SECONDS] [--seed N] [--runs N] [--nodes 3|5] [--workers N] [--out DIR]
+                       [--unsafe commit-on-local-persist]
+
+Runs raftq under faults against real node processes and checks the history. One run prints its
+verdict and the report path; --runs N runs seeds N, N+1, ... and prints a summary table. The same
+seed replays the same fault schedule. Exit code 1 if any run is invalid.`;
+
+interface Args {
+  workload: WorkloadName;
+  nemesis: NemesisKind[];
+  timeS: number;
+  seed: number;
+  runs: number;
+  nodes: number;
+  workers: number;
+  out: string;
+  unsafe?: 'commit-on-local-persist';
+}
+
+function parse(argv: readonly string[]): Args | string {
+  const a: Args = { workload: 'queue', nemesis: ['kill', 'pause', 'partition', 'clock'], timeS: 30, seed: 1, runs: 1, nodes: 3, workers: 8, out: 'jepsen-like/runs' };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    if (flag === '--help' || flag === '-h') return usage;
+    const v = argv[++i];
+    if (v === undefined) return `error INVALID_ARGUMENT: ${flag} needs a value\n\n${usage}`;
+    const int = (min: number, max: number): number | string => {
+      const n = Number(v);
+      return Number.isInteger(n) && n >= min && n <= max ? n : `error INVALID_ARGUMENT: ${flag} must be an integer in ${min}..${max}, got ${v}`;
+    };
+    let r: number | string = 0;
+    switch (flag) {
+      case '--workload':
+        if (!workloadNames.includes(v as WorkloadName)) return `error INVALID_ARGUMENT: --workload must be one of ${workloadNames.join(', ')}`;
+        a.workload = v as WorkloadName;
+        break;
+      case '--nemesis': {
+        const list = v === 'all' ? [...nemesisKinds] : v === 'none' ? [] : v.split(',');
+        for (const k of list) if (!nemesisKinds.includes(k as NemesisKind)) return `error INVALID_ARGUMENT: unknown nemesis "${k}" (known: ${nemesisKinds.join(', ')}, all, none)`;
+        a.nemesis = list as NemesisKind[];
+        break;
+      }
+      case '--time':
+        r = int(5, 3600);
+        if (typeof r === 'number') a.timeS = r;
+        break;
+      case '--seed':
+        r = int(0, 2 ** 31);
+        if (typeof r === 'number') a.seed = r;
+        break;
+      case '--runs':
+        r = int(1, 10_000);
+        if (typeof r === 'number') a.runs = r;
+        break;
+      case '--nodes':
+        r = int(3, 5);
+        if (typeof r === 'number') a.nodes = r;
+        break;
+      case '--workers':
+        r = int(1, 64);
+        if (typeof r === 'number') a.workers = r;
+        break;
+      case '--out':
+        a.out = v;
+        break;
+      case '--unsafe':
+        if (v !== 'commit-on-local-persist') return 'error INVALID_ARGUMENT: --unsafe must be commit-on-local-persist';
+        a.unsafe = v;
+        break;
+      default:
+        return `error INVALID_ARGUMENT: unknown flag ${flag}\n\n${usage}`;
+    }
+    if (typeof r === 'string') return r;
+  }
+  return a;
+}
+
+function summaryLine(r: RunResult): string {
+  const lin = r.linearizable === undefined ? '-' : String(r.linearizable.valid);
+  const faults = Object.values(r.faults).reduce((s, n) => s + n, 0);
+  return [String(r.seed).padStart(6), (r.valid ? 'valid' : 'INVALID').padEnd(8), String(r.ops).padStart(7), String(faults).padStart(6), String(r.queue.acknowledged).padStart(6), String(r.queue.lost).padStart(5), String(r.queue.unexpected).padStart(6), String(r.queue.duplicated).padStart(6), lin.padEnd(8)].join(' ');
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const a = parse(argv);
+  if (typeof a === 'string') {
+    const isHelp = a === usage;
+    (isHelp ? process.stdout : process.stderr).write(a + '\n');
+    return isHelp ? 0 : 2;
+  }
+  const results: RunResult[] = [];
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  for (let k = 0; k < a.runs; k++) {
+    const seed = a.seed + k;
+    const dir = resolve(join(a.out, `${stamp}-${a.workload}-s${seed}`));
+    process.stdout.write(`run ${k + 1}/${a.runs}: workload ${a.workload}, nemesis ${a.nemesis.join(',') || 'none'}, seed ${seed}${a.unsafe !== undefined ? `, UNSAFE ${a.unsafe}` : ''}\n`);
+    const r = await runTest({ workload: a.workload, nemesis: a.nemesis, timeS: a.timeS, seed, nodes: a.nodes, workers: a.workers, dir, ...(a.unsafe !== undefined ? { unsafe: a.unsafe } : {}), progress: (s) => process.stdout.write(s + '\n') });
+    results.push(r);
+    const q = r.queue;
+    process.stdout.write(
+      `${r.valid ? 'VALID' : 'INVALID'}: ${r.ops} ops, ${q.acknowledged} acknowledged enqueues, lost ${q.lost}, unexpected ${q.unexpected}, recovered ${q.recovered}, duplicated ${q.duplicated} (${q.doubleDeliveries} double deliveries), ack violations ${q.ackViolations}` +
+        (r.fifo !== undefined ? `, FIFO violations ${r.fifo.orderViolations}` : '') +
+        (r.linearizable !== undefined ? `, linearizable ${r.linearizable.valid}` : '') +
+        `\nreport: ${join(dir, 'report.html')}\n`,
+    );
+  }
+  if (a.runs > 1) {
+    process.stdout.write(`\n  seed verdict       ops faults acked  lost unexp.  dups. lin.\n`);
+    for (const r of results) process.stdout.write(summaryLine(r) + '\n');
+    const invalid = results.filter((r) => !r.valid).length;
+    const sum = (f: (r: RunResult) => number): number => results.reduce((s, r) => s + f(r), 0);
+    process.stdout.write(`total: ${results.length} runs, ${invalid} invalid, ${sum((r) => r.ops)} ops, ${sum((r) => Object.values(r.faults).reduce((s, n) => s + n, 0))} faults, lost ${sum((r) => r.queue.lost)}, unexpected ${sum((r) => r.queue.unexpected)}, duplicated ${sum((r) => r.queue.duplicated)}\n`);
+  }
+  return results.every((r) => r.valid) ? 0 : 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`fatal: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

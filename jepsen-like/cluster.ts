@@ -1,0 +1,207 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { packageRoot } from '../src/proto/load.js';
+import { LinkProxy, type LinkMode } from './link-proxy.js';
+
+/** One node of the cluster under test. */
+export interface TestNode {
+  readonly id: string;
+  readonly peerPort: number;
+  readonly httpPort: number;
+  readonly clientPort: number;
+  readonly dataDir: string;
+  readonly clockFile: string;
+  process: ChildProcess | undefined;
+  paused: boolean;
+}
+
+/** Options of a cluster under test. */
+export interface TestClusterOptions {
+  readonly nodeCount: number;
+  /** Directory for data dirs, logs and clock files. */
+  readonly dir: string;
+  /** Extra environment for every node (e.g. RAFTQ_TEST_UNSAFE for negative controls). */
+  readonly env?: Record<string, string>;
+  readonly rng: () => number;
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const addr = s.address();
+  await new Promise<void>((r) => s.close(() => r()));
+  return typeof addr === 'object' && addr !== null ? addr.port : 0;
+}
+
+/**
+ * Real `raftq server` processes on loopback, each with its own data directory, with a LinkProxy
+ * on every directed peer link so the nemesis can partition, black-hole and slow single links.
+ */
+export class TestCluster {
+  readonly nodes: TestNode[] = [];
+  /** Proxies keyed "from>to". */
+  readonly links = new Map<string, LinkProxy>();
+  readonly #o: TestClusterOptions;
+  readonly #logs = new Map<string, WriteStream>();
+
+  constructor(o: TestClusterOptions) {
+    this.#o = o;
+  }
+
+  /** Allocates ports, starts the link proxies and every node. */
+  async start(): Promise<void> {
+    mkdirSync(this.#o.dir, { recursive: true });
+    for (let i = 1; i <= this.#o.nodeCount; i++) {
+      const id = `n${i}`;
+      const dataDir = join(this.#o.dir, id);
+      const clockFile = join(this.#o.dir, `${id}.clock`);
+      writeFileSync(clockFile, '0');
+      this.nodes.push({ id, peerPort: await freePort(), httpPort: await freePort(), clientPort: await freePort(), dataDir, clockFile, process: undefined, paused: false });
+    }
+    for (const a of this.nodes) {
+      for (const b of this.nodes) {
+        if (a === b) continue;
+        const proxy = new LinkProxy(a.id, b.id, { host: '127.0.0.1', port: b.peerPort }, this.#o.rng);
+        await proxy.start();
+        this.links.set(`${a.id}>${b.id}`, proxy);
+      }
+    }
+    for (const n of this.nodes) this.startNode(n.id);
+  }
+
+  node(id: string): TestNode {
+    const n = this.nodes.find((x) => x.id === id);
+    if (n === undefined) throw new Error(`no node ${id}`);
+    return n;
+  }
+
+  /** The --peers value for `self`: its own real port, and proxies for the links it dials. */
+  #peersFor(self: TestNode): string {
+    return this.nodes
+      .map((n) => {
+        const port = n === self ? n.peerPort : this.links.get(`${self.id}>${n.id}`)!.port;
+        return `${n.id}=127.0.0.1:${port}:${n.clientPort}:${n.httpPort}`;
+      })
+      .join(',');
+  }
+
+  /** Starts (or restarts) a node on its data directory. */
+  startNode(id: string): void {
+    const n = this.node(id);
+    if (n.process !== undefined && n.process.exitCode === null && n.process.signalCode === null) return;
+    const main = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
+    let log = this.#logs.get(id);
+    if (log === undefined) {
+      log = createWriteStream(join(this.#o.dir, `${id}.log`), { flags: 'a' });
+      this.#logs.set(id, log);
+    }
+    const child = spawn(
+      process.execPath,
+      [main, 'server', '--node-id', id, '--data-dir', n.dataDir, '--peers', this.#peersFor(n), '--test-mode', '--log-level', 'info', '--snapshot-entries', '2000', '--compaction-trailing-entries', '200'],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RAFTQ_TEST_CLOCK_FILE: n.clockFile, ...this.#o.env } },
+    );
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
+    n.process = child;
+    n.paused = false;
+  }
+
+  /** kill -9. */
+  kill(id: string): void {
+    const n = this.node(id);
+    if (n.process !== undefined && n.process.exitCode === null) {
+      if (n.paused) n.process.kill('SIGCONT');
+      n.process.kill('SIGKILL');
+    }
+    n.paused = false;
+  }
+
+  /** SIGSTOP / SIGCONT. */
+  pause(id: string): void {
+    const n = this.node(id);
+    if (n.process !== undefined && n.process.exitCode === null && !n.paused) {
+      n.process.kill('SIGSTOP');
+      n.paused = true;
+    }
+  }
+
+  resume(id: string): void {
+    const n = this.node(id);
+    if (n.process !== undefined && n.paused) {
+      n.process.kill('SIGCONT');
+      n.paused = false;
+    }
+  }
+
+  isRunning(id: string): boolean {
+    const p = this.node(id).process;
+    return p !== undefined && p.exitCode === null && p.signalCode === null;
+  }
+
+  /** Sets the link from -> to. */
+  setLink(from: string, to: string, mode: LinkMode): void {
+    this.links.get(`${from}>${to}`)?.setMode(mode);
+  }
+
+  /** Every link back to pass. */
+  healLinks(): void {
+    for (const l of this.links.values()) if (l.mode.kind !== 'pass') l.setMode({ kind: 'pass' });
+  }
+
+  /** Sets a node's clock offset (honoured in test mode). */
+  setClockOffset(id: string, offsetMs: number): void {
+    writeFileSync(this.node(id).clockFile, String(Math.round(offsetMs)));
+  }
+
+  /** The leader as reported by a majority-agreeing poll of /v1/cluster, if any. */
+  async leader(): Promise<string | undefined> {
+    const answers = await Promise.all(
+      this.nodes.map(async (n) => {
+        if (!this.isRunning(n.id) || n.paused) return undefined;
+        try {
+          const res = await fetch(`http://127.0.0.1:${n.httpPort}/v1/cluster`, { signal: AbortSignal.timeout(500) });
+          const body = (await res.json()) as { role?: string; id?: string };
+          return body.role === 'leader' ? body.id : undefined;
+        } catch {
+          return undefined;
+        }
+      }),
+    );
+    return answers.find((a) => a !== undefined);
+  }
+
+  /** Client addresses of every node (binary protocol). */
+  clientAddresses(): string[] {
+    return this.nodes.map((n) => `127.0.0.1:${n.clientPort}`);
+  }
+
+  /** HTTP addresses of every node. */
+  httpAddresses(): string[] {
+    return this.nodes.map((n) => `127.0.0.1:${n.httpPort}`);
+  }
+
+  /** Stops everything: resumes paused nodes, SIGTERMs, then SIGKILLs stragglers; closes proxies. */
+  async stop(): Promise<void> {
+    for (const n of this.nodes) {
+      if (n.paused) this.resume(n.id);
+    }
+    this.healLinks();
+    const exits = this.nodes.map((n) => {
+      const p = n.process;
+      if (p === undefined || p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const t = setTimeout(() => p.kill('SIGKILL'), 5000);
+        p.once('exit', () => {
+          clearTimeout(t);
+          resolve();
+        });
+        p.kill('SIGTERM');
+      });
+    });
+    await Promise.all(exits);
+    for (const l of this.links.values()) await l.close();
+    for (const log of this.#logs.values()) log.end();
+  }
+}

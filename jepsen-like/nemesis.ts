@@ -1,0 +1,182 @@
+import type { TestCluster } from './cluster.js';
+import type { History } from './history.js';
+
+/** The fault families the nemesis can inject. */
+export type NemesisKind = 'kill' | 'pause' | 'partition' | 'clock' | 'latency';
+
+/** Every fault family, for `--nemesis all`. */
+export const nemesisKinds: readonly NemesisKind[] = ['kill', 'pause', 'partition', 'clock', 'latency'];
+
+/** One scheduled fault: started at `atMs` (from the run start), healed `durationMs` later. */
+export interface Fault {
+  readonly atMs: number;
+  readonly durationMs: number;
+  readonly kind: NemesisKind;
+  /** Which variant, e.g. "leader", "majority", "halves", "ring", "bridge", "one-way". */
+  readonly variant: string;
+  /** A seed-derived number used to pick targets when the fault starts. */
+  readonly pick: number;
+}
+
+const variants: Record<NemesisKind, readonly string[]> = {
+  kill: ['one', 'leader', 'majority', 'all'],
+  pause: ['one', 'leader'],
+  partition: ['halves', 'isolate-one', 'isolate-leader', 'ring', 'bridge', 'one-way'],
+  clock: ['offset', 'jump'],
+  latency: ['all', 'one'],
+};
+
+/**
+ * A seeded fault schedule: alternating quiet and faulty windows over `durationMs`, each fault
+ * from the enabled kinds. The same seed gives the same schedule (targets that depend on who
+ * leads at that moment, like "isolate the leader", are resolved at run time).
+ */
+export function planFaults(kinds: readonly NemesisKind[], durationMs: number, rng: () => number): Fault[] {
+  const faults: Fault[] = [];
+  if (kinds.length === 0) return faults;
+  let t = 2000 + rng() * 2000;
+  while (t < durationMs - 3000) {
+    const kind = kinds[Math.floor(rng() * kinds.length)]!;
+    const vs = variants[kind];
+    const variant = vs[Math.floor(rng() * vs.length)]!;
+    const durationMs_ = 2000 + rng() * 5000;
+    faults.push({ atMs: t, durationMs: Math.min(durationMs_, durationMs - t - 1000), kind, variant, pick: rng() });
+    t += durationMs_ + 1500 + rng() * 3000;
+  }
+  return faults;
+}
+
+/** Applies and heals faults on a TestCluster, recording each in the history. */
+export class Nemesis {
+  readonly #cluster: TestCluster;
+  readonly #history: History;
+  #healers: Array<() => void> = [];
+  /** Counts of faults actually injected, by kind. */
+  readonly injected = new Map<NemesisKind, number>();
+  /** [startMono, endMono] windows, for the report. */
+  readonly windows: Array<{ start: number; end: number; label: string }> = [];
+
+  constructor(cluster: TestCluster, history: History) {
+    this.#cluster = cluster;
+    this.#history = history;
+  }
+
+  /** Starts `f`; returns a description. */
+  async start(f: Fault): Promise<string> {
+    const ids = this.#cluster.nodes.map((n) => n.id);
+    const pickOne = (): string => ids[Math.floor(f.pick * ids.length)]!;
+    const leader = (await this.#cluster.leader()) ?? pickOne();
+    const c = this.#cluster;
+    let description = `${f.kind} ${f.variant}`;
+    switch (f.kind) {
+      case 'kill': {
+        const majority = Math.floor(ids.length / 2) + 1;
+        const targets = f.variant === 'one' ? [pickOne()] : f.variant === 'leader' ? [leader] : f.variant === 'majority' ? rotate(ids, f.pick).slice(0, majority) : ids;
+        for (const id of targets) c.kill(id);
+        this.#healers.push(() => {
+          for (const id of targets) c.startNode(id);
+        });
+        description += ` [${targets.join(',')}]`;
+        break;
+      }
+      case 'pause': {
+        const target = f.variant === 'leader' ? leader : pickOne();
+        c.pause(target);
+        this.#healers.push(() => c.resume(target));
+        description += ` [${target}]`;
+        break;
+      }
+      case 'partition': {
+        const cuts = partitionCuts(f.variant, ids, f.variant === 'isolate-leader' ? leader : pickOne(), f.pick);
+        for (const [a, b] of cuts) c.setLink(a, b, { kind: 'drop' });
+        this.#healers.push(() => c.healLinks());
+        description += ` [${cuts.map(([a, b]) => `${a}-x>${b}`).join(' ')}]`;
+        break;
+      }
+      case 'latency': {
+        const targets = f.variant === 'one' ? [pickOne()] : ids;
+        for (const a of ids) for (const b of ids) if (a !== b && (targets.includes(a) || targets.includes(b))) c.setLink(a, b, { kind: 'slow', delayMs: 20 + f.pick * 80, jitterMs: 30 });
+        this.#healers.push(() => c.healLinks());
+        description += ` [${targets.join(',')}]`;
+        break;
+      }
+      case 'clock': {
+        const target = pickOne();
+        // Offsets well beyond the visibility timeouts the workloads use, in both directions.
+        const offset = (f.pick < 0.5 ? -1 : 1) * (f.variant === 'jump' ? 60_000 : 5_000);
+        c.setClockOffset(target, offset);
+        this.#healers.push(() => c.setClockOffset(target, 0));
+        description += ` [${target} ${offset > 0 ? '+' : ''}${offset} ms]`;
+        break;
+      }
+    }
+    this.injected.set(f.kind, (this.injected.get(f.kind) ?? 0) + 1);
+    this.#history.nemesis('invoke', description);
+    this.windows.push({ start: this.#history.ops[this.#history.ops.length - 1]!.mono, end: Number.NaN, label: description });
+    return description;
+  }
+
+  /** Heals every active fault: restarts, resumes, reconnects links, resets clocks. */
+  heal(): void {
+    const healers = this.#healers;
+    this.#healers = [];
+    for (const h of healers) h();
+    if (healers.length > 0) {
+      this.#history.nemesis('info', 'heal');
+      const end = this.#history.ops[this.#history.ops.length - 1]!.mono;
+      for (const w of this.windows) if (Number.isNaN(w.end)) w.end = end;
+    }
+  }
+}
+
+function rotate<T>(xs: readonly T[], pick: number): T[] {
+  const k = Math.floor(pick * xs.length);
+  return [...xs.slice(k), ...xs.slice(0, k)];
+}
+
+/** The directed links to cut for a partition shape. */
+function partitionCuts(variant: string, ids: readonly string[], focus: string, pick: number): Array<[string, string]> {
+  const cuts: Array<[string, string]> = [];
+  const both = (a: string, b: string): void => {
+    cuts.push([a, b], [b, a]);
+  };
+  const others = ids.filter((i) => i !== focus);
+  switch (variant) {
+    case 'isolate-one':
+    case 'isolate-leader':
+      for (const o of others) both(focus, o);
+      break;
+    case 'halves': {
+      const r = rotate(ids, pick);
+      const side = new Set(r.slice(0, Math.floor(ids.length / 2)));
+      for (const a of ids) for (const b of ids) if (a < b && side.has(a) !== side.has(b)) both(a, b);
+      break;
+    }
+    case 'ring': {
+      // Majorities ring: each node sees only its two ring neighbours.
+      const r = rotate(ids, pick);
+      for (let i = 0; i < r.length; i++) {
+        for (let j = i + 1; j < r.length; j++) {
+          const d = Math.min(j - i, r.length - (j - i));
+          if (d > 1) both(r[i]!, r[j]!);
+        }
+      }
+      break;
+    }
+    case 'bridge': {
+      // Two halves joined by one bridge node that sees both.
+      const r = rotate(ids, pick);
+      const bridge = r[0]!;
+      const rest = r.slice(1);
+      const a = new Set(rest.slice(0, Math.ceil(rest.length / 2)));
+      for (const x of rest) for (const y of rest) if (x < y && a.has(x) !== a.has(y)) both(x, y);
+      void bridge;
+      break;
+    }
+    case 'one-way':
+      // The focus node can hear everyone but nobody hears it.
+      for (const o of others) cuts.push([focus, o]);
+      break;
+  }
+  return cuts;
+}

@@ -1,0 +1,244 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { seededRng } from '../raft/rng.js';
+import { checkFifo, type FifoCheckResult } from './checkers/fifo-checker.js';
+import { checkLinearizableQueue, queueOpsFromHistory, type LinearizabilityResult } from './checkers/linearizability.js';
+import { checkQueue, type QueueCheckResult } from './checkers/queue-checker.js';
+import { TestCluster } from './cluster.js';
+import { History } from './history.js';
+import { Nemesis, planFaults, type Fault, type NemesisKind } from './nemesis.js';
+import { writeReport } from './report.js';
+import { HttpWorkloadClient, type WorkloadClient } from './workload-client.js';
+import { recorded, workloadByName, type WorkloadName } from './workloads.js';
+
+/** One test run's settings. */
+export interface RunOptions {
+  readonly workload: WorkloadName;
+  readonly nemesis: readonly NemesisKind[];
+  /** Length of the faulty phase in seconds. */
+  readonly timeS: number;
+  readonly seed: number;
+  readonly nodes: number;
+  readonly workers: number;
+  /** Directory for this run's results, history, logs and report. */
+  readonly dir: string;
+  /** A deliberately broken server build, for negative controls. */
+  readonly unsafe?: 'commit-on-local-persist';
+  /** Per-operation timeout; beyond it the outcome is unknown. */
+  readonly opTimeoutMs?: number;
+  /** A fixed fault schedule instead of the seeded one (negative controls use it). */
+  readonly faultPlan?: readonly Fault[];
+  readonly progress?: (line: string) => void;
+}
+
+/** What a run found. */
+export interface RunResult {
+  readonly valid: boolean;
+  readonly seed: number;
+  readonly workload: WorkloadName;
+  readonly nemesis: readonly NemesisKind[];
+  readonly ops: number;
+  readonly okOps: number;
+  readonly failOps: number;
+  readonly infoOps: number;
+  readonly faults: Record<string, number>;
+  readonly queue: QueueCheckResult;
+  readonly fifo?: FifoCheckResult;
+  readonly linearizable?: { valid: boolean | 'unknown'; partitions: Record<string, LinearizabilityResult> };
+  readonly drainComplete: boolean;
+  readonly dir: string;
+}
+
+/** Largest linearizability partition searched; larger ones are reported "unknown". */
+const linearizableOpsMax = 3000;
+
+/**
+ * Runs one test: a fresh cluster of real processes, concurrent workers recording a history, a
+ * seeded nemesis schedule, a final heal and drain, then the checkers, results.json and
+ * report.html in `dir`.
+ */
+export async function runTest(o: RunOptions): Promise<RunResult> {
+  const say = o.progress ?? (() => {});
+  mkdirSync(o.dir, { recursive: true });
+  const rng = seededRng(o.seed);
+  const rand = (): number => rng.next();
+  const history = new History(join(o.dir, 'history.jsonl'));
+  const cluster = new TestCluster({ nodeCount: o.nodes, dir: join(o.dir, 'nodes'), rng: rand, ...(o.unsafe !== undefined ? { env: { RAFTQ_TEST_UNSAFE: o.unsafe } } : {}) });
+  const nemesis = new Nemesis(cluster, history);
+  const workload = workloadByName(o.workload);
+  const opTimeoutMs = o.opTimeoutMs ?? 5000;
+  const clients: WorkloadClient[] = [];
+  const newClient = (i: number): WorkloadClient => {
+    const c = new HttpWorkloadClient(rotate(cluster.httpAddresses(), i), opTimeoutMs, `s${o.seed}-c${i}-${Date.now().toString(36)}`);
+    clients.push(c);
+    return c;
+  };
+  let drainComplete = false;
+  try {
+    await cluster.start();
+    say(`cluster of ${o.nodes} nodes starting in ${o.dir}`);
+    await waitFor(async () => (await cluster.leader()) !== undefined, 30_000, 'a leader');
+    const setup = newClient(99);
+    for (const q of workload.queues) await retry(() => setup.createQueue(q.name, q.attributes), 30_000);
+    const faults = o.faultPlan ?? planFaults(o.nemesis, o.timeS * 1000, rand);
+    say(`workload ${o.workload}, ${o.workers} workers, ${o.timeS} s, ${faults.length} faults planned (seed ${o.seed})`);
+    const started = Date.now();
+    const endAt = started + o.timeS * 1000;
+    const timers: NodeJS.Timeout[] = [];
+    for (const f of faults) {
+      timers.push(
+        setTimeout(() => {
+          nemesis.heal();
+          void nemesis.start(f).then((d) => say(`  ${((Date.now() - started) / 1000).toFixed(1)} s nemesis: ${d}`));
+        }, f.atMs),
+        setTimeout(() => nemesis.heal(), f.atMs + f.durationMs),
+      );
+    }
+    const ticker = setInterval(() => {
+      const c = countOps(history);
+      say(`  ${((Date.now() - started) / 1000).toFixed(0)} s: ${c.ok} ok, ${c.fail} fail, ${c.info} info`);
+    }, 5000);
+    const workerRngs = Array.from({ length: o.workers }, (_, w) => seededRng(o.seed * 1000 + w + 1));
+    await Promise.all(
+      workerRngs.map(async (wr, w) => {
+        const client = newClient(w);
+        const r = (): number => wr.next();
+        while (Date.now() < endAt) {
+          await workload.step(w, client, history, r);
+          // Pacing keeps the history searchable and leaves CPU for the nodes.
+          await sleep(o.workload === 'linearizable' ? 40 + r() * 60 : 5 + r() * 15);
+        }
+      }),
+    );
+    for (const t of timers) clearTimeout(t);
+    clearInterval(ticker);
+    nemesis.heal();
+    say('healing: every fault removed; draining');
+    history.phase = 'drain';
+    await waitFor(async () => (await cluster.leader()) !== undefined, 60_000, 'a leader after healing');
+    drainComplete = await drain(workload, newClient(100), history, say);
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+    await cluster.stop();
+    await history.close();
+  }
+
+  const clockFaults = (nemesis.injected.get('clock') ?? 0) > 0;
+  const queue = checkQueue(history.ops, { clockFaults, pauseFaults: (nemesis.injected.get('pause') ?? 0) > 0 });
+  const fifo = o.workload === 'fifo' ? checkFifo(history.ops) : undefined;
+  let linearizable: RunResult['linearizable'];
+  if (o.workload === 'linearizable') {
+    const partitions: Record<string, LinearizabilityResult> = {};
+    for (const [q, ops] of queueOpsFromHistory(history.ops)) {
+      partitions[q] = ops.length > linearizableOpsMax ? { valid: 'unknown', ops: ops.length, explored: 0, reason: `partition of ${ops.length} ops exceeds ${linearizableOpsMax}` } : checkLinearizableQueue(ops);
+    }
+    const vs = Object.values(partitions).map((p) => p.valid);
+    linearizable = { valid: vs.includes(false) ? false : vs.includes('unknown') ? 'unknown' : true, partitions };
+  }
+  const c = countOps(history);
+  const result: RunResult = {
+    valid: queue.valid && (fifo?.valid ?? true) && linearizable?.valid !== false && drainComplete,
+    seed: o.seed,
+    workload: o.workload,
+    nemesis: o.nemesis,
+    ops: c.ok + c.fail + c.info,
+    okOps: c.ok,
+    failOps: c.fail,
+    infoOps: c.info,
+    faults: Object.fromEntries(nemesis.injected),
+    queue,
+    ...(fifo !== undefined ? { fifo } : {}),
+    ...(linearizable !== undefined ? { linearizable } : {}),
+    drainComplete,
+    dir: o.dir,
+  };
+  writeFileSync(join(o.dir, 'results.json'), JSON.stringify(result, null, 2));
+  writeReport(join(o.dir, 'report.html'), history.ops, nemesis.windows, result);
+  return result;
+}
+
+/**
+ * Receives (and acks) until every queue reports nothing visible, in flight or delayed, and a
+ * few receives in a row came back empty. Messages in flight at the heal become visible again
+ * after their visibility timeout, so the drain outlasts it.
+ */
+async function drain(workload: ReturnType<typeof workloadByName>, client: WorkloadClient, history: History, say: (s: string) => void): Promise<boolean> {
+  const deadline = Date.now() + 90_000;
+  for (const q of workload.queues) {
+    let empties = 0;
+    let drained = 0;
+    while (Date.now() < deadline) {
+      const max = workload.name === 'linearizable' ? 1 : 50;
+      const got = await recorded(history, 1000, 'receive', q.name, { visibilityTimeoutMs: workload.visibilityTimeoutMs }, () => client.receive(q.name, max, workload.visibilityTimeoutMs, 500), (ms) =>
+        ms.map((m) => ({ value: m.body, receipt: m.receipt, receiveCount: m.receiveCount, ...(m.groupId !== undefined ? { groupId: m.groupId } : {}) })),
+      );
+      if (got === undefined) continue;
+      drained += got.length;
+      if (workload.drainAcks) for (const m of got) await recorded(history, 1000, 'ack', q.name, { value: m.body, receipt: m.receipt }, () => client.ack(q.name, m.receipt));
+      if (got.length > 0) {
+        empties = 0;
+        continue;
+      }
+      empties++;
+      if (empties < 3) continue;
+      const s = await client.stats(q.name).catch(() => undefined);
+      // Long-visibility queues keep dequeued messages in flight for hours: only visible and
+      // delayed ones count as undrained there.
+      const rest = s === undefined ? 1 : s.visible + s.delayed + (workload.drainAcks ? s.inFlight : 0);
+      if (rest === 0) {
+        say(`  drained ${q.name}: ${drained} messages`);
+        break;
+      }
+      await sleep(250);
+    }
+    if (Date.now() >= deadline) {
+      say(`  drain of ${q.name} did not finish in time`);
+      return false;
+    }
+  }
+  return true;
+}
+
+function countOps(h: History): { ok: number; fail: number; info: number } {
+  let ok = 0;
+  let fail = 0;
+  let info = 0;
+  for (const op of h.ops) {
+    if (op.f === 'nemesis') continue;
+    if (op.type === 'ok') ok++;
+    else if (op.type === 'fail') fail++;
+    else if (op.type === 'info') info++;
+  }
+  return { ok, fail, info };
+}
+
+async function waitFor(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await cond()) return;
+    await sleep(200);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+async function retry(fn: () => Promise<void>, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await fn();
+      return;
+    } catch (e) {
+      if (Date.now() > until) throw e;
+      await sleep(250);
+    }
+  }
+}
+
+function rotate<T>(xs: readonly T[], k: number): T[] {
+  const i = k % xs.length;
+  return [...xs.slice(i), ...xs.slice(0, i)];
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
