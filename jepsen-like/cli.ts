@@ -107,6 +107,8 @@ async function main(argv: readonly string[]): Promise<number> {
       `${r.valid ? 'VALID' : 'INVALID'}: ${r.ops} ops, ${q.acknowledged} acknowledged enqueues, lost ${q.lost}, unexpected ${q.unexpected}, recovered ${q.recovered}, duplicated ${q.duplicated} (${q.doubleDeliveries} double deliveries), ack violations ${q.ackViolations}` +
         (r.fifo !== undefined ? `, FIFO violations ${r.fifo.orderViolations}` : '') +
         (r.linearizable !== undefined ? `, linearizable ${r.linearizable.valid}` : '') +
+        (r.nodeCrashes.length > 0 ? `, node crashes ${r.nodeCrashes.map((c) => c.id).join(',')}` : '') +
+        (r.drainComplete ? '' : ', drain INCOMPLETE') +
         `\nreport: ${join(dir, 'report.html')}\n`,
     );
   }

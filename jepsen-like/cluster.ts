@@ -45,6 +45,9 @@ export class TestCluster {
   readonly links = new Map<string, LinkProxy>();
   readonly #o: TestClusterOptions;
   readonly #logs = new Map<string, WriteStream>();
+  /** Exits that no kill or stop caused (a node stopping itself: an assertion, a fatal error). */
+  readonly crashes: Array<{ id: string; code: number | null; signal: string | null }> = [];
+  #stopping = false;
 
   constructor(o: TestClusterOptions) {
     this.#o = o;
@@ -104,8 +107,17 @@ export class TestCluster {
     );
     child.stdout.pipe(log, { end: false });
     child.stderr.pipe(log, { end: false });
+    child.on('exit', (code, signal) => {
+      if (this.#stopping || signal === 'SIGKILL' || code === 0) return;
+      this.crashes.push({ id, code, signal });
+    });
     n.process = child;
     n.paused = false;
+  }
+
+  /** Starts every node that is not running (after a heal, crashed nodes included). */
+  startAll(): void {
+    for (const n of this.nodes) if (!this.isRunning(n.id)) this.startNode(n.id);
   }
 
   /** kill -9. */
@@ -184,6 +196,7 @@ export class TestCluster {
 
   /** Stops everything: resumes paused nodes, SIGTERMs, then SIGKILLs stragglers; closes proxies. */
   async stop(): Promise<void> {
+    this.#stopping = true;
     for (const n of this.nodes) {
       if (n.paused) this.resume(n.id);
     }

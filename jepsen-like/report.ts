@@ -62,6 +62,7 @@ export function writeReport(path: string, ops: readonly HistoryOp[], windows: Re
     ['duplicated values', `${q.duplicated} (${q.expectedRedeliveries} expected redeliveries, ${q.doubleDeliveries} double deliveries)`],
     ['ack violations', String(q.ackViolations)],
     ['drain complete', String(result.drainComplete)],
+    ['node crashes', result.nodeCrashes.map((c) => `${c.id} (${c.signal ?? `exit ${c.code}`})`).join(', ') || 'none'],
   ];
   if (result.fifo !== undefined) rows.push(['FIFO order violations', `${result.fifo.orderViolations} over ${result.fifo.groups} groups`]);
   if (result.linearizable !== undefined) {

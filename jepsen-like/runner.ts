@@ -46,6 +46,8 @@ export interface RunResult {
   readonly fifo?: FifoCheckResult;
   readonly linearizable?: { valid: boolean | 'unknown'; partitions: Record<string, LinearizabilityResult> };
   readonly drainComplete: boolean;
+  /** Nodes that stopped on their own (an assertion or a fatal error). Must be none. */
+  readonly nodeCrashes: ReadonlyArray<{ id: string; code: number | null; signal: string | null }>;
   readonly dir: string;
 }
 
@@ -113,10 +115,16 @@ export async function runTest(o: RunOptions): Promise<RunResult> {
     for (const t of timers) clearTimeout(t);
     clearInterval(ticker);
     nemesis.heal();
+    cluster.startAll();
     say('healing: every fault removed; draining');
     history.phase = 'drain';
-    await waitFor(async () => (await cluster.leader()) !== undefined, 60_000, 'a leader after healing');
-    drainComplete = await drain(workload, newClient(100), history, say);
+    try {
+      await waitFor(async () => (await cluster.leader()) !== undefined, 60_000, 'a leader after healing');
+      drainComplete = await drain(workload, newClient(100), history, say);
+    } catch (e) {
+      // An unavailable cluster after healing is itself a failed run, not a harness error.
+      say(`  drain impossible: ${e instanceof Error ? e.message : String(e)}`);
+    }
   } finally {
     await Promise.all(clients.map((c) => c.close()));
     await cluster.stop();
@@ -137,7 +145,7 @@ export async function runTest(o: RunOptions): Promise<RunResult> {
   }
   const c = countOps(history);
   const result: RunResult = {
-    valid: queue.valid && (fifo?.valid ?? true) && linearizable?.valid !== false && drainComplete,
+    valid: queue.valid && (fifo?.valid ?? true) && linearizable?.valid !== false && drainComplete && cluster.crashes.length === 0,
     seed: o.seed,
     workload: o.workload,
     nemesis: o.nemesis,
@@ -150,6 +158,7 @@ export async function runTest(o: RunOptions): Promise<RunResult> {
     ...(fifo !== undefined ? { fifo } : {}),
     ...(linearizable !== undefined ? { linearizable } : {}),
     drainComplete,
+    nodeCrashes: cluster.crashes,
     dir: o.dir,
   };
   writeFileSync(join(o.dir, 'results.json'), JSON.stringify(result, null, 2));
