@@ -112,7 +112,10 @@ export class Raft {
   randomizedElectionTimeout = 0;
   /** The node a leadership transfer targets, or NONE. */
   leadTransferee: NodeId = NONE;
-  /** Index of the latest conf change proposed by this leader, or of its term's no-op; a new change waits until it applies. */
+  /**
+   * Index of the latest conf change this leader proposed, or of its term's no-op: a new
+   * change waits until it applies.
+   */
   pendingConfIndex = 0;
   /** Bytes of entries this leader appended that are not yet committed. */
   uncommittedBytes = 0;
@@ -760,7 +763,9 @@ export class Raft {
     // so once promoted it would elect itself alone and commit on its own (split brain).
     assert(
       this.prs.voters.size > 0,
-      () => `${this.id}: ${cc.type} ${cc.nodeId} applied onto an empty configuration; a new member must start with the cluster's membership or install a snapshot`,
+      () =>
+        `${this.id}: ${cc.type} ${cc.nodeId} applied onto an empty configuration; ` +
+        `a new member must start with the cluster's membership or install a snapshot`,
     );
     const cs = applyConfChange(this.prs.confState(), cc);
     this.prs.applyConfState(cs, this.log.lastIndex() + 1);

@@ -113,8 +113,10 @@ describe('terms (Raft §5.1)', () => {
     expect(c.raft('n1').role).toBe('follower');
     expect(c.raft('n1').term).toBe(term);
     c.propose(newLeader!, 'kept');
-    c.stabilize();
+    c.tick(newLeader!, 2); // n1 is probed again after a heartbeat round
     for (const id of ['n1', 'n2', 'n3']) expect(c.applied(id)).toEqual(['kept']);
+    // n1's uncommitted term-1 entry was overwritten (Raft §5.3).
+    expect(c.logTerms('n1')).toEqual(c.logTerms(newLeader!));
   });
 
   it('§5.1 messages of a stale term change nothing', () => {
@@ -128,7 +130,8 @@ describe('terms (Raft §5.1)', () => {
     const stale = before.term - 1;
     c.sent = [];
     c.raft('n3').step({ type: 'vote', from: 'n2', to: 'n3', term: stale, index: 100, logTerm: 100, transfer: false });
-    c.raft('n3').step({ type: 'app', from: 'n2', to: 'n3', term: stale, index: 0, logTerm: 0, entries: [{ index: 1, term: stale, type: 'normal', data: new Uint8Array(1) }], commit: 1 });
+    const entries = [{ index: 1, term: stale, type: 'normal' as const, data: new Uint8Array(1) }];
+    c.raft('n3').step({ type: 'app', from: 'n2', to: 'n3', term: stale, index: 0, logTerm: 0, entries, commit: 1 });
     c.raft('n3').step({ type: 'voteResp', from: 'n2', to: 'n3', term: stale, reject: false });
     c.raft('n3').step({ type: 'timeoutNow', from: 'n2', to: 'n3', term: stale });
     c.stabilize();

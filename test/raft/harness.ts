@@ -9,10 +9,11 @@ import {
   type NodeId,
   type Raft,
   type RaftConfig,
+  type ReadState,
   type TestingKnobs,
 } from '../../raft/index.js';
 import { SafetyChecker } from '../sim/checker.js';
-import { SimNode, type Envelope } from '../sim/sim-node.js';
+import { SimNode, type Envelope, type NodeObserver } from '../sim/sim-node.js';
 
 /**
  * A small deterministic harness for scripted Raft scenarios, in the spirit of etcd-raft's
@@ -77,7 +78,6 @@ export interface ClusterOptions {
 const stabilizeRoundsMax = 10_000;
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /** The data of a preloaded entry: the same (index, term) always carries the same bytes. */
 export function preloadedData(index: number, term: number): Uint8Array {
@@ -90,12 +90,27 @@ export class TestCluster {
   readonly checker = new SafetyChecker();
   /** Every message any node sent, delivered or not, in send order. Tests may clear it. */
   sent: Message[] = [];
+  /** Every `snap` message sent, with its data, so a test can deliver a copy late. */
+  readonly sentSnapshots: Envelope[] = [];
+  /** The ReadIndex answers each node handed to its application, in order. */
+  readonly readStates = new Map<NodeId, ReadState[]>();
+  /** Forwards to the checker and records what the checker does not look at. */
+  readonly #observer: NodeObserver = {
+    onPersist: (node, entries) => this.checker.onPersist(node, entries),
+    onApply: (node, entry) => this.checker.onApply(node, entry),
+    onReady: (node, rd) => {
+      if (rd.readStates.length > 0) this.readStates.set(node.id, [...(this.readStates.get(node.id) ?? []), ...rd.readStates]);
+    },
+  };
   /** Nodes that are crashed: they neither tick, process readies, nor receive messages. */
   readonly #down = new Set<NodeId>();
   /** Directed links that drop everything: "from>to". */
   readonly #blocked = new Set<string>();
   /** An extra drop rule: a message is delivered only if this returns true. */
   deliverIf: ((m: Message) => boolean) | undefined;
+  /** Messages matching this are parked (neither delivered nor reported) until `releaseHeld`. */
+  hold: ((m: Message) => boolean) | undefined;
+  #held: Envelope[] = [];
   #queue: Envelope[] = [];
   readonly #o: ClusterOptions;
   readonly #boots = new Map<NodeId, number>();
@@ -108,10 +123,14 @@ export class TestCluster {
     for (const id of [...voters, ...learners]) this.#addSimNode(id, { voters, learners });
   }
 
-  /** Adds a node that is not (yet) in any configuration: it learns the membership from the leader. */
-  addNode(id: NodeId): SimNode {
+  /**
+   * Adds a node that is not (yet) a member, booted with `membership` as its base configuration:
+   * what the operator starts a new member with (typically the cluster's current configuration).
+   * It learns later changes from the log, or the whole membership from a snapshot.
+   */
+  addNode(id: NodeId, membership: ConfState): SimNode {
     assert(!this.nodes.has(id), () => `${id} exists`);
-    return this.#addSimNode(id, { voters: [], learners: [] });
+    return this.#addSimNode(id, membership);
   }
 
   #addSimNode(id: NodeId, cs: ConfState): SimNode {
@@ -125,7 +144,7 @@ export class TestCluster {
         compactionTrailingEntries: this.#o.compactionTrailingEntries ?? 0,
       },
       this.#o.seed ?? 1,
-      this.checker,
+      this.#observer,
     );
     const pre = this.#o.logs?.[id];
     if (pre !== undefined) {
@@ -196,6 +215,11 @@ export class TestCluster {
     const out: number[] = [];
     for (let i = log.firstIndex(); i <= log.lastIndex(); i++) out.push(log.termOrZero(i));
     return out;
+  }
+
+  /** The ReadIndex answers `id` produced so far. */
+  reads(id: NodeId): ReadState[] {
+    return this.readStates.get(id) ?? [];
   }
 
   /** The messages sent so far that match `pred`. */
@@ -323,12 +347,29 @@ export class TestCluster {
     for (const sim of this.nodes.values()) {
       if (this.#down.has(sim.id) || !sim.beginReady()) continue;
       any = true;
-      const out = sim.finishReady();
-      for (const env of out) this.sent.push(env.msg);
+      const out = sim.finishReady().map((env) => this.#relabelSnapshot(sim, env));
+      for (const env of out) {
+        this.sent.push(env.msg);
+        if (env.msg.type === 'snap') this.sentSnapshots.push(env);
+      }
       this.#queue.push(...out);
       this.#check();
     }
     return any;
+  }
+
+  /**
+   * Sends a snapshot the way the node runtime does (src/server/node-runtime.ts #sendSnapshot):
+   * the sender's current applied state, re-labelled with its index, term and membership, not the
+   * older compaction point the core named. SimNode sends the latter, whose membership may predate
+   * a member added since; that member then refuses it until the next compaction.
+   */
+  #relabelSnapshot(sim: SimNode, env: Envelope): Envelope {
+    if (env.msg.type !== 'snap') return env;
+    const app = sim.app;
+    assert(app.index >= env.msg.snapshot.index, () => `${sim.id}: applied ${app.index} behind its snapshot ${env.msg.type === 'snap' ? env.msg.snapshot.index : 0}`);
+    const snapshot = { index: app.index, term: sim.storage.term(app.index), confState: sim.confState };
+    return { msg: { ...env.msg, snapshot }, snapData: app };
   }
 
   /** Delivers (or drops) every queued message, in send order. Returns how many were delivered. */
@@ -337,6 +378,10 @@ export class TestCluster {
     this.#queue = [];
     let delivered = 0;
     for (const env of batch) {
+      if (this.hold?.(env.msg) === true) {
+        this.#held.push(env);
+        continue;
+      }
       const { from, to } = env.msg;
       const ok = !this.#down.has(to) && !this.#blocked.has(`${from}>${to}`) && (this.deliverIf?.(env.msg) ?? true) && this.nodes.has(to);
       if (ok) {
@@ -352,6 +397,20 @@ export class TestCluster {
     return delivered;
   }
 
+  /** Queues `env` as if it had just been sent (a duplicate or a long-delayed message). */
+  inject(env: Envelope): void {
+    this.#queue.push(env);
+  }
+
+  /** Puts the held messages back on the wire (they are delivered by the next round) and stops holding. */
+  releaseHeld(): Message[] {
+    const held = this.#held;
+    this.#held = [];
+    this.hold = undefined;
+    this.#queue.push(...held);
+    return held.map((e) => e.msg);
+  }
+
   /** Safety after every step: the simulator's checker plus the log's own position invariants. */
   #check(): void {
     this.checker.checkNodes([...this.nodes.values()]);
@@ -362,9 +421,4 @@ export class TestCluster {
       }
     }
   }
-}
-
-/** Decodes entry data for assertions. */
-export function text(data: Uint8Array): string {
-  return decoder.decode(data);
 }
