@@ -597,18 +597,25 @@ export class NodeRuntime<Result, Reply> {
     if (!this.#raw.hasReady()) return false;
     const rd = this.#raw.ready();
     if (rd.softState !== undefined) this.#onSoftState(rd.softState);
-    // 1. Persist: entries and hard state in one synced batch (group commit: everything
-    //    proposed since the last turn rides this fsync).
+    // A leader's messages (appends, heartbeats) do not depend on its own disk: it counts
+    // itself toward a quorum only after advance() confirms its fsync (Raft thesis §10.2.1), so
+    // it sends first and writes in parallel with its followers. Everyone else persists first:
+    // their votes and acks promise durable state.
+    const sendFirst = this.#raw.raft.role === 'leader' && rd.softState === undefined;
+    if (sendFirst) this.#sendMessages(rd);
+    // 1. Persist: entries and hard state in one batch, fsynced unless only the commit index
+    //    moved (group commit: everything proposed since the last turn rides this fsync).
     if (rd.entries.length > 0 || rd.hardState !== undefined || rd.snapshot !== undefined) {
       const saved = await this.#storage.save({
         entries: rd.entries,
         ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}),
         ...(rd.snapshot !== undefined ? { snapshot: rd.snapshot } : {}),
+        sync: rd.mustSync,
       });
-      this.#metrics?.persisted(saved.syncMs, rd.entries.length);
+      if (rd.mustSync) this.#metrics?.persisted(saved.syncMs, rd.entries.length);
     }
     // 2. Send.
-    this.#sendMessages(rd);
+    if (!sendFirst) this.#sendMessages(rd);
     // 3. Apply.
     if (rd.committedEntries.length > 0) await this.#apply(rd.committedEntries);
     for (const rs of rd.readStates) {
@@ -734,16 +741,32 @@ export class NodeRuntime<Result, Reply> {
   /**
    * Receives a snapshot: chunks stream into a staged generation on disk; at the end, under the
    * ready-loop lock and with inbound messages held back, the core is asked whether it will take
-   * the snapshot, the staged state is switched in, the application reloads, and the message is
-   * stepped — so the core and the stored state never disagree.
+   * the snapshot, the message is stepped (the core restores it: its log becomes the snapshot),
+   * then the staged state is switched in and the application reloads — so the core and the
+   * stored state never disagree once the lock is released. The Ready that carries the
+   * snapshot then finds it already stored (DurableStorage.save treats it as a no-op).
+   *
+   * The core is stepped BEFORE the storage switch on purpose: once the storage holds the
+   * snapshot, the core's log reads the snapshot's term at its index through the storage, takes
+   * the entry for one it already holds and only fast-forwards its commit index, leaving its
+   * unstable log positioned after the old last index; the next append then lands at the wrong
+   * offset and the node dies on "commit N is out of range".
    */
   #openSnapshotSink(from: NodeId, msg: SnapshotMessage): SnapshotSink {
     if (!this.#wouldRestore(msg)) throw new Error(`snapshot at ${msg.snapshot.index} from ${from} is not needed`);
     const chunks = new ChunkQueue();
-    // The installer consumes chunks as they arrive and switches when the queue ends.
-    let switchGate!: () => void;
-    const gate = new Promise<void>((r) => (switchGate = r));
-    const install = this.#storage.installSnapshot(msg.snapshot, gatedEnd(chunks, gate));
+    // The installer consumes chunks as they arrive, reports when all of them are staged, and
+    // switches when the gate opens (or discards the staged state when it is refused).
+    let gateOpen!: () => void;
+    let gateRefuse!: (e: Error) => void;
+    const gate = new Promise<void>((resolve, reject) => {
+      gateOpen = resolve;
+      gateRefuse = reject;
+    });
+    gate.catch(() => {});
+    let stagedDone!: () => void;
+    const staged = new Promise<void>((r) => (stagedDone = r));
+    const install = this.#storage.installSnapshot(msg.snapshot, gatedEnd(chunks, stagedDone, gate));
     install.catch(() => {});
     this.#log.info({ from, index: msg.snapshot.index, term: msg.term }, 'receiving snapshot');
     return {
@@ -751,20 +774,32 @@ export class NodeRuntime<Result, Reply> {
       finish: () =>
         this.#lock.run(async () => {
           this.#paused = true;
+          let stepped = false;
           try {
-            if (!this.#wouldRestore(msg)) throw new Error(`snapshot at ${msg.snapshot.index} became stale while streaming`);
             chunks.end();
-            switchGate();
+            // Every chunk staged (or the install failed, e.g. a malformed chunk: nothing changed).
+            await Promise.race([staged, install]);
+            if (!this.#wouldRestore(msg)) throw new Error(`snapshot at ${msg.snapshot.index} became stale while streaming`);
+            this.#raw.step(msg);
+            stepped = true;
+            assert(this.#raw.raft.log.unstable.snapshot?.index === msg.snapshot.index, () => `the core did not restore snapshot ${msg.snapshot.index}`);
+            gateOpen();
             await install;
             await this.#app.reload(this.#storage);
             this.#confState = msg.snapshot.confState;
-            this.#raw.step(msg);
             this.#proposals.failUpTo(msg.snapshot.index, new RaftqError('TIMEOUT', 'a snapshot replaced the log before the request applied; outcome unknown'));
             this.#log.info({ index: msg.snapshot.index }, 'installed snapshot');
           } catch (e) {
-            chunks.fail(e instanceof Error ? e : new Error(String(e)));
-            switchGate();
-            throw e;
+            const err = e instanceof Error ? e : new Error(String(e));
+            chunks.fail(err);
+            gateRefuse(err);
+            // The core already took the snapshot: a storage that failed to switch to it cannot
+            // be reconciled with it. Stop the node (it restarts from what is on disk).
+            if (stepped) {
+              this.#log.fatal({ err, index: msg.snapshot.index }, 'snapshot install failed after the core restored it; stopping the node');
+              this.#onFatal(err);
+            }
+            throw err;
           } finally {
             this.#paused = false;
             const held = this.#held;
@@ -774,8 +809,9 @@ export class NodeRuntime<Result, Reply> {
           }
         }),
       abort: (reason) => {
-        chunks.fail(new Error(`snapshot stream aborted: ${reason}`));
-        switchGate();
+        const err = new Error(`snapshot stream aborted: ${reason}`);
+        chunks.fail(err);
+        gateRefuse(err);
       },
     };
   }
@@ -795,9 +831,14 @@ export class NodeRuntime<Result, Reply> {
   }
 }
 
-/** Yields every chunk of `q`, then waits for `gate` before ending (the switch point). */
-async function* gatedEnd(q: ChunkQueue, gate: Promise<void>): AsyncGenerator<Uint8Array> {
+/**
+ * Yields every chunk of `q`; once the consumer asks for more after the last one (everything is
+ * staged) calls `staged`, then waits for `gate` before ending (the switch point). A refused
+ * gate makes the consumer's iteration throw.
+ */
+async function* gatedEnd(q: ChunkQueue, staged: () => void, gate: Promise<void>): AsyncGenerator<Uint8Array> {
   for await (const c of q) yield c;
+  staged();
   await gate;
 }
 

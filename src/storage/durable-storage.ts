@@ -54,6 +54,12 @@ export interface SaveBatch {
    * saving it replaces the log. Saving the current snapshot meta again is a no-op.
    */
   readonly snapshot?: SnapshotMeta;
+  /**
+   * Whether to fsync (default true). Only a commit-index-only change may skip it: a lost commit
+   * index is re-learned from the leader, and LevelDB's single write-ahead log keeps it ordered
+   * before any later applied-state write, so applied <= commit holds after a crash.
+   */
+  readonly sync?: boolean;
 }
 
 /** What one save cost. */
@@ -218,7 +224,7 @@ export class DurableStorage implements Storage, StateReader {
     }
     if (ops.length === 0) return { syncMs: 0, entryCount: 0 };
     const started = performance.now();
-    await this.#db.batch(ops, { sync: true });
+    await this.#db.batch(ops, { sync: batch.sync ?? true });
     const syncMs = performance.now() - started;
     if (snapshot !== null) this.#mem.applySnapshot(snapshot);
     this.#mem.append(entries);
