@@ -159,7 +159,7 @@ export class SimNode {
     }
     if (rd.hardState !== undefined) this.#persistHardState(rd.hardState);
     // 2. Send.
-    const out: Envelope[] = rd.messages.map((msg) => (msg.type === 'snap' ? { msg, snapData: this.#snapshotData(msg.snapshot) } : { msg }));
+    const out: Envelope[] = rd.messages.map((msg) => (msg.type === 'snap' ? this.#currentSnapshot(msg) : { msg }));
     for (const m of rd.messages) {
       if (m.type !== 'appResp' || m.reject || m.index < this.storage.firstIndex()) continue;
       const entryTerm = this.storage.term(m.index);
@@ -192,10 +192,14 @@ export class SimNode {
     this.confState = meta.confState;
   }
 
-  #snapshotData(meta: SnapshotMeta): AppState {
-    const d = this.snapshots.get(meta.index);
-    if (d === undefined) throw new Error(`${this.id}: no data for snapshot ${meta.index}`);
-    return d;
+  /**
+   * Like the real runtime, a snapshot goes out as the sender's current applied state (at or
+   * after the compaction point the core named), so it carries the current membership.
+   */
+  #currentSnapshot(msg: Extract<Envelope['msg'], { type: 'snap' }>): Envelope {
+    const app = this.app;
+    const snapshot: SnapshotMeta = { index: app.index, term: this.storage.term(app.index), confState: this.confState };
+    return { msg: { ...msg, snapshot }, snapData: app };
   }
 
   #apply(e: Entry): void {
