@@ -1,0 +1,74 @@
+/**
+ * Direct access to a stopped node's LevelDB for the integration tests: read the applied state
+ * to compare nodes byte for byte, and damage a stored log entry to test corruption detection.
+ * The key layout is src/storage/keys.ts; the process owning the directory must have exited
+ * (LevelDB's LOCK).
+ */
+import { Level } from 'level';
+import { decodeRecord, parseAppliedMeta } from '../../src/storage/codec.js';
+import { appliedKeyPrefixBytes, appliedMetaKey, generationPrefix, logKeyIndex, logRange } from '../../src/storage/keys.js';
+
+type Db = Level<Uint8Array, Uint8Array>;
+
+async function withDb<T>(dir: string, fn: (db: Db) => Promise<T>): Promise<T> {
+  const db: Db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view', createIfMissing: false });
+  await db.open();
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+
+/** A node's applied state: its applied index and every state-machine pair (hex, in key order). */
+export interface AppliedState {
+  readonly appliedIndex: number;
+  /** State-machine key (without the storage's generation prefix) -> value, both hex. */
+  readonly pairs: ReadonlyMap<string, string>;
+}
+
+/** Reads the live generation of the applied keyspace of the stopped node at `dir`. */
+export function readAppliedState(dir: string): Promise<AppliedState> {
+  return withDb(dir, async (db) => {
+    const raw = await db.get(appliedMetaKey);
+    if (raw === undefined) throw new Error(`${dir}: no applied meta`);
+    const meta = parseAppliedMeta(decodeRecord('appliedMeta', raw));
+    const pairs = new Map<string, string>();
+    for await (const [k, v] of db.iterator({ gte: generationPrefix(meta.generation), lt: generationPrefix(meta.generation + 1) })) {
+      pairs.set(hex(k.subarray(appliedKeyPrefixBytes)), hex(v));
+    }
+    return { appliedIndex: meta.index, pairs };
+  });
+}
+
+/** The indexes of the log entries stored at `dir`, ascending. */
+export function storedLogIndexes(dir: string): Promise<number[]> {
+  return withDb(dir, async (db) => {
+    const out: number[] = [];
+    for await (const k of db.keys({ gte: logRange.gte, lt: logRange.lt })) {
+      const i = logKeyIndex(k);
+      if (i !== null) out.push(i);
+    }
+    return out;
+  });
+}
+
+/**
+ * Flips one bit of the stored value of log entry `index` (byte `offset`, default the last one:
+ * inside the entry's data, past its checksum) and writes it back. Returns the value's length.
+ */
+export function flipLogEntryBit(dir: string, index: number, offset?: number): Promise<number> {
+  return withDb(dir, async (db) => {
+    const key = (await db.keys({ gte: logRange.gte, lt: logRange.lt }).all()).find((k) => logKeyIndex(k) === index);
+    if (key === undefined) throw new Error(`${dir}: no log entry ${index}`);
+    const value = await db.get(key);
+    if (value === undefined) throw new Error(`${dir}: log entry ${index} vanished`);
+    const damaged = Uint8Array.from(value);
+    const at = offset ?? damaged.length - 1;
+    damaged[at] = damaged[at]! ^ 0x01;
+    await db.put(key, damaged, { sync: true });
+    return damaged.length;
+  });
+}
