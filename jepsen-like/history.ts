@@ -31,6 +31,8 @@ export interface HistoryOp {
   /** ack / receive: the receipt or visibility used. */
   readonly receipt?: string;
   readonly visibilityTimeoutMs?: number;
+  /** receive: how many messages it asked for. */
+  readonly max?: number;
   readonly groupId?: string;
   /** Wall-clock ms since epoch. */
   readonly time: number;
@@ -54,7 +56,7 @@ export class History {
   }
 
   /** Records an invocation and returns its index. */
-  invoke(process: number, f: OpF, queue: string, extra: Partial<Pick<HistoryOp, 'value' | 'receipt' | 'visibilityTimeoutMs' | 'groupId'>> = {}): number {
+  invoke(process: number, f: OpF, queue: string, extra: Partial<Pick<HistoryOp, 'value' | 'receipt' | 'visibilityTimeoutMs' | 'max' | 'groupId'>> = {}): number {
     return this.#push({ process, type: 'invoke', f, queue, ...extra });
   }
 

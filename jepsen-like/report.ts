@@ -55,7 +55,7 @@ export function writeReport(path: string, ops: readonly HistoryOp[], windows: Re
     ['operations', `${result.ops} (${result.okOps} ok, ${result.failOps} fail, ${result.infoOps} info)`],
     ['faults injected', Object.entries(result.faults).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'],
     ['acknowledged enqueues', String(q.acknowledged)],
-    ['lost', String(q.lost)],
+    ['lost', `${q.lost}${q.lostPossiblyHeld > 0 ? ` (${q.lostPossiblyHeld} possibly held by receives with unknown outcome)` : ''}`],
     ['unexpected', String(q.unexpected)],
     ['recovered (unknown outcome, present)', String(q.recovered)],
     ['failed but present', String(q.failedButPresent)],

@@ -178,7 +178,7 @@ async function drain(workload: ReturnType<typeof workloadByName>, client: Worklo
     let drained = 0;
     while (Date.now() < deadline) {
       const max = workload.name === 'linearizable' ? 1 : 50;
-      const got = await recorded(history, 1000, 'receive', q.name, { visibilityTimeoutMs: workload.visibilityTimeoutMs }, () => client.receive(q.name, max, workload.visibilityTimeoutMs, 500), (ms) =>
+      const got = await recorded(history, 1000, 'receive', q.name, { visibilityTimeoutMs: workload.visibilityTimeoutMs, max }, () => client.receive(q.name, max, workload.visibilityTimeoutMs, 500), (ms) =>
         ms.map((m) => ({ value: m.body, receipt: m.receipt, receiveCount: m.receiveCount, ...(m.groupId !== undefined ? { groupId: m.groupId } : {}) })),
       );
       if (got === undefined) continue;

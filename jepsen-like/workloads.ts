@@ -29,7 +29,7 @@ export async function recorded<T>(
   process: number,
   f: 'enqueue' | 'receive' | 'ack' | 'nack',
   queue: string,
-  extra: { value?: string; receipt?: string; visibilityTimeoutMs?: number; groupId?: string },
+  extra: { value?: string; receipt?: string; visibilityTimeoutMs?: number; max?: number; groupId?: string },
   run: () => Promise<T>,
   okValue?: (r: T) => readonly Delivery[],
 ): Promise<T | undefined> {
@@ -71,7 +71,7 @@ export function queueWorkload(): Workload {
         await recorded(history, w, 'enqueue', queue, { value }, () => client.enqueue(queue, value));
         return;
       }
-      const got = await recorded(history, w, 'receive', queue, { visibilityTimeoutMs }, () => client.receive(queue, 5, visibilityTimeoutMs, 200), toDeliveries);
+      const got = await recorded(history, w, 'receive', queue, { visibilityTimeoutMs, max: 5 }, () => client.receive(queue, 5, visibilityTimeoutMs, 200), toDeliveries);
       for (const m of got ?? []) {
         if (rng() < 0.85) await recorded(history, w, 'ack', queue, { value: m.body, receipt: m.receipt }, () => client.ack(queue, m.receipt));
         else if (rng() < 0.5) await recorded(history, w, 'nack', queue, { value: m.body, receipt: m.receipt }, () => client.nack(queue, m.receipt));
@@ -100,7 +100,7 @@ export function fifoWorkload(): Workload {
         await recorded(history, w, 'enqueue', queue, { value, groupId }, () => client.enqueue(queue, value, { groupId, dedupId: value }));
         return;
       }
-      const got = await recorded(history, w, 'receive', queue, { visibilityTimeoutMs }, () => client.receive(queue, 3, visibilityTimeoutMs, 200), toDeliveries);
+      const got = await recorded(history, w, 'receive', queue, { visibilityTimeoutMs, max: 3 }, () => client.receive(queue, 3, visibilityTimeoutMs, 200), toDeliveries);
       for (const m of got ?? []) await recorded(history, w, 'ack', queue, { value: m.body, receipt: m.receipt }, () => client.ack(queue, m.receipt));
     },
   };
@@ -128,7 +128,7 @@ export function linearizableWorkload(queueCount = 4): Workload {
         const value = `w${w}-${n}`;
         await recorded(history, w, 'enqueue', queue, { value }, () => client.enqueue(queue, value));
       } else {
-        await recorded(history, w, 'receive', queue, { visibilityTimeoutMs }, () => client.receive(queue, 1, visibilityTimeoutMs, 0), toDeliveries);
+        await recorded(history, w, 'receive', queue, { visibilityTimeoutMs, max: 1 }, () => client.receive(queue, 1, visibilityTimeoutMs, 0), toDeliveries);
       }
     },
   };
