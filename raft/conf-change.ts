@@ -6,7 +6,7 @@ const decoder = new TextDecoder();
 
 /** Encodes a membership change as the data of a `conf` entry. */
 export function encodeConfChange(cc: ConfChange): Uint8Array {
-  return encoder.encode(JSON.stringify({ type: cc.type, nodeId: cc.nodeId }));
+  return encoder.encode(JSON.stringify(cc.context === undefined ? { type: cc.type, nodeId: cc.nodeId } : { type: cc.type, nodeId: cc.nodeId, context: cc.context }));
 }
 
 /** Decodes the data of a `conf` entry. Throws RaftError INVALID_CONF_CHANGE on bad bytes. */
@@ -18,12 +18,13 @@ export function decodeConfChange(data: Uint8Array): ConfChange {
     throw new RaftError('INVALID_CONF_CHANGE', 'conf change is not valid JSON');
   }
   if (typeof v !== 'object' || v === null) throw new RaftError('INVALID_CONF_CHANGE', 'conf change is not an object');
-  const o = v as { type?: unknown; nodeId?: unknown };
+  const o = v as { type?: unknown; nodeId?: unknown; context?: unknown };
   if (typeof o.nodeId !== 'string' || o.nodeId === '') throw new RaftError('INVALID_CONF_CHANGE', 'conf change has no nodeId');
   if (o.type !== 'addVoter' && o.type !== 'addLearner' && o.type !== 'removeNode') {
     throw new RaftError('INVALID_CONF_CHANGE', `unknown conf change type ${String(o.type)}`);
   }
-  return { type: o.type, nodeId: o.nodeId };
+  if (o.context !== undefined && typeof o.context !== 'string') throw new RaftError('INVALID_CONF_CHANGE', 'conf change context is not a string');
+  return o.context === undefined ? { type: o.type, nodeId: o.nodeId } : { type: o.type, nodeId: o.nodeId, context: o.context };
 }
 
 /**
@@ -50,7 +51,7 @@ export function validateConfChange(cs: ConfState, cc: ConfChange): void {
 }
 
 /**
- * The configuration after `cc`. Pure: the core and the application both use it, so the
+ * The configuration after `cc` (its `context` is ignored). Pure: the core and the application both use it, so the
  * membership the application persists is exactly the one the core runs with. A change that is
  * no longer valid (it raced another) leaves the configuration unchanged.
  */

@@ -49,10 +49,15 @@ export interface SnapshotMeta {
 }
 
 /** A single-server membership change. */
-export type ConfChange =
-  | { readonly type: 'addVoter'; readonly nodeId: NodeId }
-  | { readonly type: 'addLearner'; readonly nodeId: NodeId }
-  | { readonly type: 'removeNode'; readonly nodeId: NodeId };
+export type ConfChange = {
+  readonly type: 'addVoter' | 'addLearner' | 'removeNode';
+  readonly nodeId: NodeId;
+  /**
+   * Opaque to the core (applyConfChange ignores it): the application's data about the change,
+   * replicated with it, e.g. the new member's addresses so every node can reach it.
+   */
+  readonly context?: string;
+};
 
 interface Envelope {
   readonly from: NodeId;

@@ -1,10 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { RaftqError } from '../errors.js';
+import { RaftqError, isErrorCode } from '../errors.js';
 import { encodeCommand, type Command, type CommandResult, type QueueInfo } from '../queue/index.js';
 import type { NodeRuntime } from '../server/node-runtime.js';
 import type { QueueApplication, QueueReply } from '../server/queue-app.js';
+import { adminRoute } from './admin-routes.js';
 import { readJsonBody } from './http-body.js';
+import { transferLeadershipAndWait } from './leader-transfer.js';
 import type { Metrics } from './metrics.js';
 import { object, parseAck, parseAttributes, parseEnqueue, parseNack, parseReceive } from './request-schemas.js';
 
@@ -88,6 +90,12 @@ export class HttpApi {
         res.end(await this.#o.metrics.registry.metrics());
         return;
       }
+      const admin = adminRoute(this.#o.node, this.#o.bodyBytesMax, req.method ?? 'GET', url.pathname);
+      if (admin !== undefined) {
+        routeName = admin.name;
+        await admin.serve(req, res);
+        return;
+      }
       const match = this.#match(req.method ?? 'GET', url.pathname);
       if (match === undefined) throw new RaftqError('NOT_FOUND', `no route for ${req.method} ${url.pathname}`);
       if (match === 'method') throw new RaftqError('INVALID_ARGUMENT', `method ${req.method} is not allowed on ${url.pathname}`);
@@ -130,6 +138,7 @@ export class HttpApi {
       r('GET', '/health', 'health', async () => ({ status: 'ok' })),
       r('GET', '/ready', 'ready', async () => this.#ready()),
       r('GET', '/v1/cluster', 'cluster', async () => this.#cluster()),
+      r('POST', '/v1/cluster/transfer-leader', 'transferLeader', async (req) => this.#transferLeader(req)),
       r('GET', '/v1/queues', 'listQueues', async () => {
         await this.#o.node.linearizableRead();
         return { queues: this.#o.app.stateMachine.listQueues().map(queueJson) };
@@ -222,6 +231,38 @@ export class HttpApi {
       if (left <= 0) return { messages: [] };
       await this.#o.app.waitForActivity(queue, Math.min(left, longPollRecheckMs));
     }
+  }
+
+  /**
+   * POST /v1/cluster/transfer-leader {to}: hands leadership to node `to`. Only the leader can;
+   * a follower forwards the request to the leader's HTTP address once (the forwarded request
+   * carries `raftq-forwarded`, so a stale leader view answers NOT_LEADER instead of looping).
+   */
+  async #transferLeader(req: IncomingMessage): Promise<unknown> {
+    const o = object(await this.#body(req), 'request', ['to']);
+    const to = o['to'];
+    if (typeof to !== 'string' || to === '') throw new RaftqError('INVALID_ARGUMENT', 'to (a node id) is required');
+    const s = this.#o.node.status();
+    const leader = this.#o.node.leader();
+    if (s.role === 'leader' || s.leader === to || req.headers['raftq-forwarded'] !== undefined || leader?.http === undefined) {
+      return { leader: await transferLeadershipAndWait(this.#o.node, to) };
+    }
+    let res: Response;
+    try {
+      res = await fetch(`http://${leader.http}/v1/cluster/transfer-leader`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'raftq-forwarded': s.id },
+        body: JSON.stringify({ to }),
+        signal: AbortSignal.timeout(this.#o.node.config.requestTimeoutMs),
+      });
+    } catch (e) {
+      throw new RaftqError('UNAVAILABLE', `could not forward to the leader ${leader.id} at ${leader.http}: ${e instanceof Error ? e.message : String(e)}`, { cause: e, leader });
+    }
+    const body = (await res.json().catch(() => ({}))) as { leader?: unknown; error?: { code?: unknown; message?: unknown; leader?: { id: string; http?: string; client?: string } } };
+    if (res.ok && typeof body.leader === 'string') return { leader: body.leader };
+    const code = isErrorCode(body.error?.code) ? body.error.code : 'INTERNAL';
+    const message = typeof body.error?.message === 'string' ? body.error.message : `leader answered HTTP ${res.status}`;
+    throw new RaftqError(code, message, body.error?.leader !== undefined ? { leader: body.error.leader } : {});
   }
 
   #ready(): unknown {

@@ -1,3 +1,4 @@
+import { statfsSync } from 'node:fs';
 import client from 'prom-client';
 import type { QueueApplication } from '../server/queue-app.js';
 import type { NodeMetrics } from '../server/metrics-hooks.js';
@@ -7,6 +8,7 @@ import type { NodeStatus } from '../server/node-runtime.js';
 export interface MetricsSource {
   status(): NodeStatus;
   readonly raftStats: { readonly elections: number };
+  readonly config: { readonly dataDir: string };
 }
 
 /**
@@ -25,6 +27,10 @@ export class Metrics implements NodeMetrics {
   readonly #compactions: client.Counter;
   readonly #snapshotsSent: client.Counter;
   readonly httpRequests: client.Counter<'route' | 'status'>;
+  /** Binary protocol requests by op and result code ("OK" on success). */
+  readonly binaryRequests: client.Counter<'op' | 'code'>;
+  /** Open binary protocol connections. */
+  readonly binaryConnections: client.Gauge;
 
   constructor(node: () => MetricsSource | undefined, app: QueueApplication, nodeId: string) {
     const r = this.registry;
@@ -39,6 +45,8 @@ export class Metrics implements NodeMetrics {
     this.#compactions = new client.Counter({ name: 'raftq_log_compactions_total', help: 'Log compactions', registers: [r] });
     this.#snapshotsSent = new client.Counter({ name: 'raftq_snapshots_sent_total', help: 'Snapshots streamed to followers', registers: [r] });
     this.httpRequests = new client.Counter({ name: 'raftq_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: [r] });
+    this.binaryRequests = new client.Counter({ name: 'raftq_client_requests_total', help: 'Binary protocol requests by op and result code', labelNames: ['op', 'code'], registers: [r] });
+    this.binaryConnections = new client.Gauge({ name: 'raftq_client_connections', help: 'Open binary protocol connections', registers: [r] });
     const status = () => node()?.status();
     const gauge = (name: string, help: string, read: () => number | undefined): void => {
       new client.Gauge({
@@ -84,6 +92,20 @@ export class Metrics implements NodeMetrics {
         for (const [peer, p] of Object.entries(s.progress)) this.set({ peer }, p.match);
       },
     });
+    // Free space of the filesystem holding the data directory (what node_exporter's
+    // node_filesystem_avail_bytes / node_filesystem_size_bytes give, without a node_exporter):
+    // the "disk nearly full" alert reads these.
+    const dataDirFs = (read: (st: { bavail: number; blocks: number; bsize: number }) => number) => (): number | undefined => {
+      const dir = node()?.config.dataDir;
+      if (dir === undefined) return undefined;
+      try {
+        return read(statfsSync(dir));
+      } catch {
+        return undefined;
+      }
+    };
+    gauge('raftq_data_dir_available_bytes', 'Bytes available to raftq on the filesystem holding the data directory', dataDirFs((st) => st.bavail * st.bsize));
+    gauge('raftq_data_dir_capacity_bytes', 'Size in bytes of the filesystem holding the data directory', dataDirFs((st) => st.blocks * st.bsize));
     const queueGauge = (name: string, help: string, read: (st: { visible: number; inFlight: number; delayed: number; oldestMessageAgeMs: number; deadLettered: number }) => number): void => {
       new client.Gauge({
         name,

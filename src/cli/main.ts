@@ -1,14 +1,36 @@
 #!/usr/bin/env node
-import { clusterCommand } from './cluster-command.js';
-import { describeStartupError, serverCommand } from './server-command.js';
+import { backupCommand, restoreCommand } from './backup-command.js';
+import { benchCommand } from './bench-command.js';
+import { describeError, exitCodeOf } from './cli-errors.js';
+import { runner, type CliCommand } from './client-session.js';
+import { clusterCommands } from './cluster-commands.js';
+import { memberCommand } from './member-command.js';
+import { queueCommands } from './queue-commands.js';
 
+const clientCommands: Readonly<Record<string, CliCommand>> = { ...queueCommands, ...clusterCommands, ...benchCommand };
+
+// The node runtime (LevelDB, metrics, ...) loads only for the commands that run a node, so the
+// client commands start fast.
 const commands: Record<string, { run: (argv: readonly string[]) => Promise<number>; help: string }> = {
-  server: { run: serverCommand, help: 'run one node (raftq server --help)' },
-  cluster: { run: clusterCommand, help: 'run a local three-node cluster in the foreground' },
+  server: { run: async (argv) => (await import('./server-command.js')).serverCommand(argv), help: 'run one node (raftq server --help)' },
+  cluster: { run: async (argv) => (await import('./cluster-command.js')).clusterCommand(argv), help: 'run a local three-node cluster in the foreground' },
+  member: { run: memberCommand, help: 'add (learner, catch up, promote), remove or list cluster members' },
+  backup: { run: backupCommand, help: 'write a consistent snapshot of the cluster to a file' },
+  restore: { run: restoreCommand, help: 'seed a new node\'s data directory from a backup' },
+  ...Object.fromEntries(Object.entries(clientCommands).map(([name, c]) => [name, { run: runner(c), help: c.summary }])),
 };
 
 function usage(): string {
-  return ['usage: raftq COMMAND [flags]', '', 'commands:', ...Object.entries(commands).map(([n, c]) => `  ${n.padEnd(18)} ${c.help}`), '', 'Every command takes --help.'].join('\n');
+  return [
+    'usage: raftq COMMAND [flags]',
+    '',
+    'commands:',
+    ...Object.entries(commands).map(([n, c]) => `  ${n.padEnd(18)} ${c.help}`),
+    '',
+    'Client commands reach the cluster at --nodes HOST:PORT,... or RAFTQ_NODES',
+    '(default: the local cluster, 127.0.0.1:7001-7003). Every command takes --help.',
+    'Exit codes: 0 ok, 1 failure, 2 bad usage.',
+  ].join('\n');
 }
 
 /** The `raftq` command line. Exit codes: 0 ok, 1 failure, 2 bad usage. */
@@ -26,9 +48,8 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     return await cmd.run(rest);
   } catch (e) {
-    process.stderr.write(describeStartupError(e) + '\n');
-    const code = (e as { code?: unknown }).code;
-    return code === 'INVALID_ARGUMENT' ? 2 : 1;
+    process.stderr.write((await describeError(e)) + '\n');
+    return exitCodeOf(e);
   }
 }
 

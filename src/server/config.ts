@@ -9,8 +9,12 @@ export interface ServerConfig extends NodeRuntimeConfig {
   /** Binary client protocol port (DESIGN.md: 700i locally). */
   readonly clientPort: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** Largest HTTP request body in bytes; checked before parsing. */
+  /** Largest HTTP request body in bytes; checked before parsing. Also the binary protocol's frame limit. */
   readonly httpBodyBytesMax: number;
+  /** Binary protocol: milliseconds without a byte from a client before its connection is closed. */
+  readonly clientIdleTimeoutMs: number;
+  /** Binary protocol: requests (subscriptions included) in flight per connection before UNAVAILABLE. */
+  readonly clientRequestsInflightMax: number;
   /** Test-only: honour clock offsets injected through RAFTQ_TEST_CLOCK_OFFSET_FILE. */
   readonly testMode: boolean;
 }
@@ -45,7 +49,10 @@ export const settings: readonly Setting[] = [
   { key: 'leaderWaitMs', flag: '--leader-wait-ms', env: 'RAFTQ_LEADER_WAIT_MS', kind: 'int', min: 0, max: 600_000, help: 'how long a request waits for a leader' },
   { key: 'proposalsMax', flag: '--proposals-max', env: 'RAFTQ_PROPOSALS_MAX', kind: 'int', min: 1, max: 10_000_000, help: 'proposals in flight before UNAVAILABLE' },
   { key: 'httpBodyBytesMax', flag: '--http-body-bytes-max', env: 'RAFTQ_HTTP_BODY_BYTES_MAX', kind: 'int', min: 1024, max: 256 << 20, help: 'largest HTTP request body' },
+  { key: 'clientIdleTimeoutMs', flag: '--client-idle-timeout-ms', env: 'RAFTQ_CLIENT_IDLE_TIMEOUT_MS', kind: 'int', min: 100, max: 3_600_000, help: 'close binary client connections silent this long' },
+  { key: 'clientRequestsInflightMax', flag: '--client-requests-inflight-max', env: 'RAFTQ_CLIENT_REQUESTS_INFLIGHT_MAX', kind: 'int', min: 1, max: 1_000_000, help: 'binary requests in flight per connection before UNAVAILABLE' },
   { key: 'logLevel', flag: '--log-level', env: 'RAFTQ_LOG_LEVEL', kind: 'level', help: 'fatal|error|warn|info|debug|trace|silent' },
+  { key: 'join', flag: '--join', env: 'RAFTQ_JOIN', kind: 'bool', help: 'join a running cluster: a new data directory starts with no membership (never campaigns) and waits for `raftq member add` (README "Operations")' },
   { key: 'testMode', flag: '--test-mode', env: 'RAFTQ_TEST_MODE', kind: 'bool', help: 'test-only fault hooks (never in production)' },
 ];
 
@@ -67,6 +74,11 @@ export const defaults: Omit<ServerConfig, 'nodeId' | 'peers' | 'dataDir' | 'http
   leaderWaitMs: 5_000,
   proposalsMax: 50_000,
   httpBodyBytesMax: 8 << 20,
+  // Clients ping every 10 s when idle (src/client), so 30 s rides out two lost pings.
+  clientIdleTimeoutMs: 30_000,
+  // 4096 pipelined requests keep a fast producer busy; beyond that a client is better told to
+  // slow down than given more memory (each one may hold a 1 MiB body).
+  clientRequestsInflightMax: 4096,
   logLevel: 'info',
   testMode: false,
 };

@@ -14,6 +14,18 @@ import { ChunkQueue } from './chunk-queue.js';
 import { decodeEntry, encodeEntry } from './entry-envelope.js';
 import { Mutex } from './mutex.js';
 import { PendingProposals } from './pending-proposals.js';
+import {
+  decodeAddressBook,
+  decodeMemberContext,
+  encodeAddressBook,
+  encodeMemberContext,
+  isMember,
+  membersKey,
+  restrictToMembers,
+  type MemberAction,
+  type MemberInfo,
+  type MembershipResult,
+} from './membership.js';
 import type { NodeMetrics } from './metrics-hooks.js';
 
 /** Where a peer listens, and where its clients connect. */
@@ -29,8 +41,18 @@ export interface NodeRuntimeConfig {
   readonly nodeId: NodeId;
   readonly clusterId: string;
   readonly dataDir: string;
-  /** Every member of the initial cluster, this node included. */
+  /**
+   * Every member of the initial cluster, this node included (on a running node: the current
+   * members with their addresses, see membership.ts).
+   */
   readonly peers: Readonly<Record<NodeId, PeerConfig>>;
+  /**
+   * Start as a joining node (`raftq server --join`): a brand-new data directory is bootstrapped
+   * with NO membership instead of --peers, so the node is not a voter (it never campaigns) and
+   * learns the membership only from the snapshot the leader sends once `raftq member add`
+   * added it. Ignored when the data directory already exists.
+   */
+  readonly join?: boolean;
   /** Address to accept peer connections on (host); the port comes from peers[nodeId]. */
   readonly listenHost: string;
   /** Milliseconds per Raft tick. */
@@ -84,6 +106,8 @@ export interface NodeStatus {
 }
 
 const forwardKind = 'submit';
+/** A learner may be promoted once its log is within this many entries of the commit index. */
+const promoteLagMax = 1000;
 const replyKind = 'reply';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -97,7 +121,15 @@ const decoder = new TextDecoder();
  * messages, apply committed entries, advance.
  */
 export class NodeRuntime<Result, Reply> {
-  readonly config: NodeRuntimeConfig;
+  #config: NodeRuntimeConfig;
+  /** Every address this node knows (flags, persisted book, conf contexts), by node id. */
+  #addressBook: Record<NodeId, PeerConfig>;
+  /** Membership changes this leader proposed, by log index, until their entry applies. */
+  readonly #confWaiters = new Map<number, { term: number; resolve: (cs: ConfState) => void; reject: (e: Error) => void }>();
+  /** Set when an applied conf entry added a member: compact the log at once (see #apply). */
+  #compactNow = false;
+  /** Last time the "log replay refused" warning of a joining node was logged. */
+  #joinRefusedLoggedAt = 0;
   readonly #log: Logger;
   readonly #storage: DurableStorage;
   readonly #transport: PeerTransport;
@@ -136,7 +168,8 @@ export class NodeRuntime<Result, Reply> {
   #leaderDownTicks = 0;
 
   private constructor(opts: NodeRuntimeOptions<Result, Reply>, storage: DurableStorage, transport: PeerTransport) {
-    this.config = opts.config;
+    this.#config = opts.config;
+    this.#addressBook = { ...opts.config.peers };
     this.#log = opts.logger;
     this.#storage = storage;
     this.#transport = transport;
@@ -170,16 +203,24 @@ export class NodeRuntime<Result, Reply> {
     const { config, logger } = opts;
     const self = config.peers[config.nodeId];
     assert(self !== undefined, `node ${config.nodeId} is not in its own peer list`);
+    if (config.join === true && Object.keys(config.peers).length < 2) {
+      throw new RaftqError('INVALID_ARGUMENT', `--join: --peers must name at least one existing member besides ${config.nodeId} (the node accepts connections only from known peers)`);
+    }
     const storage = await DurableStorage.open(config.dataDir, {
       clusterId: config.clusterId,
       nodeId: config.nodeId,
-      initialConfState: { voters: Object.keys(config.peers).sort(), learners: [] },
+      // A joining node knows no membership until a snapshot brings it (membership.ts).
+      initialConfState: config.join === true ? { voters: [], learners: [] } : { voters: Object.keys(config.peers).sort(), learners: [] },
       logger,
     });
     try {
       await opts.app.reload(storage);
+      const cs = storage.appliedConfState();
+      if (config.join === true && cs.voters.length === 0) logger.info({ peers: Object.keys(config.peers) }, 'joining: not a member yet; waiting for the leader to add this node (raftq member add)');
+      else if (config.join !== true && !isMember(cs, config.nodeId)) logger.warn({ confState: cs }, 'this node is not a member of the cluster configuration it stores (it was removed, or is still joining)');
+      const book = NodeRuntime.#startupBook(config, cs, decodeAddressBook(await storage.get(membersKey)));
       const peers: Record<NodeId, { host: string; port: number }> = {};
-      for (const [id, p] of Object.entries(config.peers)) if (id !== config.nodeId) peers[id] = { host: p.host, port: p.peerPort };
+      for (const [id, p] of Object.entries(book)) if (id !== config.nodeId) peers[id] = { host: p.host, port: p.peerPort };
       let node: NodeRuntime<Result, Reply> | undefined;
       const transport = new PeerTransport({
         clusterId: config.clusterId,
@@ -189,7 +230,7 @@ export class NodeRuntime<Result, Reply> {
         logger,
         snapshotSink: (from, msg) => node!.#openSnapshotSink(from, msg),
       });
-      node = new NodeRuntime(opts, storage, transport);
+      node = new NodeRuntime({ ...opts, config: { ...config, peers: book } }, storage, transport);
       transport.onMessage((m) => node.#onPeerMessage(m));
       transport.onApp((from, f) => node.#onApp(from, f));
       await transport.start();
@@ -200,6 +241,162 @@ export class NodeRuntime<Result, Reply> {
       await storage.close();
       throw e;
     }
+  }
+
+  /** The runtime settings; `peers` follows membership changes. */
+  get config(): NodeRuntimeConfig {
+    return this.#config;
+  }
+
+  /**
+   * The address book at startup: the persisted one, overridden by --peers for the ids it names,
+   * restricted to the stored configuration's members; a node with no membership yet (joining)
+   * keeps every --peers entry.
+   */
+  static #startupBook(config: NodeRuntimeConfig, cs: ConfState, stored: Record<NodeId, PeerConfig>): Record<NodeId, PeerConfig> {
+    const all = { ...stored, ...config.peers };
+    if (cs.voters.length === 0) return all;
+    return restrictToMembers(all, cs, config.nodeId);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Membership (single-server changes; README "Operations").
+
+  /**
+   * Changes the membership by one server and resolves once the conf entry applied on this
+   * leader: `add` makes `id` a learner (addresses required unless known from --peers),
+   * `promote` makes a caught-up learner a voter, `remove` removes a voter or learner. Leader
+   * only: elsewhere throws NOT_LEADER with the leader hint (NO_LEADER when none is known).
+   * Throws INVALID_ARGUMENT for a change that makes no sense for the current configuration,
+   * UNAVAILABLE while another change is pending or a learner has not caught up, TIMEOUT when
+   * the entry did not apply in time (outcome unknown: check `GET /v1/cluster/members`).
+   */
+  async changeMembership(action: MemberAction, id: NodeId, addr?: PeerConfig, timeoutMs = this.config.requestTimeoutMs): Promise<MembershipResult> {
+    this.#checkRunning();
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new RaftqError('INVALID_ARGUMENT', `bad node id ${JSON.stringify(id)}: 1-64 characters of [A-Za-z0-9_-]`);
+    const r = this.#raw.raft;
+    if (r.role !== 'leader') {
+      const hint = this.#leaderHint();
+      if (hint.leader === undefined) throw new RaftqError('NO_LEADER', 'no leader is known to change the membership');
+      throw new RaftqError('NOT_LEADER', `${this.config.nodeId} is not the leader; ask ${hint.leader.id}`, hint);
+    }
+    const cs = r.prs.confState();
+    const voter = cs.voters.includes(id);
+    const learner = cs.learners.includes(id);
+    let cc: { type: 'addVoter' | 'addLearner' | 'removeNode'; nodeId: NodeId; context?: string };
+    switch (action) {
+      case 'add': {
+        if (voter) throw new RaftqError('INVALID_ARGUMENT', `${id} is already a voter`);
+        if (learner) throw new RaftqError('INVALID_ARGUMENT', `${id} is already a learner; promote it once it has caught up`);
+        const a = addr ?? this.#addressBook[id];
+        if (a === undefined) throw new RaftqError('INVALID_ARGUMENT', `the peer address of ${id} is required (peer: "host:port")`);
+        for (const [other, p] of Object.entries(this.config.peers)) {
+          if (p.host === a.host && p.peerPort === a.peerPort) throw new RaftqError('INVALID_ARGUMENT', `peer address ${a.host}:${a.peerPort} is already used by ${other}`);
+        }
+        cc = { type: 'addLearner', nodeId: id, context: encodeMemberContext(a) };
+        break;
+      }
+      case 'promote': {
+        if (voter) throw new RaftqError('INVALID_ARGUMENT', `${id} is already a voter`);
+        if (!learner) throw new RaftqError('INVALID_ARGUMENT', `${id} is not a learner; add it first`);
+        const pr = r.prs.progress.get(id);
+        const lag = r.log.committed - (pr?.match ?? 0);
+        if (pr === undefined || !pr.recentActive || lag > promoteLagMax) {
+          throw new RaftqError('UNAVAILABLE', `learner ${id} has not caught up (match ${pr?.match ?? 0}, commit ${r.log.committed}, ${pr?.recentActive === true ? 'active' : 'not heard from recently'}); retry once it has`);
+        }
+        const a = this.#addressBook[id];
+        cc = a !== undefined ? { type: 'addVoter', nodeId: id, context: encodeMemberContext(a) } : { type: 'addVoter', nodeId: id };
+        break;
+      }
+      case 'remove':
+        if (!voter && !learner) throw new RaftqError('INVALID_ARGUMENT', `${id} is not a member (voters: ${cs.voters.join(', ')}; learners: ${cs.learners.join(', ') || 'none'})`);
+        if (voter && cs.voters.length === 1) throw new RaftqError('INVALID_ARGUMENT', `cannot remove the last voter ${id}`);
+        cc = { type: 'removeNode', nodeId: id };
+        break;
+    }
+    if (r.pendingConfIndex > r.log.applied || this.#confWaiters.size > 0) {
+      throw new RaftqError('UNAVAILABLE', `another membership change (entry ${r.pendingConfIndex}) is not applied yet; retry when it is`);
+    }
+    let at: { index: number; term: number };
+    try {
+      at = this.#raw.proposeConfChange(cc);
+    } catch (e) {
+      if (e instanceof RaftError && e.code === 'CONF_CHANGE_PENDING') throw new RaftqError('UNAVAILABLE', e.message, { cause: e });
+      throw toRaftqError(e);
+    }
+    this.#log.info({ action, id, index: at.index, term: at.term }, 'proposed membership change');
+    this.#kick();
+    const confState = await new Promise<ConfState>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#confWaiters.delete(at.index);
+        reject(new RaftqError('TIMEOUT', `membership change at ${at.index} did not apply within ${timeoutMs} ms; its outcome is unknown (see GET /v1/cluster/members)`));
+      }, timeoutMs);
+      timer.unref();
+      this.#confWaiters.set(at.index, {
+        term: at.term,
+        resolve: (c) => {
+          clearTimeout(timer);
+          resolve(c);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+    });
+    return { action, id, index: at.index, confState };
+  }
+
+  /**
+   * The members with their addresses and, on the leader, replication progress (match, state,
+   * active).
+   */
+  members(): { leader: NodeId; confState: ConfState; commitIndex: number; members: MemberInfo[] } {
+    const st = this.status();
+    const cs = this.#confState;
+    const ids = [...cs.voters, ...cs.learners];
+    const members = ids.map((id): MemberInfo => {
+      const p = this.#addressBook[id];
+      const pr = st.progress[id];
+      return {
+        id,
+        role: cs.voters.includes(id) ? 'voter' : 'learner',
+        ...(p !== undefined ? { peer: `${p.host}:${p.peerPort}` } : {}),
+        ...(p?.httpPort !== undefined ? { http: `${p.host}:${p.httpPort}` } : {}),
+        ...(p?.clientPort !== undefined ? { client: `${p.host}:${p.clientPort}` } : {}),
+        ...(st.role === 'leader' && pr !== undefined ? { match: pr.match, state: pr.state, active: id === st.id || pr.active } : {}),
+      };
+    });
+    return { leader: st.leader, confState: cs, commitIndex: st.commitIndex, members };
+  }
+
+  /**
+   * Brings the address book, the transport and config.peers in line with the applied
+   * membership: members get dialed, removed members are dropped.
+   */
+  #syncPeers(): void {
+    const cs = this.#confState;
+    const self = this.config.nodeId;
+    const next = cs.voters.length === 0 ? { ...this.#addressBook } : restrictToMembers(this.#addressBook, cs, self);
+    const prev = this.config.peers;
+    for (const id of Object.keys(prev)) {
+      if (id !== self && next[id] === undefined) {
+        this.#transport.removePeer(id);
+        this.#log.info({ peer: id }, 'peer removed from the transport');
+      }
+    }
+    for (const [id, p] of Object.entries(next)) {
+      if (id === self) continue;
+      const old = prev[id];
+      if (old === undefined || old.host !== p.host || old.peerPort !== p.peerPort) {
+        this.#transport.addPeer(id, { host: p.host, port: p.peerPort });
+        this.#log.info({ peer: id, addr: `${p.host}:${p.peerPort}` }, 'peer added to the transport');
+      }
+    }
+    for (const id of [...cs.voters, ...cs.learners]) {
+      if (id !== self && next[id] === undefined) this.#log.warn({ peer: id }, 'member has no known address: pass it in --peers');
+    }
+    this.#config = { ...this.#config, peers: next };
   }
 
   // ---------------------------------------------------------------------------------------
@@ -332,6 +529,8 @@ export class NodeRuntime<Result, Reply> {
     for (const q of this.#queued) q.reject(err);
     this.#queued = [];
     this.#proposals.failAll(new RaftqError('TIMEOUT', 'node shut down before the request completed; outcome unknown'));
+    for (const w of this.#confWaiters.values()) w.reject(new RaftqError('TIMEOUT', 'node shut down before the membership change applied; outcome unknown'));
+    this.#confWaiters.clear();
     for (const f of this.#forwarded.values()) f.reject(err);
     this.#forwarded.clear();
     await this.#transport.close();
@@ -556,6 +755,16 @@ export class NodeRuntime<Result, Reply> {
 
   #onPeerMessage(m: Message): void {
     if (this.#stopped) return;
+    if (m.type === 'app' && m.index === 0 && m.entries.length > 0 && this.#confState.voters.length === 0 && this.#storage.snapshot().index === 0) {
+      // A joining node knows no membership: replaying the log from index 1 onto it would give
+      // it a configuration without the cluster's voters. It must receive a snapshot first
+      // (leaders compact their log when they add a member, so one is always sent).
+      if (this.#now() - this.#joinRefusedLoggedAt > 5000) {
+        this.#joinRefusedLoggedAt = this.#now();
+        this.#log.error({ from: m.from }, 'refused a log replay from index 1: this joining node must first receive a snapshot (is the leader running an older raftq that does not compact on member add?)');
+      }
+      return;
+    }
     if (this.#paused) {
       this.#held.push(m);
       return;
@@ -648,16 +857,34 @@ export class NodeRuntime<Result, Reply> {
 
   async #apply(entries: readonly Entry[]): Promise<void> {
     const commands: AppliedCommand[] = [];
+    const writes: StateWrite[] = [];
+    const confApplied: Array<{ index: number; term: number }> = [];
     for (const e of entries) {
       if (e.type === 'conf') {
-        this.#confState = applyConfChange(this.#confState, decodeConfChange(e.data));
-        this.#log.info({ index: e.index, confState: this.#confState }, 'membership changed');
+        const cc = decodeConfChange(e.data);
+        const before = this.#confState;
+        if (before.voters.length === 0) {
+          // Never apply a conf entry onto no membership (the core asserts the same): a joining
+          // node learns its configuration from a snapshot only.
+          throw new RaftqError('INTERNAL', `conf entry ${e.index} (${cc.type} ${cc.nodeId}) reached a node that knows no membership; a joining node must install a snapshot first. Wipe ${this.config.dataDir} and join again.`);
+        }
+        this.#confState = applyConfChange(before, cc);
+        const addr = decodeMemberContext(cc.context);
+        if (addr !== undefined && cc.type !== 'removeNode') this.#addressBook[cc.nodeId] = addr;
+        else if (cc.context !== undefined && cc.context !== '' && addr === undefined) this.#log.warn({ index: e.index, context: cc.context }, 'conf change context is not an address; ignored');
+        if (cc.type === 'removeNode' && !isMember(this.#confState, cc.nodeId)) delete this.#addressBook[cc.nodeId];
+        // A new member must be brought up by a snapshot (it knows no membership): compact the
+        // log through this entry so no leader can replay the log to it from index 1.
+        if (!isMember(before, cc.nodeId) && isMember(this.#confState, cc.nodeId)) this.#compactNow = true;
+        writes.push({ type: 'put', key: membersKey, value: encodeAddressBook(restrictToMembers(this.#addressBook, this.#confState, this.config.nodeId)) });
+        confApplied.push({ index: e.index, term: e.term });
+        this.#log.info({ index: e.index, change: cc.type, node: cc.nodeId, confState: this.#confState }, 'membership changed');
+        if (cc.nodeId === this.config.nodeId && cc.type === 'removeNode') this.#log.warn({ index: e.index }, 'this node was removed from the cluster; stop it and wipe its data directory');
       } else if (e.data.byteLength > 0) {
         const { nowMs, payload } = decodeEntry(e.data);
         commands.push({ index: e.index, nowMs, payload });
       }
     }
-    const writes: StateWrite[] = [];
     const results = commands.length > 0 ? this.#app.apply(commands, writes) : [];
     assert(results.length === commands.length, 'application returned a result count different from its command count');
     const last = entries[entries.length - 1]!;
@@ -666,6 +893,16 @@ export class NodeRuntime<Result, Reply> {
     const byIndex = new Map<number, Result>();
     commands.forEach((c, i) => byIndex.set(c.index, results[i]!));
     for (const e of entries) this.#proposals.settle(e.index, e.term, byIndex.get(e.index));
+    if (confApplied.length > 0) {
+      this.#syncPeers();
+      for (const c of confApplied) {
+        const w = this.#confWaiters.get(c.index);
+        if (w === undefined) continue;
+        this.#confWaiters.delete(c.index);
+        if (w.term === c.term) w.resolve(this.#confState);
+        else w.reject(new RaftqError('UNAVAILABLE', `leadership changed: the membership change at index ${c.index} was not applied; retry`));
+      }
+    }
   }
 
   #notifyApplied(): void {
@@ -700,8 +937,10 @@ export class NodeRuntime<Result, Reply> {
   async #maybeCompact(): Promise<void> {
     const applied = this.#storage.appliedIndex();
     const snap = this.#storage.snapshot().index;
-    if (applied - snap < this.config.snapshotEntries) return;
-    const target = this.#raw.compactionLimit(applied - this.config.compactionTrailingEntries);
+    const forced = this.#compactNow;
+    this.#compactNow = false;
+    if (applied - snap < this.config.snapshotEntries && !(forced && applied > snap)) return;
+    const target = this.#raw.compactionLimit(forced ? applied : applied - this.config.compactionTrailingEntries);
     if (target <= snap) return;
     const t0 = this.#now();
     await this.#storage.compact(target, this.#confState);
@@ -787,6 +1026,13 @@ export class NodeRuntime<Result, Reply> {
             await install;
             await this.#app.reload(this.#storage);
             this.#confState = msg.snapshot.confState;
+            this.#addressBook = { ...this.#addressBook, ...decodeAddressBook(await this.#storage.get(membersKey)) };
+            this.#syncPeers();
+            for (const [i, w] of this.#confWaiters) {
+              if (i > msg.snapshot.index) continue;
+              this.#confWaiters.delete(i);
+              w.reject(new RaftqError('TIMEOUT', 'a snapshot replaced the log before the membership change applied; outcome unknown'));
+            }
             this.#proposals.failUpTo(msg.snapshot.index, new RaftqError('TIMEOUT', 'a snapshot replaced the log before the request applied; outcome unknown'));
             this.#log.info({ index: msg.snapshot.index }, 'installed snapshot');
           } catch (e) {

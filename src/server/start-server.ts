@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { CommandResult } from '../queue/index.js';
+import { BinaryApi } from '../api/binary-server.js';
 import { HttpApi } from '../api/http-server.js';
 import { Metrics } from '../api/metrics.js';
 import type { ServerConfig } from './config.js';
@@ -12,6 +13,8 @@ import { QueueApplication, queueReplyCodec, type QueueReply } from './queue-app.
 export interface RunningServer {
   readonly node: NodeRuntime<CommandResult, QueueReply>;
   readonly httpPort: number;
+  /** The bound port of the binary client protocol. */
+  readonly clientPort: number;
   readonly logger: Logger;
   /** Graceful shutdown: stop accepting, hand off leadership, finish in-flight work, close. */
   stop(): Promise<void>;
@@ -19,7 +22,7 @@ export interface RunningServer {
 
 /**
  * Starts one node from a validated configuration: storage (locked), the Raft runtime, the
- * queue application, metrics and the HTTP API.
+ * queue application, metrics, the HTTP API and the binary client protocol.
  */
 export async function startServer(config: ServerConfig, opts: { logger?: Logger; now?: () => number; onFatal?: (e: unknown) => void } = {}): Promise<RunningServer> {
   let node: NodeRuntime<CommandResult, QueueReply> | undefined;
@@ -44,21 +47,37 @@ export async function startServer(config: ServerConfig, opts: { logger?: Logger;
     ...(opts.onFatal !== undefined ? { onFatal: opts.onFatal } : {}),
   });
   const http = new HttpApi({ node, app, logger, metrics, host: config.listenHost, port: config.httpPort, bodyBytesMax: config.httpBodyBytesMax });
+  const binary = new BinaryApi({
+    node,
+    app,
+    logger,
+    host: config.listenHost,
+    port: config.clientPort,
+    frameBytesMax: config.httpBodyBytesMax,
+    requestsInflightMax: config.clientRequestsInflightMax,
+    idleTimeoutMs: config.clientIdleTimeoutMs,
+    onConnections: (n) => metrics.binaryConnections.set(n),
+    countRequest: (op, code) => metrics.binaryRequests.inc({ op, code }),
+  });
   let httpPort: number;
+  let clientPort: number;
   try {
     httpPort = await http.listen();
+    clientPort = await binary.listen();
   } catch (e) {
+    await http.close();
     await node.stop(0);
     throw e;
   }
-  logger.info({ http: `${config.listenHost}:${httpPort}`, peer: `${config.listenHost}:${config.peers[config.nodeId]?.peerPort}` }, 'serving');
+  logger.info({ http: `${config.listenHost}:${httpPort}`, client: `${config.listenHost}:${clientPort}`, peer: `${config.listenHost}:${config.peers[config.nodeId]?.peerPort}` }, 'serving');
   const running = node;
   return {
     node: running,
     httpPort,
+    clientPort,
     logger,
     async stop() {
-      await http.close();
+      await Promise.all([binary.close(), http.close()]);
       await running.stop();
       hooks?.stop();
     },

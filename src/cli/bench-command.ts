@@ -1,0 +1,284 @@
+import { Agent, request as httpRequest } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { parseAddress } from '../client/connection.js';
+import { Client } from '../client/client.js';
+import type { Consumer } from '../client/consumer.js';
+import { RaftqError, isErrorCode } from '../errors.js';
+import { UsageError, intFlag, nodesOf, stringFlag, type CommandSpec, type ParsedArgs } from './cli-args.js';
+import { out, type CliCommand } from './client-session.js';
+import { LatencySamples, progressLine, type Percentiles } from './bench-stats.js';
+
+const benchSpec: CommandSpec = {
+  usage: `usage: raftq bench [flags]
+
+Load test: producers send messages of SIZE bytes for DURATION seconds, each waiting for its
+durable acknowledgement (committed on a majority of nodes, fsynced, applied) before sending the
+next; consumers (optional) receive and ack them. Prints messages per second and latency
+percentiles; a progress line goes to stderr while it runs.
+
+flags:
+  --producers N     concurrent producers (default 64)
+  --consumers N     concurrent consumers, each with up to 16 messages in hand (default 0)
+  --size BYTES      message body size (default 256)
+  --duration S      seconds to run (default 10)
+  --batch N         messages per send, 1..100 (default 1)
+  --queue NAME      queue to use, created if missing (default "bench")
+  --http            use the leader's HTTP API instead of the binary protocol
+  --connections N   binary connections shared by the producers (default 1)
+  --json            print the result as one JSON object`,
+  flags: {
+    producers: { type: 'string' },
+    consumers: { type: 'string' },
+    size: { type: 'string' },
+    duration: { type: 'string' },
+    batch: { type: 'string' },
+    queue: { type: 'string' },
+    http: { type: 'boolean' },
+    connections: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  positionals: { min: 0, max: 0 },
+};
+
+/** What `raftq bench --json` prints. */
+export interface BenchResult {
+  readonly mode: 'binary' | 'http';
+  readonly producers: number;
+  readonly consumers: number;
+  readonly messageBytes: number;
+  readonly batch: number;
+  readonly durationS: number;
+  /** Messages acknowledged to producers. */
+  readonly sent: number;
+  readonly sentPerS: number;
+  /** Latency of one send (a batch with --batch), request to durable acknowledgement. */
+  readonly sendLatencyMs: Percentiles;
+  readonly received: number;
+  readonly receivedPerS: number;
+  /** From enqueue (the leader's clock) to delivery to a consumer. */
+  readonly endToEndLatencyMs: Percentiles;
+  readonly errors: number;
+  /** The first few distinct errors, as CODE: message. */
+  readonly errorSamples: readonly string[];
+}
+
+interface Settings {
+  readonly producers: number;
+  readonly consumers: number;
+  readonly size: number;
+  readonly durationMs: number;
+  readonly batch: number;
+  readonly queue: string;
+  readonly http: boolean;
+  readonly connections: number;
+}
+
+/** A way to send and consume: the binary client or the HTTP API. */
+interface Driver {
+  send(bodies: number): Promise<void>;
+  startConsumer(onMessage: (enqueuedAtMs: number) => void, stopped: () => boolean): Promise<void>;
+  close(): Promise<void>;
+}
+
+class Counters {
+  sent = 0;
+  received = 0;
+  errors = 0;
+  readonly errorSamples = new Set<string>();
+  readonly sendLatency = new LatencySamples();
+  readonly e2eLatency = new LatencySamples();
+
+  error(e: unknown): void {
+    this.errors++;
+    if (this.errorSamples.size < 5) this.errorSamples.add(e instanceof RaftqError ? `${e.code}: ${e.message}` : String(e));
+  }
+}
+
+const bench: CliCommand = {
+  summary: 'load test: msgs/s and latency percentiles',
+  spec: benchSpec,
+  run: async (args) => {
+    const s = settingsOf(args);
+    const nodes = nodesOf(args, benchSpec);
+    const timeoutMs = intFlag(args, benchSpec, 'timeout', 5000, 0, 3_600_000);
+    const admin = new Client({ nodes, retryTimeoutMs: timeoutMs, name: 'raftq-bench' });
+    let driver: Driver | undefined;
+    try {
+      await admin.createQueue(s.queue);
+      driver = s.http ? await httpDriver(admin, s) : await binaryDriver(nodes, s);
+      const result = await runBench(driver, s);
+      if (args.values['json'] === true) out(JSON.stringify(result));
+      else out(describeResult(result));
+      return result.sent === 0 ? 1 : 0;
+    } finally {
+      await driver?.close();
+      await admin.close();
+    }
+  },
+};
+
+function settingsOf(args: ParsedArgs): Settings {
+  const queue = stringFlag(args, 'queue') ?? 'bench';
+  if (queue === '') throw new UsageError('--queue must not be empty', benchSpec.usage);
+  return {
+    producers: intFlag(args, benchSpec, 'producers', 64, 0, 10_000),
+    consumers: intFlag(args, benchSpec, 'consumers', 0, 0, 1000),
+    size: intFlag(args, benchSpec, 'size', 256, 1, 1024 * 1024),
+    durationMs: intFlag(args, benchSpec, 'duration', 10, 1, 86_400) * 1000,
+    batch: intFlag(args, benchSpec, 'batch', 1, 1, 100),
+    queue,
+    http: args.values['http'] === true,
+    connections: intFlag(args, benchSpec, 'connections', 1, 1, 64),
+  };
+}
+
+async function runBench(driver: Driver, s: Settings): Promise<BenchResult> {
+  const c = new Counters();
+  let stopped = false;
+  const t0 = performance.now();
+  const progress = setInterval(() => {
+    const el = performance.now() - t0;
+    const secs = el / 1000;
+    const line = progressLine(el, s.durationMs, [`sent ${c.sent} (${Math.round(c.sent / secs)}/s)`, ...(s.consumers > 0 ? [`received ${c.received}`] : []), `errors ${c.errors}`]);
+    process.stderr.write(process.stderr.isTTY ? `\r${line}\x1b[K` : `${line}\n`);
+  }, 1000);
+  const consumers = Array.from({ length: s.consumers }, () =>
+    driver.startConsumer(
+      (enqueuedAtMs) => {
+        c.received++;
+        c.e2eLatency.add(Math.max(0, Date.now() - enqueuedAtMs));
+      },
+      () => stopped,
+    ).catch((e: unknown) => c.error(e)),
+  );
+  const producers = Array.from({ length: s.producers }, async () => {
+    while (!stopped) {
+      const start = performance.now();
+      try {
+        await driver.send(s.batch);
+        c.sendLatency.add(performance.now() - start);
+        c.sent += s.batch;
+      } catch (e) {
+        c.error(e);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  });
+  await new Promise((r) => setTimeout(r, s.durationMs));
+  stopped = true;
+  const elapsedS = (performance.now() - t0) / 1000;
+  await Promise.all(producers);
+  await Promise.all(consumers);
+  clearInterval(progress);
+  if (process.stderr.isTTY) process.stderr.write('\n');
+  return {
+    mode: s.http ? 'http' : 'binary',
+    producers: s.producers,
+    consumers: s.consumers,
+    messageBytes: s.size,
+    batch: s.batch,
+    durationS: Math.round(elapsedS * 100) / 100,
+    sent: c.sent,
+    sentPerS: Math.round(c.sent / elapsedS),
+    sendLatencyMs: c.sendLatency.percentiles(),
+    received: c.received,
+    receivedPerS: Math.round(c.received / elapsedS),
+    endToEndLatencyMs: c.e2eLatency.percentiles(),
+    errors: c.errors,
+    errorSamples: [...c.errorSamples],
+  };
+}
+
+async function binaryDriver(nodes: string[], s: Settings): Promise<Driver> {
+  const clients = await Promise.all(Array.from({ length: s.connections }, () => new Client({ nodes, name: 'raftq-bench' })));
+  await Promise.all(clients.map((c) => c.cluster()));
+  const body = new Uint8Array(s.size).fill(0x78);
+  const batch = Array.from({ length: s.batch }, () => body);
+  let next = 0;
+  const consumers: Consumer[] = [];
+  return {
+    async send(n) {
+      const client = clients[next++ % clients.length]!;
+      if (n === 1) await client.send(s.queue, body);
+      else await client.sendBatch(s.queue, batch);
+    },
+    async startConsumer(onMessage, stopped) {
+      const consumer = clients[consumers.length % clients.length]!.consume(s.queue, (m) => onMessage(m.enqueuedAtMs), { concurrency: 16, prefetch: 64 });
+      consumers.push(consumer);
+      while (!stopped()) await new Promise((r) => setTimeout(r, 100));
+      await consumer.close();
+      if (consumer.error !== undefined) throw consumer.error;
+    },
+    async close() {
+      await Promise.all(clients.map((c) => c.close()));
+    },
+  };
+}
+
+async function httpDriver(admin: Client, s: Settings): Promise<Driver> {
+  const st = await admin.cluster();
+  const leader = st.nodes.find((n) => n.id === st.leader);
+  if (leader?.http === undefined) throw new RaftqError('NO_LEADER', 'no leader with an HTTP address is known');
+  const { host, port } = parseAddress(leader.http);
+  // node:http with a keep-alive pool, one socket per worker: fetch() costs the load generator
+  // several times more CPU per request on a small machine, which would measure the client.
+  const agent = new Agent({ keepAlive: true, maxSockets: s.producers + s.consumers });
+  const path = `/v1/queues/${encodeURIComponent(s.queue)}`;
+  const text = 'x'.repeat(s.size);
+  const oneBody = JSON.stringify({ body: text });
+  const batchBody = JSON.stringify({ messages: Array.from({ length: s.batch }, () => ({ body: text })) });
+  const post = (suffix: string, body: string): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const req = httpRequest(
+        { host, port, method: 'POST', path: path + suffix, agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            let json: { error?: { code?: unknown; message?: unknown } };
+            try {
+              json = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof json;
+            } catch (e) {
+              reject(new RaftqError('INTERNAL', `HTTP ${res.statusCode}: not JSON`, { cause: e }));
+              return;
+            }
+            if (res.statusCode === 200) resolve(json);
+            else reject(new RaftqError(isErrorCode(json.error?.code) ? json.error.code : 'INTERNAL', String(json.error?.message ?? `HTTP ${res.statusCode}`)));
+          });
+        },
+      );
+      req.on('error', (e) => reject(new RaftqError('UNAVAILABLE', e.message, { cause: e })));
+      req.end(body);
+    });
+  return {
+    async send(n) {
+      await post('/messages', n === 1 ? oneBody : batchBody);
+    },
+    async startConsumer(onMessage, stopped) {
+      while (!stopped()) {
+        const res = (await post('/receive', JSON.stringify({ max: 16, waitMs: 500 }))) as { messages: Array<{ receipt: string; enqueuedAt: number }> };
+        for (const m of res.messages) onMessage(m.enqueuedAt);
+        if (res.messages.length > 0) await post('/ack', JSON.stringify({ receipts: res.messages.map((m) => m.receipt) }));
+      }
+    },
+    async close() {
+      agent.destroy();
+    },
+  };
+}
+
+function describeResult(r: BenchResult): string {
+  const lat = (p: Percentiles): string => `p50 ${p.p50} ms  p90 ${p.p90} ms  p99 ${p.p99} ms  max ${p.max} ms`;
+  const lines = [
+    `raftq bench: ${r.mode}, ${r.producers} producers, ${r.consumers} consumers, ${r.messageBytes} B messages${r.batch > 1 ? `, batches of ${r.batch}` : ''}, ${r.durationS} s, durable acks`,
+    `sent      ${r.sent} msgs  ${r.sentPerS} msgs/s  ${((r.sentPerS * r.messageBytes) / 1048576).toFixed(2)} MiB/s`,
+    `latency   ${lat(r.sendLatencyMs)}`,
+  ];
+  if (r.consumers > 0) lines.push(`received  ${r.received} msgs  ${r.receivedPerS} msgs/s`, `end2end   ${lat(r.endToEndLatencyMs)}`);
+  lines.push(`errors    ${r.errors}${r.errorSamples.length > 0 ? `  (${r.errorSamples.join('; ')})` : ''}`);
+  return lines.join('\n');
+}
+
+/** The bench command. */
+export const benchCommand: Readonly<Record<string, CliCommand>> = { bench };
