@@ -5,7 +5,7 @@ import { workloadNames, type WorkloadName } from './workloads.js';
 
 const usage = `usage: npm run jepsen -- [--workload queue|fifo|linearizable] [--nemesis kill,pause,partition,clock,latency|all|none]
                        [--time SECONDS] [--seed N] [--runs N] [--nodes 3|5] [--workers N] [--out DIR]
-                       [--unsafe commit-on-local-persist]
+                       [--client library|http] [--unsafe commit-on-local-persist]
 
 Runs raftq under faults against real node processes and checks the history. One run prints its
 verdict and the report path; --runs N runs seeds N, N+1, ... and prints a summary table. The same
@@ -21,10 +21,11 @@ interface Args {
   workers: number;
   out: string;
   unsafe?: 'commit-on-local-persist';
+  client: 'library' | 'http';
 }
 
 function parse(argv: readonly string[]): Args | string {
-  const a: Args = { workload: 'queue', nemesis: ['kill', 'pause', 'partition', 'clock'], timeS: 30, seed: 1, runs: 1, nodes: 3, workers: 8, out: 'jepsen-like/runs' };
+  const a: Args = { workload: 'queue', nemesis: ['kill', 'pause', 'partition', 'clock'], timeS: 30, seed: 1, runs: 1, nodes: 3, workers: 8, out: 'jepsen-like/runs', client: 'library' };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === '--help' || flag === '-h') return usage;
@@ -69,6 +70,10 @@ function parse(argv: readonly string[]): Args | string {
       case '--out':
         a.out = v;
         break;
+      case '--client':
+        if (v !== 'library' && v !== 'http') return 'error INVALID_ARGUMENT: --client must be library or http';
+        a.client = v;
+        break;
       case '--unsafe':
         if (v !== 'commit-on-local-persist') return 'error INVALID_ARGUMENT: --unsafe must be commit-on-local-persist';
         a.unsafe = v;
@@ -100,7 +105,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const seed = a.seed + k;
     const dir = resolve(join(a.out, `${stamp}-${a.workload}-s${seed}`));
     process.stdout.write(`run ${k + 1}/${a.runs}: workload ${a.workload}, nemesis ${a.nemesis.join(',') || 'none'}, seed ${seed}${a.unsafe !== undefined ? `, UNSAFE ${a.unsafe}` : ''}\n`);
-    const r = await runTest({ workload: a.workload, nemesis: a.nemesis, timeS: a.timeS, seed, nodes: a.nodes, workers: a.workers, dir, ...(a.unsafe !== undefined ? { unsafe: a.unsafe } : {}), progress: (s) => process.stdout.write(s + '\n') });
+    const r = await runTest({ workload: a.workload, nemesis: a.nemesis, timeS: a.timeS, seed, nodes: a.nodes, workers: a.workers, dir, client: a.client, ...(a.unsafe !== undefined ? { unsafe: a.unsafe } : {}), progress: (s) => process.stdout.write(s + '\n') });
     results.push(r);
     const q = r.queue;
     process.stdout.write(

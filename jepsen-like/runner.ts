@@ -8,6 +8,7 @@ import { TestCluster } from './cluster.js';
 import { History } from './history.js';
 import { Nemesis, planFaults, type Fault, type NemesisKind } from './nemesis.js';
 import { writeReport } from './report.js';
+import { LibraryWorkloadClient } from './library-client.js';
 import { HttpWorkloadClient, type WorkloadClient } from './workload-client.js';
 import { recorded, workloadByName, type WorkloadName } from './workloads.js';
 
@@ -26,6 +27,8 @@ export interface RunOptions {
   readonly unsafe?: 'commit-on-local-persist';
   /** Per-operation timeout; beyond it the outcome is unknown. */
   readonly opTimeoutMs?: number;
+  /** Which client drives the workload: the client library (default) or plain HTTP. */
+  readonly client?: 'library' | 'http';
   /** A fixed fault schedule instead of the seeded one (negative controls use it). */
   readonly faultPlan?: readonly Fault[];
   readonly progress?: (line: string) => void;
@@ -71,7 +74,10 @@ export async function runTest(o: RunOptions): Promise<RunResult> {
   const opTimeoutMs = o.opTimeoutMs ?? 5000;
   const clients: WorkloadClient[] = [];
   const newClient = (i: number): WorkloadClient => {
-    const c = new HttpWorkloadClient(rotate(cluster.httpAddresses(), i), opTimeoutMs, `s${o.seed}-c${i}-${Date.now().toString(36)}`);
+    const c: WorkloadClient =
+      o.client === 'http'
+        ? new HttpWorkloadClient(rotate(cluster.httpAddresses(), i), opTimeoutMs, `s${o.seed}-c${i}-${Date.now().toString(36)}`)
+        : new LibraryWorkloadClient(rotate(cluster.clientAddresses(), i), opTimeoutMs);
     clients.push(c);
     return c;
   };

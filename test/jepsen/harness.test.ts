@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Fault } from '../../jepsen-like/nemesis.js';
-import { runTest, type RunOptions } from '../../jepsen-like/runner.js';
+import { runTest, type RunOptions, type RunResult } from '../../jepsen-like/runner.js';
 
 /**
  * Short jepsen-like runs against real node processes (CI's suite; the long suite is in the
@@ -11,9 +11,23 @@ import { runTest, type RunOptions } from '../../jepsen-like/runner.js';
  * must come out invalid — proof that the checkers catch a real loss.
  */
 const root = mkdtempSync(join(tmpdir(), 'raftq-jepsen-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+let keep = process.env['RAFTQ_KEEP_TEST_DIRS'] !== undefined;
+afterEach((ctx) => {
+  if (ctx.task.result?.state === 'fail') keep = true;
+});
+afterAll(() => {
+  if (keep) process.stdout.write(`jepsen-like test runs kept in ${root}\n`);
+  else rmSync(root, { recursive: true, force: true });
+});
 
 const seconds = Number(process.env['RAFTQ_JEPSEN_SECONDS'] ?? 15);
+
+/** Everything a failed run found, for the assertion message. */
+function summary(r: RunResult): string {
+  const { lostValues: _l, ...q } = r.queue;
+  void _l;
+  return JSON.stringify({ queue: q, fifo: r.fifo, linearizable: r.linearizable?.valid, drainComplete: r.drainComplete, nodeCrashes: r.nodeCrashes, dir: r.dir });
+}
 
 function opts(name: string, o: Partial<RunOptions>): RunOptions {
   return {
@@ -37,7 +51,7 @@ describe('jepsen-like short suite', () => {
     expect(r.queue.ackViolations).toBe(0);
     expect(r.drainComplete).toBe(true);
     expect(r.nodeCrashes).toEqual([]);
-    expect(r.valid).toBe(true);
+    expect(r.valid, summary(r)).toBe(true);
     expect(r.queue.acknowledged).toBeGreaterThan(50);
     expect(Object.values(r.faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     const report = readFileSync(join(r.dir, 'report.html'), 'utf8');
@@ -49,7 +63,7 @@ describe('jepsen-like short suite', () => {
     const r = await runTest(opts('fifo', { workload: 'fifo', nemesis: ['kill', 'partition'], seed: 7 }));
     expect(r.fifo?.orderViolations, JSON.stringify(r.fifo?.examples)).toBe(0);
     expect(r.queue.lost).toBe(0);
-    expect(r.valid).toBe(true);
+    expect(r.valid, summary(r)).toBe(true);
   }, 180_000);
 
   it('linearizability workload under kill, pause and partition faults: linearizable', async () => {
@@ -57,7 +71,7 @@ describe('jepsen-like short suite', () => {
     expect(r.linearizable?.valid).not.toBe(false);
     // Receives that timed out may hold messages under their 12 h lease; the rest must arrive.
     expect(r.queue.lost - r.queue.lostPossiblyHeld).toBe(0);
-    expect(r.valid).toBe(true);
+    expect(r.valid, summary(r)).toBe(true);
   }, 180_000);
 
   it('negative control: a server that commits on local persistence loses acknowledged messages, and the checkers say so', async () => {
