@@ -108,6 +108,16 @@ export class BinaryConnection {
   }
 
   #onData(chunk: Buffer): void {
+    try {
+      this.#read(chunk);
+    } catch (e) {
+      // A bug, not bad input (that is answered above): never let it take the node down.
+      this.#ctx.logger.error({ err: e, remote: this.remote }, 'internal error on a client connection');
+      this.#fail(new RaftqError('INTERNAL', `internal error: ${e instanceof Error ? e.message : String(e)}`));
+    }
+  }
+
+  #read(chunk: Buffer): void {
     if (this.#closed) return;
     this.#lastReadMs = Date.now();
     let bodies: Uint8Array[];
@@ -191,6 +201,7 @@ export class BinaryConnection {
           this.#send(id, errorBody(err));
         },
       )
+      .catch((e: unknown) => this.#ctx.logger.error({ err: e, remote: this.remote }, 'could not answer a binary request'))
       .finally(() => this.#inflight.delete(id));
   }
 

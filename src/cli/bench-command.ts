@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { parseAddress } from '../client/connection.js';
@@ -22,7 +23,8 @@ flags:
   --size BYTES      message body size (default 256)
   --duration S      seconds to run (default 10)
   --batch N         messages per send, 1..100 (default 1)
-  --queue NAME      queue to use, created if missing (default "bench")
+  --queue NAME      queue to use, created if missing and kept (default: a new queue
+                    bench-XXXXXX, deleted afterwards, so runs do not see each other's backlog)
   --http            use the leader's HTTP API instead of the binary protocol
   --connections N   binary connections shared by the producers (default 1)
   --json            print the result as one JSON object`,
@@ -69,6 +71,8 @@ interface Settings {
   readonly durationMs: number;
   readonly batch: number;
   readonly queue: string;
+  /** The queue was made for this run: delete it afterwards. */
+  readonly temporaryQueue: boolean;
   readonly http: boolean;
   readonly connections: number;
 }
@@ -103,8 +107,10 @@ const bench: CliCommand = {
     const timeoutMs = intFlag(args, benchSpec, 'timeout', 5000, 0, 3_600_000);
     const admin = new Client({ nodes, retryTimeoutMs: timeoutMs, name: 'raftq-bench' });
     let driver: Driver | undefined;
+    let created = false;
     try {
       await admin.createQueue(s.queue);
+      created = true;
       driver = s.http ? await httpDriver(admin, s) : await binaryDriver(nodes, s);
       const result = await runBench(driver, s);
       if (args.values['json'] === true) out(JSON.stringify(result));
@@ -112,14 +118,16 @@ const bench: CliCommand = {
       return result.sent === 0 ? 1 : 0;
     } finally {
       await driver?.close();
+      if (created && s.temporaryQueue) await admin.deleteQueue(s.queue).catch(() => {});
       await admin.close();
     }
   },
 };
 
 function settingsOf(args: ParsedArgs): Settings {
-  const queue = stringFlag(args, 'queue') ?? 'bench';
-  if (queue === '') throw new UsageError('--queue must not be empty', benchSpec.usage);
+  const given = stringFlag(args, 'queue');
+  if (given === '') throw new UsageError('--queue must not be empty', benchSpec.usage);
+  const queue = given ?? `bench-${randomBytes(4).toString('hex')}`;
   return {
     producers: intFlag(args, benchSpec, 'producers', 64, 0, 10_000),
     consumers: intFlag(args, benchSpec, 'consumers', 0, 0, 1000),
@@ -127,6 +135,7 @@ function settingsOf(args: ParsedArgs): Settings {
     durationMs: intFlag(args, benchSpec, 'duration', 10, 1, 86_400) * 1000,
     batch: intFlag(args, benchSpec, 'batch', 1, 1, 100),
     queue,
+    temporaryQueue: given === undefined,
     http: args.values['http'] === true,
     connections: intFlag(args, benchSpec, 'connections', 1, 1, 64),
   };

@@ -300,7 +300,8 @@ function queueFromWire(q: WireQueueInfo | null, name: string): QueueInfo {
   };
 }
 
-function clusterFromWire(s: WireClusterStatus): ClusterStatus {
+/** A ClusterStatus result in the client's public shape. */
+export function clusterFromWire(s: WireClusterStatus): ClusterStatus {
   return {
     id: s.id,
     role: s.role,
@@ -322,5 +323,3 @@ function clusterFromWire(s: WireClusterStatus): ClusterStatus {
     })),
   };
 }
-
-export { clusterFromWire };

@@ -3,6 +3,7 @@ import { RaftqError } from '../errors.js';
 import {
   decodeResponse,
   encodeRequestFrame,
+  frameHeaderBytes,
   type DecodedResponse,
   type RequestBody,
   type ResultName,
@@ -56,7 +57,7 @@ interface Pending {
   readonly handlers?: SubscriptionHandlers;
   /** Set once the server accepted the Subscribe: the id stays taken for the subscription's life. */
   subscribed?: boolean;
-  /** Whether the request was written (it may wait for a free slot, see #waiting). */
+  /** Whether the request was written counting toward #onWire (it may wait for a free slot in #waiting; pings are written without counting). */
   sent: boolean;
 }
 
@@ -76,6 +77,8 @@ export class ClientConnection {
   readonly #reader: FrameReader;
   /** Requests the server may hold in flight on this connection (from its hello). */
   readonly #inflightMax: number;
+  /** Largest request frame body the server accepts, in bytes (from its hello). */
+  readonly #frameBytesMax: number;
   /** Requests written and not yet answered. Invariant: #onWire <= #inflightMax. */
   #onWire = 0;
   /** Registered requests waiting for a free slot, in order. */
@@ -92,11 +95,12 @@ export class ClientConnection {
   /** Resolves once the socket is fully closed (its handle released). */
   readonly socketClosed: Promise<void>;
 
-  private constructor(address: string, socket: Socket, reader: FrameReader, hello: { nodeId: string; leader: ClientConnection['helloLeader']; inflightMax: number }, events: ConnectionEvents) {
+  private constructor(address: string, socket: Socket, reader: FrameReader, hello: { nodeId: string; leader: ClientConnection['helloLeader']; inflightMax: number; frameBytesMax: number }, events: ConnectionEvents) {
     this.address = address;
     this.#socket = socket;
     this.#reader = reader;
     this.#inflightMax = hello.inflightMax > 0 ? hello.inflightMax : Number.POSITIVE_INFINITY;
+    this.#frameBytesMax = hello.frameBytesMax > 0 ? hello.frameBytesMax : Number.POSITIVE_INFINITY;
     const { nodeId, leader: helloLeader } = hello;
     this.socketClosed = socket.destroyed && socket.closed ? Promise.resolve() : new Promise((resolve) => socket.once('close', () => resolve()));
     this.nodeId = nodeId;
@@ -141,7 +145,12 @@ export class ClientConnection {
         clearTimeout(timer);
         socket.removeAllListeners();
         // The hello's reader goes on: it may hold the start of a later frame.
-        conn = new ClientConnection(address, socket, hello, { nodeId: res.value.nodeId, leader: leaderFromWire(res.value.leader), inflightMax: res.value.requestsInflightMax }, events);
+        conn = new ClientConnection(address, socket, hello, {
+            nodeId: res.value.nodeId,
+            leader: leaderFromWire(res.value.leader),
+            inflightMax: res.value.requestsInflightMax,
+            frameBytesMax: res.value.frameBytesMax,
+          }, events);
         conn.#start(options.keepAliveMs);
         for (const extra of bodies.slice(1)) conn.#onFrame(extra);
         resolve(conn);
@@ -231,7 +240,9 @@ export class ClientConnection {
       return;
     }
     if (now - this.#lastReceivedMs >= keepAliveMs || now - this.#lastSentMs >= keepAliveMs) {
-      this.request({ ping: {} }, 'pong', 2 * keepAliveMs).catch(() => {});
+      // A ping jumps the queue of requests waiting for a slot: any answer (a pong, or UNAVAILABLE
+      // when the server's bound is reached) shows the node is alive.
+      new Promise<DecodedResponse>((resolve, reject) => this.#register({ ping: {} }, 2 * keepAliveMs, resolve, reject, undefined, true)).catch(() => {});
     }
   }
 
@@ -239,12 +250,19 @@ export class ClientConnection {
    * Registers and sends a request, or queues it while the server's in-flight bound is reached
    * (so a burst waits here instead of being refused with UNAVAILABLE). Returns its id.
    */
-  #register(body: RequestBody, timeoutMs: number, resolve: (r: DecodedResponse) => void, reject: (e: RaftqError) => void, handlers?: SubscriptionHandlers): number {
+  #register(body: RequestBody, timeoutMs: number, resolve: (r: DecodedResponse) => void, reject: (e: RaftqError) => void, handlers?: SubscriptionHandlers, jumpQueue = false): number {
     if (this.#closed) {
       reject(new RaftqError('UNAVAILABLE', `connection to ${this.address} closed`));
       return 0;
     }
     const id = this.#allocateId();
+    const frame = encodeRequestFrame(id, body);
+    if (frame.byteLength - frameHeaderBytes > this.#frameBytesMax) {
+      // The server would close the whole connection over it: refuse this request alone.
+      reject(new RaftqError('TOO_LARGE', `request of ${frame.byteLength - frameHeaderBytes} bytes exceeds the server's limit of ${this.#frameBytesMax}`));
+      return 0;
+    }
+    const registeredMs = Date.now();
     const timer = setTimeout(() => {
       const p = this.#pending.get(id);
       if (p === undefined || p.subscribed === true) return;
@@ -256,11 +274,15 @@ export class ClientConnection {
       }
       p.abandoned = true;
       reject(new RaftqError('TIMEOUT', `no answer from ${this.nodeId} (${this.address}) within ${timeoutMs} ms; outcome unknown`));
+      // Nothing at all came back since: the node is stuck or the link half-open (the server
+      // answers every request within its own, shorter timeout). Give up on the connection so
+      // that retries go to another node.
+      if (this.#lastReceivedMs < registeredMs) this.close(new RaftqError('UNAVAILABLE', `${this.address} stopped answering`));
     }, timeoutMs);
     const p: Pending = handlers === undefined ? { resolve, reject, timer, abandoned: false, sent: false } : { resolve, reject, timer, abandoned: false, sent: false, handlers };
     this.#pending.set(id, p);
-    const frame = encodeRequestFrame(id, body);
-    if (this.#onWire < this.#inflightMax) this.#send(p, frame);
+    if (jumpQueue) this.#write(frame);
+    else if (this.#onWire < this.#inflightMax) this.#send(p, frame);
     else this.#waiting.push({ id, frame });
     return id;
   }
@@ -312,9 +334,14 @@ export class ClientConnection {
       this.close(e instanceof RaftqError ? e : new RaftqError('UNAVAILABLE', String(e)));
       return;
     }
-    for (const b of bodies) {
-      if (this.#closed) return;
-      this.#onFrame(b);
+    try {
+      for (const b of bodies) {
+        if (this.#closed) return;
+        this.#onFrame(b);
+      }
+    } catch (e) {
+      // A bug here must not crash the application from inside a socket callback.
+      this.close(new RaftqError('INTERNAL', `error handling a response from ${this.address}: ${e instanceof Error ? e.message : String(e)}`, { cause: e }));
     }
   }
 

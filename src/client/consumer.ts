@@ -43,7 +43,15 @@ export class Consumer {
     this.#handler = handler;
     this.#concurrency = concurrency;
     this.#nackDelayMs = options.nackDelayMs ?? 0;
-    this.#onError = options.onError ?? (() => {});
+    const onError = options.onError;
+    // A throwing onError must not break the consumer (it runs inside socket callbacks).
+    this.#onError = (err, message) => {
+      try {
+        onError?.(err, message);
+      } catch {
+        // ignored
+      }
+    };
     this.#sub = new ClientSubscription(
       router,
       queue,

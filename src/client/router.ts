@@ -80,14 +80,16 @@ export class Router {
     let outcomeUnknown = false;
     for (let attempt = 0; ; attempt++) {
       this.#checkOpen();
+      let sent = false;
       try {
         const conn = await this.connection();
+        sent = true;
         return await conn.request(body, expect, this.settings.requestTimeoutMs + (opts.extraTimeoutMs ?? 0));
       } catch (e) {
         const err = asRaftqError(e);
         if (opts.doneIfAfterUnknown === err.code && outcomeUnknown) return undefined;
         if (!isRetryable(err) || this.closed) throw err;
-        if (err.code === 'TIMEOUT' || err.code === 'UNAVAILABLE') outcomeUnknown = true;
+        if (sent && (err.code === 'TIMEOUT' || err.code === 'UNAVAILABLE')) outcomeUnknown = true;
         let delay = backoffMs(attempt, this.settings.retryDelayMs, this.settings.retryDelayMsMax);
         if (err.code === 'NOT_LEADER' && err.leader !== undefined) {
           this.noteLeader(err.leader);

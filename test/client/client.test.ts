@@ -113,6 +113,15 @@ describe('queue management and messages', () => {
     expect((await client.getQueue('idem')).stats.visible).toBe(2);
   });
 
+  test('a request above the frame limit fails alone with TOO_LARGE; the connection goes on', async () => {
+    await client.createQueue('big');
+    const huge = Array.from({ length: 100 }, () => new Uint8Array(100 * 1024));
+    const [tooLarge, fine] = await Promise.allSettled([client.sendBatch('big', huge), client.send('big', 'small')]);
+    expect(tooLarge.status === 'rejected' ? (tooLarge.reason as RaftqError).code : 'sent').toBe('TOO_LARGE');
+    expect(fine.status).toBe('fulfilled');
+    expect((await client.getQueue('big')).stats.visible).toBe(1);
+  });
+
   test('a long-poll receive wakes up when a message arrives', async () => {
     await client.createQueue('poll');
     const waiting = client.receive('poll', { waitMs: 15_000 });

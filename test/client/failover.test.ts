@@ -136,3 +136,25 @@ test('kill -9 of the leader mid-stream: no acknowledged send lost, none enqueued
   expect(consumed.size).toBe(acked.size);
   expect(new Set([...acked.values()].map((r) => r.id)).size).toBe(acked.size);
 });
+
+test('a leader frozen with SIGSTOP: requests time out on it and the client moves on', { timeout: 120_000 }, async () => {
+  onTestFailed(() => console.error(cluster.logTails(40)));
+  for (const id of cluster.ids) if (!cluster.isRunning(id)) cluster.spawn(id);
+  await cluster.waitForConvergence();
+  const leader = (await cluster.waitForLeader()).id;
+  const nodes = cluster.ids.map((id) => `127.0.0.1:${cluster.node(id).clientPort}`);
+  const c = await connect({ nodes, requestTimeoutMs: 2000, retryTimeoutMs: 60_000 });
+  clients.push(c);
+  await c.createQueue('frozen');
+  await waitFor('the client to talk to the leader', async () => (await c.cluster()).id === leader);
+  await cluster.pause(leader);
+  try {
+    const sent = await Promise.all(Array.from({ length: 20 }, (_, i) => c.send('frozen', `f${i}`)));
+    expect(new Set(sent.map((r) => r.id)).size).toBe(20);
+    const now = await c.cluster();
+    expect(now.id).not.toBe(leader);
+  } finally {
+    await cluster.resume(leader);
+  }
+  await waitFor('every message to be there once', async () => (await c.getQueue('frozen')).stats.visible === 20);
+});
