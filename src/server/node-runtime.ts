@@ -155,7 +155,7 @@ export class NodeRuntime<Result, Reply> {
   /** Proposals waiting for the next ready-loop turn (batched into one append). */
   #queued: Array<{ payload: Uint8Array; resolve: (r: Result) => void; reject: (e: Error) => void }> = [];
   /** Requests this follower forwarded, by request id. */
-  readonly #forwarded = new Map<number, { resolve: (b: Uint8Array) => void; reject: (e: Error) => void }>();
+  readonly #forwarded = new Map<number, { leader: NodeId; resolve: (b: Uint8Array) => void; reject: (e: Error) => void }>();
   #forwardSeq = 0;
   /** Linearizable reads waiting for a read index, by context key. */
   readonly #reads = new Map<string, { context: Uint8Array; resolve: (index: number) => void }>();
@@ -623,6 +623,7 @@ export class NodeRuntime<Result, Reply> {
       }, Math.max(0, deadline - this.#now()));
       timer.unref();
       this.#forwarded.set(id, {
+        leader,
         resolve: (b) => {
           clearTimeout(timer);
           this.#forwarded.delete(id);
@@ -742,7 +743,19 @@ export class NodeRuntime<Result, Reply> {
     this.#leaderDownTicks++;
     if (this.#leaderDownTicks === 2) {
       this.#log.info({ leader: r.lead, term: r.term }, 'lost the connection to the leader; forgetting it');
+      this.#failForwarded(r.lead, 'the connection to the leader was lost');
       this.#raw.forgetLeader();
+    }
+  }
+
+  /**
+   * Requests forwarded to `leader` will get no reply once its connection or its leadership is
+   * gone: answer them now (outcome unknown, so TIMEOUT) instead of at the request deadline, so
+   * clients retry promptly — their idempotency keys make the retry safe.
+   */
+  #failForwarded(leader: NodeId, why: string): void {
+    for (const f of [...this.#forwarded.values()]) {
+      if (f.leader === leader) f.reject(new RaftqError('TIMEOUT', `${why} while a forwarded request was in flight; its outcome is unknown`));
     }
   }
 
@@ -921,6 +934,7 @@ export class NodeRuntime<Result, Reply> {
     this.#soft = s;
     const term = this.#raw.raft.term;
     if (s.leader !== prev.leader) {
+      if (prev.leader !== NONE && prev.leader !== this.config.nodeId) this.#failForwarded(prev.leader, `leader ${prev.leader} was replaced`);
       this.#log.info({ term, leader: s.leader || null, role: s.role }, s.leader === NONE ? 'leader lost' : 'leader changed');
       this.#metrics?.leaderChanged();
     }
