@@ -57,7 +57,7 @@ export const settings: readonly Setting[] = [
 ];
 
 /**
- * Defaults. Tick 25 ms with a 12-tick election timeout gives 300–600 ms: long enough to ride
+ * Defaults. Tick 25 ms with a 20-tick election timeout gives 500–1000 ms: long enough to ride
  * out event-loop stalls on a busy 2-core machine (CheckQuorum and PreVote stop a slow node from
  * disrupting), short enough for sub-second failover; a crashed leader's closed sockets trigger
  * an election sooner (see NodeRuntime.#detectLeaderLoss).
@@ -66,7 +66,7 @@ export const defaults: Omit<ServerConfig, 'nodeId' | 'peers' | 'dataDir' | 'http
   clusterId: 'raftq',
   listenHost: '127.0.0.1',
   tickMs: 25,
-  electionTicks: 12,
+  electionTicks: 20,
   heartbeatTicks: 2,
   snapshotEntries: 20_000,
   compactionTrailingEntries: 2_000,
