@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { RaftqError, isErrorCode } from '../errors.js';
@@ -33,6 +34,8 @@ interface Route {
 }
 
 const fatalDecoder = new TextDecoder('utf-8', { fatal: true });
+/** The id of the HTTP request being served, for commands proposed on its behalf. */
+const requestContext = new AsyncLocalStorage<{ reqId: string }>();
 /** How often a waiting long-poll receive re-checks even without an enqueue (visibility expiries). */
 const longPollRecheckMs = 500;
 
@@ -45,6 +48,7 @@ export class HttpApi {
   readonly #o: HttpApiOptions;
   readonly #server: Server;
   readonly #routes: Route[];
+  #requestSeq = 0;
 
   constructor(o: HttpApiOptions) {
     this.#o = o;
@@ -77,7 +81,19 @@ export class HttpApi {
     });
   }
 
-  async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /**
+   * Serves one request inside its request-id context: the id comes from the client's
+   * `x-request-id` header (or is made here), is echoed in the response, and travels with the
+   * command when a follower forwards it, so logs on every node carry the same id.
+   */
+  #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const given = req.headers['x-request-id'];
+    const reqId = typeof given === 'string' && /^[\x21-\x7e]{1,128}$/.test(given) ? given : `${this.#o.node.config.nodeId}-h${++this.#requestSeq}`;
+    res.setHeader('x-request-id', reqId);
+    return requestContext.run({ reqId }, () => this.#serveInContext(req, res, reqId));
+  }
+
+  async #serveInContext(req: IncomingMessage, res: ServerResponse, reqId: string): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
     let routeName = 'unknown';
     let status = 200;
@@ -107,7 +123,8 @@ export class HttpApi {
     } catch (e) {
       const err = e instanceof RaftqError ? e : new RaftqError('INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
       status = err.status;
-      if (err.code === 'INTERNAL') this.#o.logger.error({ err: e, route: routeName }, 'internal error serving request');
+      if (err.code === 'INTERNAL') this.#o.logger.error({ err: e, route: routeName, reqId }, 'internal error serving request');
+      else this.#o.logger.debug({ route: routeName, reqId, code: err.code }, 'request failed');
       res.statusCode = status;
       res.setHeader('content-type', 'application/json');
       if (err.code === 'TOO_LARGE') res.setHeader('connection', 'close');
@@ -199,7 +216,8 @@ export class HttpApi {
 
   /** Proposes a command (through the leader) and turns an error result into a RaftqError. */
   async #submit(cmd: Command): Promise<Exclude<QueueReply, { ok: false }>> {
-    const reply = await this.#o.node.submit(encodeCommand(cmd));
+    const reqId = requestContext.getStore()?.reqId;
+    const reply = await this.#o.node.submit(encodeCommand(cmd), reqId !== undefined ? { requestId: reqId } : {});
     if (!reply.ok) throw new RaftqError(reply.code, reply.message);
     return reply;
   }

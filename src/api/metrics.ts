@@ -3,12 +3,14 @@ import client from 'prom-client';
 import type { QueueApplication } from '../server/queue-app.js';
 import type { NodeMetrics } from '../server/metrics-hooks.js';
 import type { NodeStatus } from '../server/node-runtime.js';
+import type { TransportCounters } from '../transport/index.js';
 
 /** What metrics read from a node at scrape time. */
 export interface MetricsSource {
   status(): NodeStatus;
   readonly raftStats: { readonly elections: number };
   readonly config: { readonly dataDir: string };
+  transportStats(): TransportCounters;
 }
 
 /**
@@ -69,6 +71,32 @@ export class Metrics implements NodeMetrics {
       return s === undefined ? undefined : s.commitIndex - s.appliedIndex;
     });
     gauge('raftq_elections_total', 'Elections this node started', () => node()?.raftStats.elections);
+    // Transport counters are monotonic totals kept by the transport; exported as counters
+    // sampled at scrape time.
+    const transportCounter = (name: string, help: string, read: (c: TransportCounters) => number): void => {
+      let exported = 0;
+      new client.Counter({
+        name,
+        help,
+        registers: [r],
+        collect() {
+          const n = node();
+          if (n === undefined) return;
+          const v = read(n.transportStats());
+          if (v > exported) {
+            this.inc(v - exported);
+            exported = v;
+          }
+        },
+      });
+    };
+    transportCounter('raftq_transport_sent_bytes_total', 'Bytes written to peer sockets', (c) => c.bytesSent);
+    transportCounter('raftq_transport_received_bytes_total', 'Bytes read from peer sockets', (c) => c.bytesReceived);
+    transportCounter('raftq_transport_sent_frames_total', 'Frames written to peers', (c) => c.framesSent);
+    transportCounter('raftq_transport_received_frames_total', 'Frames read from peers', (c) => c.framesReceived);
+    transportCounter('raftq_transport_reconnects_total', 'Outbound peer reconnects', (c) => c.reconnects);
+    transportCounter('raftq_transport_dropped_messages_total', 'Raft messages dropped (queue full, peer down, oversize, misaddressed)', (c) => c.dropsQueueFull + c.dropsDisconnected + c.dropsOversize + c.dropsMisaddressed);
+    transportCounter('raftq_transport_rejected_frames_total', 'Inbound connections closed for a bad frame', (c) => c.framesRejected);
     new client.Gauge({
       name: 'raftq_peer_connected',
       help: '1 if the outbound connection to the peer is up',

@@ -8,10 +8,11 @@ import { seededRng } from '../../raft/rng.js';
 import { NONE, contextKey, type ConfState, type Entry, type Message, type NodeId, type SnapshotMessage, type SoftState } from '../../raft/types.js';
 import { RaftqError, isErrorCode } from '../errors.js';
 import { DurableStorage, type StateWrite } from '../storage/index.js';
-import { PeerTransport, type AppFrame, type SnapshotSink } from '../transport/index.js';
+import { PeerTransport, type AppFrame, type SnapshotSink, type TransportCounters } from '../transport/index.js';
 import type { AppliedCommand, Application } from './application.js';
 import { ChunkQueue } from './chunk-queue.js';
 import { decodeEntry, encodeEntry } from './entry-envelope.js';
+import { decodeForward, encodeForward } from './forward-frame.js';
 import { Mutex } from './mutex.js';
 import { PendingProposals } from './pending-proposals.js';
 import {
@@ -157,6 +158,8 @@ export class NodeRuntime<Result, Reply> {
   /** Requests this follower forwarded, by request id. */
   readonly #forwarded = new Map<number, { leader: NodeId; resolve: (b: Uint8Array) => void; reject: (e: Error) => void }>();
   #forwardSeq = 0;
+  /** Source of request ids for requests that arrive without one. */
+  #requestSeq = 0;
   /** Linearizable reads waiting for a read index, by context key. */
   readonly #reads = new Map<string, { context: Uint8Array; resolve: (index: number) => void }>();
   #readSeq = 0;
@@ -408,8 +411,9 @@ export class NodeRuntime<Result, Reply> {
    * RaftqError: NO_LEADER, UNAVAILABLE (overload, lost leadership: not applied), TIMEOUT
    * (outcome unknown), or the application's validation errors.
    */
-  async submit(payload: Uint8Array, timeoutMs = this.config.requestTimeoutMs): Promise<Reply> {
-    const deadline = this.#now() + timeoutMs;
+  async submit(payload: Uint8Array, opts: { timeoutMs?: number; requestId?: string } = {}): Promise<Reply> {
+    const deadline = this.#now() + (opts.timeoutMs ?? this.config.requestTimeoutMs);
+    const requestId = opts.requestId ?? `${this.config.nodeId}-${++this.#requestSeq}`;
     for (;;) {
       this.#checkRunning();
       if (this.#raw.raft.role === 'leader') {
@@ -419,7 +423,8 @@ export class NodeRuntime<Result, Reply> {
       const leader = this.#raw.raft.lead;
       if (leader !== NONE && leader !== this.config.nodeId) {
         try {
-          return this.#replyCodec.decode(await this.#forward(leader, payload, deadline));
+          this.#log.debug({ reqId: requestId, leader }, 'forwarding request to the leader');
+          return this.#replyCodec.decode(await this.#forward(leader, encodeForward(requestId, payload), deadline));
         } catch (e) {
           // The leader we forwarded to is no longer leader: retry with the new one.
           if (e instanceof RaftqError && e.code === 'NOT_LEADER' && this.#now() < deadline) continue;
@@ -506,6 +511,13 @@ export class NodeRuntime<Result, Reply> {
   /** The stored application state (for reads after linearizableRead). */
   get storage(): DurableStorage {
     return this.#storage;
+  }
+
+  /** The peer transport's counters (bytes, frames, reconnects, drops, snapshots). */
+  transportStats(): TransportCounters {
+    const { peers: _peers, ...counters } = this.#transport.stats();
+    void _peers;
+    return counters;
   }
 
   /** Raft's counters (elections, dropped proposals). */
@@ -659,15 +671,20 @@ export class NodeRuntime<Result, Reply> {
   /** Serves a request a follower forwarded: only as leader, never forwarding it again. */
   async #serveForwarded(from: NodeId, f: AppFrame): Promise<void> {
     let out: Uint8Array;
+    let reqId = '';
     try {
+      const { requestId, command } = decodeForward(f.payload);
+      reqId = requestId;
+      this.#log.debug({ reqId, from }, 'serving a forwarded request');
       if (this.#raw.raft.role !== 'leader') throw new RaftqError('NOT_LEADER', `${this.config.nodeId} is not the leader`, this.#leaderHint());
-      const result = await this.#proposeLocal(f.payload, this.#now() + this.config.requestTimeoutMs);
+      const result = await this.#proposeLocal(command, this.#now() + this.config.requestTimeoutMs);
       const reply = this.#replyCodec.encode(await this.#app.reply(result));
       out = new Uint8Array(reply.byteLength + 1);
       out[0] = 1;
       out.set(reply, 1);
     } catch (e) {
       const err = toRaftqError(e);
+      this.#log.debug({ reqId, from, code: err.code }, 'forwarded request failed');
       const enc = encoder.encode(JSON.stringify({ code: err.code, message: err.message, leader: err.leader }));
       out = new Uint8Array(enc.byteLength + 1);
       out[0] = 0;
