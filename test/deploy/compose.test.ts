@@ -84,7 +84,17 @@ describe('docker-compose cluster (deploy/docker-compose.yml)', () => {
     console.log(`compose test: image ${image} built in ${buildSeconds.toFixed(1)} s`);
 
     // The entrypoint maps a StatefulSet pod ordinal to a node id (deploy/k8s).
-    const printed = await docker(['run', '--rm', '-e', 'RAFTQ_NODE_ID_FROM_ORDINAL=1', '-e', 'RAFTQ_POD_NAME=raftq-2', '-e', 'RAFTQ_PEERS=n3=raftq-2.raftq-headless:7101:7001:8001', image, '--print-config']);
+    // create/start/wait/logs instead of an attached `run`: the engine's attach upgrade
+    // occasionally answers 409 ("unable to upgrade to tcp"), which is not what this checks.
+    const created = (await docker(['create', '-e', 'RAFTQ_NODE_ID_FROM_ORDINAL=1', '-e', 'RAFTQ_POD_NAME=raftq-2', '-e', 'RAFTQ_PEERS=n3=raftq-2.raftq-headless:7101:7001:8001', image, '--print-config'])).trim();
+    let printed: string;
+    try {
+      await docker(['start', created]);
+      expect((await docker(['wait', created])).trim()).toBe('0');
+      printed = await docker(['logs', created]);
+    } finally {
+      await docker(['rm', '-f', created]).catch(() => '');
+    }
     expect(JSON.parse(printed)).toMatchObject({ nodeId: 'n3', dataDir: '/data', listenHost: '0.0.0.0', httpPort: 8001, clientPort: 7001 });
 
     up = true;
