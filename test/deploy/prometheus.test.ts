@@ -113,6 +113,12 @@ describe('a real Prometheus scraping a local three-node cluster', () => {
       if (receipts.length > 0) expect((await http('POST', `${url(round % 3)}/v1/queues/orders/ack`, { receipts })).status).toBe(200);
     };
     await traffic(0);
+    // The alert fires on an increase, so Prometheus must have sampled the counter before the
+    // dead-lettering below; otherwise its first sample already holds the final value.
+    await waitFor('the orders dead-letter series scraped before any dead-lettering', 20_000, async () => {
+      const r = await query('max(raftq_queue_dead_lettered_total{queue="orders"})');
+      return r.length > 0 && Number(r[0].value[1]) === 0 ? true : undefined;
+    });
     // Dead-lettering: receive with a short visibility timeout, let it expire, receive again.
     const first = await http('POST', `${url(0)}/v1/queues/orders/receive`, { max: 3, visibilityTimeoutMs: 200 });
     expect(first.body.messages.length).toBeGreaterThan(0);
