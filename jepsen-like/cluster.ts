@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { packageRoot } from '../src/proto/load.js';
+import { freePorts } from './free-ports.js';
 import { LinkProxy, type LinkMode } from './link-proxy.js';
 
 /** One node of the cluster under test. */
@@ -25,14 +25,6 @@ export interface TestClusterOptions {
   /** Extra environment for every node (e.g. RAFTQ_TEST_UNSAFE for negative controls). */
   readonly env?: Record<string, string>;
   readonly rng: () => number;
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const addr = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return typeof addr === 'object' && addr !== null ? addr.port : 0;
 }
 
 /**
@@ -61,7 +53,8 @@ export class TestCluster {
       const dataDir = join(this.#o.dir, id);
       const clockFile = join(this.#o.dir, `${id}.clock`);
       writeFileSync(clockFile, '0');
-      this.nodes.push({ id, peerPort: await freePort(), httpPort: await freePort(), clientPort: await freePort(), dataDir, clockFile, process: undefined, paused: false });
+      const [peerPort, httpPort, clientPort] = (await freePorts(3)) as [number, number, number];
+      this.nodes.push({ id, peerPort, httpPort, clientPort, dataDir, clockFile, process: undefined, paused: false });
     }
     for (const a of this.nodes) {
       for (const b of this.nodes) {

@@ -13,10 +13,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePorts } from '../../jepsen-like/free-ports.js';
 
 /** One parsed pino log line of a node. */
 export type LogLine = Readonly<Record<string, unknown>> & { readonly msg: string; readonly level: number };
@@ -147,31 +147,7 @@ export const cliMain: string = join(repoRoot(), 'dist', 'src', 'cli', 'main.js')
  * about to be restarted. Each candidate is checked by binding it; ports handed out by this
  * process are never reused.
  */
-const portLow = 20_000;
-const portHigh = 32_767;
-const portsHandedOut = new Set<number>();
-
-function canBind(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve(true)));
-  });
-}
-
-/** `count` distinct ports that are free on 127.0.0.1 right now. */
-export async function freePorts(count: number): Promise<number[]> {
-  const out: number[] = [];
-  for (let attempts = 0; out.length < count; attempts++) {
-    if (attempts > 10_000) throw new Error('cluster-harness: no free ports found');
-    const port = portLow + Math.floor(Math.random() * (portHigh - portLow + 1));
-    if (portsHandedOut.has(port)) continue;
-    if (!(await canBind(port))) continue;
-    portsHandedOut.add(port);
-    out.push(port);
-  }
-  return out;
-}
+export { freePorts };
 
 // ---------------------------------------------------------------------------------------------
 // Last-resort cleanup: children die with this process even when a test run is aborted.

@@ -20,7 +20,7 @@ afterAll(() => {
   else rmSync(root, { recursive: true, force: true });
 });
 
-const seconds = Number(process.env['RAFTQ_JEPSEN_SECONDS'] ?? 15);
+const seconds = Number(process.env['RAFTQ_JEPSEN_SECONDS'] ?? 30);
 
 /** Everything a failed run found, for the assertion message. */
 function summary(r: RunResult): string {
@@ -78,7 +78,7 @@ describe('jepsen-like short suite', () => {
     // Three long isolations of whoever leads: the deposed leader keeps acknowledging writes
     // from the clients attached to it until CheckQuorum makes it step down.
     const faultPlan: Fault[] = [3000, 7000, 11000].map((atMs) => ({ atMs, durationMs: 2500, kind: 'partition', variant: 'isolate-leader', pick: 0.5 }));
-    const r = await runTest(opts('unsafe', { seed: 3, nemesis: ['partition'], unsafe: 'commit-on-local-persist', faultPlan }));
+    const r = await runTest(opts('unsafe', { seed: 3, nemesis: ['partition'], unsafe: 'commit-on-local-persist', faultPlan, timeS: 15 }));
     expect(r.valid).toBe(false);
     // Lost or redelivered acknowledged messages, or a node stopping on its log-regression
     // assertion when the new leader overwrites what it had "committed".
