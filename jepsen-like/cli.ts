@@ -21,11 +21,11 @@ interface Args {
   workers: number;
   out: string;
   unsafe?: 'commit-on-local-persist';
-  client: 'library' | 'http';
+  client?: 'library' | 'http';
 }
 
 function parse(argv: readonly string[]): Args | string {
-  const a: Args = { workload: 'queue', nemesis: ['kill', 'pause', 'partition', 'clock'], timeS: 30, seed: 1, runs: 1, nodes: 3, workers: 8, out: 'jepsen-like/runs', client: 'library' };
+  const a: Args = { workload: 'queue', nemesis: ['kill', 'pause', 'partition', 'clock'], timeS: 30, seed: 1, runs: 1, nodes: 3, workers: 8, out: 'jepsen-like/runs' };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === '--help' || flag === '-h') return usage;
@@ -105,7 +105,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const seed = a.seed + k;
     const dir = resolve(join(a.out, `${stamp}-${a.workload}-s${seed}`));
     process.stdout.write(`run ${k + 1}/${a.runs}: workload ${a.workload}, nemesis ${a.nemesis.join(',') || 'none'}, seed ${seed}${a.unsafe !== undefined ? `, UNSAFE ${a.unsafe}` : ''}\n`);
-    const r = await runTest({ workload: a.workload, nemesis: a.nemesis, timeS: a.timeS, seed, nodes: a.nodes, workers: a.workers, dir, client: a.client, ...(a.unsafe !== undefined ? { unsafe: a.unsafe } : {}), progress: (s) => process.stdout.write(s + '\n') });
+    const r = await runTest({ workload: a.workload, nemesis: a.nemesis, timeS: a.timeS, seed, nodes: a.nodes, workers: a.workers, dir, ...(a.client !== undefined ? { client: a.client } : {}), ...(a.unsafe !== undefined ? { unsafe: a.unsafe } : {}), progress: (s) => process.stdout.write(s + '\n') });
     results.push(r);
     const q = r.queue;
     process.stdout.write(
