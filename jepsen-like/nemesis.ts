@@ -164,13 +164,11 @@ function partitionCuts(variant: string, ids: readonly string[], focus: string, p
       break;
     }
     case 'bridge': {
-      // Two halves joined by one bridge node that sees both.
+      // Two halves joined by one bridge node (r[0]) that sees both: only the rest is cut.
       const r = rotate(ids, pick);
-      const bridge = r[0]!;
       const rest = r.slice(1);
       const a = new Set(rest.slice(0, Math.ceil(rest.length / 2)));
       for (const x of rest) for (const y of rest) if (x < y && a.has(x) !== a.has(y)) both(x, y);
-      void bridge;
       break;
     }
     case 'one-way':

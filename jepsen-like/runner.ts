@@ -142,7 +142,7 @@ export async function runTest(o: RunOptions): Promise<RunResult> {
   }
 
   const clockFaults = (nemesis.injected.get('clock') ?? 0) > 0;
-  const queue = checkQueue(history.ops, { clockFaults, pauseFaults: (nemesis.injected.get('pause') ?? 0) > 0 });
+  const queue = checkQueue(history.ops, { clockFaults });
   const fifo = o.workload === 'fifo' ? checkFifo(history.ops) : undefined;
   let linearizable: RunResult['linearizable'];
   if (o.workload === 'linearizable') {

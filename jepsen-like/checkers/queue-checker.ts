@@ -40,7 +40,7 @@ export interface QueueCheckResult {
  * `clockFaults`: when the nemesis skewed clocks, early redeliveries are expected (the state
  * machine's time comes from the leader's clock) and are not counted as violations.
  */
-export function checkQueue(ops: readonly HistoryOp[], opts: { clockFaults: boolean; pauseFaults: boolean }): QueueCheckResult {
+export function checkQueue(ops: readonly HistoryOp[], opts: { clockFaults: boolean }): QueueCheckResult {
   const pairs = pairOps(ops);
   const enqueue = new Map<string, 'ok' | 'fail' | 'info'>();
   const deliveries = new Map<string, Array<{ invokeMono: number; doneMono: number; visibilityMs: number; receiveCount: number }>>();
@@ -138,7 +138,6 @@ export function checkQueue(ops: readonly HistoryOp[], opts: { clockFaults: boole
       }
     }
   }
-  void opts.pauseFaults;
   return {
     valid: lostValues.length - lostPossiblyHeld === 0 && unexpected === 0 && failedButPresent === 0 && ackViolations === 0 && doubleDeliveries === 0,
     acknowledged,

@@ -30,7 +30,7 @@ class H {
 }
 
 const d = (value: string, receiveCount = 1): Delivery => ({ value, receipt: `r-${value}-${receiveCount}`, receiveCount });
-const noFaults = { clockFaults: false, pauseFaults: false };
+const noFaults = { clockFaults: false };
 
 describe('total-queue checker', () => {
   it('accepts a history where every acknowledged enqueue is received', () => {
