@@ -313,6 +313,9 @@ export class HttpApi {
       appliedIndex: s.appliedIndex,
       lastIndex: s.lastIndex,
       snapshotIndex: s.snapshotIndex,
+      // The answering node's process, for local tooling (raftq bench failover signals it).
+      pid: process.pid,
+      rssBytes: process.memoryUsage.rss(),
       nodes,
     };
   }
