@@ -65,6 +65,14 @@ export class QueueStateMachine implements QueueLookup {
   #queues = new Map<string, QueueIndex>();
   #queuesById = new Map<number, QueueIndex>();
   readonly #dedupKeysMax: number;
+  /**
+   * While applyBatch runs: queue and machine records are written once, at the end of the batch,
+   * instead of after every command (an enqueue rewrites its queue record; a batch of 64 would
+   * write it 64 times). Invariant: empty and false outside applyBatch.
+   */
+  readonly #dirtyQueues = new Set<QueueIndex>();
+  #machineDirty = false;
+  #deferring = false;
 
   /** An empty state machine (no queues). Use load() to resume from a keyspace. */
   constructor(options: QueueStateMachineOptions = {}) {
@@ -140,6 +148,26 @@ export class QueueStateMachine implements QueueLookup {
   }
 
   /**
+   * Applies committed commands in order, as apply() does one by one, but writes each touched
+   * queue record and the machine record once, after the last command. The keyspace after the
+   * batch is byte-identical to applying the commands one at a time (the records hold the final
+   * values either way), so nodes that batch differently still agree at every batch boundary.
+   */
+  applyBatch(commands: ReadonlyArray<{ readonly cmd: Command; readonly ctx: ApplyContext }>, w: StateWriter): CommandResult[] {
+    assert(!this.#deferring, 'applyBatch re-entered');
+    this.#deferring = true;
+    try {
+      return commands.map(({ cmd, ctx }) => this.apply(cmd, ctx, w));
+    } finally {
+      this.#deferring = false;
+      for (const q of this.#dirtyQueues) q.writeRecord(w);
+      this.#dirtyQueues.clear();
+      if (this.#machineDirty) this.#writeMachine(w);
+      this.#machineDirty = false;
+    }
+  }
+
+  /**
    * Applies one committed command. Synchronous and deterministic; writes go to `w`, which the
    * runtime commits in one batch with the applied index.
    */
@@ -149,7 +177,7 @@ export class QueueStateMachine implements QueueLookup {
     this.#lastIndex = ctx.index;
     if (ctx.nowMs > this.#clockMs) {
       this.#clockMs = ctx.nowMs;
-      this.#writeMachine(w);
+      this.#touchMachine(w);
     }
     const err = validateCommand(cmd) ?? validateAgainstState(cmd, this);
     if (err !== undefined) return errorResult(err.code, err.message);
@@ -162,6 +190,7 @@ export class QueueStateMachine implements QueueLookup {
         const deletedMessages = q.clear(w);
         q.dedup.clear(w);
         w.del(queueKey(q.name));
+        this.#dirtyQueues.delete(q);
         this.#queues.delete(q.name);
         this.#queuesById.delete(q.id);
         return { ok: true, type: 'deleteQueue', deletedMessages };
@@ -173,7 +202,7 @@ export class QueueStateMachine implements QueueLookup {
       case 'setQueueAttributes': {
         const q = this.#queues.get(cmd.queue)!;
         q.attributes = resolveAttributes(q.name, cmd.attributes, q.attributes);
-        q.writeRecord(w);
+        this.#touchQueue(q, w);
         return { ok: true, type: 'setQueueAttributes' };
       }
       case 'enqueue':
@@ -212,8 +241,8 @@ export class QueueStateMachine implements QueueLookup {
       this.#dedupKeysMax,
     );
     this.#addQueue(q);
-    q.writeRecord(w);
-    this.#writeMachine(w);
+    this.#touchQueue(q, w);
+    this.#touchMachine(w);
     return { ok: true, type: 'createQueue', created: true };
   }
 
@@ -247,7 +276,7 @@ export class QueueStateMachine implements QueueLookup {
     if (producerKey !== undefined) {
       q.dedup.insert(w, producerKey, { seq: seqOf(index, producerDedupSlot), createdAtMs: now, seqs, offsets });
     }
-    q.writeRecord(w);
+    this.#touchQueue(q, w);
     return { ok: true, type: 'enqueue', messages: replay(seqs, offsets), duplicate: false };
   }
 
@@ -275,8 +304,8 @@ export class QueueStateMachine implements QueueLookup {
     q.endReceive();
     if (deadLettered > 0) {
       q.deadLetteredCount += deadLettered;
-      q.writeRecord(w);
-      dlq!.writeRecord(w);
+      this.#touchQueue(q, w);
+      this.#touchQueue(dlq!, w);
     }
     return { ok: true, type: 'receive', messages, deadLettered };
   }
@@ -322,7 +351,7 @@ export class QueueStateMachine implements QueueLookup {
       touched.add(source);
       moved++;
     }
-    for (const q of touched) q.writeRecord(w);
+    for (const q of touched) this.#touchQueue(q, w);
     return { ok: true, type: 'redrive', moved };
   }
 
@@ -334,6 +363,18 @@ export class QueueStateMachine implements QueueLookup {
 
   #sortedQueues(): QueueIndex[] {
     return [...this.#queues.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Writes `q`'s record now, or at the end of the running applyBatch. */
+  #touchQueue(q: QueueIndex, w: StateWriter): void {
+    if (this.#deferring) this.#dirtyQueues.add(q);
+    else q.writeRecord(w);
+  }
+
+  /** Writes the machine record now, or at the end of the running applyBatch. */
+  #touchMachine(w: StateWriter): void {
+    if (this.#deferring) this.#machineDirty = true;
+    else this.#writeMachine(w);
   }
 
   #writeMachine(w: StateWriter): void {

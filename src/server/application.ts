@@ -1,10 +1,15 @@
 import type { StateReader, StateWrite } from '../storage/index.js';
 
 /** A committed command handed to the application, with the proposing leader's clock. */
-export interface AppliedCommand {
+export interface AppliedCommand<Decoded = unknown> {
   readonly index: number;
   readonly nowMs: number;
   readonly payload: Uint8Array;
+  /**
+   * On the leader that proposed it: what validate() decoded from exactly these payload bytes,
+   * so apply need not decode them again. Absent on other nodes and after a restart.
+   */
+  readonly decoded?: Decoded;
 }
 
 /**
@@ -15,18 +20,19 @@ export interface AppliedCommand {
  * `Result` is what apply computes on every node; `Reply` is what the node that served the
  * request returns to its client (e.g. a result with message bodies read back from disk).
  */
-export interface Application<Result, Reply> {
+export interface Application<Result, Reply, Decoded = unknown> {
   /** Applies committed commands in order; never throws for a command that passed validation. */
-  apply(commands: readonly AppliedCommand[], writes: StateWrite[]): Result[];
+  apply(commands: readonly AppliedCommand<Decoded>[], writes: StateWrite[]): Result[];
   /** Turns a result into the client's reply, after the writes are stored (may read state). */
   reply(result: Result): Promise<Reply>;
   /** Rebuilds in-memory indexes from the stored state (startup, snapshot install). */
   reload(reader: StateReader): Promise<void>;
   /**
    * Checks a command against current state before it is proposed (leader side); throws a
-   * RaftqError for a command that would be refused.
+   * RaftqError for a command that would be refused. Returns the command decoded from `payload`
+   * (handed back to apply on this node).
    */
-  validate(payload: Uint8Array): void;
+  validate(payload: Uint8Array): Decoded;
   /** A housekeeping command the leader should propose now, if any (e.g. retention expiry). */
   housekeeping(nowMs: number): Uint8Array | undefined;
 }

@@ -154,7 +154,7 @@ export class NodeRuntime<Result, Reply> {
   #paused = false;
   #held: Message[] = [];
   /** Proposals waiting for the next ready-loop turn (batched into one append). */
-  #queued: Array<{ payload: Uint8Array; resolve: (r: Result) => void; reject: (e: Error) => void }> = [];
+  #queued: Array<{ payload: Uint8Array; decoded: unknown; resolve: (r: Result) => void; reject: (e: Error) => void }> = [];
   /** Requests this follower forwarded, by request id. */
   readonly #forwarded = new Map<number, { leader: NodeId; resolve: (b: Uint8Array) => void; reject: (e: Error) => void }>();
   #forwardSeq = 0;
@@ -577,8 +577,9 @@ export class NodeRuntime<Result, Reply> {
   // Proposals and forwarding.
 
   #proposeLocal(payload: Uint8Array, deadline: number): Promise<Result> {
+    let decoded: unknown;
     try {
-      this.#app.validate(payload);
+      decoded = this.#app.validate(payload);
     } catch (e) {
       return Promise.reject(toRaftqError(e));
     }
@@ -590,6 +591,7 @@ export class NodeRuntime<Result, Reply> {
       timer.unref();
       this.#queued.push({
         payload,
+        decoded,
         resolve: (r) => {
           clearTimeout(timer);
           resolve(r);
@@ -622,7 +624,7 @@ export class NodeRuntime<Result, Reply> {
       for (const q of batch) q.reject(err);
       return;
     }
-    batch.forEach((q, i) => this.#proposals.add(first.index + i, first.term, q.resolve, q.reject));
+    batch.forEach((q, i) => this.#proposals.add(first.index + i, first.term, q.resolve, q.reject, q.decoded));
     this.#metrics?.proposed(batch.length);
   }
 
@@ -912,7 +914,8 @@ export class NodeRuntime<Result, Reply> {
         if (cc.nodeId === this.config.nodeId && cc.type === 'removeNode') this.#log.warn({ index: e.index }, 'this node was removed from the cluster; stop it and wipe its data directory');
       } else if (e.data.byteLength > 0) {
         const { nowMs, payload } = decodeEntry(e.data);
-        commands.push({ index: e.index, nowMs, payload });
+        const decoded = this.#proposals.decodedAt(e.index, e.term);
+        commands.push(decoded === undefined ? { index: e.index, nowMs, payload } : { index: e.index, nowMs, payload, decoded });
       }
     }
     const results = commands.length > 0 ? this.#app.apply(commands, writes) : [];

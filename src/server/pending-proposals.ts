@@ -3,6 +3,8 @@ import { RaftqError } from '../errors.js';
 
 interface Pending<R> {
   readonly term: number;
+  /** What the application's validate() decoded from the proposed bytes (see AppliedCommand). */
+  readonly decoded: unknown;
   readonly resolve: (r: R) => void;
   readonly reject: (e: Error) => void;
 }
@@ -23,9 +25,18 @@ export class PendingProposals<R> {
     return this.#byIndex.size;
   }
 
-  add(index: number, term: number, resolve: (r: R) => void, reject: (e: Error) => void): void {
+  add(index: number, term: number, resolve: (r: R) => void, reject: (e: Error) => void, decoded?: unknown): void {
     assert(!this.#byIndex.has(index), () => `two proposals at index ${index}`);
-    this.#byIndex.set(index, { term, resolve, reject });
+    this.#byIndex.set(index, { term, decoded, resolve, reject });
+  }
+
+  /**
+   * The decoded command of our proposal at `index`, if the entry applied there is ours (same
+   * term); undefined otherwise — an entry of another leader must be decoded from its bytes.
+   */
+  decodedAt(index: number, term: number): unknown {
+    const p = this.#byIndex.get(index);
+    return p !== undefined && p.term === term ? p.decoded : undefined;
   }
 
   /** The entry at `index` with `term` applied, with `result` for a normal command. */

@@ -1,6 +1,7 @@
 import { RaftqError } from '../errors.js';
 import {
   QueueStateMachine,
+  type Command,
   decodeCommand,
   encodeCommand,
   validateAgainstState,
@@ -31,7 +32,7 @@ const expireEveryMs = 5_000;
  * queue commands, applies them, validates proposals against current state on the leader, and
  * attaches message bodies to receive results on the node that serves the request.
  */
-export class QueueApplication implements Application<CommandResult, QueueReply> {
+export class QueueApplication implements Application<CommandResult, QueueReply, Command> {
   #sm = new QueueStateMachine();
   #reader: StateReader | undefined;
   #lastExpireMs = 0;
@@ -43,20 +44,38 @@ export class QueueApplication implements Application<CommandResult, QueueReply> 
     return this.#sm;
   }
 
-  apply(commands: readonly AppliedCommand[], writes: StateWrite[]): CommandResult[] {
+  apply(commands: readonly AppliedCommand<Command>[], writes: StateWrite[]): CommandResult[] {
     const writer = {
       put: (key: Uint8Array, value: Uint8Array) => void writes.push({ type: 'put', key, value }),
       del: (key: Uint8Array) => void writes.push({ type: 'del', key }),
     };
-    return commands.map((c) => {
-      const cmd = decodeCommand(c.payload);
+    const results: CommandResult[] = new Array<CommandResult>(commands.length);
+    const batch: Array<{ cmd: Command; ctx: { index: number; nowMs: number } }> = [];
+    const positions: number[] = [];
+    commands.forEach((c, i) => {
+      const cmd = c.decoded ?? decodeCommand(c.payload);
       // Every node decodes the same bytes the same way, so an undecodable entry yields the
       // same error result everywhere instead of a crash.
-      if (cmd instanceof Error) return { ok: false, code: 'INTERNAL', message: `undecodable command at ${c.index}: ${cmd.message}` };
-      const result = this.#sm.apply(cmd, { index: c.index, nowMs: c.nowMs }, writer);
-      if (result.ok && (cmd.type === 'enqueue' || cmd.type === 'changeVisibility' || cmd.type === 'redrive')) this.#wake(cmd.type === 'redrive' ? undefined : cmd.queue);
-      return result;
+      if (cmd instanceof Error) {
+        results[i] = { ok: false, code: 'INTERNAL', message: `undecodable command at ${c.index}: ${cmd.message}` };
+        return;
+      }
+      batch.push({ cmd, ctx: { index: c.index, nowMs: c.nowMs } });
+      positions.push(i);
     });
+    const applied = this.#sm.applyBatch(batch, writer);
+    let wakeAll = false;
+    const wake = new Set<string>();
+    applied.forEach((result, k) => {
+      results[positions[k]!] = result;
+      const cmd = batch[k]!.cmd;
+      if (!result.ok) return;
+      if (cmd.type === 'redrive') wakeAll = true;
+      else if (cmd.type === 'enqueue' || cmd.type === 'changeVisibility') wake.add(cmd.queue);
+    });
+    if (wakeAll) this.#wake(undefined);
+    else for (const q of wake) this.#wake(q);
+    return results;
   }
 
   /**
@@ -99,11 +118,12 @@ export class QueueApplication implements Application<CommandResult, QueueReply> 
     this.#sm = await QueueStateMachine.load(reader);
   }
 
-  validate(payload: Uint8Array): void {
+  validate(payload: Uint8Array): Command {
     const cmd = decodeCommand(payload);
     if (cmd instanceof Error) throw new RaftqError('INVALID_ARGUMENT', cmd.message);
     const err = validateCommand(cmd) ?? validateAgainstState(cmd, this.#sm);
     if (err !== undefined) throw new RaftqError(err.code, err.message);
+    return cmd;
   }
 
   housekeeping(nowMs: number): Uint8Array | undefined {

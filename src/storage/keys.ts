@@ -46,10 +46,27 @@ export function readU64(view: DataView, offset: number): number {
 
 /** The key of the log entry at `index`. */
 export function logKey(index: number): Uint8Array {
-  const key = new Uint8Array(logKeyBytes);
+  assert(Number.isSafeInteger(index) && index >= 0, () => `log index out of range: ${index}`);
+  // Bytes written one by one: `new DataView(key.buffer)` on a small array forces V8 to give it
+  // a separate backing store (a malloc and a sweeper job per key on the hot path).
+  const key = Buffer.allocUnsafe(logKeyBytes);
   key[0] = logPrefix;
-  writeU64(new DataView(key.buffer), 1, index);
+  putU64(key, 1, index);
   return key;
+}
+
+/** Writes `n` (a safe non-negative integer) as a big-endian u64 into `out` at `at`. */
+export function putU64(out: Uint8Array, at: number, n: number): void {
+  const hi = Math.floor(n / 0x1_0000_0000);
+  const lo = n >>> 0;
+  out[at] = hi >>> 24;
+  out[at + 1] = (hi >>> 16) & 0xff;
+  out[at + 2] = (hi >>> 8) & 0xff;
+  out[at + 3] = hi & 0xff;
+  out[at + 4] = lo >>> 24;
+  out[at + 5] = (lo >>> 16) & 0xff;
+  out[at + 6] = (lo >>> 8) & 0xff;
+  out[at + 7] = lo & 0xff;
 }
 
 /** The index a log key stands for, or null when `key` is not a well-formed log key. */
@@ -64,10 +81,17 @@ export const logRange = { gte: Uint8Array.of(logPrefix), lt: Uint8Array.of(logPr
 /** The prefix of every applied key of generation `gen`. */
 export function generationPrefix(gen: number): Uint8Array {
   assert(Number.isInteger(gen) && gen >= 0 && gen <= generationMax + 1, () => `bad generation ${gen}`);
-  const p = new Uint8Array(5);
-  p[0] = appliedPrefix;
-  new DataView(p.buffer).setUint32(1, gen);
+  const p = new Uint8Array(appliedKeyPrefixBytes);
+  writeGenerationPrefix(p, gen);
   return p;
+}
+
+function writeGenerationPrefix(out: Uint8Array, gen: number): void {
+  out[0] = appliedPrefix;
+  out[1] = gen >>> 24;
+  out[2] = (gen >>> 16) & 0xff;
+  out[3] = (gen >>> 8) & 0xff;
+  out[4] = gen & 0xff;
 }
 
 /** Bytes of the internal prefix in front of every applied key. */
@@ -75,8 +99,9 @@ export const appliedKeyPrefixBytes = 5;
 
 /** The stored key of the state machine's `key` in generation `gen`. */
 export function appliedKey(gen: number, key: Uint8Array): Uint8Array {
-  const k = new Uint8Array(appliedKeyPrefixBytes + key.length);
-  k.set(generationPrefix(gen), 0);
+  assert(Number.isInteger(gen) && gen >= 0 && gen <= generationMax + 1, 'bad generation');
+  const k = Buffer.allocUnsafe(appliedKeyPrefixBytes + key.length);
+  writeGenerationPrefix(k, gen);
   k.set(key, appliedKeyPrefixBytes);
   return k;
 }
@@ -92,7 +117,8 @@ export function prefixEnd(prefix: Uint8Array): Uint8Array | null {
   for (let i = prefix.length - 1; i >= 0; i--) {
     const b = prefix[i]!;
     if (b !== 0xff) {
-      const end = prefix.slice(0, i + 1);
+      // A copy (Uint8Array.from, not slice: Buffer#slice would alias `prefix` and mutate it).
+      const end = Uint8Array.from(prefix.subarray(0, i + 1));
       end[i] = b + 1;
       return end;
     }

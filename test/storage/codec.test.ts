@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeEntryValue, encodeEntryValue } from '../../src/storage/codec.js';
-import { crc32c } from '../../src/storage/crc32.js';
+import { crc32c, crc32cBytewise } from '../../src/storage/crc32.js';
 import { decodeSnapshotChunk, encodeSnapshotChunks, type StatePair } from '../../src/storage/snapshot-chunks.js';
 import { entry, utf8 } from './helpers.js';
 
@@ -18,6 +18,15 @@ describe('crc32c', () => {
   it('matches the standard check value and chains', () => {
     expect(crc32c(utf8('123456789'))).toBe(0xe3069283);
     expect(crc32c(utf8('56789'), crc32c(utf8('1234')))).toBe(0xe3069283);
+  });
+
+  it('slicing-by-8 equals the bytewise reference for every length, offset and seed', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), fc.nat(7), fc.nat({ max: 0xffffffff }), (bytes, offset, seed) => {
+        const view = bytes.subarray(Math.min(offset, bytes.length));
+        expect(crc32c(view, seed)).toBe(crc32cBytewise(view, seed));
+      }),
+    );
   });
 });
 
