@@ -11,6 +11,7 @@ import type {
 } from './commands.js';
 import { invalidArgument, type QueueError } from './errors.js';
 import { bytes, decodeAs, encodeAs, field, list, num, pb, str, sub, type Decoded } from './proto.js';
+import { ProtoReader, ProtoWriter, WireFormatError, wireType } from '../proto/wire.js';
 
 const attributeFields = [
   'visibilityTimeoutMs',
@@ -22,7 +23,200 @@ const attributeFields = [
 
 /** Encodes a command for a log entry. */
 export function encodeCommand(cmd: Command): Uint8Array {
-  return encodeAs(pb.command, { [cmd.type]: commandBody(cmd) });
+  return cmd.type === 'enqueue' ? encodeEnqueueFast(cmd) : encodeCommandWithProtobufjs(cmd);
+}
+
+/** QueueCommandPb field of EnqueueCmd, and the fields below it (src/proto/queue.proto). */
+const enqueueField = 5;
+
+/** Reused by every encodeEnqueueFast call (encoding is synchronous and never nested). */
+const writer = new ProtoWriter(4096);
+
+/**
+ * QueueCommandPb{enqueue} written by hand, byte for byte what protobufjs writes for the same
+ * command (codec.test.ts checks it): implicit-presence fields are skipped at their defaults,
+ * optional ones are written when set, map entries always carry key and value.
+ */
+function encodeEnqueueFast(cmd: Extract<Command, { type: 'enqueue' }>): Uint8Array {
+  const w = writer.reset();
+  w.tag(enqueueField, wireType.bytes);
+  const body = w.fork();
+  if (cmd.queue !== '') w.tag(1, wireType.bytes).string(cmd.queue);
+  for (const m of cmd.messages) {
+    w.tag(2, wireType.bytes);
+    const mark = w.fork();
+    if (m.body.length > 0) w.tag(1, wireType.bytes).bytes(m.body);
+    const attrs = m.attributes;
+    if (attrs !== undefined) {
+      for (const key of Object.keys(attrs)) {
+        w.tag(2, wireType.bytes);
+        const entry = w.fork();
+        w.tag(1, wireType.bytes).string(key).tag(2, wireType.bytes).string(attrs[key]!);
+        w.join(entry);
+      }
+    }
+    if (m.delayMs != null) w.tag(3, wireType.fixed64).double(m.delayMs);
+    if (m.groupId != null) w.tag(4, wireType.bytes).string(m.groupId);
+    if (m.dedupId != null) w.tag(5, wireType.bytes).string(m.dedupId);
+    w.join(mark);
+  }
+  const key = cmd.producerKey;
+  if (key !== undefined) {
+    w.tag(3, wireType.bytes);
+    const mark = w.fork();
+    if ('idempotencyKey' in key) w.tag(1, wireType.bytes).string(key.idempotencyKey);
+    else {
+      w.tag(2, wireType.bytes);
+      const producer = w.fork();
+      if (key.producerId !== '') w.tag(1, wireType.bytes).string(key.producerId);
+      if (!Object.is(key.sequence, 0)) w.tag(2, wireType.fixed64).double(key.sequence);
+      w.join(producer);
+    }
+    w.join(mark);
+  }
+  w.join(body);
+  return w.finish();
+}
+
+/** Thrown inside the fast decoder when the bytes need protobufjs's exact (slower) handling. */
+class NotFastPath extends Error {}
+
+/**
+ * Decodes QueueCommandPb bytes that hold nothing but enqueue fields (the hot path), returning
+ * the same command decodeCommand's protobufjs path returns; undefined for anything else (other
+ * commands, unexpected wire types), which the protobufjs path then decodes.
+ */
+function decodeEnqueueFast(data: Uint8Array): Command | QueueError | undefined {
+  if (data.length === 0 || data[0] !== ((enqueueField << 3) | wireType.bytes)) return undefined;
+  try {
+    const top = new ProtoReader(data);
+    let body: ProtoReader | undefined;
+    while (!top.done) {
+      if (top.tag() !== ((enqueueField << 3) | wireType.bytes)) return undefined;
+      body = top.sub();
+    }
+    return body === undefined ? undefined : readEnqueue(body);
+  } catch (e) {
+    if (e instanceof NotFastPath) return undefined;
+    if (e instanceof WireFormatError) return invalidArgument(`undecodable queue command: ${e.message}`);
+    throw e;
+  }
+}
+
+function expectWire(tag: number, type: number): void {
+  if ((tag & 7) !== type) throw new NotFastPath();
+}
+
+function readEnqueue(r: ProtoReader): Command {
+  let queue = '';
+  const messages: EnqueueMessage[] = [];
+  let producerKey: ProducerKey | undefined;
+  while (!r.done) {
+    const tag = r.tag();
+    switch (tag >>> 3) {
+      case 1:
+        expectWire(tag, wireType.bytes);
+        queue = r.string();
+        break;
+      case 2:
+        expectWire(tag, wireType.bytes);
+        messages.push(readEnqueueMessage(r.sub()));
+        break;
+      case 3:
+        expectWire(tag, wireType.bytes);
+        producerKey = readProducerKey(r.sub());
+        break;
+      default:
+        r.skip(tag & 7);
+    }
+  }
+  return { type: 'enqueue', queue, messages, ...(producerKey === undefined ? {} : { producerKey }) };
+}
+
+function readEnqueueMessage(r: ProtoReader): EnqueueMessage {
+  let body: Uint8Array | undefined;
+  let attributes: Record<string, string> | undefined;
+  let delayMs: number | undefined;
+  let groupId: string | undefined;
+  let dedupId: string | undefined;
+  while (!r.done) {
+    const tag = r.tag();
+    switch (tag >>> 3) {
+      case 1:
+        expectWire(tag, wireType.bytes);
+        // A copy: the entry bytes belong to the log, the body to the state machine.
+        body = r.bytesCopy();
+        break;
+      case 2: {
+        expectWire(tag, wireType.bytes);
+        const e = r.sub();
+        let key = '';
+        let value = '';
+        while (!e.done) {
+          const t = e.tag();
+          if (t === ((1 << 3) | wireType.bytes)) key = e.string();
+          else if (t === ((2 << 3) | wireType.bytes)) value = e.string();
+          else if (t >>> 3 === 1 || t >>> 3 === 2) throw new NotFastPath();
+          else e.skip(t & 7);
+        }
+        (attributes ??= {})[key] = value;
+        break;
+      }
+      case 3:
+        expectWire(tag, wireType.fixed64);
+        delayMs = r.double();
+        break;
+      case 4:
+        expectWire(tag, wireType.bytes);
+        groupId = r.string();
+        break;
+      case 5:
+        expectWire(tag, wireType.bytes);
+        dedupId = r.string();
+        break;
+      default:
+        r.skip(tag & 7);
+    }
+  }
+  const out: EnqueueMessage = { body: body ?? new Uint8Array(0) };
+  if (attributes !== undefined && Object.keys(attributes).length > 0) out.attributes = attributes;
+  if (delayMs !== undefined) out.delayMs = delayMs;
+  if (groupId !== undefined) out.groupId = groupId;
+  if (dedupId !== undefined) out.dedupId = dedupId;
+  return out;
+}
+
+function readProducerKey(r: ProtoReader): ProducerKey | undefined {
+  let idempotencyKey: string | undefined;
+  let producer: { producerId: string; sequence: number } | undefined;
+  while (!r.done) {
+    const tag = r.tag();
+    switch (tag >>> 3) {
+      case 1:
+        expectWire(tag, wireType.bytes);
+        idempotencyKey = r.string();
+        break;
+      case 2: {
+        expectWire(tag, wireType.bytes);
+        const p = r.sub();
+        let producerId = '';
+        let sequence = 0;
+        while (!p.done) {
+          const t = p.tag();
+          if (t === ((1 << 3) | wireType.bytes)) producerId = p.string();
+          else if (t === ((2 << 3) | wireType.fixed64)) sequence = p.double();
+          else if (t >>> 3 === 1 || t >>> 3 === 2) throw new NotFastPath();
+          else p.skip(t & 7);
+        }
+        producer = { producerId, sequence };
+        break;
+      }
+      default:
+        r.skip(tag & 7);
+    }
+  }
+  if (producer !== undefined) return producer;
+  return idempotencyKey === undefined ? undefined : { idempotencyKey };
 }
 
 function commandBody(cmd: Command): object {
@@ -59,6 +253,16 @@ function producerKeyBody(key: ProducerKey): object {
 
 /** Decodes a command from a log entry, or returns INVALID_ARGUMENT for undecodable bytes. */
 export function decodeCommand(data: Uint8Array): Command | QueueError {
+  return decodeEnqueueFast(data) ?? decodeCommandWithProtobufjs(data);
+}
+
+/** encodeCommand through protobufjs only: the reference the hand-written enqueue path must equal. */
+export function encodeCommandWithProtobufjs(cmd: Command): Uint8Array {
+  return encodeAs(pb.command, { [cmd.type]: commandBody(cmd) });
+}
+
+/** decodeCommand through protobufjs only (every command kind; the reference for the fast path). */
+export function decodeCommandWithProtobufjs(data: Uint8Array): Command | QueueError {
   let m: Decoded;
   try {
     m = decodeAs(pb.command, data);

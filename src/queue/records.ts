@@ -6,6 +6,7 @@
  */
 import type { QueueAttributes } from './commands.js';
 import { bytes, decodeAs, encodeAs, list, num, pb, str, bool, type Decoded } from './proto.js';
+import { decodeDedupFast, decodeMessageFast, decodePayloadFast, encodeDedupFast, encodeMessageFast, encodePayloadFast } from './record-codec.js';
 
 /** Key 71 01: machine-wide state. */
 export interface MachineRecord {
@@ -105,13 +106,23 @@ export function decodeQueue(b: Uint8Array): QueueRecord {
   };
 }
 
-/** Encodes a MessageRecord. */
+/** Encodes a MessageRecord (hand-written wire code, see record-codec.ts). */
 export function encodeMessage(r: MessageRecord): Uint8Array {
+  return encodeMessageFast(r);
+}
+
+/** Decodes a MessageRecord (hand-written wire code, see record-codec.ts). */
+export function decodeMessage(b: Uint8Array): MessageRecord {
+  return decodeMessageFast(b);
+}
+
+/** Reference encoder through protobufjs: encodes a MessageRecord. */
+export function encodeMessageWithProtobufjs(r: MessageRecord): Uint8Array {
   return encodeAs(pb.message, r);
 }
 
-/** Decodes a MessageRecord. */
-export function decodeMessage(b: Uint8Array): MessageRecord {
+/** Reference decoder through protobufjs. */
+export function decodeMessageWithProtobufjs(b: Uint8Array): MessageRecord {
   const m = decodeAs(pb.message, b);
   return {
     seq: num(m, 'seq'),
@@ -124,29 +135,49 @@ export function decodeMessage(b: Uint8Array): MessageRecord {
   };
 }
 
-/** Encodes a PayloadRecord (attributes sorted by key). */
+/** Encodes a PayloadRecord (hand-written wire code, see record-codec.ts). */
 export function encodePayload(r: PayloadRecord): Uint8Array {
+  return encodePayloadFast(r);
+}
+
+/** Decodes a PayloadRecord (hand-written wire code, see record-codec.ts). */
+export function decodePayload(b: Uint8Array): PayloadRecord {
+  return decodePayloadFast(b);
+}
+
+/** Reference encoder through protobufjs: encodes a PayloadRecord (attributes sorted by key). */
+export function encodePayloadWithProtobufjs(r: PayloadRecord): Uint8Array {
   const attributes = Object.keys(r.attributes)
     .sort()
     .map((key) => ({ key, value: r.attributes[key] }));
   return encodeAs(pb.payload, { body: r.body, attributes, sentAtMs: r.sentAtMs });
 }
 
-/** Decodes a PayloadRecord. */
-export function decodePayload(b: Uint8Array): PayloadRecord {
+/** Reference decoder through protobufjs. */
+export function decodePayloadWithProtobufjs(b: Uint8Array): PayloadRecord {
   const m = decodeAs(pb.payload, b);
   const attributes: Record<string, string> = {};
   for (const a of list(m, 'attributes')) attributes[str(a as Decoded, 'key')] = str(a as Decoded, 'value');
   return { body: bytes(m, 'body'), attributes, sentAtMs: num(m, 'sentAtMs') };
 }
 
-/** Encodes a DedupRecord. */
+/** Encodes a DedupRecord (hand-written wire code, see record-codec.ts). */
 export function encodeDedup(r: DedupRecord): Uint8Array {
+  return encodeDedupFast(r);
+}
+
+/** Decodes a DedupRecord (hand-written wire code, see record-codec.ts). */
+export function decodeDedup(b: Uint8Array): DedupRecord {
+  return decodeDedupFast(b);
+}
+
+/** Reference encoder through protobufjs: encodes a DedupRecord. */
+export function encodeDedupWithProtobufjs(r: DedupRecord): Uint8Array {
   return encodeAs(pb.dedup, r);
 }
 
-/** Decodes a DedupRecord. */
-export function decodeDedup(b: Uint8Array): DedupRecord {
+/** Reference decoder through protobufjs. */
+export function decodeDedupWithProtobufjs(b: Uint8Array): DedupRecord {
   const m = decodeAs(pb.dedup, b);
   return {
     key: str(m, 'key'),

@@ -1,0 +1,209 @@
+/**
+ * Hand-written protobuf codecs of the per-message records (MessageRecordPb, PayloadRecordPb,
+ * DedupRecordPb of src/proto/queue.proto): every enqueue writes a payload and a message record
+ * on every node, and a restart decodes every message record. They produce exactly the bytes of
+ * the protobufjs encoders in records.ts and decode to the same values (record-codec.test.ts):
+ * implicit-presence fields are skipped at their default (a double at +0 but not -0, '' for
+ * strings, empty bytes and lists), repeated doubles are packed and read packed or not.
+ *
+ * An input these decoders do not expect (a known field with another wire type) goes to the
+ * protobufjs reference decoder, so both paths agree on every input.
+ */
+import { ProtoReader, ProtoWriter, wireType } from '../proto/wire.js';
+import { decodeDedupWithProtobufjs, decodeMessageWithProtobufjs, decodePayloadWithProtobufjs, type DedupRecord, type MessageRecord, type PayloadRecord } from './records.js';
+
+/** Reused by every encode here (encoding is synchronous and never nested). */
+const writer = new ProtoWriter(4096);
+
+/** Raised inside a decoder to hand the input to the protobufjs reference decoder. */
+class NotFastPath extends Error {}
+
+function doubleField(w: ProtoWriter, field: number, x: number): void {
+  if (!Object.is(x, 0)) w.tag(field, wireType.fixed64).double(x);
+}
+
+function stringField(w: ProtoWriter, field: number, s: string): void {
+  if (s !== '') w.tag(field, wireType.bytes).string(s);
+}
+
+function readDouble(r: ProtoReader, tag: number): number {
+  if ((tag & 7) !== wireType.fixed64) throw new NotFastPath();
+  return r.double();
+}
+
+function readString(r: ProtoReader, tag: number): string {
+  if ((tag & 7) !== wireType.bytes) throw new NotFastPath();
+  return r.string();
+}
+
+/** Runs `fast`, falling back to `reference` when the input is not what `fast` handles. */
+function withFallback<T>(b: Uint8Array, fast: (r: ProtoReader) => T, reference: (b: Uint8Array) => T): T {
+  try {
+    return fast(new ProtoReader(b));
+  } catch (e) {
+    if (e instanceof NotFastPath) return reference(b);
+    throw e;
+  }
+}
+
+/** Encodes a MessageRecord. */
+export function encodeMessageFast(m: MessageRecord): Uint8Array {
+  const w = writer.reset();
+  doubleField(w, 1, m.seq);
+  doubleField(w, 2, m.enqueuedAtMs);
+  doubleField(w, 3, m.visibleAtMs);
+  doubleField(w, 4, m.receiveCount);
+  doubleField(w, 5, m.deliveryIndex);
+  stringField(w, 6, m.groupId);
+  stringField(w, 7, m.sourceQueue);
+  return w.finish();
+}
+
+/** Decodes a MessageRecord. */
+export function decodeMessageFast(b: Uint8Array): MessageRecord {
+  return withFallback(b, readMessage, decodeMessageWithProtobufjs);
+}
+
+function readMessage(r: ProtoReader): MessageRecord {
+  let seq = 0;
+  let enqueuedAtMs = 0;
+  let visibleAtMs = 0;
+  let receiveCount = 0;
+  let deliveryIndex = 0;
+  let groupId = '';
+  let sourceQueue = '';
+  while (!r.done) {
+    const tag = r.tag();
+    switch (tag >>> 3) {
+      case 1:
+        seq = readDouble(r, tag);
+        break;
+      case 2:
+        enqueuedAtMs = readDouble(r, tag);
+        break;
+      case 3:
+        visibleAtMs = readDouble(r, tag);
+        break;
+      case 4:
+        receiveCount = readDouble(r, tag);
+        break;
+      case 5:
+        deliveryIndex = readDouble(r, tag);
+        break;
+      case 6:
+        groupId = readString(r, tag);
+        break;
+      case 7:
+        sourceQueue = readString(r, tag);
+        break;
+      default:
+        r.skip(tag & 7);
+    }
+  }
+  return { seq, enqueuedAtMs, visibleAtMs, receiveCount, deliveryIndex, groupId, sourceQueue };
+}
+
+/** Encodes a PayloadRecord, attributes sorted by key (so equal payloads encode equally). */
+export function encodePayloadFast(p: PayloadRecord): Uint8Array {
+  const w = writer.reset();
+  if (p.body.length > 0) w.tag(1, wireType.bytes).bytes(p.body);
+  const keys = Object.keys(p.attributes);
+  if (keys.length > 1) keys.sort();
+  for (const key of keys) {
+    w.tag(2, wireType.bytes);
+    const mark = w.fork();
+    stringField(w, 1, key);
+    stringField(w, 2, p.attributes[key]!);
+    w.join(mark);
+  }
+  doubleField(w, 3, p.sentAtMs);
+  return w.finish();
+}
+
+/** Decodes a PayloadRecord. */
+export function decodePayloadFast(b: Uint8Array): PayloadRecord {
+  return withFallback(b, readPayload, decodePayloadWithProtobufjs);
+}
+
+function readPayload(r: ProtoReader): PayloadRecord {
+  let body: Uint8Array | undefined;
+  const attributes: Record<string, string> = {};
+  let sentAtMs = 0;
+  while (!r.done) {
+    const tag = r.tag();
+    switch (tag >>> 3) {
+      case 1:
+        if ((tag & 7) !== wireType.bytes) throw new NotFastPath();
+        body = r.bytesCopy();
+        break;
+      case 2: {
+        if ((tag & 7) !== wireType.bytes) throw new NotFastPath();
+        const a = r.sub();
+        let key = '';
+        let value = '';
+        while (!a.done) {
+          const t = a.tag();
+          if (t >>> 3 === 1) key = readString(a, t);
+          else if (t >>> 3 === 2) value = readString(a, t);
+          else a.skip(t & 7);
+        }
+        attributes[key] = value;
+        break;
+      }
+      case 3:
+        sentAtMs = readDouble(r, tag);
+        break;
+      default:
+        r.skip(tag & 7);
+    }
+  }
+  return { body: body ?? new Uint8Array(0), attributes, sentAtMs };
+}
+
+/** Encodes a DedupRecord. */
+export function encodeDedupFast(d: DedupRecord): Uint8Array {
+  const w = writer.reset();
+  stringField(w, 1, d.key);
+  doubleField(w, 2, d.createdAtMs);
+  packedDoubles(w, 3, d.seqs);
+  packedDoubles(w, 4, d.offsets);
+  return w.finish();
+}
+
+function packedDoubles(w: ProtoWriter, field: number, xs: readonly number[]): void {
+  if (xs.length === 0) return;
+  w.tag(field, wireType.bytes).uint(xs.length * 8);
+  for (const x of xs) w.double(x);
+}
+
+/** Decodes a DedupRecord. */
+export function decodeDedupFast(b: Uint8Array): DedupRecord {
+  return withFallback(b, readDedup, decodeDedupWithProtobufjs);
+}
+
+function readDedup(r: ProtoReader): DedupRecord {
+  let key = '';
+  let createdAtMs = 0;
+  const seqs: number[] = [];
+  const offsets: number[] = [];
+  while (!r.done) {
+    const tag = r.tag();
+    const field = tag >>> 3;
+    if (field === 1) key = readString(r, tag);
+    else if (field === 2) createdAtMs = readDouble(r, tag);
+    else if (field === 3 || field === 4) readDoubles(r, tag, field === 3 ? seqs : offsets);
+    else r.skip(tag & 7);
+  }
+  return { key, createdAtMs, seqs, offsets };
+}
+
+/** A repeated double: a packed run (wire type 2) or one unpacked value (wire type 1). */
+function readDoubles(r: ProtoReader, tag: number, out: number[]): void {
+  if ((tag & 7) === wireType.fixed64) {
+    out.push(r.double());
+    return;
+  }
+  if ((tag & 7) !== wireType.bytes) throw new NotFastPath();
+  const packed = r.sub();
+  while (!packed.done) out.push(packed.double());
+}
