@@ -81,6 +81,14 @@ export class ProtoWriter {
     return this;
   }
 
+  /** A 4-byte big-endian unsigned integer (a frame's length prefix; not a protobuf type). */
+  fixed32be(n: number): this {
+    this.#ensure(4);
+    this.#buf.writeUInt32BE(n, this.#pos);
+    this.#pos += 4;
+    return this;
+  }
+
   /** A bool as a varint 0 or 1. */
   bool(b: boolean): this {
     return this.uint(b ? 1 : 0);
@@ -129,7 +137,7 @@ export class ProtoWriter {
     for (let v = len; v >= 0x80; v = Math.floor(v / 0x80)) size++;
     if (size > 1) {
       this.#ensure(size - 1);
-      this.#buf.copy(this.#buf, mark + size, mark + 1, this.#pos);
+      this.#buf.copyWithin(mark + size, mark + 1, this.#pos);
       this.#pos += size - 1;
     }
     let at = mark;
@@ -150,9 +158,32 @@ export class ProtoWriter {
   /** A copy of what was written (a pooled Buffer when small). */
   finish(): Uint8Array {
     const out = Buffer.allocUnsafe(this.#pos);
-    this.#buf.copy(out, 0, 0, this.#pos);
+    out.set(new Uint8Array(this.#buf.buffer, this.#buf.byteOffset, this.#pos));
     return out;
   }
+
+  /**
+   * What was written, without a copy: for a writer made for one message of a size computed in
+   * advance (`new ProtoWriter(exactBytes)`). The writer must not be used afterwards.
+   */
+  take(): Uint8Array {
+    return this.#pos === this.#buf.length ? this.#buf : this.#buf.subarray(0, this.#pos);
+  }
+}
+
+/** Bytes of the varint encoding of `n` (a non-negative integer below 2^53). */
+export function varintBytes(n: number): number {
+  let size = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80);
+    size++;
+  }
+  return size;
+}
+
+/** Bytes of a length-delimited field with a one-byte key: key, length varint, contents. */
+export function delimitedBytes(contentBytes: number): number {
+  return 1 + varintBytes(contentBytes) + contentBytes;
 }
 
 /** Thrown by ProtoReader on bytes that are not valid protobuf for the reader's expectations. */

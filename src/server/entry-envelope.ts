@@ -8,13 +8,16 @@ import { assert } from '../../raft/assert.js';
  */
 const envelopeVersion = 1;
 const headerBytes = 9;
+/** Scratch for reading the big-endian stamp without a DataView per entry. */
+const stampBytes = new Uint8Array(8);
+const stampView = new DataView(stampBytes.buffer);
 
 /** Wraps `payload` with the proposing leader's clock. */
 export function encodeEntry(nowMs: number, payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(headerBytes + payload.byteLength);
-  const view = new DataView(out.buffer);
-  view.setUint8(0, envelopeVersion);
-  view.setFloat64(1, nowMs);
+  // A pooled Buffer: a fresh Uint8Array of this size would get a backing store of its own.
+  const out = Buffer.allocUnsafe(headerBytes + payload.byteLength);
+  out[0] = envelopeVersion;
+  out.writeDoubleBE(nowMs, 1);
   out.set(payload, headerBytes);
   return out;
 }
@@ -22,7 +25,7 @@ export function encodeEntry(nowMs: number, payload: Uint8Array): Uint8Array {
 /** Unwraps an entry written by encodeEntry. An unknown format is corruption: it asserts. */
 export function decodeEntry(data: Uint8Array): { nowMs: number; payload: Uint8Array } {
   assert(data.byteLength >= headerBytes, () => `log entry of ${data.byteLength} bytes has no envelope`);
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  assert(view.getUint8(0) === envelopeVersion, () => `unknown log entry format ${view.getUint8(0)}`);
-  return { nowMs: view.getFloat64(1), payload: data.subarray(headerBytes) };
+  assert(data[0] === envelopeVersion, () => `unknown log entry format ${data[0]}`);
+  for (let i = 0; i < 8; i++) stampBytes[i] = data[1 + i]!;
+  return { nowMs: stampView.getFloat64(0), payload: data.subarray(headerBytes) };
 }

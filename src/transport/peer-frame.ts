@@ -6,6 +6,7 @@ import type { Message, SnapshotMessage } from '../../raft/types.js';
 import { raftMessageFromWire, raftMessageToWire } from './codec.js';
 import { FrameError, type HandshakeErrorCode } from './errors.js';
 import { encodeFrame } from './framing.js';
+import { decodeRaftBatchFast, encodeRaftBatchFast } from './raft-batch-codec.js';
 import { PeerFrameType, RefuseCodeWire, toObjectOptions } from './schema.js';
 import {
   isWireObject,
@@ -89,13 +90,30 @@ export type PeerFrame =
   | SnapshotAckFrame
   | AppFrame;
 
-/** Encodes `frame` with its length prefix, ready for socket.write. */
+/**
+ * Encodes `frame` with its length prefix, ready for socket.write. Replication batches take the
+ * hand-written path (raft-batch-codec.ts), which writes the same bytes as protobufjs.
+ */
 export function encodePeerFrame(frame: PeerFrame): Uint8Array {
+  if (frame.kind === 'raftBatch') {
+    const fast = encodeRaftBatchFast(frame.messages);
+    if (fast !== undefined) return fast;
+  }
+  return encodePeerFrameWithProtobufjs(frame);
+}
+
+/** encodePeerFrame through protobufjs only (the reference of the hand-written path). */
+export function encodePeerFrameWithProtobufjs(frame: PeerFrame): Uint8Array {
   return encodeFrame(PeerFrameType, peerFrameToWire(frame));
 }
 
 /** Decodes one frame body (without the prefix); throws FrameError on any invalid input. */
 export function decodePeerFrame(body: Uint8Array): PeerFrame {
+  return decodeRaftBatchFast(body) ?? decodePeerFrameWithProtobufjs(body);
+}
+
+/** decodePeerFrame through protobufjs only (the reference of the hand-written path). */
+export function decodePeerFrameWithProtobufjs(body: Uint8Array): PeerFrame {
   let obj: WireObject;
   try {
     obj = PeerFrameType.toObject(PeerFrameType.decode(body), toObjectOptions);
