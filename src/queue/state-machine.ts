@@ -113,15 +113,19 @@ export class QueueStateMachine implements QueueLookup {
    * then (the message was acked meanwhile) is dropped from the answer.
    */
   static async readMessages(reader: StateReader, deliveries: readonly Delivery[]): Promise<ReceivedMessage[]> {
+    const keys = deliveries.map((d) => payloadKey(d.seq));
+    // One read for the whole receive where the store offers it (a LevelDB multi-get: one trip
+    // to the I/O thread pool instead of one per message).
+    const values = reader.getMany !== undefined ? await reader.getMany(keys) : await Promise.all(keys.map((k) => reader.get(k)));
     const out: ReceivedMessage[] = [];
-    for (const d of deliveries) {
-      const bytes = await reader.get(payloadKey(d.seq));
-      if (bytes === undefined) continue;
+    deliveries.forEach((d, i) => {
+      const bytes = values[i];
+      if (bytes === undefined) return;
       const payload = decodePayload(bytes);
       const { seq: _seq, ...rest } = d;
       void _seq;
       out.push({ ...rest, body: payload.body, attributes: { ...payload.attributes } });
-    }
+    });
     return out;
   }
 

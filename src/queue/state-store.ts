@@ -16,6 +16,8 @@ export interface StateWriter {
 export interface StateReader {
   /** The value of `key`, or undefined when absent. */
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  /** The values of `keys` in order (undefined where absent): one read for many keys, when supported. */
+  getMany?(keys: readonly Uint8Array[]): Promise<Array<Uint8Array | undefined>>;
   /** Every entry whose key starts with `prefix`, in byte order of keys. */
   iterate(prefix: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]>;
 }

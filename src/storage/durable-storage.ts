@@ -79,6 +79,8 @@ export type StateWrite =
 export interface StateReader {
   /** The value at `key`, or undefined. */
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  /** The values of `keys` in order (undefined where absent), in one read. */
+  getMany(keys: readonly Uint8Array[]): Promise<Array<Uint8Array | undefined>>;
   /** Pairs whose key starts with `prefix`, in key order, from a consistent point in time. */
   iterate(prefix: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]>;
 }
@@ -328,6 +330,13 @@ export class DurableStorage implements Storage, StateReader {
   /** The applied value at `key`, or undefined. */
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
     return this.#db.get(appliedKey(this.#applied.generation, key));
+  }
+
+  /** The applied values at `keys`, in order (undefined where absent), in one LevelDB multi-get. */
+  async getMany(keys: readonly Uint8Array[]): Promise<Array<Uint8Array | undefined>> {
+    if (keys.length === 0) return [];
+    const gen = this.#applied.generation;
+    return this.#db.getMany(keys.map((k) => appliedKey(gen, k)));
   }
 
   /** Applied pairs under `prefix`, in key order, from the moment iteration starts. */

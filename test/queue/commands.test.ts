@@ -2,12 +2,13 @@
  * Pure parts of the queue commands: validation tables (every bad input gets its code), the
  * protobuf codec round trip, receipts and the key scheme's byte order.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeCommand, encodeCommand } from '../../src/queue/codec.js';
 import type { Command } from '../../src/queue/commands.js';
 import { QueueError, queueErrorCodes } from '../../src/queue/errors.js';
 import { compareKeys, messageKey, payloadKey, queueKey, readU64 } from '../../src/queue/keys.js';
-import { decodeReceipt, encodeReceipt } from '../../src/queue/receipts.js';
+import { decodeReceipt, decodeReceiptReference, encodeReceipt } from '../../src/queue/receipts.js';
 import { validateAgainstState, validateCommand } from '../../src/queue/validate.js';
 import { Harness, utf8 } from './harness.js';
 
@@ -134,6 +135,19 @@ describe('command codec', () => {
 });
 
 describe('receipts and keys', () => {
+  it('the receipt scanner accepts and refuses exactly what the reference expression does', () => {
+    const field = fc.oneof(fc.nat(), fc.constantFrom(0, 1, 36 ** 10, 2 ** 53 - 1, 2 ** 53, 36 ** 11 - 1));
+    const valid = fc.tuple(field, field, field, field).map(([queueId, offset, receiveCount, deliveryIndex]) => encodeReceipt({ queueId, offset, receiveCount, deliveryIndex }));
+    const mangled = fc.tuple(valid, fc.nat(), fc.constantFrom('', '.', 'x', 'Z', '0', '-', '..')).map(([r, at, s]) => r.slice(0, at % (r.length + 1)) + s + r.slice(at % (r.length + 1) + (s === '' ? 1 : 0)));
+    const same = (text: unknown): void => {
+      const a = decodeReceipt(text);
+      const b = decodeReceiptReference(text);
+      if (b instanceof QueueError) expect(a instanceof QueueError ? a.code : a).toBe(b.code);
+      else expect(a).toEqual(b);
+    };
+    fc.assert(fc.property(fc.oneof(valid, mangled, fc.string({ maxLength: 40 }).map((s) => `r1.${s}`), fc.anything()), same), { seed: 20261201, numRuns: 2000 });
+  });
+
   it('round-trips receipts and refuses malformed ones', () => {
     expect(decodeReceipt(receipt)).toEqual({ queueId: 1, offset: 5, receiveCount: 2, deliveryIndex: 9 });
     for (const bad of ['', 'r1.1.5.2.9', `${receipt}x`, receipt.toUpperCase(), 42, 'r1.1.5.0.9.0']) {
