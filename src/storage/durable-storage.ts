@@ -26,10 +26,11 @@ import { assert } from '../../raft/assert.js';
 import { RaftError } from '../../raft/errors.js';
 import { MemoryStorage, type Storage } from '../../raft/storage.js';
 import type { ConfState, Entry, HardState, SnapshotMeta } from '../../raft/types.js';
-import { type AppliedMeta, decodeRecord, encodeEntryValue, encodeRecord, parseAppliedMeta } from './codec.js';
-import { appliedKey, appliedKeyPrefixBytes, appliedMetaKey, generationMax, generationPrefix, hardStateKey, logKey, logRange, prefixEnd, snapshotMetaKey } from './keys.js';
+import { type AppliedMeta, decodeRecord, encodeRecord, parseAppliedMeta } from './codec.js';
+import { appliedKey, appliedKeyPrefixBytes, appliedMetaKey, generationMax, generationPrefix, hardStateKey, logBlockKey, prefixEnd, snapshotMetaKey } from './keys.js';
 import { type BatchOp, type Db, openDb } from './level-db.js';
 import { checkIdentity, loadState, type StorageLogger } from './load.js';
+import { encodeLogBlock, type StoredBlock } from './log-blocks.js';
 import { decodeSnapshotChunk, encodeSnapshotChunks, snapshotChunkBytesMax, type StatePair } from './snapshot-chunks.js';
 
 /** Options of DurableStorage.open. */
@@ -122,18 +123,26 @@ export class DurableStorage implements Storage, StateReader {
    * Invariant: mem.snapshot().index <= applied.index <= mem.lastIndex().
    */
   #applied: AppliedMeta;
+  /**
+   * Where the log is stored, in index order. Invariant: contiguous (each block starts right
+   * after the previous one ends); empty iff the log is empty; otherwise the first block starts
+   * at or before mem.firstIndex() and the last ends at mem.lastIndex(). Updated only after the
+   * LevelDB write that it mirrors succeeded.
+   */
+  #blocks: StoredBlock[];
   /** Tail of the mutation queue. Invariant: at most one mutation touches LevelDB at a time. */
   #tail: Promise<unknown> = Promise.resolve();
   /** Invariant: true while a snapshot is being staged; at most one install at a time. */
   #installing = false;
   #closed = false;
 
-  private constructor(db: Db, dir: string, logger: StorageLogger, mem: MemoryStorage, applied: AppliedMeta) {
+  private constructor(db: Db, dir: string, logger: StorageLogger, mem: MemoryStorage, applied: AppliedMeta, blocks: StoredBlock[]) {
     this.#db = db;
     this.#dir = dir;
     this.#logger = logger;
     this.#mem = mem;
     this.#applied = applied;
+    this.#blocks = blocks;
     this.#checkInvariants();
   }
 
@@ -157,7 +166,7 @@ export class DurableStorage implements Storage, StateReader {
         { dir, firstIndex: mem.firstIndex(), lastIndex: mem.lastIndex(), applied: loaded.applied.index, term: loaded.hardState.term },
         'storage opened',
       );
-      return new DurableStorage(db, dir, logger, mem, loaded.applied);
+      return new DurableStorage(db, dir, logger, mem, loaded.applied, loaded.blocks);
     } catch (err) {
       await db.close();
       throw err;
@@ -215,7 +224,8 @@ export class DurableStorage implements Storage, StateReader {
     const first = snapshot === null ? this.#mem.firstIndex() : snapshot.index + 1;
     const last = snapshot === null ? this.#mem.lastIndex() : snapshot.index;
     const entries = batch.entries.filter((e) => e.index >= first);
-    const newLast = this.#appendOps(entries, last, snapshot === null, ops);
+    const blocksBefore = snapshot === null ? this.#blocks : [];
+    const { newLast, blocks } = this.#appendOps(entries, last, snapshot === null, ops, blocksBefore);
     if (batch.hardState !== undefined) {
       const hs = batch.hardState;
       const old = this.#mem.hardState();
@@ -230,6 +240,7 @@ export class DurableStorage implements Storage, StateReader {
     const syncMs = performance.now() - started;
     if (snapshot !== null) this.#mem.applySnapshot(snapshot);
     this.#mem.append(entries);
+    this.#blocks = blocks;
     if (batch.hardState !== undefined) this.#mem.setHardState(batch.hardState);
     assert(this.#mem.lastIndex() === newLast, () => `last index ${this.#mem.lastIndex()} != ${newLast} after save`);
     this.#checkInvariants();
@@ -249,12 +260,14 @@ export class DurableStorage implements Storage, StateReader {
   }
 
   /**
-   * Adds puts for `entries` and deletes for the stored suffix they truncate; returns the new
-   * last index. `last` is the last index before the batch.
+   * Adds the ops that store `entries` as one block, deleting what they overwrite: blocks that
+   * start at or after the first new entry go, and a block straddling it is rewritten without its
+   * overwritten tail. `last` is the last index before the batch, `before` the stored blocks.
+   * Returns the new last index and the blocks after the write.
    */
-  #appendOps(entries: readonly Entry[], last: number, checkApplied: boolean, ops: BatchOp[]): number {
+  #appendOps(entries: readonly Entry[], last: number, checkApplied: boolean, ops: BatchOp[], before: readonly StoredBlock[]): { newLast: number; blocks: StoredBlock[] } {
     const head = entries[0];
-    if (head === undefined) return last;
+    if (head === undefined) return { newLast: last, blocks: [...before] };
     assert(head.index <= last + 1, () => `append at ${head.index} leaves a gap after last index ${last}`);
     let prev: Entry | undefined;
     for (const e of entries) {
@@ -263,17 +276,34 @@ export class DurableStorage implements Storage, StateReader {
       if (checkApplied && e.index <= Math.min(last, this.#applied.index)) {
         assert(this.#mem.term(e.index) === e.term, () => `save rewrites applied entry ${e.index} with term ${e.term}`);
       }
-      ops.push({ type: 'put', key: logKey(e.index), value: encodeEntryValue(e) });
       prev = e;
     }
     const newLast = entries[entries.length - 1]!.index;
-    for (let i = newLast + 1; i <= last; i++) ops.push({ type: 'del', key: logKey(i) });
-    return newLast;
+    const blocks: StoredBlock[] = [];
+    for (const b of before) {
+      if (b.last < head.index) {
+        blocks.push(b);
+        continue;
+      }
+      ops.push({ type: 'del', key: b.key });
+      if (b.first >= head.index) continue;
+      // Straddles the first new entry: keep its entries still in the log before it.
+      const from = Math.max(b.first, this.#mem.firstIndex());
+      if (from < head.index) {
+        const kept: StoredBlock = { first: from, last: head.index - 1, key: logBlockKey(from) };
+        ops.push({ type: 'put', key: kept.key, value: encodeLogBlock(this.#mem.entries(from, head.index, Number.MAX_SAFE_INTEGER)) });
+        blocks.push(kept);
+      }
+    }
+    const block: StoredBlock = { first: head.index, last: newLast, key: logBlockKey(head.index) };
+    ops.push({ type: 'put', key: block.key, value: encodeLogBlock(entries) });
+    blocks.push(block);
+    return { newLast, blocks };
   }
 
-  /** Deletes every stored log key: they are exactly [firstIndex, lastIndex] (read cache invariant). */
+  /** Deletes every stored log block (the whole log is being replaced). */
   #pushLogDeletes(ops: BatchOp[]): void {
-    for (let i = this.#mem.firstIndex(); i <= this.#mem.lastIndex(); i++) ops.push({ type: 'del', key: logKey(i) });
+    for (const b of this.#blocks) ops.push({ type: 'del', key: b.key });
   }
 
   /**
@@ -288,7 +318,10 @@ export class DurableStorage implements Storage, StateReader {
       const meta: SnapshotMeta = { index, term: this.#mem.term(index), confState };
       // Synced first: also makes all earlier unsynced applied batches durable (module comment).
       await this.#db.put(snapshotMetaKey, encodeRecord(meta), { sync: true });
-      await this.#db.clear({ gte: logRange.gte, lte: logKey(index) });
+      // Blocks wholly at or behind the snapshot go; the one holding index + 1 stays whole.
+      const dropped = this.#blocks.filter((b) => b.last <= index);
+      if (dropped.length > 0) await this.#db.batch(dropped.map((b): BatchOp => ({ type: 'del', key: b.key })));
+      this.#blocks = this.#blocks.filter((b) => b.last > index);
       this.#mem.createSnapshot(index, confState);
       this.#mem.compact(index);
       assert(this.#mem.firstIndex() === index + 1, () => `first index ${this.#mem.firstIndex()} after compact ${index}`);
@@ -421,6 +454,7 @@ export class DurableStorage implements Storage, StateReader {
     if (hardState !== hs) ops.push({ type: 'put', key: hardStateKey, value: encodeRecord(hardState) });
     await this.#db.batch(ops, { sync: true });
     this.#mem.applySnapshot(meta);
+    this.#blocks = [];
     this.#mem.setHardState(hardState);
     this.#applied = applied;
     this.#checkInvariants();
@@ -450,6 +484,13 @@ export class DurableStorage implements Storage, StateReader {
     assert(this.#mem.firstIndex() === snap + 1, 'first index != snapshot index + 1');
     assert(snap <= this.#applied.index && this.#applied.index <= last, () => `applied ${this.#applied.index} outside [${snap}, ${last}]`);
     assert(this.#mem.hardState().commit <= last, () => `commit ${this.#mem.hardState().commit} beyond last index ${last}`);
+    const blocks = this.#blocks;
+    if (blocks.length === 0) {
+      assert(last === snap, () => `log [${snap + 1}, ${last}] has no stored blocks`);
+    } else {
+      assert(blocks[0]!.first <= snap + 1 && blocks[blocks.length - 1]!.last === last, () => `stored blocks [${blocks[0]!.first}, ${blocks[blocks.length - 1]!.last}] do not cover the log [${snap + 1}, ${last}]`);
+      for (let k = 1; k < blocks.length; k++) assert(blocks[k]!.first === blocks[k - 1]!.last + 1, () => `stored blocks not contiguous at ${blocks[k]!.first}`);
+    }
   }
 }
 

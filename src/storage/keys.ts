@@ -5,7 +5,8 @@
  *   0x02                      hard state      {term, vote, commit}
  *   0x03                      snapshot meta   {index, term, confState} of the last compaction
  *   0x04                      applied meta    {index, confState, generation} of the state machine
- *   0x05 ++ u64be(index)      log entry       crc32c | u64be term | u8 type | data
+ *   0x05 ++ u64be(index)      log entry       crc32c | u64be term | u8 type | data (older layout, read only)
+ *   0x06 ++ u64be(first)      log block       the entries of one save (log-blocks.ts)
  *   0x10 ++ u32be(gen) ++ k   applied state   the queue state machine's key k, generation gen
  *
  * Big-endian indexes make LevelDB's bytewise order the log order. Applied keys carry a
@@ -24,6 +25,7 @@ export const snapshotMetaKey: Uint8Array = Uint8Array.of(0x03);
 export const appliedMetaKey: Uint8Array = Uint8Array.of(0x04);
 
 const logPrefix = 0x05;
+const logBlockPrefix = 0x06;
 const appliedPrefix = 0x10;
 
 /** Bytes in a log key: prefix + u64 index. */
@@ -75,7 +77,25 @@ export function logKeyIndex(key: Uint8Array): number | null {
   return readU64(new DataView(key.buffer, key.byteOffset, key.byteLength), 1);
 }
 
-/** Lower (inclusive) and upper (exclusive) bounds of the whole log keyspace. */
+/** The key of the log block whose first entry is `first`. */
+export function logBlockKey(first: number): Uint8Array {
+  assert(Number.isSafeInteger(first) && first >= 1, () => `log block index out of range: ${first}`);
+  const key = Buffer.allocUnsafe(logKeyBytes);
+  key[0] = logBlockPrefix;
+  putU64(key, 1, first);
+  return key;
+}
+
+/** The first index a log block key stands for, or null when `key` is not one. */
+export function logBlockKeyIndex(key: Uint8Array): number | null {
+  if (key.length !== logKeyBytes || key[0] !== logBlockPrefix) return null;
+  return readU64(new DataView(key.buffer, key.byteOffset, key.byteLength), 1);
+}
+
+/** Bounds of the log block keyspace. */
+export const logBlockRange = { gte: Uint8Array.of(logBlockPrefix), lt: Uint8Array.of(logBlockPrefix + 1) } as const;
+
+/** Lower (inclusive) and upper (exclusive) bounds of the one-key-per-entry log keyspace (older layout). */
 export const logRange = { gte: Uint8Array.of(logPrefix), lt: Uint8Array.of(logPrefix + 1) } as const;
 
 /** The prefix of every applied key of generation `gen`. */
@@ -128,7 +148,7 @@ export function prefixEnd(prefix: Uint8Array): Uint8Array | null {
 
 /** A readable name for a stored key, for error messages: "log[42]", "hardState", hex otherwise. */
 export function describeKey(key: Uint8Array): string {
-  const index = logKeyIndex(key);
+  const index = logKeyIndex(key) ?? logBlockKeyIndex(key);
   if (index !== null) return `log[${index}]`;
   if (key.length === 1) {
     const names: Record<number, string> = { 1: 'identity', 2: 'hardState', 3: 'snapshotMeta', 4: 'appliedMeta' };

@@ -23,15 +23,25 @@ import {
   generationPrefix,
   hardStateKey,
   identityKey,
+  logBlockKeyIndex,
+  logBlockRange,
   logKey,
   logKeyIndex,
   logRange,
   snapshotMetaKey,
 } from './keys.js';
 import { type Db, hasKeyIn } from './level-db.js';
+import { decodeLogBlock, logBlockCount, type StoredBlock } from './log-blocks.js';
 
-/** Version of the key layout in keys.ts. */
-export const formatVersion = 1;
+/**
+ * Version of the key layout in keys.ts. 2: the log is stored in blocks (log-blocks.ts). A
+ * version 1 directory (one key per entry) is read as it is and marked 2 on open, so an older
+ * build refuses it instead of misreading it.
+ */
+export const formatVersion = 2;
+
+/** Layout versions this build opens. */
+const formatVersionsReadable: readonly number[] = [1, 2];
 
 /** A minimal structured logger; a pino Logger fits. */
 export interface StorageLogger {
@@ -53,9 +63,10 @@ export async function checkIdentity(db: Db, dir: string, clusterId: string, node
   if (id.clusterId !== clusterId || id.nodeId !== nodeId) {
     throw new ClusterMismatchError(dir, { clusterId: id.clusterId, nodeId: id.nodeId }, { clusterId, nodeId });
   }
-  if (id.formatVersion !== formatVersion) {
-    throw new StorageCorruptionError('identity', null, `format version ${id.formatVersion}, this build reads ${formatVersion}`);
+  if (!formatVersionsReadable.includes(id.formatVersion)) {
+    throw new StorageCorruptionError('identity', null, `format version ${id.formatVersion}, this build reads ${formatVersionsReadable.join(' and ')}`);
   }
+  if (id.formatVersion !== formatVersion) await db.put(identityKey, encodeRecord({ clusterId, nodeId, formatVersion }), { sync: true });
 }
 
 /** Everything open() puts into the read cache. */
@@ -65,6 +76,8 @@ export interface LoadedState {
   readonly applied: AppliedMeta;
   /** The log after the snapshot, contiguous from snapshot.index + 1. */
   readonly entries: Entry[];
+  /** Where those entries are stored, in index order (the first may start at or before the snapshot). */
+  readonly blocks: StoredBlock[];
 }
 
 /** Reads and verifies the persisted state (see module comment). */
@@ -85,7 +98,7 @@ export async function loadState(db: Db, initialConfState: ConfState, logger: Sto
   await discardStaleGenerations(db, applied.generation, logger);
   // An interrupted compaction leaves entries at or below the snapshot: they are garbage.
   await db.clear({ gte: logRange.gte, lte: logKey(snapshot.index) });
-  const entries = await loadLog(db, snapshot);
+  const { entries, blocks } = await loadLog(db, snapshot, logger);
   const lastIndex = snapshot.index + entries.length;
   if (applied.index < snapshot.index || applied.index > lastIndex) {
     throw new StorageCorruptionError('appliedMeta', applied.index, `applied index ${applied.index} outside the log [${snapshot.index}, ${lastIndex}]`);
@@ -93,7 +106,7 @@ export async function loadState(db: Db, initialConfState: ConfState, logger: Sto
   if (hardState.commit > lastIndex) {
     throw new StorageCorruptionError('hardState', hardState.commit, `commit ${hardState.commit} beyond the last stored entry ${lastIndex} (log truncated?)`);
   }
-  return { hardState, snapshot, applied, entries };
+  return { hardState, snapshot, applied, entries, blocks };
 }
 
 async function readRecord<T>(db: Db, key: Uint8Array, name: string, parse: (r: Record<string, unknown>) => T): Promise<T | undefined> {
@@ -118,23 +131,53 @@ async function discardStaleGenerations(db: Db, live: number, logger: StorageLogg
   }
 }
 
-/** Loads entries after the snapshot, verifying checksums, contiguity and term order. */
-async function loadLog(db: Db, snapshot: SnapshotMeta): Promise<Entry[]> {
-  const entries: Entry[] = [];
-  let prev = { index: snapshot.index, term: snapshot.term };
+/**
+ * Loads entries after the snapshot from both layouts (one key per entry, then blocks),
+ * verifying checksums, contiguity and term order; drops blocks wholly behind the snapshot
+ * (what an interrupted compaction left).
+ */
+async function loadLog(db: Db, snapshot: SnapshotMeta, logger: StorageLogger): Promise<{ entries: Entry[]; blocks: StoredBlock[] }> {
+  const stored: Array<{ block: StoredBlock; value: Uint8Array; single: boolean }> = [];
   for await (const [key, value] of db.iterator({ gt: logKey(snapshot.index), lt: logRange.lt })) {
     const index = logKeyIndex(key);
     if (index === null) throw new StorageCorruptionError(describeKey(key), null, 'malformed key in the log keyspace');
-    const expected = prev.index + 1;
-    if (index !== expected) {
-      throw new StorageCorruptionError(`log[${expected}]`, expected, `entry missing: the log jumps from ${prev.index} to ${index} (gap in the log)`);
-    }
-    const entry = decodeEntryValue(index, value);
-    if (entry.term < prev.term) {
-      throw new StorageCorruptionError(`log[${index}]`, index, `term ${entry.term} below the previous entry's term ${prev.term}`);
-    }
-    entries.push(entry);
-    prev = entry;
+    stored.push({ block: { first: index, last: index, key }, value, single: true });
   }
-  return entries;
+  const garbage: Uint8Array[] = [];
+  for await (const [key, value] of db.iterator(logBlockRange)) {
+    const first = logBlockKeyIndex(key);
+    if (first === null || first < 1) throw new StorageCorruptionError(describeKey(key), null, 'malformed key in the log block keyspace');
+    const last = first + logBlockCount(first, value) - 1;
+    if (last <= snapshot.index) garbage.push(key);
+    else stored.push({ block: { first, last, key }, value, single: false });
+  }
+  if (garbage.length > 0) {
+    logger.info({ blocks: garbage.length, snapshot: snapshot.index }, 'dropping log blocks behind the snapshot');
+    await db.batch(garbage.map((key) => ({ type: 'del' as const, key })));
+  }
+  stored.sort((a, b) => a.block.first - b.block.first);
+  const entries: Entry[] = [];
+  const blocks: StoredBlock[] = [];
+  let prev = { index: snapshot.index, term: snapshot.term };
+  for (const { block, value, single } of stored) {
+    const expected = prev.index + 1;
+    if (block.first > expected) {
+      throw new StorageCorruptionError(`log[${expected}]`, expected, `entry missing: the log jumps from ${prev.index} to ${block.first} (gap in the log)`);
+    }
+    // Only the head block may reach back behind the snapshot; any other overlap is damage.
+    if (block.first < expected && entries.length > 0) {
+      throw new StorageCorruptionError(`log[${block.first}]`, block.first, `entry stored twice (a block starting at ${block.first} overlaps the log up to ${prev.index})`);
+    }
+    const decoded = single ? [decodeEntryValue(block.first, value)] : decodeLogBlock(block.first, value);
+    for (const entry of decoded) {
+      if (entry.index <= snapshot.index) continue;
+      if (entry.term < prev.term) {
+        throw new StorageCorruptionError(`log[${entry.index}]`, entry.index, `term ${entry.term} below the previous entry's term ${prev.term}`);
+      }
+      entries.push(entry);
+      prev = entry;
+    }
+    blocks.push(block);
+  }
+  return { entries, blocks };
 }

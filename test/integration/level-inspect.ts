@@ -6,7 +6,8 @@
  */
 import { Level } from 'level';
 import { decodeRecord, parseAppliedMeta } from '../../src/storage/codec.js';
-import { appliedKeyPrefixBytes, appliedMetaKey, generationPrefix, logKeyIndex, logRange } from '../../src/storage/keys.js';
+import { appliedKeyPrefixBytes, appliedMetaKey, generationPrefix, logBlockKeyIndex, logBlockRange } from '../../src/storage/keys.js';
+import { logBlockEntryRanges } from '../../src/storage/log-blocks.js';
 
 type Db = Level<Uint8Array, Uint8Array>;
 
@@ -43,32 +44,44 @@ export function readAppliedState(dir: string): Promise<AppliedState> {
   });
 }
 
-/** The indexes of the log entries stored at `dir`, ascending. */
-export function storedLogIndexes(dir: string): Promise<number[]> {
+/** The stored log blocks of the stopped node at `dir`: first index and entry count, ascending. */
+export function storedLogBlocks(dir: string): Promise<Array<{ first: number; count: number }>> {
   return withDb(dir, async (db) => {
-    const out: number[] = [];
-    for await (const k of db.keys({ gte: logRange.gte, lt: logRange.lt })) {
-      const i = logKeyIndex(k);
-      if (i !== null) out.push(i);
+    const out: Array<{ first: number; count: number }> = [];
+    for await (const [k, v] of db.iterator(logBlockRange)) {
+      const first = logBlockKeyIndex(k);
+      if (first !== null) out.push({ first, count: logBlockEntryRanges(first, v).length });
     }
     return out;
   });
 }
 
+/** The indexes of the log entries stored at `dir`, ascending. */
+export async function storedLogIndexes(dir: string): Promise<number[]> {
+  const out: number[] = [];
+  for (const b of await storedLogBlocks(dir)) for (let k = 0; k < b.count; k++) out.push(b.first + k);
+  return out;
+}
+
 /**
- * Flips one bit of the stored value of log entry `index` (byte `offset`, default the last one:
- * inside the entry's data, past its checksum) and writes it back. Returns the value's length.
+ * Flips one bit of the stored value of log entry `index` (byte `offset` of the entry, default
+ * its last one: inside the entry's data, past its checksum) inside its block and writes the
+ * block back. Returns the entry value's length.
  */
 export function flipLogEntryBit(dir: string, index: number, offset?: number): Promise<number> {
   return withDb(dir, async (db) => {
-    const key = (await db.keys({ gte: logRange.gte, lt: logRange.lt }).all()).find((k) => logKeyIndex(k) === index);
-    if (key === undefined) throw new Error(`${dir}: no log entry ${index}`);
-    const value = await db.get(key);
-    if (value === undefined) throw new Error(`${dir}: log entry ${index} vanished`);
-    const damaged = Uint8Array.from(value);
-    const at = offset ?? damaged.length - 1;
-    damaged[at] = damaged[at]! ^ 0x01;
-    await db.put(key, damaged, { sync: true });
-    return damaged.length;
+    for await (const [key, value] of db.iterator(logBlockRange)) {
+      const first = logBlockKeyIndex(key);
+      if (first === null) continue;
+      const ranges = logBlockEntryRanges(first, value);
+      const range = ranges[index - first];
+      if (index < first || range === undefined) continue;
+      const damaged = Uint8Array.from(value);
+      const at = range[0] + (offset ?? range[1] - range[0] - 1);
+      damaged[at] = damaged[at]! ^ 0x01;
+      await db.put(key, damaged, { sync: true });
+      return range[1] - range[0];
+    }
+    throw new Error(`${dir}: no log entry ${index}`);
   });
 }

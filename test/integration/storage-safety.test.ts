@@ -7,9 +7,9 @@
 import { afterAll, beforeAll, describe, expect, onTestFailed, test } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { Level } from 'level';
-import { logKey } from '../../src/storage/keys.js';
+import { logBlockKey } from '../../src/storage/keys.js';
 import { Cluster, freePorts, queueState } from './cluster-harness.js';
-import { flipLogEntryBit, storedLogIndexes } from './level-inspect.js';
+import { flipLogEntryBit, storedLogBlocks, storedLogIndexes } from './level-inspect.js';
 
 describe('storage safety', { timeout: 60_000 }, () => {
   let cluster: Cluster;
@@ -91,11 +91,13 @@ describe('storage safety', { timeout: 60_000 }, () => {
     const victim = followers[1];
     await cluster.kill(victim, 'SIGKILL');
     const dir = cluster.node(victim).dataDir;
-    const indexes = await storedLogIndexes(dir);
-    const missing = indexes[Math.floor(indexes.length / 3)]!;
+    // Drop a whole block from the middle of the log: its first entry is the first one missing.
+    const blocks = await storedLogBlocks(dir);
+    expect(blocks.length).toBeGreaterThan(2);
+    const missing = blocks[Math.floor(blocks.length / 2)]!.first;
     const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view', createIfMissing: false });
     await db.open();
-    await db.del(logKey(missing), { sync: true });
+    await db.del(logBlockKey(missing), { sync: true });
     await db.close();
 
     await cluster.restart(victim);
