@@ -13,7 +13,8 @@
  * | 71 02 <name utf8>                     | QueueRecordPb    | queue definition + counters              |
  * | 71 03 <queueId u32> <offset u64>      | MessageRecordPb  | mutable index record of a live message   |
  * | 71 04 <seq u64>                       | PayloadRecordPb  | immutable body + attributes              |
- * | 71 05 <queueId u32> <seq u64>         | DedupRecordPb    | dedup entry, ordered by creation         |
+ * | 71 05 <queueId u32> <seq u64>         | DedupRecordPb    | dedup entry (older layout, read only)    |
+ * | 71 06 <queueId u32> <first seq u64>   | DedupPagePb      | up to 64 dedup entries, by creation      |
  *
  * `seq` is the log position of the enqueue that created a message (entryIndex * 128 + n) or a
  * dedup entry, so it is unique, increasing, and independent of which queue holds the message:
@@ -31,6 +32,7 @@ export const keyKind = {
   message: 0x03,
   payload: 0x04,
   dedup: 0x05,
+  dedupPage: 0x06,
 } as const;
 
 const textEncoder = new TextEncoder();
@@ -123,6 +125,16 @@ export function dedupKey(queueId: number, seq: number): Uint8Array {
   out[1] = keyKind.dedup;
   writeU32(out, 2, queueId);
   writeU64(out, 6, seq);
+  return out;
+}
+
+/** Key of a dedup page. */
+export function dedupPageKey(queueId: number, firstSeq: number): Uint8Array {
+  const out = new Uint8Array(14);
+  out[0] = queueStatePrefix;
+  out[1] = keyKind.dedupPage;
+  writeU32(out, 2, queueId);
+  writeU64(out, 6, firstSeq);
   return out;
 }
 

@@ -50,6 +50,12 @@ export const dedupWindowMs = 5 * minuteMs;
  */
 export const dedupKeysMax = 100_000;
 
+/**
+ * Dedup entries per stored page (keys.ts 71 06). A page is rewritten once per apply batch while
+ * it fills, so 64 keeps that rewrite small (about 5 KB for producer keys) while turning one
+ * write and one delete per enqueue into one of each per 64.
+ */
+export const dedupPageEntriesMax = 64;
 /** Length of a queue name without its `.fifo` suffix. */
 export const queueNameLengthMax = 80;
 

@@ -21,6 +21,7 @@ export const pb = {
   message: type('MessageRecordPb'),
   payload: type('PayloadRecordPb'),
   dedup: type('DedupRecordPb'),
+  dedupPage: type('DedupPagePb'),
 } as const;
 
 /** A decoded protobuf message viewed as a record of unknown fields. */

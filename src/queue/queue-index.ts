@@ -100,14 +100,14 @@ export class QueueIndex {
   /** Invariant: never decreases. */
   #advancedToMs = -Infinity;
 
-  constructor(record: QueueRecord, dedupKeysMax: number) {
+  constructor(record: QueueRecord, dedupLimits: { readonly keysMax: number; readonly pageEntriesMax: number }) {
     this.id = record.id;
     this.name = record.name;
     this.attributes = record.attributes;
     this.createdAtMs = record.createdAtMs;
     this.nextOffset = record.nextOffset;
     this.deadLetteredCount = record.deadLetteredCount;
-    this.dedup = new DedupWindow(record.id, dedupKeysMax);
+    this.dedup = new DedupWindow(record.id, dedupLimits.keysMax, record.dedupFloorSeq, dedupLimits.pageEntriesMax);
   }
 
   /** The queue's record for the keyspace. */
@@ -119,12 +119,14 @@ export class QueueIndex {
       createdAtMs: this.createdAtMs,
       nextOffset: this.nextOffset,
       deadLetteredCount: this.deadLetteredCount,
+      dedupFloorSeq: this.dedup.floorSeq,
     };
   }
 
-  /** Writes the queue record. */
+  /** Writes the queue record and the dedup window's open page (if it changed). */
   writeRecord(w: StateWriter): void {
     w.put(queueKey(this.name), encodeQueue(this.record()));
+    this.dedup.flush(w);
   }
 
   /** Number of live messages. */

@@ -10,7 +10,7 @@
  * protobufjs reference decoder, so both paths agree on every input.
  */
 import { ProtoReader, ProtoWriter, wireType } from '../proto/wire.js';
-import { decodeDedupWithProtobufjs, decodeMessageWithProtobufjs, decodePayloadWithProtobufjs, type DedupRecord, type MessageRecord, type PayloadRecord } from './records.js';
+import { decodeDedupPageWithProtobufjs, decodeDedupWithProtobufjs, decodeMessageWithProtobufjs, decodePayloadWithProtobufjs, type DedupPageEntry, type DedupRecord, type MessageRecord, type PayloadRecord } from './records.js';
 
 /** Reused by every encode here (encoding is synchronous and never nested). */
 const writer = new ProtoWriter(4096);
@@ -163,11 +163,52 @@ function readPayload(r: ProtoReader): PayloadRecord {
 /** Encodes a DedupRecord. */
 export function encodeDedupFast(d: DedupRecord): Uint8Array {
   const w = writer.reset();
+  writeDedupFields(w, d);
+  return w.finish();
+}
+
+function writeDedupFields(w: ProtoWriter, d: DedupRecord): void {
   stringField(w, 1, d.key);
   doubleField(w, 2, d.createdAtMs);
   packedDoubles(w, 3, d.seqs);
   packedDoubles(w, 4, d.offsets);
+}
+
+/** Encodes a dedup page: DedupPagePb{entries: DedupRecordPb with seq}. */
+export function encodeDedupPageFast(entries: readonly DedupPageEntry[]): Uint8Array {
+  const w = writer.reset();
+  for (const e of entries) {
+    w.tag(1, wireType.bytes);
+    const mark = w.fork();
+    writeDedupFields(w, e.record);
+    doubleField(w, 5, e.seq);
+    w.join(mark);
+  }
   return w.finish();
+}
+
+/** Decodes a dedup page. */
+export function decodeDedupPageFast(b: Uint8Array): DedupPageEntry[] {
+  return withFallback(b, readDedupPage, decodeDedupPageWithProtobufjs);
+}
+
+function readDedupPage(r: ProtoReader): DedupPageEntry[] {
+  const out: DedupPageEntry[] = [];
+  while (!r.done) {
+    const tag = r.tag();
+    if (tag >>> 3 !== 1) {
+      r.skip(tag & 7);
+      continue;
+    }
+    if ((tag & 7) !== wireType.bytes) throw new NotFastPath();
+    const e = r.sub();
+    let seq = 0;
+    const record = readDedup(e, (t) => {
+      seq = readDouble(e, t);
+    });
+    out.push({ seq, record });
+  }
+  return out;
 }
 
 function packedDoubles(w: ProtoWriter, field: number, xs: readonly number[]): void {
@@ -178,10 +219,10 @@ function packedDoubles(w: ProtoWriter, field: number, xs: readonly number[]): vo
 
 /** Decodes a DedupRecord. */
 export function decodeDedupFast(b: Uint8Array): DedupRecord {
-  return withFallback(b, readDedup, decodeDedupWithProtobufjs);
+  return withFallback(b, (r) => readDedup(r), decodeDedupWithProtobufjs);
 }
 
-function readDedup(r: ProtoReader): DedupRecord {
+function readDedup(r: ProtoReader, onSeq?: (tag: number) => void): DedupRecord {
   let key = '';
   let createdAtMs = 0;
   const seqs: number[] = [];
@@ -192,6 +233,7 @@ function readDedup(r: ProtoReader): DedupRecord {
     if (field === 1) key = readString(r, tag);
     else if (field === 2) createdAtMs = readDouble(r, tag);
     else if (field === 3 || field === 4) readDoubles(r, tag, field === 3 ? seqs : offsets);
+    else if (field === 5 && onSeq !== undefined) onSeq(tag);
     else r.skip(tag & 7);
   }
   return { key, createdAtMs, seqs, offsets };

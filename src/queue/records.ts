@@ -6,7 +6,7 @@
  */
 import type { QueueAttributes } from './commands.js';
 import { bytes, decodeAs, encodeAs, list, num, pb, str, bool, type Decoded } from './proto.js';
-import { decodeDedupFast, decodeMessageFast, decodePayloadFast, encodeDedupFast, encodeMessageFast, encodePayloadFast } from './record-codec.js';
+import { decodeDedupFast, decodeDedupPageFast, decodeMessageFast, decodePayloadFast, encodeDedupFast, encodeDedupPageFast, encodeMessageFast, encodePayloadFast } from './record-codec.js';
 
 /** Key 71 01: machine-wide state. */
 export interface MachineRecord {
@@ -26,6 +26,8 @@ export interface QueueRecord {
   readonly nextOffset: number;
   /** Messages moved from this queue to its dead-letter queue, ever. */
   readonly deadLetteredCount: number;
+  /** Dedup entries with a seq below this are gone, even where a stored page still holds them. */
+  readonly dedupFloorSeq: number;
 }
 
 /** Key 71 03 queueId offset: the mutable index record of one live message. */
@@ -52,6 +54,12 @@ export interface PayloadRecord {
   readonly attributes: Readonly<Record<string, string>>;
   /** When the producer's enqueue was applied. */
   readonly sentAtMs: number;
+}
+
+/** A dedup entry of a page (key 71 06): a DedupRecord with its own seq. */
+export interface DedupPageEntry {
+  readonly seq: number;
+  readonly record: DedupRecord;
 }
 
 /** Key 71 05 queueId seq: one dedup entry and the result it replays. */
@@ -82,6 +90,7 @@ export function encodeQueue(r: QueueRecord): Uint8Array {
     createdAtMs: r.createdAtMs,
     nextOffset: r.nextOffset,
     deadLetteredCount: r.deadLetteredCount,
+    dedupFloorSeq: r.dedupFloorSeq,
   });
 }
 
@@ -103,6 +112,7 @@ export function decodeQueue(b: Uint8Array): QueueRecord {
     createdAtMs: num(m, 'createdAtMs'),
     nextOffset: num(m, 'nextOffset'),
     deadLetteredCount: num(m, 'deadLetteredCount'),
+    dedupFloorSeq: num(m, 'dedupFloorSeq'),
   };
 }
 
@@ -164,6 +174,33 @@ export function decodePayloadWithProtobufjs(b: Uint8Array): PayloadRecord {
 /** Encodes a DedupRecord (hand-written wire code, see record-codec.ts). */
 export function encodeDedup(r: DedupRecord): Uint8Array {
   return encodeDedupFast(r);
+}
+
+/** Encodes a dedup page (hand-written wire code, see record-codec.ts). */
+export function encodeDedupPage(entries: readonly DedupPageEntry[]): Uint8Array {
+  return encodeDedupPageFast(entries);
+}
+
+/** Decodes a dedup page (hand-written wire code, see record-codec.ts). */
+export function decodeDedupPage(b: Uint8Array): DedupPageEntry[] {
+  return decodeDedupPageFast(b);
+}
+
+/** Reference encoder through protobufjs: a dedup page. */
+export function encodeDedupPageWithProtobufjs(entries: readonly DedupPageEntry[]): Uint8Array {
+  return encodeAs(pb.dedupPage, { entries: entries.map((e) => ({ ...e.record, seq: e.seq })) });
+}
+
+/** Reference decoder through protobufjs: a dedup page. */
+export function decodeDedupPageWithProtobufjs(b: Uint8Array): DedupPageEntry[] {
+  const m = decodeAs(pb.dedupPage, b);
+  return list(m, 'entries').map((raw) => {
+    const e = raw as Decoded;
+    return {
+      seq: num(e, 'seq'),
+      record: { key: str(e, 'key'), createdAtMs: num(e, 'createdAtMs'), seqs: list(e, 'seqs').map(Number), offsets: list(e, 'offsets').map(Number) },
+    };
+  });
 }
 
 /** Decodes a DedupRecord (hand-written wire code, see record-codec.ts). */

@@ -30,10 +30,10 @@ import {
 import { QueueError } from './errors.js';
 import { messageIdOf, seqOf, seqsPerEntry } from './ids.js';
 import { keyKind, kindPrefix, machineKey, payloadKey, queueKey, readU32, readU64 } from './keys.js';
-import { dedupKeysMax } from './limits.js';
+import { dedupKeysMax, dedupPageEntriesMax } from './limits.js';
 import { QueueIndex } from './queue-index.js';
 import { decodeReceipt } from './receipts.js';
-import { decodeDedup, decodeMachine, decodeMessage, decodePayload, decodeQueue, encodeMachine, encodePayload } from './records.js';
+import { decodeDedup, decodeDedupPage, decodeMachine, decodeMessage, decodePayload, decodeQueue, encodeMachine, encodePayload } from './records.js';
 import type { StateReader, StateWriter } from './state-store.js';
 import { resolveAttributes, validateAgainstState, validateCommand, type QueueLookup } from './validate.js';
 
@@ -49,6 +49,8 @@ export interface ApplyContext {
 export interface QueueStateMachineOptions {
   /** Dedup keys kept per queue (see limits.ts); tests lower it to exercise eviction. */
   readonly dedupKeysMax?: number;
+  /** Dedup entries per stored page (see limits.ts); tests lower it to exercise page turnover. */
+  readonly dedupPageEntriesMax?: number;
 }
 
 /** The seq slot of an entry reserved for its producer dedup entry (messages use 0..99). */
@@ -64,7 +66,7 @@ export class QueueStateMachine implements QueueLookup {
   #lastIndex = 0;
   #queues = new Map<string, QueueIndex>();
   #queuesById = new Map<number, QueueIndex>();
-  readonly #dedupKeysMax: number;
+  readonly #dedupLimits: { readonly keysMax: number; readonly pageEntriesMax: number };
   /**
    * While applyBatch runs: queue and machine records are written once, at the end of the batch,
    * instead of after every command (an enqueue rewrites its queue record; a batch of 64 would
@@ -76,7 +78,7 @@ export class QueueStateMachine implements QueueLookup {
 
   /** An empty state machine (no queues). Use load() to resume from a keyspace. */
   constructor(options: QueueStateMachineOptions = {}) {
-    this.#dedupKeysMax = options.dedupKeysMax ?? dedupKeysMax;
+    this.#dedupLimits = { keysMax: options.dedupKeysMax ?? dedupKeysMax, pageEntriesMax: options.dedupPageEntriesMax ?? dedupPageEntriesMax };
   }
 
   /** Rebuilds a state machine from its keyspace (startup, or after installing a snapshot). */
@@ -91,7 +93,7 @@ export class QueueStateMachine implements QueueLookup {
     for await (const [, value] of reader.iterate(kindPrefix(keyKind.queue))) {
       const record = decodeQueue(value);
       assert(record.id < sm.#nextQueueId, () => `queue id ${record.id} >= nextQueueId`);
-      sm.#addQueue(new QueueIndex(record, sm.#dedupKeysMax));
+      sm.#addQueue(new QueueIndex(record, sm.#dedupLimits));
     }
     for await (const [key, value] of reader.iterate(kindPrefix(keyKind.message))) {
       const q = sm.#queuesById.get(readU32(key, 2));
@@ -99,10 +101,16 @@ export class QueueStateMachine implements QueueLookup {
       q.restore(readU64(key, 6), decodeMessage(value));
     }
     for (const q of sm.#queues.values()) q.finishRestore(sm.#clockMs);
+    // Dedup entries: the older one-key-per-entry layout first (it predates every page), then pages.
     for await (const [key, value] of reader.iterate(kindPrefix(keyKind.dedup))) {
       const q = sm.#queuesById.get(readU32(key, 2));
       assert(q !== undefined, () => `dedup record of unknown queue ${readU32(key, 2)}`);
-      q.dedup.restore(readU64(key, 6), decodeDedup(value));
+      q.dedup.restoreLegacy(readU64(key, 6), decodeDedup(value));
+    }
+    for await (const [key, value] of reader.iterate(kindPrefix(keyKind.dedupPage))) {
+      const q = sm.#queuesById.get(readU32(key, 2));
+      assert(q !== undefined, () => `dedup page of unknown queue ${readU32(key, 2)}`);
+      q.dedup.restorePage(readU64(key, 6), decodeDedupPage(value));
     }
     return sm;
   }
@@ -224,7 +232,10 @@ export class QueueStateMachine implements QueueLookup {
         let expiredDedupKeys = 0;
         for (const q of this.#sortedQueues()) {
           expiredMessages += q.expireRetention(w, now);
-          expiredDedupKeys += q.dedup.expire(w, now);
+          const keys = q.dedup.expire(w, now);
+          // The dedup floor moved: it lives in the queue record.
+          if (keys > 0) this.#touchQueue(q, w);
+          expiredDedupKeys += keys;
         }
         return { ok: true, type: 'expire', expiredMessages, expiredDedupKeys };
       }
@@ -241,8 +252,9 @@ export class QueueStateMachine implements QueueLookup {
         createdAtMs: now,
         nextOffset: 0,
         deadLetteredCount: 0,
+        dedupFloorSeq: 0,
       },
-      this.#dedupKeysMax,
+      this.#dedupLimits,
     );
     this.#addQueue(q);
     this.#touchQueue(q, w);

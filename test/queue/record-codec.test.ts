@@ -3,17 +3,22 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   decodeDedup,
+  decodeDedupPage,
+  decodeDedupPageWithProtobufjs,
   decodeDedupWithProtobufjs,
   decodeMessage,
   decodeMessageWithProtobufjs,
   decodePayload,
   decodePayloadWithProtobufjs,
   encodeDedup,
+  encodeDedupPage,
+  encodeDedupPageWithProtobufjs,
   encodeDedupWithProtobufjs,
   encodeMessage,
   encodeMessageWithProtobufjs,
   encodePayload,
   encodePayloadWithProtobufjs,
+  type DedupPageEntry,
   type DedupRecord,
   type MessageRecord,
   type PayloadRecord,
@@ -64,6 +69,15 @@ describe('record codecs', () => {
   it('message records: protobufjs bytes and values', () => equivalent(messageRecord, encodeMessage, encodeMessageWithProtobufjs, decodeMessage, decodeMessageWithProtobufjs));
   it('payload records: protobufjs bytes and values', () => equivalent(payloadRecord, encodePayload, encodePayloadWithProtobufjs, decodePayload, decodePayloadWithProtobufjs));
   it('dedup records: protobufjs bytes and values', () => equivalent(dedupRecord, encodeDedup, encodeDedupWithProtobufjs, decodeDedup, decodeDedupWithProtobufjs));
+
+  it('dedup pages: protobufjs bytes and values', () =>
+    equivalent(
+      fc.array(fc.record({ seq: number, record: dedupRecord }), { maxLength: 6 }) as fc.Arbitrary<DedupPageEntry[]>,
+      encodeDedupPage,
+      encodeDedupPageWithProtobufjs,
+      decodeDedupPage,
+      decodeDedupPageWithProtobufjs,
+    ));
 
   it('reads unpacked repeated doubles and unknown fields as protobufjs does', () => {
     // key "k", seqs 1 and 2 unpacked (field 3, wire type 1), an unknown varint field 9.

@@ -21,7 +21,7 @@ interface Entry {
 
 /** Resolves a history into concrete entries, using one machine to learn the receipts issued. */
 function entriesOf(steps: Step[], dedupKeysMax: number): Entry[] {
-  const sm = new QueueStateMachine({ dedupKeysMax });
+  const sm = new QueueStateMachine({ ...limits, dedupKeysMax });
   const store = new MemoryStateStore();
   const resolver = new StepResolver();
   return steps.map((step, i) => {
@@ -41,6 +41,8 @@ function statsOf(sm: QueueStateMachine): unknown {
 }
 
 const dedupKeysMax = 3;
+/** Tiny dedup pages and window, so that pages fill, close and die within a short history. */
+const limits = { dedupKeysMax, dedupPageEntriesMax: 2 } as const;
 
 describe('queue state determinism and snapshots', () => {
   it('two machines fed the same entries write byte-identical keyspaces', () => {
@@ -48,8 +50,8 @@ describe('queue state determinism and snapshots', () => {
       fc.property(history(60), (steps) => {
         const entries = entriesOf(steps, dedupKeysMax);
         const [s1, s2] = [new MemoryStateStore(), new MemoryStateStore()];
-        const r1 = run(new QueueStateMachine({ dedupKeysMax }), s1, entries);
-        const r2 = run(new QueueStateMachine({ dedupKeysMax }), s2, entries);
+        const r1 = run(new QueueStateMachine(limits), s1, entries);
+        const r2 = run(new QueueStateMachine(limits), s2, entries);
         expect(r2).toEqual(r1);
         expect(s2.fingerprint()).toBe(s1.fingerprint());
       }),
@@ -62,8 +64,8 @@ describe('queue state determinism and snapshots', () => {
       fc.property(history(60), fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 40 }), (steps, sizes) => {
         const entries = entriesOf(steps, dedupKeysMax);
         const [s1, s2] = [new MemoryStateStore(), new MemoryStateStore()];
-        const r1 = run(new QueueStateMachine({ dedupKeysMax }), s1, entries);
-        const sm = new QueueStateMachine({ dedupKeysMax });
+        const r1 = run(new QueueStateMachine(limits), s1, entries);
+        const sm = new QueueStateMachine(limits);
         const r2: CommandResult[] = [];
         for (let at = 0, k = 0; at < entries.length; k++) {
           const size = sizes[k % sizes.length]!;
@@ -72,7 +74,7 @@ describe('queue state determinism and snapshots', () => {
           at += size;
           // Pair check at every batch boundary: the keyspaces agree where batches end.
           const straight = new MemoryStateStore();
-          run(new QueueStateMachine({ dedupKeysMax }), straight, entries.slice(0, Math.min(at, entries.length)));
+          run(new QueueStateMachine(limits), straight, entries.slice(0, Math.min(at, entries.length)));
           expect(s2.fingerprint()).toBe(straight.fingerprint());
         }
         expect(r2).toEqual(r1);
@@ -88,14 +90,14 @@ describe('queue state determinism and snapshots', () => {
         const entries = entriesOf(steps, dedupKeysMax);
         const k = Math.floor(cut * entries.length);
         const straightStore = new MemoryStateStore();
-        const straight = new QueueStateMachine({ dedupKeysMax });
+        const straight = new QueueStateMachine(limits);
         const straightResults = run(straight, straightStore, entries);
 
         const prefixStore = new MemoryStateStore();
-        run(new QueueStateMachine({ dedupKeysMax }), prefixStore, entries.slice(0, k));
+        run(new QueueStateMachine(limits), prefixStore, entries.slice(0, k));
         const snapshot = prefixStore.clone();
-        const restored = await QueueStateMachine.load(snapshot, { dedupKeysMax });
-        expect(statsOf(restored)).toEqual(statsOf(await QueueStateMachine.load(prefixStore, { dedupKeysMax })));
+        const restored = await QueueStateMachine.load(snapshot, limits);
+        expect(statsOf(restored)).toEqual(statsOf(await QueueStateMachine.load(prefixStore, limits)));
         const tailResults = run(restored, snapshot, entries.slice(k));
 
         expect(tailResults).toEqual(straightResults.slice(k));
@@ -110,12 +112,12 @@ describe('queue state determinism and snapshots', () => {
     await fc.assert(
       fc.asyncProperty(history(40), async (steps) => {
         const entries = entriesOf(steps, dedupKeysMax);
-        const reference = run(new QueueStateMachine({ dedupKeysMax }), new MemoryStateStore(), entries);
+        const reference = run(new QueueStateMachine(limits), new MemoryStateStore(), entries);
         const store = new MemoryStateStore();
-        let sm = new QueueStateMachine({ dedupKeysMax });
+        let sm = new QueueStateMachine(limits);
         for (const [i, e] of entries.entries()) {
           const before = statsOf(sm);
-          sm = await QueueStateMachine.load(store, { dedupKeysMax });
+          sm = await QueueStateMachine.load(store, limits);
           expect(statsOf(sm)).toEqual(before);
           expect(sm.apply(e.cmd, { index: e.index, nowMs: e.nowMs }, store)).toEqual(reference[i]);
         }

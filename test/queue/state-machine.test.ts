@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { CommandResult } from '../../src/queue/commands.js';
+import { dedupKey, keyKind } from '../../src/queue/keys.js';
 import { dedupWindowMs } from '../../src/queue/limits.js';
+import { decodeDedupPage, encodeDedup } from '../../src/queue/records.js';
 import { QueueStateMachine } from '../../src/queue/state-machine.js';
 import { WriteBatch } from '../../src/queue/state-store.js';
 import { Harness, t0Ms, text, utf8 } from './harness.js';
@@ -273,6 +275,28 @@ describe('producer idempotency', () => {
     expect(h.ok({ ...cmd, producerKey: { idempotencyKey: 'k' } })).toMatchObject({ duplicate: false });
     expect(h.ok({ ...cmd, producerKey: { idempotencyKey: 'k' } })).toMatchObject({ duplicate: true });
     expect(h.ok(cmd, dedupWindowMs)).toMatchObject({ duplicate: false });
+  });
+
+  it('reads dedup entries of the older one-key-per-entry layout and deletes them when they go', async () => {
+    const h = Harness.with({ dedupKeysMax: 2 });
+    h.ok({ type: 'createQueue', queue: 'q' });
+    const first = h.ok({ type: 'enqueue', queue: 'q', messages: [{ body: utf8('a') }], producerKey: { producerId: 'p', sequence: 1 } });
+    // Rewrite the stored page as one 71 05 record per entry, as an older build stored it.
+    const pages = h.store.dump().filter(([k]) => k[1] === keyKind.dedupPage);
+    expect(pages).toHaveLength(1);
+    for (const [key, value] of pages) {
+      h.store.del(key);
+      for (const e of decodeDedupPage(value)) h.store.put(dedupKey(1, e.seq), encodeDedup(e.record));
+    }
+    await h.restart({ dedupKeysMax: 2 });
+    const legacy = h.store.dump().filter(([k]) => k[1] === keyKind.dedup);
+    expect(legacy).toHaveLength(1);
+    expect(h.ok({ type: 'enqueue', queue: 'q', messages: [{ body: utf8('a') }], producerKey: { producerId: 'p', sequence: 1 } })).toEqual({ ...first, duplicate: true });
+    // Two newer keys evict it: its own key goes.
+    h.ok({ type: 'enqueue', queue: 'q', messages: [{ body: utf8('b') }], producerKey: { producerId: 'p', sequence: 2 } });
+    h.ok({ type: 'enqueue', queue: 'q', messages: [{ body: utf8('c') }], producerKey: { producerId: 'p', sequence: 3 } });
+    expect(h.store.dump().filter(([k]) => k[1] === keyKind.dedup)).toHaveLength(0);
+    expect(h.ok({ type: 'enqueue', queue: 'q', messages: [{ body: utf8('a') }], producerKey: { producerId: 'p', sequence: 1 } })).toMatchObject({ duplicate: false });
   });
 
   it('evicts the oldest key when the per-queue bound is reached', () => {
