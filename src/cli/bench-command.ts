@@ -1,39 +1,84 @@
 import { randomBytes } from 'node:crypto';
-import { Agent, request as httpRequest } from 'node:http';
-import { performance } from 'node:perf_hooks';
-import { parseAddress } from '../client/connection.js';
-import { Client } from '../client/client.js';
-import type { Consumer } from '../client/consumer.js';
-import { RaftqError, isErrorCode } from '../errors.js';
 import { UsageError, intFlag, nodesOf, stringFlag, type CommandSpec, type ParsedArgs } from './cli-args.js';
 import { out, type CliCommand } from './client-session.js';
-import { LatencySamples, progressLine, type Percentiles } from './bench-stats.js';
+import { runBacklog, describeBacklog, type BacklogSettings } from './bench-backlog.js';
+import { runDrain, describeDrain, type DrainSettings } from './bench-drain.js';
+import { runFailover, describeFailover, type FailoverSettings } from './bench-failover.js';
+import { runProduce, describeProduce, type ProduceSettings } from './bench-produce.js';
+
+export type { BenchResult } from './bench-produce.js';
+export type { DrainResult } from './bench-drain.js';
+export type { FailoverResult } from './bench-failover.js';
+export type { BacklogResult } from './bench-backlog.js';
+
+/** The scenarios of `raftq bench --scenario NAME`. */
+export const benchScenarios = ['produce', 'drain', 'failover', 'backlog'] as const;
+/** One scenario name. */
+export type BenchScenario = (typeof benchScenarios)[number];
 
 const benchSpec: CommandSpec = {
-  usage: `usage: raftq bench [flags]
+  usage: `usage: raftq bench [--scenario produce|drain|failover|backlog] [flags]
 
-Load test: producers send messages of SIZE bytes for DURATION seconds, each waiting for its
-durable acknowledgement (committed on a majority of nodes, fsynced, applied) before sending the
-next; consumers (optional) receive and ack them. Prints messages per second and latency
-percentiles; a progress line goes to stderr while it runs.
+Load tests against a running cluster. Every acknowledgement is durable (committed on a majority
+of nodes, fsynced, applied). A progress line goes to stderr while a scenario runs; the result is
+a human summary on stdout, or one JSON object with --json.
 
-flags:
-  --producers N     concurrent producers (default 64)
-  --consumers N     concurrent consumers, each with up to 16 messages in hand (default 0)
-  --size BYTES      message body size (default 256)
-  --duration S      seconds to run (default 10)
-  --batch N         messages per send, 1..100 (default 1)
-  --queue NAME      queue to use, created if missing and kept (default: a new queue
-                    bench-XXXXXX, deleted afterwards, so runs do not see each other's backlog)
-  --http            use the leader's HTTP API instead of the binary protocol
-  --connections N   binary connections shared by the producers (default 1)
-  --json            print the result as one JSON object`,
+scenarios:
+  produce (default)  producers send messages of SIZE bytes for DURATION seconds, each waiting for
+                     its acknowledgement before sending the next; consumers (optional) receive and
+                     ack them. Messages per second and latency percentiles.
+  drain              preload MESSAGES messages (sendBatch of 100, IN-FLIGHT batches at once), then
+                     CONSUMERS consumers, each on its own connection (consumer k starts at node
+                     k % nodes of --nodes; the client library then follows the leader), receive
+                     and ack every message (client.consume, one ack per message) until the queue
+                     is empty. Preload and drain msgs/s; checks that nothing is left (exit 1 if so).
+  failover           PRODUCERS writers (client library: retried, deduplicated sends) each await
+                     their acknowledgement; after WARM seconds the leader (found through each
+                     node's GET /v1/cluster) gets --signal; writing goes on for DURATION seconds.
+                     Longest gap between acknowledged writes, the gap spanning the signal, first
+                     ack after it, and a read-back: visible messages == acknowledged writes (exit 1
+                     if any acknowledged write is lost). STOP freezes the leader (a silent
+                     partition); it gets SIGCONT after the run. Signals a pid: the cluster must
+                     run on this machine, as the same user.
+  backlog            preload MESSAGES messages (incompressible bodies, sendBatch of 100, IN-FLIGHT
+                     batches at once), then report each node's RSS (GET /v1/cluster) and the time
+                     taken. The queue and its backlog are left in place.
+
+flags (the scenarios each flag applies to in brackets):
+  --scenario NAME     produce, drain, failover or backlog (default produce)
+  --producers N       concurrent producers [produce: default 64; failover: default 16]
+  --consumers N       concurrent consumers [produce: default 0, each with up to 16 messages in
+                      hand; drain: default 4]
+  --size BYTES        message body size [all: default 256, backlog 1024]
+  --duration S        seconds to run [produce: default 10; failover: after the signal, default 10]
+  --batch N           messages per send, 1..100 [produce: default 1]
+  --messages N        messages to preload [drain: default 100000; backlog: default 1000000]
+  --prefetch N        messages each drain consumer has in hand, acked one by one [drain: default 100]
+  --in-flight N       preload batches in flight [drain: default 4; backlog: default 8]
+  --warm S            seconds of writing before the signal [failover: default 4]
+  --signal SIG        KILL or STOP [failover: default KILL]
+  --request-timeout MS  per-attempt timeout of the writers' client [failover: default 2000]
+  --keepalive MS      the writers' client presumes a node silent for twice this dead [failover:
+                      default 250]
+  --queue NAME        queue to use, created if missing and kept (default: a new queue
+                      bench-XXXXXX, deleted afterwards; backlog keeps it and prints its name)
+  --http              use the leader's HTTP API instead of the binary protocol [produce]
+  --connections N     binary connections shared by the producers [produce, failover: default 1]
+  --json              print the result as one JSON object`,
   flags: {
+    scenario: { type: 'string' },
     producers: { type: 'string' },
     consumers: { type: 'string' },
     size: { type: 'string' },
     duration: { type: 'string' },
     batch: { type: 'string' },
+    messages: { type: 'string' },
+    prefetch: { type: 'string' },
+    'in-flight': { type: 'string' },
+    warm: { type: 'string' },
+    signal: { type: 'string' },
+    'request-timeout': { type: 'string' },
+    keepalive: { type: 'string' },
     queue: { type: 'string' },
     http: { type: 'boolean' },
     connections: { type: 'string' },
@@ -42,252 +87,124 @@ flags:
   positionals: { min: 0, max: 0 },
 };
 
-/** What `raftq bench --json` prints. */
-export interface BenchResult {
-  readonly mode: 'binary' | 'http';
-  readonly producers: number;
-  readonly consumers: number;
-  readonly messageBytes: number;
-  readonly batch: number;
-  readonly durationS: number;
-  /** Messages acknowledged to producers. */
-  readonly sent: number;
-  readonly sentPerS: number;
-  /** Latency of one send (a batch with --batch), request to durable acknowledgement. */
-  readonly sendLatencyMs: Percentiles;
-  readonly received: number;
-  readonly receivedPerS: number;
-  /** From enqueue (the leader's clock) to delivery to a consumer. */
-  readonly endToEndLatencyMs: Percentiles;
-  readonly errors: number;
-  /** The first few distinct errors, as CODE: message. */
-  readonly errorSamples: readonly string[];
-}
+/** The flags each scenario takes (besides --scenario, --json, --queue and the global flags). */
+const scenarioFlags: Readonly<Record<BenchScenario, readonly string[]>> = {
+  produce: ['producers', 'consumers', 'size', 'duration', 'batch', 'http', 'connections'],
+  drain: ['messages', 'consumers', 'size', 'prefetch', 'in-flight'],
+  failover: ['producers', 'size', 'duration', 'warm', 'signal', 'request-timeout', 'keepalive', 'connections'],
+  backlog: ['messages', 'size', 'in-flight'],
+};
 
-interface Settings {
-  readonly producers: number;
-  readonly consumers: number;
-  readonly size: number;
-  readonly durationMs: number;
-  readonly batch: number;
-  readonly queue: string;
-  /** The queue was made for this run: delete it afterwards. */
-  readonly temporaryQueue: boolean;
-  readonly http: boolean;
-  readonly connections: number;
-}
+const commonFlags = new Set(['scenario', 'json', 'queue', 'nodes', 'timeout', 'help']);
 
-/** A way to send and consume: the binary client or the HTTP API. */
-interface Driver {
-  send(bodies: number): Promise<void>;
-  startConsumer(onMessage: (enqueuedAtMs: number) => void, stopped: () => boolean): Promise<void>;
-  close(): Promise<void>;
-}
-
-class Counters {
-  sent = 0;
-  received = 0;
-  errors = 0;
-  readonly errorSamples = new Set<string>();
-  readonly sendLatency = new LatencySamples();
-  readonly e2eLatency = new LatencySamples();
-
-  error(e: unknown): void {
-    this.errors++;
-    if (this.errorSamples.size < 5) this.errorSamples.add(e instanceof RaftqError ? `${e.code}: ${e.message}` : String(e));
+/** The scenario named by --scenario; a flag that does not apply to it is a UsageError. */
+function scenarioOf(args: ParsedArgs): BenchScenario {
+  const name = stringFlag(args, 'scenario') ?? 'produce';
+  const scenario = benchScenarios.find((s) => s === name);
+  if (scenario === undefined) throw new UsageError(`--scenario must be one of ${benchScenarios.join(', ')}, got "${name}"`, benchSpec.usage);
+  const allowed = new Set(scenarioFlags[scenario]);
+  for (const [flag, value] of Object.entries(args.values)) {
+    if (value === undefined || commonFlags.has(flag) || allowed.has(flag)) continue;
+    throw new UsageError(`--${flag} does not apply to --scenario ${scenario}`, benchSpec.usage);
   }
+  return scenario;
+}
+
+/** The queue: --queue (kept), or a fresh bench-XXXXXX. */
+function queueOf(args: ParsedArgs): { queue: string; temporaryQueue: boolean } {
+  const given = stringFlag(args, 'queue');
+  if (given === '') throw new UsageError('--queue must not be empty', benchSpec.usage);
+  return { queue: given ?? `bench-${randomBytes(4).toString('hex')}`, temporaryQueue: given === undefined };
+}
+
+function int(args: ParsedArgs, name: string, fallback: number, min: number, max: number): number {
+  return intFlag(args, benchSpec, name, fallback, min, max);
+}
+
+function produceSettings(args: ParsedArgs): ProduceSettings {
+  return {
+    ...queueOf(args),
+    producers: int(args, 'producers', 64, 0, 10_000),
+    consumers: int(args, 'consumers', 0, 0, 1000),
+    size: int(args, 'size', 256, 1, 1024 * 1024),
+    durationMs: int(args, 'duration', 10, 1, 86_400) * 1000,
+    batch: int(args, 'batch', 1, 1, 100),
+    http: args.values['http'] === true,
+    connections: int(args, 'connections', 1, 1, 64),
+  };
+}
+
+function drainSettings(args: ParsedArgs): DrainSettings {
+  return {
+    ...queueOf(args),
+    messages: int(args, 'messages', 100_000, 1, 5_000_000),
+    consumers: int(args, 'consumers', 4, 1, 256),
+    size: int(args, 'size', 256, 1, 1024 * 1024),
+    prefetch: int(args, 'prefetch', 100, 1, 10_000),
+    inFlight: int(args, 'in-flight', 4, 1, 64),
+  };
+}
+
+function failoverSettings(args: ParsedArgs): FailoverSettings {
+  const signal = stringFlag(args, 'signal') ?? 'KILL';
+  if (signal !== 'KILL' && signal !== 'STOP') throw new UsageError(`--signal must be KILL or STOP, got "${signal}"`, benchSpec.usage);
+  return {
+    ...queueOf(args),
+    producers: int(args, 'producers', 16, 1, 10_000),
+    size: int(args, 'size', 256, 1, 1024 * 1024),
+    durationMs: int(args, 'duration', 10, 1, 3600) * 1000,
+    warmMs: int(args, 'warm', 4, 1, 3600) * 1000,
+    signal,
+    requestTimeoutMs: int(args, 'request-timeout', 2000, 50, 600_000),
+    keepAliveMs: int(args, 'keepalive', 250, 50, 600_000),
+    connections: int(args, 'connections', 1, 1, 64),
+  };
+}
+
+function backlogSettings(args: ParsedArgs): BacklogSettings {
+  const given = stringFlag(args, 'queue');
+  if (given === '') throw new UsageError('--queue must not be empty', benchSpec.usage);
+  return {
+    queue: given ?? `bench-backlog-${randomBytes(4).toString('hex')}`,
+    messages: int(args, 'messages', 1_000_000, 1, 100_000_000),
+    size: int(args, 'size', 1024, 1, 1024 * 1024),
+    inFlight: int(args, 'in-flight', 8, 1, 64),
+  };
 }
 
 const bench: CliCommand = {
-  summary: 'load test: msgs/s and latency percentiles',
+  summary: 'load tests: produce, drain, failover, backlog (msgs/s, latency, gaps, RSS)',
   spec: benchSpec,
   run: async (args) => {
-    const s = settingsOf(args);
+    const scenario = scenarioOf(args);
     const nodes = nodesOf(args, benchSpec);
-    const timeoutMs = intFlag(args, benchSpec, 'timeout', 5000, 0, 3_600_000);
-    const admin = new Client({ nodes, retryTimeoutMs: timeoutMs, name: 'raftq-bench' });
-    let driver: Driver | undefined;
-    let created = false;
-    try {
-      await admin.createQueue(s.queue);
-      created = true;
-      driver = s.http ? await httpDriver(admin, s) : await binaryDriver(nodes, s);
-      const result = await runBench(driver, s);
-      if (args.values['json'] === true) out(JSON.stringify(result));
-      else out(describeResult(result));
-      return result.sent === 0 ? 1 : 0;
-    } finally {
-      await driver?.close();
-      if (created && s.temporaryQueue) await admin.deleteQueue(s.queue).catch(() => {});
-      await admin.close();
+    const timeoutMs = int(args, 'timeout', 5000, 0, 3_600_000);
+    const json = args.values['json'] === true;
+    const print = <T>(result: T, describe: (r: T) => string): void => out(json ? JSON.stringify(result) : describe(result));
+    switch (scenario) {
+      case 'produce': {
+        const r = await runProduce(nodes, timeoutMs, produceSettings(args));
+        print(r, describeProduce);
+        return r.sent === 0 ? 1 : 0;
+      }
+      case 'drain': {
+        const r = await runDrain(nodes, timeoutMs, drainSettings(args));
+        print(r, describeDrain);
+        return r.empty && r.acked >= r.toDrain ? 0 : 1;
+      }
+      case 'failover': {
+        const r = await runFailover(nodes, timeoutMs, failoverSettings(args));
+        print(r, describeFailover);
+        return r.acked > 0 && r.readback.lost === 0 ? 0 : 1;
+      }
+      case 'backlog': {
+        const r = await runBacklog(nodes, timeoutMs, backlogSettings(args));
+        print(r, describeBacklog);
+        return r.sent === r.messages ? 0 : 1;
+      }
     }
   },
 };
-
-function settingsOf(args: ParsedArgs): Settings {
-  const given = stringFlag(args, 'queue');
-  if (given === '') throw new UsageError('--queue must not be empty', benchSpec.usage);
-  const queue = given ?? `bench-${randomBytes(4).toString('hex')}`;
-  return {
-    producers: intFlag(args, benchSpec, 'producers', 64, 0, 10_000),
-    consumers: intFlag(args, benchSpec, 'consumers', 0, 0, 1000),
-    size: intFlag(args, benchSpec, 'size', 256, 1, 1024 * 1024),
-    durationMs: intFlag(args, benchSpec, 'duration', 10, 1, 86_400) * 1000,
-    batch: intFlag(args, benchSpec, 'batch', 1, 1, 100),
-    queue,
-    temporaryQueue: given === undefined,
-    http: args.values['http'] === true,
-    connections: intFlag(args, benchSpec, 'connections', 1, 1, 64),
-  };
-}
-
-async function runBench(driver: Driver, s: Settings): Promise<BenchResult> {
-  const c = new Counters();
-  let stopped = false;
-  const t0 = performance.now();
-  const progress = setInterval(() => {
-    const el = performance.now() - t0;
-    const secs = el / 1000;
-    const line = progressLine(el, s.durationMs, [`sent ${c.sent} (${Math.round(c.sent / secs)}/s)`, ...(s.consumers > 0 ? [`received ${c.received}`] : []), `errors ${c.errors}`]);
-    process.stderr.write(process.stderr.isTTY ? `\r${line}\x1b[K` : `${line}\n`);
-  }, 1000);
-  const consumers = Array.from({ length: s.consumers }, () =>
-    driver.startConsumer(
-      (enqueuedAtMs) => {
-        c.received++;
-        c.e2eLatency.add(Math.max(0, Date.now() - enqueuedAtMs));
-      },
-      () => stopped,
-    ).catch((e: unknown) => c.error(e)),
-  );
-  const producers = Array.from({ length: s.producers }, async () => {
-    while (!stopped) {
-      const start = performance.now();
-      try {
-        await driver.send(s.batch);
-        c.sendLatency.add(performance.now() - start);
-        c.sent += s.batch;
-      } catch (e) {
-        c.error(e);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-  });
-  await new Promise((r) => setTimeout(r, s.durationMs));
-  stopped = true;
-  const elapsedS = (performance.now() - t0) / 1000;
-  await Promise.all(producers);
-  await Promise.all(consumers);
-  clearInterval(progress);
-  if (process.stderr.isTTY) process.stderr.write('\n');
-  return {
-    mode: s.http ? 'http' : 'binary',
-    producers: s.producers,
-    consumers: s.consumers,
-    messageBytes: s.size,
-    batch: s.batch,
-    durationS: Math.round(elapsedS * 100) / 100,
-    sent: c.sent,
-    sentPerS: Math.round(c.sent / elapsedS),
-    sendLatencyMs: c.sendLatency.percentiles(),
-    received: c.received,
-    receivedPerS: Math.round(c.received / elapsedS),
-    endToEndLatencyMs: c.e2eLatency.percentiles(),
-    errors: c.errors,
-    errorSamples: [...c.errorSamples],
-  };
-}
-
-async function binaryDriver(nodes: string[], s: Settings): Promise<Driver> {
-  const clients = await Promise.all(Array.from({ length: s.connections }, () => new Client({ nodes, name: 'raftq-bench' })));
-  await Promise.all(clients.map((c) => c.cluster()));
-  const body = new Uint8Array(s.size).fill(0x78);
-  const batch = Array.from({ length: s.batch }, () => body);
-  let next = 0;
-  const consumers: Consumer[] = [];
-  return {
-    async send(n) {
-      const client = clients[next++ % clients.length]!;
-      if (n === 1) await client.send(s.queue, body);
-      else await client.sendBatch(s.queue, batch);
-    },
-    async startConsumer(onMessage, stopped) {
-      const consumer = clients[consumers.length % clients.length]!.consume(s.queue, (m) => onMessage(m.enqueuedAtMs), { concurrency: 16, prefetch: 64 });
-      consumers.push(consumer);
-      while (!stopped()) await new Promise((r) => setTimeout(r, 100));
-      await consumer.close();
-      if (consumer.error !== undefined) throw consumer.error;
-    },
-    async close() {
-      await Promise.all(clients.map((c) => c.close()));
-    },
-  };
-}
-
-async function httpDriver(admin: Client, s: Settings): Promise<Driver> {
-  const st = await admin.cluster();
-  const leader = st.nodes.find((n) => n.id === st.leader);
-  if (leader?.http === undefined) throw new RaftqError('NO_LEADER', 'no leader with an HTTP address is known');
-  const { host, port } = parseAddress(leader.http);
-  // node:http with a keep-alive pool, one socket per worker: fetch() costs the load generator
-  // several times more CPU per request on a small machine, which would measure the client.
-  const agent = new Agent({ keepAlive: true, maxSockets: s.producers + s.consumers });
-  const path = `/v1/queues/${encodeURIComponent(s.queue)}`;
-  const text = 'x'.repeat(s.size);
-  const oneBody = JSON.stringify({ body: text });
-  const batchBody = JSON.stringify({ messages: Array.from({ length: s.batch }, () => ({ body: text })) });
-  const post = (suffix: string, body: string): Promise<unknown> =>
-    new Promise((resolve, reject) => {
-      const req = httpRequest(
-        { host, port, method: 'POST', path: path + suffix, agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () => {
-            let json: { error?: { code?: unknown; message?: unknown } };
-            try {
-              json = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof json;
-            } catch (e) {
-              reject(new RaftqError('INTERNAL', `HTTP ${res.statusCode}: not JSON`, { cause: e }));
-              return;
-            }
-            if (res.statusCode === 200) resolve(json);
-            else reject(new RaftqError(isErrorCode(json.error?.code) ? json.error.code : 'INTERNAL', String(json.error?.message ?? `HTTP ${res.statusCode}`)));
-          });
-        },
-      );
-      req.on('error', (e) => reject(new RaftqError('UNAVAILABLE', e.message, { cause: e })));
-      req.end(body);
-    });
-  return {
-    async send(n) {
-      await post('/messages', n === 1 ? oneBody : batchBody);
-    },
-    async startConsumer(onMessage, stopped) {
-      while (!stopped()) {
-        const res = (await post('/receive', JSON.stringify({ max: 16, waitMs: 500 }))) as { messages: Array<{ receipt: string; enqueuedAt: number }> };
-        for (const m of res.messages) onMessage(m.enqueuedAt);
-        if (res.messages.length > 0) await post('/ack', JSON.stringify({ receipts: res.messages.map((m) => m.receipt) }));
-      }
-    },
-    async close() {
-      agent.destroy();
-    },
-  };
-}
-
-function describeResult(r: BenchResult): string {
-  const lat = (p: Percentiles): string => `p50 ${p.p50} ms  p90 ${p.p90} ms  p99 ${p.p99} ms  max ${p.max} ms`;
-  const lines = [
-    `raftq bench: ${r.mode}, ${r.producers} producers, ${r.consumers} consumers, ${r.messageBytes} B messages${r.batch > 1 ? `, batches of ${r.batch}` : ''}, ${r.durationS} s, durable acks`,
-    `sent      ${r.sent} msgs  ${r.sentPerS} msgs/s  ${((r.sentPerS * r.messageBytes) / 1048576).toFixed(2)} MiB/s`,
-    `latency   ${lat(r.sendLatencyMs)}`,
-  ];
-  if (r.consumers > 0) lines.push(`received  ${r.received} msgs  ${r.receivedPerS} msgs/s`, `end2end   ${lat(r.endToEndLatencyMs)}`);
-  lines.push(`errors    ${r.errors}${r.errorSamples.length > 0 ? `  (${r.errorSamples.join('; ')})` : ''}`);
-  return lines.join('\n');
-}
 
 /** The bench command. */
 export const benchCommand: Readonly<Record<string, CliCommand>> = { bench };
