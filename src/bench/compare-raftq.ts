@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { RaftqError } from '../errors.js';
 import { formatPeers, localClusterPeers } from '../server/config.js';
 import type { PeerConfig } from '../server/node-runtime.js';
+import { serverProcessEnv } from '../server/process-env.js';
 import { cliMain, hermeticEnv } from './compare-procs.js';
 
 /** Nodes per cluster. */
@@ -145,7 +146,7 @@ export class BenchCluster {
     let child: ChildProcess;
     try {
       const args = [cliMain(), 'server', '--node-id', id, '--data-dir', join(this.dataDir, id), '--peers', formatPeers(this.peers), '--log-level', 'info'];
-      child = spawn(process.execPath, args, { stdio: ['ignore', log, log], env: hermeticEnv() });
+      child = spawn(process.execPath, args, { stdio: ['ignore', log, log], env: serverProcessEnv(hermeticEnv()) });
     } finally {
       closeSync(log);
     }

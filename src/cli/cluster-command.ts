@@ -3,6 +3,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatPeers, localClusterPeers } from '../server/config.js';
+import { serverProcessEnv } from '../server/process-env.js';
 
 const usage = `usage: raftq cluster [--nodes N] [--data DIR] [--log-level LEVEL]
 
@@ -39,6 +40,7 @@ export async function clusterCommand(argv: readonly string[]): Promise<number> {
     const log = createWriteStream(join(dataDir, 'logs', `${id}.log`), { flags: 'a' });
     const child = spawn(process.execPath, [main, 'server', '--node-id', id, '--data-dir', join(dataDir, id), '--peers', formatPeers(peers), '--log-level', logLevel], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: serverProcessEnv(),
     });
     child.stdout.pipe(log);
     child.stderr.on('data', (d: Buffer) => process.stderr.write(`[${id}] ${d.toString()}`));

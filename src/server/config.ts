@@ -45,6 +45,8 @@ export const settings: readonly Setting[] = [
   { key: 'heartbeatTicks', flag: '--heartbeat-ticks', env: 'RAFTQ_HEARTBEAT_TICKS', kind: 'int', min: 1, max: 1000, help: 'ticks between heartbeats' },
   { key: 'snapshotEntries', flag: '--snapshot-entries', env: 'RAFTQ_SNAPSHOT_ENTRIES', kind: 'int', min: 10, max: 100_000_000, help: 'compact the log after this many applied entries' },
   { key: 'compactionTrailingEntries', flag: '--compaction-trailing-entries', env: 'RAFTQ_COMPACTION_TRAILING_ENTRIES', kind: 'int', min: 0, max: 100_000_000, help: 'entries kept behind a compaction' },
+  { key: 'snapshotBytes', flag: '--snapshot-bytes', env: 'RAFTQ_SNAPSHOT_BYTES', kind: 'int', min: 1 << 20, max: 1 << 40, help: 'compact the log once it holds this many bytes (the log is kept in memory too)' },
+  { key: 'compactionTrailingBytes', flag: '--compaction-trailing-bytes', env: 'RAFTQ_COMPACTION_TRAILING_BYTES', kind: 'int', min: 0, max: 1 << 40, help: 'bytes of entries at most kept behind a compaction' },
   { key: 'requestTimeoutMs', flag: '--request-timeout-ms', env: 'RAFTQ_REQUEST_TIMEOUT_MS', kind: 'int', min: 100, max: 600_000, help: 'end-to-end request timeout' },
   { key: 'leaderWaitMs', flag: '--leader-wait-ms', env: 'RAFTQ_LEADER_WAIT_MS', kind: 'int', min: 0, max: 600_000, help: 'how long a request waits for a leader' },
   { key: 'proposalsMax', flag: '--proposals-max', env: 'RAFTQ_PROPOSALS_MAX', kind: 'int', min: 1, max: 10_000_000, help: 'proposals in flight before UNAVAILABLE' },
@@ -70,6 +72,12 @@ export const defaults: Omit<ServerConfig, 'nodeId' | 'peers' | 'dataDir' | 'http
   heartbeatTicks: 2,
   snapshotEntries: 20_000,
   compactionTrailingEntries: 2_000,
+  // The log is held in memory as well as on disk: bound it by bytes, not only by entries (20k
+  // entries of batched 1 KiB messages are 2 GB). 32 MiB, keeping at most 8 MiB behind a
+  // compaction for followers that lag briefly (a second of replication at 8 MB/s), keeps a
+  // node's memory bounded by metadata; a compaction costs one synced write and a few deletes.
+  snapshotBytes: 32 << 20,
+  compactionTrailingBytes: 8 << 20,
   requestTimeoutMs: 10_000,
   leaderWaitMs: 5_000,
   proposalsMax: 50_000,

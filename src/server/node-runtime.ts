@@ -65,6 +65,10 @@ export interface NodeRuntimeConfig {
   readonly snapshotEntries: number;
   /** Entries kept behind a compaction so briefly lagging followers need no snapshot. */
   readonly compactionTrailingEntries: number;
+  /** Compact the log once its stored entries take this many bytes (it is held in memory too). */
+  readonly snapshotBytes: number;
+  /** At most this many bytes of entries are kept behind a compaction (with compactionTrailingEntries). */
+  readonly compactionTrailingBytes: number;
   /** How long a client request may take end to end before TIMEOUT. */
   readonly requestTimeoutMs: number;
   /** How long a request waits for a leader to be elected before NO_LEADER. */
@@ -973,8 +977,11 @@ export class NodeRuntime<Result, Reply> {
     const snap = this.#storage.snapshot().index;
     const forced = this.#compactNow;
     this.#compactNow = false;
-    if (applied - snap < this.config.snapshotEntries && !(forced && applied > snap)) return;
-    const target = this.#raw.compactionLimit(forced ? applied : applied - this.config.compactionTrailingEntries);
+    const due = applied - snap >= this.config.snapshotEntries || (this.#storage.logBytes() >= this.config.snapshotBytes && applied > snap);
+    if (!due && !(forced && applied > snap)) return;
+    // Keep at most compactionTrailingEntries entries, and at most compactionTrailingBytes bytes.
+    const keep = Math.max(applied - this.config.compactionTrailingEntries, this.#storage.indexKeepingBytes(applied, this.config.compactionTrailingBytes));
+    const target = this.#raw.compactionLimit(forced ? applied : keep);
     if (target <= snap) return;
     const t0 = this.#now();
     await this.#storage.compact(target, this.#confState);

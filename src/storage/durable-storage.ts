@@ -290,13 +290,15 @@ export class DurableStorage implements Storage, StateReader {
       // Straddles the first new entry: keep its entries still in the log before it.
       const from = Math.max(b.first, this.#mem.firstIndex());
       if (from < head.index) {
-        const kept: StoredBlock = { first: from, last: head.index - 1, key: logBlockKey(from) };
-        ops.push({ type: 'put', key: kept.key, value: encodeLogBlock(this.#mem.entries(from, head.index, Number.MAX_SAFE_INTEGER)) });
+        const value = encodeLogBlock(this.#mem.entries(from, head.index, Number.MAX_SAFE_INTEGER));
+        const kept: StoredBlock = { first: from, last: head.index - 1, key: logBlockKey(from), bytes: value.length };
+        ops.push({ type: 'put', key: kept.key, value });
         blocks.push(kept);
       }
     }
-    const block: StoredBlock = { first: head.index, last: newLast, key: logBlockKey(head.index) };
-    ops.push({ type: 'put', key: block.key, value: encodeLogBlock(entries) });
+    const value = encodeLogBlock(entries);
+    const block: StoredBlock = { first: head.index, last: newLast, key: logBlockKey(head.index), bytes: value.length };
+    ops.push({ type: 'put', key: block.key, value });
     blocks.push(block);
     return { newLast, blocks };
   }
@@ -327,6 +329,28 @@ export class DurableStorage implements Storage, StateReader {
       assert(this.#mem.firstIndex() === index + 1, () => `first index ${this.#mem.firstIndex()} after compact ${index}`);
       this.#logger.info({ index, entriesDropped: index - first + 1 }, 'log compacted');
     });
+  }
+
+  /** Bytes of the stored log (what the read cache holds, give or take the entry framing). */
+  logBytes(): number {
+    let n = 0;
+    for (const b of this.#blocks) n += b.bytes;
+    return n;
+  }
+
+  /**
+   * The compaction index that keeps at most `bytes` of stored log after it, below `upTo`:
+   * whole blocks are kept from `upTo` backwards while they fit. At least the snapshot index.
+   */
+  indexKeepingBytes(upTo: number, bytes: number): number {
+    let kept = 0;
+    for (let k = this.#blocks.length - 1; k >= 0; k--) {
+      const b = this.#blocks[k]!;
+      if (b.first > upTo) continue;
+      kept += b.bytes;
+      if (kept > bytes) return Math.min(upTo, b.last);
+    }
+    return this.#mem.snapshot().index;
   }
 
   // ---- applied state ----

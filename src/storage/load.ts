@@ -141,7 +141,7 @@ async function loadLog(db: Db, snapshot: SnapshotMeta, logger: StorageLogger): P
   for await (const [key, value] of db.iterator({ gt: logKey(snapshot.index), lt: logRange.lt })) {
     const index = logKeyIndex(key);
     if (index === null) throw new StorageCorruptionError(describeKey(key), null, 'malformed key in the log keyspace');
-    stored.push({ block: { first: index, last: index, key }, value, single: true });
+    stored.push({ block: { first: index, last: index, key, bytes: value.length }, value, single: true });
   }
   const garbage: Uint8Array[] = [];
   for await (const [key, value] of db.iterator(logBlockRange)) {
@@ -149,7 +149,7 @@ async function loadLog(db: Db, snapshot: SnapshotMeta, logger: StorageLogger): P
     if (first === null || first < 1) throw new StorageCorruptionError(describeKey(key), null, 'malformed key in the log block keyspace');
     const last = first + logBlockCount(first, value) - 1;
     if (last <= snapshot.index) garbage.push(key);
-    else stored.push({ block: { first, last, key }, value, single: false });
+    else stored.push({ block: { first, last, key, bytes: value.length }, value, single: false });
   }
   if (garbage.length > 0) {
     logger.info({ blocks: garbage.length, snapshot: snapshot.index }, 'dropping log blocks behind the snapshot');

@@ -30,6 +30,8 @@ export interface StoredBlock {
   readonly last: number;
   /** Its LevelDB key (a block key, or a one-entry key of the older layout). */
   readonly key: Uint8Array;
+  /** Bytes of its stored value. */
+  readonly bytes: number;
 }
 
 /** The stored value of a block of consecutive entries (at least one). */
