@@ -125,6 +125,26 @@ export class RawNode {
     return false;
   }
 
+  /**
+   * Takes out of the pending output the messages that depend on nothing a Ready persists:
+   * heartbeats and heartbeat responses of the last persisted term. The runtime sends them at
+   * once while a Ready is still being persisted, so that a slow fsync (a LevelDB write stall
+   * under a large backlog) does not silence the leader long enough for an election. Messages of
+   * a term the outstanding Ready has yet to persist stay for their Ready: no message carries a
+   * term before it is durable. Callable at any time, a Ready outstanding or not.
+   */
+  takeUrgentMessages(): Message[] {
+    const r = this.raft;
+    const term = this.#prevHard.term;
+    let urgent: Message[] | undefined;
+    for (const m of r.msgs) {
+      if ((m.type === 'heartbeat' || m.type === 'heartbeatResp') && m.term === term) (urgent ??= []).push(m);
+    }
+    if (urgent === undefined) return [];
+    r.msgs = r.msgs.filter((m) => !urgent.includes(m));
+    return urgent;
+  }
+
   /** Collects the next batch of work. advance() must be called before the next ready(). */
   ready(applyBytesMax = 8 << 20): Ready {
     assert(this.#outstanding === undefined, 'ready() called twice without advance()');

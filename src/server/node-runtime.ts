@@ -745,7 +745,18 @@ export class NodeRuntime<Result, Reply> {
     if (this.#stopped || this.#paused) return;
     this.#raw.tick();
     this.#detectLeaderLoss();
+    this.#sendUrgent();
     this.#kick();
+  }
+
+  /**
+   * While the ready loop is busy (persisting a Ready), heartbeats and their responses leave at
+   * once instead of waiting for the next Ready (RawNode.takeUrgentMessages).
+   */
+  #sendUrgent(): void {
+    if (!this.#driving) return;
+    const urgent = this.#raw.takeUrgentMessages();
+    if (urgent.length > 0) this.#transport.send(urgent);
   }
 
   /**
@@ -806,6 +817,7 @@ export class NodeRuntime<Result, Reply> {
       return;
     }
     this.#raw.step(m);
+    if (m.type === 'heartbeat') this.#sendUrgent();
     this.#kick();
   }
 

@@ -206,17 +206,29 @@ export class Simulator {
     }
   }
 
+  /** As the runtime does while a Ready is being persisted: heartbeats (and responses) leave at once. */
+  #sendUrgent(n: SimNode): void {
+    if (n.pending === undefined) return;
+    for (const msg of n.node.takeUrgentMessages()) this.#send({ msg });
+  }
+
   #handle(ev: Event): void {
     switch (ev.kind) {
       case 'deliver': {
         const { to, from, type } = ev.env.msg;
         const lost = this.#down.has(to);
         if (type === 'snap') this.#at(this.#now + 1, { kind: 'snapStatus', node: from, to, ok: !lost });
-        if (!lost) this.nodes.get(to)!.deliver(ev.env);
+        if (!lost) {
+          this.nodes.get(to)!.deliver(ev.env);
+          this.#sendUrgent(this.nodes.get(to)!);
+        }
         return;
       }
       case 'tick': {
-        if (!this.#down.has(ev.node)) this.nodes.get(ev.node)!.node.tick();
+        if (!this.#down.has(ev.node)) {
+          this.nodes.get(ev.node)!.node.tick();
+          this.#sendUrgent(this.nodes.get(ev.node)!);
+        }
         this.#at(this.#now + tickIntervalMs, ev);
         return;
       }
