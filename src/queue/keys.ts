@@ -99,14 +99,19 @@ export function queueNameOfKey(key: Uint8Array): string {
   return textDecoder.decode(key.subarray(2));
 }
 
-/** Key of a message index record. */
-export function messageKey(queueId: number, offset: number): Uint8Array {
+/** A key of `kind` under one queue: 71 kind queueId(u32) n(u64). */
+function queueScopedKey(kind: number, queueId: number, n: number): Uint8Array {
   const out = new Uint8Array(14);
   out[0] = queueStatePrefix;
-  out[1] = keyKind.message;
+  out[1] = kind;
   writeU32(out, 2, queueId);
-  writeU64(out, 6, offset);
+  writeU64(out, 6, n);
   return out;
+}
+
+/** Key of a message index record. */
+export function messageKey(queueId: number, offset: number): Uint8Array {
+  return queueScopedKey(keyKind.message, queueId, offset);
 }
 
 /** Key of a payload record. */
@@ -118,24 +123,14 @@ export function payloadKey(seq: number): Uint8Array {
   return out;
 }
 
-/** Key of a dedup entry. */
+/** Key of a dedup entry (older layout). */
 export function dedupKey(queueId: number, seq: number): Uint8Array {
-  const out = new Uint8Array(14);
-  out[0] = queueStatePrefix;
-  out[1] = keyKind.dedup;
-  writeU32(out, 2, queueId);
-  writeU64(out, 6, seq);
-  return out;
+  return queueScopedKey(keyKind.dedup, queueId, seq);
 }
 
 /** Key of a dedup page. */
 export function dedupPageKey(queueId: number, firstSeq: number): Uint8Array {
-  const out = new Uint8Array(14);
-  out[0] = queueStatePrefix;
-  out[1] = keyKind.dedupPage;
-  writeU32(out, 2, queueId);
-  writeU64(out, 6, firstSeq);
-  return out;
+  return queueScopedKey(keyKind.dedupPage, queueId, firstSeq);
 }
 
 /** Whether `key` starts with `prefix`. */
