@@ -23,11 +23,25 @@ const attributeFields = [
 
 /** Encodes a command for a log entry. */
 export function encodeCommand(cmd: Command): Uint8Array {
-  return cmd.type === 'enqueue' ? encodeEnqueueFast(cmd) : encodeCommandWithProtobufjs(cmd);
+  if (cmd.type === 'enqueue') return encodeEnqueueFast(cmd);
+  if (cmd.type === 'ack') return encodeAckFast(cmd);
+  return encodeCommandWithProtobufjs(cmd);
 }
 
-/** QueueCommandPb field of EnqueueCmd, and the fields below it (src/proto/queue.proto). */
+/** QueueCommandPb fields of EnqueueCmd and AckCmd (src/proto/queue.proto). */
 const enqueueField = 5;
+const ackField = 7;
+
+/** QueueCommandPb{ack} by hand (the same bytes as protobufjs: every receipt, even an empty one). */
+function encodeAckFast(cmd: Extract<Command, { type: 'ack' }>): Uint8Array {
+  const w = writer.reset();
+  w.tag(ackField, wireType.bytes);
+  const body = w.fork();
+  if (cmd.queue !== '') w.tag(1, wireType.bytes).string(cmd.queue);
+  for (const r of cmd.receipts) w.tag(2, wireType.bytes).string(r);
+  w.join(body);
+  return w.finish();
+}
 
 /** Reused by every encodeEnqueueFast call (encoding is synchronous and never nested). */
 const writer = new ProtoWriter(4096);
@@ -82,25 +96,45 @@ function encodeEnqueueFast(cmd: Extract<Command, { type: 'enqueue' }>): Uint8Arr
 class NotFastPath extends Error {}
 
 /**
- * Decodes QueueCommandPb bytes that hold nothing but enqueue fields (the hot path), returning
- * the same command decodeCommand's protobufjs path returns; undefined for anything else (other
- * commands, unexpected wire types), which the protobufjs path then decodes.
+ * Decodes QueueCommandPb bytes that hold nothing but enqueue (or nothing but ack) fields, the
+ * hot paths, returning the same command decodeCommand's protobufjs path returns; undefined for
+ * anything else (other commands, unexpected wire types), which the protobufjs path decodes.
  */
-function decodeEnqueueFast(data: Uint8Array): Command | QueueError | undefined {
-  if (data.length === 0 || data[0] !== ((enqueueField << 3) | wireType.bytes)) return undefined;
+function decodeHotFast(data: Uint8Array): Command | QueueError | undefined {
+  const first = data[0];
+  const field = first === ((enqueueField << 3) | wireType.bytes) ? enqueueField : first === ((ackField << 3) | wireType.bytes) ? ackField : 0;
+  if (field === 0) return undefined;
   try {
     const top = new ProtoReader(data);
     let body: ProtoReader | undefined;
     while (!top.done) {
-      if (top.tag() !== ((enqueueField << 3) | wireType.bytes)) return undefined;
+      if (top.tag() !== ((field << 3) | wireType.bytes)) return undefined;
       body = top.sub();
     }
-    return body === undefined ? undefined : readEnqueue(body);
+    if (body === undefined) return undefined;
+    return field === enqueueField ? readEnqueue(body) : readAck(body);
   } catch (e) {
     if (e instanceof NotFastPath) return undefined;
     if (e instanceof WireFormatError) return invalidArgument(`undecodable queue command: ${e.message}`);
     throw e;
   }
+}
+
+function readAck(r: ProtoReader): Command {
+  let queue = '';
+  const receipts: string[] = [];
+  while (!r.done) {
+    const tag = r.tag();
+    const f = tag >>> 3;
+    if (f === 1) {
+      expectWire(tag, wireType.bytes);
+      queue = r.string();
+    } else if (f === 2) {
+      expectWire(tag, wireType.bytes);
+      receipts.push(r.string());
+    } else r.skip(tag & 7);
+  }
+  return { type: 'ack', queue, receipts };
 }
 
 function expectWire(tag: number, type: number): void {
@@ -253,7 +287,7 @@ function producerKeyBody(key: ProducerKey): object {
 
 /** Decodes a command from a log entry, or returns INVALID_ARGUMENT for undecodable bytes. */
 export function decodeCommand(data: Uint8Array): Command | QueueError {
-  return decodeEnqueueFast(data) ?? decodeCommandWithProtobufjs(data);
+  return decodeHotFast(data) ?? decodeCommandWithProtobufjs(data);
 }
 
 /** encodeCommand through protobufjs only: the reference the hand-written enqueue path must equal. */

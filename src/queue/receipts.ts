@@ -5,7 +5,7 @@
  * stale. A 32-bit checksum makes a mistyped or truncated receipt fail validation instead of
  * naming some other message; receipts are not secrets (anyone who can ack can also receive).
  */
-import { invalidArgument, type QueueError } from './errors.js';
+import { QueueError, invalidArgument } from './errors.js';
 
 /** The decoded fields of a receipt. */
 export interface Receipt {
@@ -54,6 +54,26 @@ const fieldCharsMax = [11, 11, 11, 11, 7] as const;
  */
 export function decodeReceipt(text: unknown): Receipt | QueueError {
   if (typeof text !== 'string' || text.length > receiptLengthMax) return invalidArgument('malformed receipt');
+  // A leader checks each receipt of an ack several times (request, proposal, apply): remember
+  // the last few. decodeReceipt is a pure function of the text, so the memo changes nothing.
+  const memo = recentReceipts.get(text);
+  if (memo !== undefined) return memo;
+  const r = scanReceipt(text);
+  if (!(r instanceof QueueError)) {
+    if (recentReceipts.size >= recentReceiptsMax) recentReceipts.clear();
+    recentReceipts.set(text, r);
+  }
+  return r;
+}
+
+/**
+ * Receipts remembered by decodeReceipt: 4096 covers the acks in flight of many consumers
+ * (a few hundred receipts each) for about 200 KB; the memo is simply emptied when full.
+ */
+const recentReceiptsMax = 4096;
+const recentReceipts = new Map<string, Receipt>();
+
+function scanReceipt(text: string): Receipt | QueueError {
   if (text.charCodeAt(0) !== 114 || text.charCodeAt(1) !== 49 || text.charCodeAt(2) !== 46) return invalidArgument('malformed receipt');
   const values = [0, 0, 0, 0];
   let i = 3;

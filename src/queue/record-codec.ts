@@ -120,12 +120,15 @@ export function encodePayloadFast(p: PayloadRecord): Uint8Array {
   return w.finish();
 }
 
-/** Decodes a PayloadRecord. */
-export function decodePayloadFast(b: Uint8Array): PayloadRecord {
-  return withFallback(b, readPayload, decodePayloadWithProtobufjs);
+/**
+ * Decodes a PayloadRecord. With `copyBody` false the body is a view into `b` (for a caller
+ * that owns `b`, such as a reply built from a fresh LevelDB read).
+ */
+export function decodePayloadFast(b: Uint8Array, copyBody = true): PayloadRecord {
+  return withFallback(b, (r) => readPayload(r, copyBody), decodePayloadWithProtobufjs);
 }
 
-function readPayload(r: ProtoReader): PayloadRecord {
+function readPayload(r: ProtoReader, copyBody: boolean): PayloadRecord {
   let body: Uint8Array | undefined;
   const attributes: Record<string, string> = {};
   let sentAtMs = 0;
@@ -134,7 +137,7 @@ function readPayload(r: ProtoReader): PayloadRecord {
     switch (tag >>> 3) {
       case 1:
         if ((tag & 7) !== wireType.bytes) throw new NotFastPath();
-        body = r.bytesCopy();
+        body = copyBody ? r.bytesCopy() : r.bytes();
         break;
       case 2: {
         if ((tag & 7) !== wireType.bytes) throw new NotFastPath();

@@ -150,9 +150,12 @@ export function encodePayload(r: PayloadRecord): Uint8Array {
   return encodePayloadFast(r);
 }
 
-/** Decodes a PayloadRecord (hand-written wire code, see record-codec.ts). */
-export function decodePayload(b: Uint8Array): PayloadRecord {
-  return decodePayloadFast(b);
+/**
+ * Decodes a PayloadRecord (hand-written wire code, see record-codec.ts). With `copyBody` false
+ * the body is a view into `b`, for a caller that owns `b`.
+ */
+export function decodePayload(b: Uint8Array, copyBody = true): PayloadRecord {
+  return decodePayloadFast(b, copyBody);
 }
 
 /** Reference encoder through protobufjs: encodes a PayloadRecord (attributes sorted by key). */

@@ -129,7 +129,8 @@ export class QueueStateMachine implements QueueLookup {
     deliveries.forEach((d, i) => {
       const bytes = values[i];
       if (bytes === undefined) return;
-      const payload = decodePayload(bytes);
+      // The read handed us `bytes` of our own: the body may stay a view into them.
+      const payload = decodePayload(bytes, false);
       const { seq: _seq, ...rest } = d;
       void _seq;
       out.push({ ...rest, body: payload.body, attributes: { ...payload.attributes } });
