@@ -7,6 +7,7 @@
  * so the one cast per decode is the only unchecked step.
  */
 import protobuf from 'protobufjs';
+import { decodeEnqueueRequest, decodeEnqueueResponse, encodeEnqueueRequestFrame, encodeEnqueueResponseFrame } from './client-wire-fast.js';
 import { loadProto } from './load.js';
 
 const root = loadProto('client.proto');
@@ -190,13 +191,28 @@ function encodeFramed(type: protobuf.Type, message: object): Uint8Array {
   return frame;
 }
 
-/** A length-prefixed Request frame. Precondition: 0 < id < 2^32. */
+/**
+ * A length-prefixed Request frame. Precondition: 0 < id < 2^32. Enqueues take the hand-written
+ * path (client-wire-fast.ts: the same bytes).
+ */
 export function encodeRequestFrame(id: number, body: RequestBody): Uint8Array {
+  if ('enqueue' in body) return encodeEnqueueRequestFrame(id, body.enqueue);
+  return encodeRequestFrameWithProtobufjs(id, body);
+}
+
+/** encodeRequestFrame through protobufjs only (the reference of the hand-written path). */
+export function encodeRequestFrameWithProtobufjs(id: number, body: RequestBody): Uint8Array {
   return encodeFramed(requestType, { id, ...body });
 }
 
-/** A length-prefixed Response frame. */
+/** A length-prefixed Response frame (an enqueue result without a leader: hand-written, same bytes). */
 export function encodeResponseFrame(id: number, leader: WireNodeRef | undefined, body: ResultBody): Uint8Array {
+  if (leader === undefined && 'enqueue' in body) return encodeEnqueueResponseFrame(id, body.enqueue);
+  return encodeResponseFrameWithProtobufjs(id, leader, body);
+}
+
+/** encodeResponseFrame through protobufjs only (the reference of the hand-written path). */
+export function encodeResponseFrameWithProtobufjs(id: number, leader: WireNodeRef | undefined, body: ResultBody): Uint8Array {
   return encodeFramed(responseType, leader === undefined ? { id, ...body } : { id, leader, ...body });
 }
 
@@ -205,6 +221,13 @@ export function encodeResponseFrame(id: number, leader: WireNodeRef | undefined,
  * Request; returns op undefined when no op is set (an op from a newer protocol).
  */
 export function decodeRequest(body: Uint8Array): DecodedRequest | { readonly id: number; readonly op: undefined; readonly args: undefined } {
+  const fast = decodeEnqueueRequest(body);
+  if (fast !== undefined) return { id: fast.id, op: 'enqueue', args: fast.args };
+  return decodeRequestWithProtobufjs(body);
+}
+
+/** decodeRequest through protobufjs only (the reference of the hand-written path). */
+export function decodeRequestWithProtobufjs(body: Uint8Array): DecodedRequest | { readonly id: number; readonly op: undefined; readonly args: undefined } {
   const m = requestType.decode(body) as unknown as Record<string, unknown> & { id: number; op?: RequestOpName };
   const op = m.op;
   if (op === undefined) return { id: m.id, op: undefined, args: undefined };
@@ -213,6 +236,13 @@ export function decodeRequest(body: Uint8Array): DecodedRequest | { readonly id:
 
 /** Decodes a Response body; throws when the bytes are not a Response. */
 export function decodeResponse(body: Uint8Array): DecodedResponse {
+  const fast = decodeEnqueueResponse(body);
+  if (fast !== undefined) return { id: fast.id, leader: undefined, type: 'enqueue', value: fast.value };
+  return decodeResponseWithProtobufjs(body);
+}
+
+/** decodeResponse through protobufjs only (the reference of the hand-written path). */
+export function decodeResponseWithProtobufjs(body: Uint8Array): DecodedResponse {
   const m = responseType.decode(body) as unknown as Record<string, unknown> & { id: number; result?: ResultName; leader: WireNodeRef | null };
   const leader = m.leader ?? undefined;
   const type = m.result;

@@ -222,6 +222,7 @@ export class ProtoReader {
   tag(): number {
     const t = this.uint();
     if (t > 0xffffffff) throw new WireFormatError('field key out of range');
+    if (t >>> 3 === 0) throw new WireFormatError('field number 0'); // illegal, as protobufjs says
     return t;
   }
 
