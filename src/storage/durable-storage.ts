@@ -340,15 +340,19 @@ export class DurableStorage implements Storage, StateReader {
 
   /**
    * The compaction index that keeps at most `bytes` of stored log after it, below `upTo`:
-   * whole blocks are kept from `upTo` backwards while they fit. At least the snapshot index.
+   * whole blocks are kept from `upTo` backwards while they fit, and the block holding `upTo`
+   * is always kept (so a follower one Ready behind never needs a snapshot, however large that
+   * Ready was). At least the snapshot index.
    */
   indexKeepingBytes(upTo: number, bytes: number): number {
     let kept = 0;
+    let first = true;
     for (let k = this.#blocks.length - 1; k >= 0; k--) {
       const b = this.#blocks[k]!;
       if (b.first > upTo) continue;
       kept += b.bytes;
-      if (kept > bytes) return Math.min(upTo, b.last);
+      if (kept > bytes) return Math.max(this.#mem.snapshot().index, Math.min(upTo, first ? b.first - 1 : b.last));
+      first = false;
     }
     return this.#mem.snapshot().index;
   }

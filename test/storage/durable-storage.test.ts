@@ -194,6 +194,19 @@ describe('DurableStorage on disk', () => {
     expect(await blockFirsts()).toEqual([5]);
   });
 
+  it('names the compaction point that keeps a byte budget of whole blocks, always the newest', async () => {
+    const s = await openDir();
+    await s.save({ entries: entries(1, 3) }); // block [1, 3]
+    await s.save({ entries: entries(4, 6) }); // block [4, 6]
+    await s.save({ entries: entries(7, 9) }); // block [7, 9]
+    const total = s.logBytes();
+    expect(total).toBeGreaterThan(0);
+    expect(s.indexKeepingBytes(9, total)).toBe(0); // everything fits: compact nothing
+    expect(s.indexKeepingBytes(9, 1)).toBe(6); // the block holding 9 stays even over budget
+    expect(s.indexKeepingBytes(5, 1)).toBe(3); // the block holding 5 stays
+    expect(s.indexKeepingBytes(9, total - 1)).toBe(3); // [4, 9] fits, [1, 3] does not
+  });
+
   it('writes nothing for an empty save and skips compacted entries', async () => {
     const s = await openDir();
     expect(await s.save({ entries: [] })).toEqual({ syncMs: 0, entryCount: 0 });
