@@ -3,10 +3,10 @@
  * server process.
  *
  * MALLOC_ARENA_MAX=2: glibc gives every thread that allocates its own malloc arena, and LevelDB
- * allocates from Node's thread pool; memory freed in those arenas is rarely returned, so a node
- * writing a large backlog grew to about 100 MB more RSS than it used (measured with a 1,000,000
- * x 1 KiB backlog: peak RSS 436 MB with the default, 332 MB with 2, README "Performance"). It
- * must be set before the process starts, so launchers set it; a value already set wins.
+ * allocates from Node's thread pool; memory freed in those arenas is rarely returned (raftq bench
+ * --scenario backlog, 1,000,000 x 1 KiB, --snapshot-bytes 64 MiB, one run each: peak node RSS
+ * 461 MB with the default, 436 MB with 2; README "Performance"). It must be set before the
+ * process starts, so launchers set it; a value already set wins.
  */
 export function serverProcessEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   return { MALLOC_ARENA_MAX: '2', ...base };
