@@ -8,7 +8,8 @@
  *   or undefined for any input that is not a plain Request{id, enqueue} / Response{id,
  *   enqueue}, which the protobufjs path then handles, errors included.
  */
-import { ProtoReader, ProtoWriter, wireType } from './wire.js';
+import { readMessageFields, writeMessageFields } from './message-fields.js';
+import { NotFastPath, ProtoReader, ProtoWriter, expectWireType, wireType } from './wire.js';
 import type { RequestOps, ResultTypes, WireOutgoing } from './client-wire.js';
 
 /** Field numbers (client.proto): Request.enqueue, Response.enqueue. */
@@ -17,9 +18,6 @@ const responseEnqueueField = 19;
 
 /** Reused by every encode here (synchronous, never nested). */
 const writer = new ProtoWriter(4096);
-
-/** Thrown inside a decoder: the input is not for the fast path. */
-class NotFastPath extends Error {}
 
 function patchLength(frame: Uint8Array): Uint8Array {
   const n = frame.length - 4;
@@ -41,7 +39,7 @@ export function encodeEnqueueRequestFrame(id: number, args: RequestOps['enqueue'
   for (const m of args.messages) {
     w.tag(2, wireType.bytes);
     const mark = w.fork();
-    writeOutgoing(w, m);
+    writeMessageFields(w, m);
     w.join(mark);
   }
   if (args.idempotencyKey != null) w.tag(3, wireType.bytes).string(args.idempotencyKey);
@@ -56,20 +54,6 @@ export function encodeEnqueueRequestFrame(id: number, args: RequestOps['enqueue'
   return patchLength(w.finish());
 }
 
-function writeOutgoing(w: ProtoWriter, m: WireOutgoing): void {
-  if (m.body.length > 0) w.tag(1, wireType.bytes).bytes(m.body);
-  if (m.attributes != null) {
-    for (const key of Object.keys(m.attributes)) {
-      w.tag(2, wireType.bytes);
-      const entry = w.fork();
-      w.tag(1, wireType.bytes).string(key).tag(2, wireType.bytes).string(m.attributes[key]!);
-      w.join(entry);
-    }
-  }
-  if (m.delayMs != null) w.tag(3, wireType.fixed64).double(m.delayMs);
-  if (m.groupId != null) w.tag(4, wireType.bytes).string(m.groupId);
-  if (m.dedupId != null) w.tag(5, wireType.bytes).string(m.dedupId);
-}
 
 /** A length-prefixed Response{id, enqueue: result} frame (no leader field). */
 export function encodeEnqueueResponseFrame(id: number, result: ResultTypes['enqueue']): Uint8Array {
@@ -107,9 +91,6 @@ function readIdAnd(body: Uint8Array, field: number): { id: number; sub: ProtoRea
   return sub === undefined ? undefined : { id, sub };
 }
 
-function expect(tag: number, type: number): void {
-  if ((tag & 7) !== type) throw new NotFastPath();
-}
 
 /** The enqueue of a Request{id, enqueue} body, as the protobufjs path decodes it; else undefined. */
 export function decodeEnqueueRequest(body: Uint8Array): { id: number; args: RequestOps['enqueue'] } | undefined {
@@ -127,21 +108,21 @@ export function decodeEnqueueRequest(body: Uint8Array): { id: number; args: Requ
       const tag = r.tag();
       switch (tag >>> 3) {
         case 1:
-          expect(tag, wireType.bytes);
+          expectWireType(tag, wireType.bytes);
           queue = r.string();
           break;
         case 2:
-          expect(tag, wireType.bytes);
-          messages.push(readOutgoing(r.sub()));
+          expectWireType(tag, wireType.bytes);
+          messages.push(readMessageFields(r.sub(), false));
           break;
         case 3:
-          expect(tag, wireType.bytes);
+          expectWireType(tag, wireType.bytes);
           if (producerKey !== undefined) throw new NotFastPath();
           idempotencyKey = r.string();
           producerKey = 'idempotencyKey';
           break;
         case 4: {
-          expect(tag, wireType.bytes);
+          expectWireType(tag, wireType.bytes);
           if (producerKey !== undefined) throw new NotFastPath();
           const p = r.sub();
           let producerId = '';
@@ -149,10 +130,10 @@ export function decodeEnqueueRequest(body: Uint8Array): { id: number; args: Requ
           while (!p.done) {
             const t = p.tag();
             if (t >>> 3 === 1) {
-              expect(t, wireType.bytes);
+              expectWireType(t, wireType.bytes);
               producerId = p.string();
             } else if (t >>> 3 === 2) {
-              expect(t, wireType.fixed64);
+              expectWireType(t, wireType.fixed64);
               sequence = p.double();
             } else p.skip(t & 7);
           }
@@ -174,53 +155,6 @@ export function decodeEnqueueRequest(body: Uint8Array): { id: number; args: Requ
   }
 }
 
-function readOutgoing(r: ProtoReader): WireOutgoing {
-  let body: Uint8Array = new Uint8Array(0);
-  const out: WireOutgoing = { body };
-  while (!r.done) {
-    const tag = r.tag();
-    switch (tag >>> 3) {
-      case 1:
-        expect(tag, wireType.bytes);
-        body = r.bytes();
-        out.body = body;
-        break;
-      case 2: {
-        expect(tag, wireType.bytes);
-        const e = r.sub();
-        let key = '';
-        let value = '';
-        while (!e.done) {
-          const t = e.tag();
-          if (t >>> 3 === 1) {
-            expect(t, wireType.bytes);
-            key = e.string();
-          } else if (t >>> 3 === 2) {
-            expect(t, wireType.bytes);
-            value = e.string();
-          } else e.skip(t & 7);
-        }
-        (out.attributes ??= {})[key] = value;
-        break;
-      }
-      case 3:
-        expect(tag, wireType.fixed64);
-        out.delayMs = r.double();
-        break;
-      case 4:
-        expect(tag, wireType.bytes);
-        out.groupId = r.string();
-        break;
-      case 5:
-        expect(tag, wireType.bytes);
-        out.dedupId = r.string();
-        break;
-      default:
-        r.skip(tag & 7);
-    }
-  }
-  return out;
-}
 
 /** The result of a Response{id, enqueue} body, as the protobufjs path decodes it; else undefined. */
 export function decodeEnqueueResponse(body: Uint8Array): { id: number; value: ResultTypes['enqueue'] } | undefined {
@@ -234,23 +168,23 @@ export function decodeEnqueueResponse(body: Uint8Array): { id: number; value: Re
     while (!r.done) {
       const tag = r.tag();
       if (tag >>> 3 === 1) {
-        expect(tag, wireType.bytes);
+        expectWireType(tag, wireType.bytes);
         const m = r.sub();
         let id = '';
         let offset = 0;
         while (!m.done) {
           const t = m.tag();
           if (t >>> 3 === 1) {
-            expect(t, wireType.bytes);
+            expectWireType(t, wireType.bytes);
             id = m.string();
           } else if (t >>> 3 === 2) {
-            expect(t, wireType.fixed64);
+            expectWireType(t, wireType.fixed64);
             offset = m.double();
           } else m.skip(t & 7);
         }
         messages.push({ id, offset });
       } else if (tag >>> 3 === 2) {
-        expect(tag, wireType.varint);
+        expectWireType(tag, wireType.varint);
         duplicate = r.bool();
       } else r.skip(tag & 7);
     }

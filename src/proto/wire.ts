@@ -186,6 +186,20 @@ export function delimitedBytes(contentBytes: number): number {
   return 1 + varintBytes(contentBytes) + contentBytes;
 }
 
+/**
+ * Thrown inside a hand-written decoder on input it leaves to the protobufjs reference path (a
+ * known field with another wire type, a second oneof member, ...): the caller catches it and
+ * falls back, so both paths agree on every input.
+ */
+export class NotFastPath extends Error {
+  override readonly name = 'NotFastPath';
+}
+
+/** Throws NotFastPath unless the field key `tag` has wire type `type`. */
+export function expectWireType(tag: number, type: number): void {
+  if ((tag & 7) !== type) throw new NotFastPath();
+}
+
 /** Thrown by ProtoReader on bytes that are not valid protobuf for the reader's expectations. */
 export class WireFormatError extends Error {
   override readonly name = 'WireFormatError';

@@ -11,7 +11,8 @@ import type {
 } from './commands.js';
 import { invalidArgument, type QueueError } from './errors.js';
 import { bytes, decodeAs, encodeAs, field, list, num, pb, str, sub, type Decoded } from './proto.js';
-import { ProtoReader, ProtoWriter, WireFormatError, wireType } from '../proto/wire.js';
+import { readMessageFields, writeMessageFields } from '../proto/message-fields.js';
+import { NotFastPath, ProtoReader, ProtoWriter, WireFormatError, expectWireType, wireType } from '../proto/wire.js';
 
 const attributeFields = [
   'visibilityTimeoutMs',
@@ -59,19 +60,7 @@ function encodeEnqueueFast(cmd: Extract<Command, { type: 'enqueue' }>): Uint8Arr
   for (const m of cmd.messages) {
     w.tag(2, wireType.bytes);
     const mark = w.fork();
-    if (m.body.length > 0) w.tag(1, wireType.bytes).bytes(m.body);
-    const attrs = m.attributes;
-    if (attrs !== undefined) {
-      for (const key of Object.keys(attrs)) {
-        w.tag(2, wireType.bytes);
-        const entry = w.fork();
-        w.tag(1, wireType.bytes).string(key).tag(2, wireType.bytes).string(attrs[key]!);
-        w.join(entry);
-      }
-    }
-    if (m.delayMs != null) w.tag(3, wireType.fixed64).double(m.delayMs);
-    if (m.groupId != null) w.tag(4, wireType.bytes).string(m.groupId);
-    if (m.dedupId != null) w.tag(5, wireType.bytes).string(m.dedupId);
+    writeMessageFields(w, m);
     w.join(mark);
   }
   const key = cmd.producerKey;
@@ -91,9 +80,6 @@ function encodeEnqueueFast(cmd: Extract<Command, { type: 'enqueue' }>): Uint8Arr
   w.join(body);
   return w.finish();
 }
-
-/** Thrown inside the fast decoder when the bytes need protobufjs's exact (slower) handling. */
-class NotFastPath extends Error {}
 
 /**
  * Decodes QueueCommandPb bytes that hold nothing but enqueue (or nothing but ack) fields, the
@@ -127,19 +113,16 @@ function readAck(r: ProtoReader): Command {
     const tag = r.tag();
     const f = tag >>> 3;
     if (f === 1) {
-      expectWire(tag, wireType.bytes);
+      expectWireType(tag, wireType.bytes);
       queue = r.string();
     } else if (f === 2) {
-      expectWire(tag, wireType.bytes);
+      expectWireType(tag, wireType.bytes);
       receipts.push(r.string());
     } else r.skip(tag & 7);
   }
   return { type: 'ack', queue, receipts };
 }
 
-function expectWire(tag: number, type: number): void {
-  if ((tag & 7) !== type) throw new NotFastPath();
-}
 
 function readEnqueue(r: ProtoReader): Command {
   let queue = '';
@@ -149,15 +132,16 @@ function readEnqueue(r: ProtoReader): Command {
     const tag = r.tag();
     switch (tag >>> 3) {
       case 1:
-        expectWire(tag, wireType.bytes);
+        expectWireType(tag, wireType.bytes);
         queue = r.string();
         break;
       case 2:
-        expectWire(tag, wireType.bytes);
-        messages.push(readEnqueueMessage(r.sub()));
+        expectWireType(tag, wireType.bytes);
+        // A copy of each body: the entry bytes belong to the log, the body to the state machine.
+        messages.push(readMessageFields(r.sub(), true));
         break;
       case 3:
-        expectWire(tag, wireType.bytes);
+        expectWireType(tag, wireType.bytes);
         producerKey = readProducerKey(r.sub());
         break;
       default:
@@ -167,58 +151,6 @@ function readEnqueue(r: ProtoReader): Command {
   return { type: 'enqueue', queue, messages, ...(producerKey === undefined ? {} : { producerKey }) };
 }
 
-function readEnqueueMessage(r: ProtoReader): EnqueueMessage {
-  let body: Uint8Array | undefined;
-  let attributes: Record<string, string> | undefined;
-  let delayMs: number | undefined;
-  let groupId: string | undefined;
-  let dedupId: string | undefined;
-  while (!r.done) {
-    const tag = r.tag();
-    switch (tag >>> 3) {
-      case 1:
-        expectWire(tag, wireType.bytes);
-        // A copy: the entry bytes belong to the log, the body to the state machine.
-        body = r.bytesCopy();
-        break;
-      case 2: {
-        expectWire(tag, wireType.bytes);
-        const e = r.sub();
-        let key = '';
-        let value = '';
-        while (!e.done) {
-          const t = e.tag();
-          if (t === ((1 << 3) | wireType.bytes)) key = e.string();
-          else if (t === ((2 << 3) | wireType.bytes)) value = e.string();
-          else if (t >>> 3 === 1 || t >>> 3 === 2) throw new NotFastPath();
-          else e.skip(t & 7);
-        }
-        (attributes ??= {})[key] = value;
-        break;
-      }
-      case 3:
-        expectWire(tag, wireType.fixed64);
-        delayMs = r.double();
-        break;
-      case 4:
-        expectWire(tag, wireType.bytes);
-        groupId = r.string();
-        break;
-      case 5:
-        expectWire(tag, wireType.bytes);
-        dedupId = r.string();
-        break;
-      default:
-        r.skip(tag & 7);
-    }
-  }
-  const out: EnqueueMessage = { body: body ?? new Uint8Array(0) };
-  if (attributes !== undefined && Object.keys(attributes).length > 0) out.attributes = attributes;
-  if (delayMs !== undefined) out.delayMs = delayMs;
-  if (groupId !== undefined) out.groupId = groupId;
-  if (dedupId !== undefined) out.dedupId = dedupId;
-  return out;
-}
 
 function readProducerKey(r: ProtoReader): ProducerKey | undefined {
   let idempotencyKey: string | undefined;
@@ -227,11 +159,11 @@ function readProducerKey(r: ProtoReader): ProducerKey | undefined {
     const tag = r.tag();
     switch (tag >>> 3) {
       case 1:
-        expectWire(tag, wireType.bytes);
+        expectWireType(tag, wireType.bytes);
         idempotencyKey = r.string();
         break;
       case 2: {
-        expectWire(tag, wireType.bytes);
+        expectWireType(tag, wireType.bytes);
         const p = r.sub();
         let producerId = '';
         let sequence = 0;

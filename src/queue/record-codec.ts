@@ -9,14 +9,11 @@
  * An input these decoders do not expect (a known field with another wire type) goes to the
  * protobufjs reference decoder, so both paths agree on every input.
  */
-import { ProtoReader, ProtoWriter, wireType } from '../proto/wire.js';
+import { NotFastPath, ProtoReader, ProtoWriter, expectWireType, wireType } from '../proto/wire.js';
 import { decodeDedupPageWithProtobufjs, decodeDedupWithProtobufjs, decodeMessageWithProtobufjs, decodePayloadWithProtobufjs, type DedupPageEntry, type DedupRecord, type MessageRecord, type PayloadRecord } from './records.js';
 
 /** Reused by every encode here (encoding is synchronous and never nested). */
 const writer = new ProtoWriter(4096);
-
-/** Raised inside a decoder to hand the input to the protobufjs reference decoder. */
-class NotFastPath extends Error {}
 
 function doubleField(w: ProtoWriter, field: number, x: number): void {
   if (!Object.is(x, 0)) w.tag(field, wireType.fixed64).double(x);
@@ -27,12 +24,12 @@ function stringField(w: ProtoWriter, field: number, s: string): void {
 }
 
 function readDouble(r: ProtoReader, tag: number): number {
-  if ((tag & 7) !== wireType.fixed64) throw new NotFastPath();
+  expectWireType(tag, wireType.fixed64);
   return r.double();
 }
 
 function readString(r: ProtoReader, tag: number): string {
-  if ((tag & 7) !== wireType.bytes) throw new NotFastPath();
+  expectWireType(tag, wireType.bytes);
   return r.string();
 }
 
@@ -136,11 +133,11 @@ function readPayload(r: ProtoReader, copyBody: boolean): PayloadRecord {
     const tag = r.tag();
     switch (tag >>> 3) {
       case 1:
-        if ((tag & 7) !== wireType.bytes) throw new NotFastPath();
+        expectWireType(tag, wireType.bytes);
         body = copyBody ? r.bytesCopy() : r.bytes();
         break;
       case 2: {
-        if ((tag & 7) !== wireType.bytes) throw new NotFastPath();
+        expectWireType(tag, wireType.bytes);
         const a = r.sub();
         let key = '';
         let value = '';
@@ -203,7 +200,7 @@ function readDedupPage(r: ProtoReader): DedupPageEntry[] {
       r.skip(tag & 7);
       continue;
     }
-    if ((tag & 7) !== wireType.bytes) throw new NotFastPath();
+    expectWireType(tag, wireType.bytes);
     const e = r.sub();
     let seq = 0;
     const record = readDedup(e, (t) => {
@@ -248,7 +245,7 @@ function readDoubles(r: ProtoReader, tag: number, out: number[]): void {
     out.push(r.double());
     return;
   }
-  if ((tag & 7) !== wireType.bytes) throw new NotFastPath();
+  expectWireType(tag, wireType.bytes);
   const packed = r.sub();
   while (!packed.done) out.push(packed.double());
 }

@@ -16,7 +16,7 @@
 import protobuf from 'protobufjs';
 import { assert } from '../../raft/assert.js';
 import type { Entry, EntryType, Message } from '../../raft/types.js';
-import { ProtoReader, ProtoWriter, delimitedBytes, varintBytes, wireType } from '../proto/wire.js';
+import { NotFastPath, ProtoReader, ProtoWriter, delimitedBytes, expectWireType, varintBytes, wireType } from '../proto/wire.js';
 import { frameHeaderBytes } from './framing.js';
 import type { RaftBatchFrame } from './peer-frame.js';
 
@@ -31,9 +31,6 @@ const field = {
 } as const;
 
 const entryTypeCode: Record<EntryType, number> = { normal: 1, conf: 2 };
-
-/** Thrown inside the decoder: the input is not for the fast path; the reference decodes it. */
-class NotFastPath extends Error {}
 
 /** A message type the encoder handles. */
 type HotMessage = Extract<Message, { type: 'app' | 'appResp' | 'heartbeat' | 'heartbeatResp' }>;
@@ -173,7 +170,7 @@ export function decodeRaftBatchFast(body: Uint8Array): RaftBatchFrame | undefine
         batch.skip(t & 7);
         continue;
       }
-      expect(t, wireType.bytes);
+      expectWireType(t, wireType.bytes);
       messages.push(readMessage(batch.sub()));
     }
     return { kind: 'raftBatch', messages };
@@ -183,12 +180,9 @@ export function decodeRaftBatchFast(body: Uint8Array): RaftBatchFrame | undefine
   }
 }
 
-function expect(tag: number, type: number): void {
-  if ((tag & 7) !== type) throw new NotFastPath();
-}
 
 function readU64(r: ProtoReader, tag: number): number {
-  expect(tag, wireType.varint);
+  expectWireType(tag, wireType.varint);
   return r.uint();
 }
 
@@ -202,16 +196,16 @@ function readMessage(r: ProtoReader): Message {
     const tag = r.tag();
     const f = tag >>> 3;
     if (f === 1) {
-      expect(tag, wireType.bytes);
+      expectWireType(tag, wireType.bytes);
       from = r.string();
     } else if (f === 2) {
-      expect(tag, wireType.bytes);
+      expectWireType(tag, wireType.bytes);
       to = r.string();
     } else if (f === 3) term = readU64(r, tag);
     else if (f >= field.app && f <= 21) {
       // One body of a hot type, once: anything else is the reference decoder's business.
       if (bodyField !== 0 || f > field.heartbeatResp) throw new NotFastPath();
-      expect(tag, wireType.bytes);
+      expectWireType(tag, wireType.bytes);
       bodyField = f;
       body = r.sub();
     } else r.skip(tag & 7);
@@ -230,7 +224,7 @@ function readMessage(r: ProtoReader): Message {
         const f = tag >>> 3;
         if (f === 1) index = readU64(body, tag);
         else if (f === 2) {
-          expect(tag, wireType.varint);
+          expectWireType(tag, wireType.varint);
           reject = body.bool();
         } else if (f === 3) rejectHint = readU64(body, tag);
         else if (f === 4) logTerm = readU64(body, tag);
@@ -246,7 +240,7 @@ function readMessage(r: ProtoReader): Message {
         const f = tag >>> 3;
         if (f === 1) commit = readU64(body, tag);
         else if (f === 2) {
-          expect(tag, wireType.bytes);
+          expectWireType(tag, wireType.bytes);
           context = body.bytes();
         } else body.skip(tag & 7);
       }
@@ -257,7 +251,7 @@ function readMessage(r: ProtoReader): Message {
       while (!body.done) {
         const tag = body.tag();
         if (tag >>> 3 === 1) {
-          expect(tag, wireType.bytes);
+          expectWireType(tag, wireType.bytes);
           context = body.bytes();
         } else body.skip(tag & 7);
       }
@@ -277,7 +271,7 @@ function readAppend(r: ProtoReader, from: string, to: string, term: number): Mes
     if (f === 1) index = readU64(r, tag);
     else if (f === 2) logTerm = readU64(r, tag);
     else if (f === 3) {
-      expect(tag, wireType.bytes);
+      expectWireType(tag, wireType.bytes);
       entries.push(readEntry(r.sub()));
     } else if (f === 4) commit = readU64(r, tag);
     else r.skip(tag & 7);
@@ -296,10 +290,10 @@ function readEntry(r: ProtoReader): Entry {
     if (f === 1) term = readU64(r, tag);
     else if (f === 2) index = readU64(r, tag);
     else if (f === 3) {
-      expect(tag, wireType.varint);
+      expectWireType(tag, wireType.varint);
       typeCode = r.uint();
     } else if (f === 4) {
-      expect(tag, wireType.bytes);
+      expectWireType(tag, wireType.bytes);
       data = r.bytes();
     } else r.skip(tag & 7);
   }
