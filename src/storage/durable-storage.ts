@@ -130,6 +130,8 @@ export class DurableStorage implements Storage, StateReader {
    * LevelDB write that it mirrors succeeded.
    */
   #blocks: StoredBlock[];
+  /** Invariant: the sum of #blocks' bytes (kept, not summed: logBytes() runs every Ready). */
+  #blockBytes = 0;
   /** Tail of the mutation queue. Invariant: at most one mutation touches LevelDB at a time. */
   #tail: Promise<unknown> = Promise.resolve();
   /** Invariant: true while a snapshot is being staged; at most one install at a time. */
@@ -143,7 +145,8 @@ export class DurableStorage implements Storage, StateReader {
     this.#mem = mem;
     this.#applied = applied;
     this.#blocks = blocks;
-    this.#checkInvariants();
+    for (const b of blocks) this.#blockBytes += b.bytes;
+    this.#checkInvariants(0);
   }
 
   /**
@@ -225,7 +228,7 @@ export class DurableStorage implements Storage, StateReader {
     const last = snapshot === null ? this.#mem.lastIndex() : snapshot.index;
     const entries = batch.entries.filter((e) => e.index >= first);
     const blocksBefore = snapshot === null ? this.#blocks : [];
-    const { newLast, blocks } = this.#appendOps(entries, last, snapshot === null, ops, blocksBefore);
+    const { newLast, cut, added } = this.#appendOps(entries, last, snapshot === null, ops, blocksBefore);
     if (batch.hardState !== undefined) {
       const hs = batch.hardState;
       const old = this.#mem.hardState();
@@ -240,10 +243,11 @@ export class DurableStorage implements Storage, StateReader {
     const syncMs = performance.now() - started;
     if (snapshot !== null) this.#mem.applySnapshot(snapshot);
     this.#mem.append(entries);
-    this.#blocks = blocks;
+    // A snapshot replaced the whole log (every block was deleted); else the tail from `cut` on.
+    this.#replaceBlocks(snapshot === null ? cut : 0, added);
     if (batch.hardState !== undefined) this.#mem.setHardState(batch.hardState);
     assert(this.#mem.lastIndex() === newLast, () => `last index ${this.#mem.lastIndex()} != ${newLast} after save`);
-    this.#checkInvariants();
+    this.#checkInvariants(snapshot === null ? cut : 0);
     return { syncMs, entryCount: entries.length };
   }
 
@@ -263,11 +267,12 @@ export class DurableStorage implements Storage, StateReader {
    * Adds the ops that store `entries` as one block, deleting what they overwrite: blocks that
    * start at or after the first new entry go, and a block straddling it is rewritten without its
    * overwritten tail. `last` is the last index before the batch, `before` the stored blocks.
-   * Returns the new last index and the blocks after the write.
+   * Returns the new last index and how the blocks change: from position `cut` on, `added`
+   * replaces them (usually `cut` is the end: only the new block is added).
    */
-  #appendOps(entries: readonly Entry[], last: number, checkApplied: boolean, ops: BatchOp[], before: readonly StoredBlock[]): { newLast: number; blocks: StoredBlock[] } {
+  #appendOps(entries: readonly Entry[], last: number, checkApplied: boolean, ops: BatchOp[], before: readonly StoredBlock[]): { newLast: number; cut: number; added: StoredBlock[] } {
     const head = entries[0];
-    if (head === undefined) return { newLast: last, blocks: [...before] };
+    if (head === undefined) return { newLast: last, cut: before.length, added: [] };
     assert(head.index <= last + 1, () => `append at ${head.index} leaves a gap after last index ${last}`);
     let prev: Entry | undefined;
     for (const e of entries) {
@@ -279,12 +284,11 @@ export class DurableStorage implements Storage, StateReader {
       prev = e;
     }
     const newLast = entries[entries.length - 1]!.index;
-    const blocks: StoredBlock[] = [];
-    for (const b of before) {
-      if (b.last < head.index) {
-        blocks.push(b);
-        continue;
-      }
+    // The blocks the new entries overwrite, in whole or in part, are a suffix.
+    let cut = before.length;
+    while (cut > 0 && before[cut - 1]!.last >= head.index) cut--;
+    const added: StoredBlock[] = [];
+    for (const b of before.slice(cut)) {
       ops.push({ type: 'del', key: b.key });
       if (b.first >= head.index) continue;
       // Straddles the first new entry: keep its entries still in the log before it.
@@ -293,14 +297,20 @@ export class DurableStorage implements Storage, StateReader {
         const value = encodeLogBlock(this.#mem.entries(from, head.index, Number.MAX_SAFE_INTEGER));
         const kept: StoredBlock = { first: from, last: head.index - 1, key: logBlockKey(from), bytes: value.length };
         ops.push({ type: 'put', key: kept.key, value });
-        blocks.push(kept);
+        added.push(kept);
       }
     }
     const value = encodeLogBlock(entries);
     const block: StoredBlock = { first: head.index, last: newLast, key: logBlockKey(head.index), bytes: value.length };
     ops.push({ type: 'put', key: block.key, value });
-    blocks.push(block);
-    return { newLast, blocks };
+    added.push(block);
+    return { newLast, cut, added };
+  }
+
+  /** Replaces the stored blocks from position `cut` on with `added`, keeping #blockBytes. */
+  #replaceBlocks(cut: number, added: readonly StoredBlock[]): void {
+    for (const b of this.#blocks.splice(cut, this.#blocks.length - cut, ...added)) this.#blockBytes -= b.bytes;
+    for (const b of added) this.#blockBytes += b.bytes;
   }
 
   /** Deletes every stored log block (the whole log is being replaced). */
@@ -321,9 +331,10 @@ export class DurableStorage implements Storage, StateReader {
       // Synced first: also makes all earlier unsynced applied batches durable (module comment).
       await this.#db.put(snapshotMetaKey, encodeRecord(meta), { sync: true });
       // Blocks wholly at or behind the snapshot go; the one holding index + 1 stays whole.
-      const dropped = this.#blocks.filter((b) => b.last <= index);
-      if (dropped.length > 0) await this.#db.batch(dropped.map((b): BatchOp => ({ type: 'del', key: b.key })));
-      this.#blocks = this.#blocks.filter((b) => b.last > index);
+      let n = 0;
+      while (n < this.#blocks.length && this.#blocks[n]!.last <= index) n++;
+      if (n > 0) await this.#db.batch(this.#blocks.slice(0, n).map((b): BatchOp => ({ type: 'del', key: b.key })));
+      for (const b of this.#blocks.splice(0, n)) this.#blockBytes -= b.bytes;
       this.#mem.createSnapshot(index, confState);
       this.#mem.compact(index);
       assert(this.#mem.firstIndex() === index + 1, () => `first index ${this.#mem.firstIndex()} after compact ${index}`);
@@ -333,9 +344,7 @@ export class DurableStorage implements Storage, StateReader {
 
   /** Bytes of the stored log (what the read cache holds, give or take the entry framing). */
   logBytes(): number {
-    let n = 0;
-    for (const b of this.#blocks) n += b.bytes;
-    return n;
+    return this.#blockBytes;
   }
 
   /**
@@ -482,10 +491,10 @@ export class DurableStorage implements Storage, StateReader {
     if (hardState !== hs) ops.push({ type: 'put', key: hardStateKey, value: encodeRecord(hardState) });
     await this.#db.batch(ops, { sync: true });
     this.#mem.applySnapshot(meta);
-    this.#blocks = [];
+    this.#replaceBlocks(0, []);
     this.#mem.setHardState(hardState);
     this.#applied = applied;
-    this.#checkInvariants();
+    this.#checkInvariants(0);
   }
 
   // ---- lifecycle ----
@@ -506,7 +515,11 @@ export class DurableStorage implements Storage, StateReader {
     return result;
   }
 
-  #checkInvariants(): void {
+  /**
+   * Checks the storage invariants. Block contiguity is checked from position `fromBlock` (a
+   * save checks only the blocks it changed and their neighbour; open checks them all).
+   */
+  #checkInvariants(fromBlock: number): void {
     const snap = this.#mem.snapshot().index;
     const last = this.#mem.lastIndex();
     assert(this.#mem.firstIndex() === snap + 1, 'first index != snapshot index + 1');
@@ -517,8 +530,9 @@ export class DurableStorage implements Storage, StateReader {
       assert(last === snap, () => `log [${snap + 1}, ${last}] has no stored blocks`);
     } else {
       assert(blocks[0]!.first <= snap + 1 && blocks[blocks.length - 1]!.last === last, () => `stored blocks [${blocks[0]!.first}, ${blocks[blocks.length - 1]!.last}] do not cover the log [${snap + 1}, ${last}]`);
-      for (let k = 1; k < blocks.length; k++) assert(blocks[k]!.first === blocks[k - 1]!.last + 1, () => `stored blocks not contiguous at ${blocks[k]!.first}`);
+      for (let k = Math.max(1, fromBlock); k < blocks.length; k++) assert(blocks[k]!.first === blocks[k - 1]!.last + 1, () => `stored blocks not contiguous at ${blocks[k]!.first}`);
     }
+    if (fromBlock === 0) assert(this.#blockBytes === blocks.reduce((n, b) => n + b.bytes, 0), 'stored block bytes out of step with the blocks');
   }
 }
 
