@@ -244,13 +244,13 @@ class Comparison {
         for (let run = 1; run <= this.o.runs; run++) {
           if (produce) {
             log(`NATS produce run ${run}/${this.o.runs}`);
-            await this.rec.measure({ 'produce.rate': (r) => rate(r, 'ops_per_s'), 'produce.p99': (r) => num(r, 'p99_ms') }, 'nats', () =>
+            await this.rec.measure(produceMetrics, 'nats', () =>
               runPeerScript(shared, 'peers.mjs', ['nats', '64', this.duration, '256'], { label: `nats produce ${run}`, timeoutMs: (this.o.durationS + 120) * 1000 }),
             );
           }
           if (this.has('produce')) {
             log(`etcd produce run ${run}/${this.o.runs}`);
-            await this.rec.measure({ 'produce.rate': (r) => rate(r, 'ops_per_s'), 'produce.p99': (r) => num(r, 'p99_ms') }, 'etcd', () =>
+            await this.rec.measure(produceMetrics, 'etcd', () =>
               runPeerScript(shared, 'peers.mjs', ['etcd', '64', this.duration, '256'], { label: `etcd produce ${run}`, timeoutMs: (this.o.durationS + 120) * 1000 }),
             );
           }
@@ -304,7 +304,7 @@ class Comparison {
         for (let run = 1; run <= this.o.runs; run++) {
           if (produce) {
             log(`RabbitMQ produce run ${run}/${this.o.runs}`);
-            await this.rec.measure({ 'produce.rate': (r) => rate(r, 'ops_per_s'), 'produce.p99': (r) => num(r, 'p99_ms') }, 'rabbit', () =>
+            await this.rec.measure(produceMetrics, 'rabbit', () =>
               runPeerScript(shared, 'rabbit.mjs', ['64', this.duration, '256'], { label: `rabbit produce ${run}`, timeoutMs: (this.o.durationS + 120) * 1000 }),
             );
           }
@@ -534,6 +534,12 @@ class Comparison {
     return [...counts].map(([role, n], i) => `${role} in ${n}${i === 0 ? ` run${n === 1 ? '' : 's'}` : ''}`).join(', ');
   }
 }
+
+/** Produce figures of peers.mjs / rabbit.mjs: throughput and p99 latency. */
+const produceMetrics: Record<string, (r: Record<string, unknown>) => number> = {
+  'produce.rate': (r) => rate(r, 'ops_per_s'),
+  'produce.p99': (r) => num(r, 'p99_ms'),
+};
 
 /** Failover figures: longest gap (s) and lost acknowledged writes, from failover.mjs or raftq bench. */
 const failoverMetrics: Record<string, (r: Record<string, unknown>) => number> = {

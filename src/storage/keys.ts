@@ -49,10 +49,15 @@ export function readU64(view: DataView, offset: number): number {
 /** The key of the log entry at `index`. */
 export function logKey(index: number): Uint8Array {
   assert(Number.isSafeInteger(index) && index >= 0, () => `log index out of range: ${index}`);
+  return indexKey(logPrefix, index);
+}
+
+/** prefix ++ u64be(index), in a pooled Buffer. */
+function indexKey(prefix: number, index: number): Uint8Array {
   // Bytes written one by one: `new DataView(key.buffer)` on a small array forces V8 to give it
   // a separate backing store (a malloc and a sweeper job per key on the hot path).
   const key = Buffer.allocUnsafe(logKeyBytes);
-  key[0] = logPrefix;
+  key[0] = prefix;
   putU64(key, 1, index);
   return key;
 }
@@ -73,23 +78,24 @@ export function putU64(out: Uint8Array, at: number, n: number): void {
 
 /** The index a log key stands for, or null when `key` is not a well-formed log key. */
 export function logKeyIndex(key: Uint8Array): number | null {
-  if (key.length !== logKeyBytes || key[0] !== logPrefix) return null;
+  return indexOfKey(logPrefix, key);
+}
+
+/** The index of a prefix ++ u64be(index) key, or null when `key` is not one of `prefix`. */
+function indexOfKey(prefix: number, key: Uint8Array): number | null {
+  if (key.length !== logKeyBytes || key[0] !== prefix) return null;
   return readU64(new DataView(key.buffer, key.byteOffset, key.byteLength), 1);
 }
 
 /** The key of the log block whose first entry is `first`. */
 export function logBlockKey(first: number): Uint8Array {
   assert(Number.isSafeInteger(first) && first >= 1, () => `log block index out of range: ${first}`);
-  const key = Buffer.allocUnsafe(logKeyBytes);
-  key[0] = logBlockPrefix;
-  putU64(key, 1, first);
-  return key;
+  return indexKey(logBlockPrefix, first);
 }
 
 /** The first index a log block key stands for, or null when `key` is not one. */
 export function logBlockKeyIndex(key: Uint8Array): number | null {
-  if (key.length !== logKeyBytes || key[0] !== logBlockPrefix) return null;
-  return readU64(new DataView(key.buffer, key.byteOffset, key.byteLength), 1);
+  return indexOfKey(logBlockPrefix, key);
 }
 
 /** Bounds of the log block keyspace. */
