@@ -136,12 +136,10 @@ export class RawNode {
   takeUrgentMessages(): Message[] {
     const r = this.raft;
     const term = this.#prevHard.term;
-    let urgent: Message[] | undefined;
-    for (const m of r.msgs) {
-      if ((m.type === 'heartbeat' || m.type === 'heartbeatResp') && m.term === term) (urgent ??= []).push(m);
-    }
-    if (urgent === undefined) return [];
-    r.msgs = r.msgs.filter((m) => !urgent.includes(m));
+    const urgent: Message[] = [];
+    const rest: Message[] = [];
+    for (const m of r.msgs) ((m.type === 'heartbeat' || m.type === 'heartbeatResp') && m.term === term ? urgent : rest).push(m);
+    if (urgent.length > 0) r.msgs = rest;
     return urgent;
   }
 
