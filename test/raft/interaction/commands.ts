@@ -31,8 +31,17 @@ function flag(v: string): boolean {
   return v === 'true';
 }
 
-/** Log output is not compared (raftq logs differently), so log levels change nothing. */
+/**
+ * Log lines are not compared (raftq logs differently), so of the log levels only `none`
+ * matters: it silences every command's output, as in etcd.
+ */
 const levels = ['debug', 'info', 'warn', 'error', 'fatal', 'none'];
+
+function isQuiet(level: string | undefined): boolean {
+  const lvl = level?.toLowerCase() ?? '';
+  if (!levels.includes(lvl)) throw new Error(`unknown log level ${lvl}`);
+  return lvl === 'none';
+}
 
 function tick(env: InteractionEnv, idx: number, n: number): void {
   for (let i = 0; i < n; i++) env.node(idx).rawNode.tick();
@@ -44,7 +53,7 @@ function proposeOrReport(env: InteractionEnv, f: () => void): void {
     f();
   } catch (e) {
     if (!(e instanceof RaftError)) throw e;
-    env.writeLine('raft proposal dropped');
+    env.writeError('raft proposal dropped');
   }
 }
 
@@ -59,9 +68,8 @@ function parseConfChange(input: readonly string[]): ConfChange {
 }
 
 const handlers: Record<string, Handler> = {
-  'log-level': (_env, b) => {
-    const lvl = b.args[0]?.key.toLowerCase() ?? '';
-    if (!levels.includes(lvl)) throw new Error(`unknown log level ${lvl}`);
+  'log-level': (env, b) => {
+    env.quiet = isQuiet(b.args[0]?.key);
   },
 
   'add-nodes': (env, b) => {
@@ -184,7 +192,16 @@ const handlers: Record<string, Handler> = {
     if (env.deliverMsgs(type, rs) === 0) env.writeLine('no messages');
   },
 
-  stabilize: (env, b) => env.stabilize(nodeIdxs(b)),
+  stabilize: (env, b) => {
+    const lvl = b.args.find((a) => a.key === 'log-level')?.vals[0];
+    const quiet = env.quiet;
+    if (lvl !== undefined) env.quiet = isQuiet(lvl);
+    try {
+      env.stabilize(nodeIdxs(b));
+    } finally {
+      env.quiet = quiet;
+    }
+  },
 
   'raft-log': (env, b) => {
     const s = env.node(nodeIdx(b.args[0])).storage;

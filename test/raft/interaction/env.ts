@@ -68,15 +68,22 @@ export class InteractionEnv {
   readonly nodes: ScenarioNode[] = [];
   /** Messages sent and not yet delivered or dropped, in send order. */
   messages: Message[] = [];
+  /** Set by `log-level none`: commands print nothing (etcd's RedirectLogger.Quiet). */
+  quiet = false;
   #out = '';
 
-  /** Appends text to the output of the running command. */
+  /** Appends text to the output of the running command (nothing when quiet). */
   write(s: string): void {
-    this.#out += s;
+    if (!this.quiet) this.#out += s;
+  }
+
+  /** A command's error: printed even when quiet, as etcd's Handle returns it. */
+  writeError(s: string): void {
+    this.#out += s + '\n';
   }
 
   writeLine(s: string): void {
-    this.#out += s + '\n';
+    this.write(s + '\n');
   }
 
   /** Takes the output collected so far. */
@@ -140,7 +147,8 @@ export class InteractionEnv {
   processReady(idx: number): void {
     const n = this.node(idx);
     const rd = n.rawNode.ready(n.applyBytesMax);
-    this.writeLine(describeReady(rd));
+    const text = describeReady(rd);
+    this.write(text.endsWith('\n') ? text : text + '\n');
     if (rd.hardState !== undefined) n.storage.setHardState(rd.hardState);
     if (rd.snapshot !== undefined) {
       if (rd.entries.length > 0) throw new Error("can't apply snapshot and entries at the same time");
