@@ -198,6 +198,7 @@ export class Raft {
       pr.becomeProbe();
       pr.match = id === this.id ? this.log.lastStableIndex() : 0;
       pr.next = next;
+      pr.sentCommit = 0;
       pr.recentActive = false;
     }
     this.pendingConfIndex = 0;
@@ -429,7 +430,9 @@ export class Raft {
         // round always lets one append through, which either succeeds or is rejected and
         // sends the follower back to probing.
         if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirst();
-        if (pr.match < this.log.lastIndex()) this.#sendAppend(m.from);
+        // A follower in probe state that is caught up (e.g. after reportUnreachable) also gets
+        // an (empty) append: its answer moves it back to replicate state.
+        if (pr.match < this.log.lastIndex() || pr.state === 'probe') this.#sendAppend(m.from);
         if (m.context.byteLength > 0) this.#handleReadAck(m.from, m.context);
         return;
       case 'readIndex':
@@ -451,8 +454,9 @@ export class Raft {
       }
       return;
     }
-    const wasPaused = pr.isPaused();
-    if (pr.maybeUpdate(m.index)) {
+    // An ack of the match point itself still ends probing (a caught-up follower probed after
+    // reportUnreachable answers with the index it already acknowledged).
+    if (pr.maybeUpdate(m.index) || (pr.match === m.index && pr.state === 'probe')) {
       if (pr.state === 'probe') pr.becomeReplicate();
       else if (pr.state === 'snapshot' && pr.match >= pr.pendingSnapshot) {
         pr.becomeProbe();
@@ -461,7 +465,9 @@ export class Raft {
 
       if (this.#maybeCommit()) {
         this.#bcastAppend();
-      } else if (wasPaused) {
+      } else if (pr.canBumpCommit(this.log.committed)) {
+        // The follower may lag on the commit index (its acks were lost, say): tell it now
+        // rather than at the next heartbeat, but only if no message in flight already does.
         this.#sendAppend(m.from);
       }
       // Keep the pipeline full while there are entries and window space.
@@ -897,6 +903,7 @@ export class Raft {
     this.#send({ type: 'app', from: this.id, to, term: this.term, index: prevIndex, logTerm: prevTerm, entries: ents, commit: this.log.committed });
     const last = ents[ents.length - 1];
     if (last !== undefined) pr.sentEntries(last.index, totalBytes(ents));
+    pr.sentCommitTo(this.log.committed);
     return true;
   }
 
@@ -922,6 +929,7 @@ export class Raft {
       // Never tell a follower to commit past what it is known to hold.
       const commit = Math.min(pr.match, this.log.committed);
       this.#send({ type: 'heartbeat', from: this.id, to: id, term: this.term, commit, context: context ?? new Uint8Array(0) });
+      pr.sentCommitTo(commit);
     }
   }
 }

@@ -21,6 +21,13 @@ export class Progress {
   recentActive = false;
   /** In probe state: an append was sent and no further one goes out until a heartbeat response. */
   probeSent = false;
+  /**
+   * The highest commit index sent to the follower (in an append or heartbeat). It regresses to
+   * at most next - 1 when the leader starts probing again or the follower rejects an append;
+   * in snapshot state it is the snapshot index. Lets the leader tell whether an append that
+   * carries only the commit index would tell the follower anything new.
+   */
+  sentCommit = 0;
   readonly isLearner: boolean;
   readonly inflights: Inflights;
 
@@ -47,6 +54,7 @@ export class Progress {
       this.#reset('probe');
       this.next = this.match + 1;
     }
+    this.sentCommit = Math.min(this.sentCommit, this.next - 1);
   }
 
   /** Start pipelining from just after the match point. */
@@ -59,6 +67,21 @@ export class Progress {
   becomeSnapshot(snapshotIndex: number): void {
     this.#reset('snapshot');
     this.pendingSnapshot = snapshotIndex;
+    this.next = snapshotIndex + 1;
+    this.sentCommit = snapshotIndex;
+  }
+
+  /** A message carrying commit index `commit` was sent to the follower. */
+  sentCommitTo(commit: number): void {
+    this.sentCommit = commit;
+  }
+
+  /**
+   * Whether sending commit index `commit` may advance the follower's commit: it is above what
+   * was sent, and what was sent does not already cover everything up to next - 1.
+   */
+  canBumpCommit(commit: number): boolean {
+    return commit > this.sentCommit && this.sentCommit < this.next - 1;
   }
 
   /** Records that entries up to `last` were sent (optimistically advances next in replicate). */
@@ -98,10 +121,12 @@ export class Progress {
     if (this.state === 'replicate') {
       if (rejected <= this.match) return false;
       this.next = this.match + 1;
+      this.sentCommit = Math.min(this.sentCommit, this.next - 1);
       return true;
     }
     if (this.next - 1 !== rejected) return false;
     this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1);
+    this.sentCommit = Math.min(this.sentCommit, this.next - 1);
     this.probeSent = false;
     return true;
   }
