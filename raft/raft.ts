@@ -458,7 +458,9 @@ export class Raft {
     // reportUnreachable answers with the index it already acknowledged).
     if (pr.maybeUpdate(m.index) || (pr.match === m.index && pr.state === 'probe')) {
       if (pr.state === 'probe') pr.becomeReplicate();
-      else if (pr.state === 'snapshot' && pr.match >= pr.pendingSnapshot) {
+      else if (pr.state === 'snapshot' && pr.match + 1 >= this.log.firstIndex()) {
+        // The follower can be caught up from the log, whatever snapshot got it there (an older
+        // one than pendingSnapshot, say, while the pending one was lost): resume replicating.
         pr.becomeProbe();
         pr.becomeReplicate();
       } else if (pr.state === 'replicate') pr.inflights.freeLE(m.index);

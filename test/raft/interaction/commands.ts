@@ -1,6 +1,6 @@
-import { RaftError, type ConfChange } from '../../../raft/index.js';
+import { RaftError, type ConfChange, type Message } from '../../../raft/index.js';
 import { electionTicks, heartbeatTicks, type InteractionEnv } from './env.js';
-import { describeEntries, describeProgress, messageTypeOf, roleName } from './format.js';
+import { describeEntries, describeMessage, describeProgress, messageTypeOf, roleName } from './format.js';
 import type { Block, CommandArg } from './parser.js';
 
 /**
@@ -81,6 +81,8 @@ const handlers: Record<string, Handler> = {
     let checkQuorum = false;
     let inflightMessagesMax = 2 ** 31 - 1;
     let applyBytesMax = Number.MAX_SAFE_INTEGER;
+    let election = electionTicks;
+    let heartbeat = heartbeatTicks;
     for (const a of b.args.slice(1)) {
       const v = a.vals[0] ?? '';
       switch (a.key) {
@@ -103,6 +105,12 @@ const handlers: Record<string, Handler> = {
         case 'inflight':
           inflightMessagesMax = Number(v);
           break;
+        case 'election-tick':
+          election = Number(v);
+          break;
+        case 'heartbeat-tick':
+          heartbeat = Number(v);
+          break;
         case 'max-committed-size-per-ready':
           applyBytesMax = Number(v);
           break;
@@ -114,16 +122,33 @@ const handlers: Record<string, Handler> = {
           throw new UnsupportedCommand(`add-nodes ${a.key}`);
       }
     }
-    env.addNodes(count, { voters, learners, index, preVote, checkQuorum, inflightMessagesMax, applyBytesMax });
+    env.addNodes(count, { voters, learners, index, preVote, checkQuorum, inflightMessagesMax, applyBytesMax, electionTicks: election, heartbeatTicks: heartbeat });
   },
 
   campaign: (env, b) => env.node(nodeIdx(b.args[0])).rawNode.campaign(),
 
   'forget-leader': (env, b) => env.node(nodeIdx(b.args[0])).rawNode.forgetLeader(),
 
-  'tick-election': (env, b) => tick(env, nodeIdx(b.args[0]), electionTicks),
+  'tick-election': (env, b) => {
+    const idx = nodeIdx(b.args[0]);
+    tick(env, idx, env.node(idx).config.electionTicks);
+  },
 
-  'tick-heartbeat': (env, b) => tick(env, nodeIdx(b.args[0]), heartbeatTicks),
+  'tick-heartbeat': (env, b) => {
+    const idx = nodeIdx(b.args[0]);
+    tick(env, idx, env.node(idx).config.heartbeatTicks);
+  },
+
+  tick: (env, b) => tick(env, nodeIdx(b.args[0]), Number(b.args[1]?.key)),
+
+  'send-snapshot': (env, b) => {
+    const [from, to] = nodeIdxs(b);
+    if (from === undefined || to === undefined) throw new Error('must specify exactly two node indexes');
+    const n = env.node(from);
+    const m: Message = { type: 'snap', from: n.id, to: env.node(to).id, term: n.rawNode.raft.term, snapshot: n.storage.snapshot() };
+    env.messages.push(m);
+    env.writeLine(describeMessage(m));
+  },
 
   'set-randomized-election-timeout': (env, b) => {
     const t = Number(b.args.find((a) => a.key === 'timeout')?.vals[0]);

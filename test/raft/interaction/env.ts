@@ -57,9 +57,11 @@ export interface AddNodesOptions {
   readonly checkQuorum: boolean;
   readonly inflightMessagesMax: number;
   readonly applyBytesMax: number;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
 }
 
-/** etcd's interaction tests use ElectionTick 3 and HeartbeatTick 1. */
+/** etcd's interaction tests use ElectionTick 3 and HeartbeatTick 1 unless add-nodes says otherwise. */
 export const electionTicks = 3;
 export const heartbeatTicks = 1;
 const unlimitedBytes = Number.MAX_SAFE_INTEGER;
@@ -124,8 +126,8 @@ export class InteractionEnv {
       const config: RaftConfig = {
         id,
         storage,
-        electionTicks,
-        heartbeatTicks,
+        electionTicks: o.electionTicks,
+        heartbeatTicks: o.heartbeatTicks,
         applied: o.index,
         preVote: o.preVote,
         checkQuorum: o.checkQuorum,
