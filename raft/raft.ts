@@ -542,7 +542,9 @@ export class Raft {
         this.campaignIfAllowed(true);
         return;
       case 'readIndexResp':
-        if (!m.reject) this.readStates.push({ index: m.index, context: m.context });
+        // Only the leader of this term vouches for a read index (same term is checked above);
+        // the runtime also matches the context to a read this process started.
+        if (!m.reject && m.from === this.lead) this.readStates.push({ index: m.index, context: m.context });
         return;
       default:
         return;

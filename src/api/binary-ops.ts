@@ -6,11 +6,12 @@
  */
 import type { Logger } from 'pino';
 import { RaftqError } from '../errors.js';
-import { encodeCommand, validateCommand, type Command, type CommandResult, type EnqueueMessage, type QueueAttributesInput, type QueueInfo, type ReceivedMessage } from '../queue/index.js';
+import { validateCommand, type Command, type EnqueueCommand, type ReceiveCommand, type CommandResult, type EnqueueMessage, type QueueAttributesInput, type QueueInfo, type ReceivedMessage } from '../queue/index.js';
 import type { NodeRuntime } from '../server/node-runtime.js';
 import type { QueueApplication, QueueReply, ReceiveReply } from '../server/queue-app.js';
 import type { DecodedRequest, RequestOps, ResultBody, WireAttributes, WireClusterStatus, WireIncoming, WireOutgoing, WireQueueInfo } from '../proto/client-wire.js';
 import { transferLeadershipAndWait } from './leader-transfer.js';
+import { submitCommand, type ReplyTo } from './submit-command.js';
 
 /** What the binary API serves from. */
 export interface BinaryContext {
@@ -50,15 +51,15 @@ export async function runOp(ctx: BinaryContext, req: SimpleOp): Promise<ResultBo
       const res = await submit(ctx, attributes === undefined ? { type: 'createQueue', queue: req.args.queue } : { type: 'createQueue', queue: req.args.queue, attributes });
       await ctx.node.linearizableRead();
       const info = ctx.app.stateMachine.getQueue(req.args.queue);
-      return { createQueue: { created: res.type === 'createQueue' && res.created, queue: info === undefined ? null : queueToWire(info) } };
+      return { createQueue: { created: res.created, queue: info === undefined ? null : queueToWire(info) } };
     }
     case 'deleteQueue': {
       const res = await submit(ctx, { type: 'deleteQueue', queue: req.args.queue });
-      return { deleteQueue: { deletedMessages: res.type === 'deleteQueue' ? res.deletedMessages : 0 } };
+      return { deleteQueue: { deletedMessages: res.deletedMessages } };
     }
     case 'purgeQueue': {
       const res = await submit(ctx, { type: 'purgeQueue', queue: req.args.queue });
-      return { purgeQueue: { purgedMessages: res.type === 'purgeQueue' ? res.purgedMessages : 0 } };
+      return { purgeQueue: { purgedMessages: res.purgedMessages } };
     }
     case 'setQueueAttributes': {
       await submit(ctx, { type: 'setQueueAttributes', queue: req.args.queue, attributes: attributesFromWire(req.args.attributes) ?? {} });
@@ -77,7 +78,6 @@ export async function runOp(ctx: BinaryContext, req: SimpleOp): Promise<ResultBo
       return { listQueues: { queues: ctx.app.stateMachine.listQueues().map(queueToWire) } };
     case 'enqueue': {
       const res = await submit(ctx, enqueueFromWire(req.args));
-      if (res.type !== 'enqueue') throw unexpected(res);
       return { enqueue: { messages: res.messages.map((m) => ({ id: m.id, offset: m.offset })), duplicate: res.duplicate } };
     }
     case 'receive': {
@@ -86,20 +86,20 @@ export async function runOp(ctx: BinaryContext, req: SimpleOp): Promise<ResultBo
     }
     case 'ack': {
       const res = await submit(ctx, { type: 'ack', queue: req.args.queue, receipts: req.args.receipts });
-      return { ack: { outcomes: res.type === 'ack' ? [...res.outcomes] : [] } };
+      return { ack: { outcomes: [...res.outcomes] } };
     }
     case 'nack': {
       const res = await submit(ctx, { type: 'changeVisibility', queue: req.args.queue, receipt: req.args.receipt, visibilityTimeoutMs: req.args.delayMs ?? 0 });
-      return { nack: { outcome: res.type === 'changeVisibility' ? res.outcome : 'changed' } };
+      return { nack: { outcome: res.outcome } };
     }
     case 'changeVisibility': {
       const { queue, receipt, visibilityTimeoutMs } = req.args;
       const res = await submit(ctx, { type: 'changeVisibility', queue, receipt, visibilityTimeoutMs });
-      return { changeVisibility: { outcome: res.type === 'changeVisibility' ? res.outcome : 'changed' } };
+      return { changeVisibility: { outcome: res.outcome } };
     }
     case 'redrive': {
       const res = await submit(ctx, { type: 'redrive', queue: req.args.queue });
-      return { redrive: { moved: res.type === 'redrive' ? res.moved : 0 } };
+      return { redrive: { moved: res.moved } };
     }
     case 'clusterStatus':
       return { clusterStatus: clusterStatus(ctx) };
@@ -112,12 +112,10 @@ export async function runOp(ctx: BinaryContext, req: SimpleOp): Promise<ResultBo
  * Validates a command (so that bad input fails at once, even before a long poll), proposes it
  * through the leader, and turns an error result into a RaftqError.
  */
-export async function submit(ctx: BinaryContext, cmd: Command): Promise<Exclude<QueueReply, { ok: false }>> {
+export function submit<C extends Command>(ctx: BinaryContext, cmd: C): Promise<ReplyTo<C['type']>> {
   const err = validateCommand(cmd);
-  if (err !== undefined) throw new RaftqError(err.code, err.message);
-  const reply = await ctx.node.submit(encodeCommand(cmd));
-  if (!reply.ok) throw new RaftqError(reply.code, reply.message);
-  return reply;
+  if (err !== undefined) return Promise.reject(new RaftqError(err.code, err.message));
+  return submitCommand(ctx.node, cmd);
 }
 
 /** A receive, long-polling up to waitMs for a message when none is visible. */
@@ -130,7 +128,6 @@ async function receive(ctx: BinaryContext, args: RequestOps['receive']): Promise
     const last = Date.now() >= until || ctx.isClosing();
     if (last || worthReceiving(ctx, args.queue)) {
       const res = await submit(ctx, cmd);
-      if (res.type !== 'receive') throw unexpected(res);
       if (res.messages.length > 0 || last) return res;
     }
     const left = until - Date.now();
@@ -139,7 +136,7 @@ async function receive(ctx: BinaryContext, args: RequestOps['receive']): Promise
 }
 
 /** A receive command of up to `max` messages. */
-export function receiveCommand(queue: string, max: number, visibilityTimeoutMs: number | null | undefined): Command {
+export function receiveCommand(queue: string, max: number, visibilityTimeoutMs: number | null | undefined): ReceiveCommand {
   return visibilityTimeoutMs === null || visibilityTimeoutMs === undefined ? { type: 'receive', queue, max } : { type: 'receive', queue, max, visibilityTimeoutMs };
 }
 
@@ -167,7 +164,7 @@ function attributesFromWire(a: WireAttributes | null | undefined): QueueAttribut
   return out;
 }
 
-function enqueueFromWire(args: RequestOps['enqueue']): Command {
+function enqueueFromWire(args: RequestOps['enqueue']): EnqueueCommand {
   const messages = args.messages.map((m) => messageFromWire(m));
   if (args.producerKey === 'idempotencyKey' && typeof args.idempotencyKey === 'string') {
     return { type: 'enqueue', queue: args.queue, messages, producerKey: { idempotencyKey: args.idempotencyKey } };
@@ -222,6 +219,3 @@ function clusterStatus(ctx: BinaryContext): WireClusterStatus {
   };
 }
 
-function unexpected(res: { type: string }): RaftqError {
-  return new RaftqError('INTERNAL', `unexpected ${res.type} result`);
-}

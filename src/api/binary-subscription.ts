@@ -107,7 +107,6 @@ export class ServerSubscription {
   async #receive(): Promise<number> {
     const max = Math.min(this.#credit, receiveBatchMax);
     const res = await submit(this.#ctx, receiveCommand(this.queue, max, this.#visibilityTimeoutMs));
-    if (res.type !== 'receive') throw new RaftqError('INTERNAL', `unexpected ${res.type} result`);
     if (res.messages.length > max) throw new RaftqError('INTERNAL', `receive of ${max} returned ${res.messages.length} messages`);
     const undelivered: ReceivedMessage[] = [];
     for (const m of res.messages) {

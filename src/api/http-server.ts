@@ -2,13 +2,14 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { RaftqError, isErrorCode } from '../errors.js';
-import { encodeCommand, type Command, type CommandResult, type QueueInfo } from '../queue/index.js';
+import type { Command, CommandResult, QueueInfo } from '../queue/index.js';
 import type { NodeRuntime } from '../server/node-runtime.js';
 import type { QueueApplication, QueueReply } from '../server/queue-app.js';
 import { adminRoute } from './admin-routes.js';
 import { readJsonBody } from './http-body.js';
 import { transferLeadershipAndWait } from './leader-transfer.js';
 import type { Metrics } from './metrics.js';
+import { submitCommand, type ReplyTo } from './submit-command.js';
 import { object, parseAck, parseAttributes, parseEnqueue, parseNack, parseReceive } from './request-schemas.js';
 
 /** What the HTTP API serves from. */
@@ -175,37 +176,36 @@ export class HttpApi {
       }),
       r('DELETE', `/v1/queues/${q}`, 'deleteQueue', async (_req, [name]) => {
         const res = await this.#submit({ type: 'deleteQueue', queue: name! });
-        return res.type === 'deleteQueue' ? { deletedMessages: res.deletedMessages } : {};
+        return { deletedMessages: res.deletedMessages };
       }),
       r('POST', `/v1/queues/${q}/purge`, 'purge', async (req, [name]) => {
         object(await this.#body(req), 'request', []);
         const res = await this.#submit({ type: 'purgeQueue', queue: name! });
-        return res.type === 'purgeQueue' ? { purgedMessages: res.purgedMessages } : {};
+        return { purgedMessages: res.purgedMessages };
       }),
       r('POST', `/v1/queues/${q}/messages`, 'enqueue', async (req, [name]) => this.#enqueue(req, name!)),
       r('POST', `/v1/queues/${q}/receive`, 'receive', async (req, [name]) => this.#receive(req, name!)),
       r('POST', `/v1/queues/${q}/ack`, 'ack', async (req, [name]) => {
         const { receipts, batch } = parseAck(await this.#body(req));
         const res = await this.#submit({ type: 'ack', queue: name!, receipts });
-        if (res.type !== 'ack') return {};
         if (!batch && res.outcomes[0] === 'stale') throw new RaftqError('STALE_RECEIPT', 'the receipt belongs to an earlier delivery; the message was delivered again since');
         return batch ? { outcomes: res.outcomes } : {};
       }),
       r('POST', `/v1/queues/${q}/nack`, 'nack', async (req, [name]) => {
         const { receipt, delayMs } = parseNack(await this.#body(req));
         const res = await this.#submit({ type: 'changeVisibility', queue: name!, receipt, visibilityTimeoutMs: delayMs });
-        return res.type === 'changeVisibility' ? { outcome: res.outcome } : {};
+        return { outcome: res.outcome };
       }),
       r('POST', `/v1/queues/${q}/visibility`, 'changeVisibility', async (req, [name]) => {
         const o = object(await this.#body(req), 'request', ['receipt', 'visibilityTimeoutMs']);
         if (typeof o['receipt'] !== 'string' || typeof o['visibilityTimeoutMs'] !== 'number') throw new RaftqError('INVALID_ARGUMENT', 'receipt (string) and visibilityTimeoutMs (integer) are required');
         const res = await this.#submit({ type: 'changeVisibility', queue: name!, receipt: o['receipt'], visibilityTimeoutMs: o['visibilityTimeoutMs'] });
-        return res.type === 'changeVisibility' ? { outcome: res.outcome } : {};
+        return { outcome: res.outcome };
       }),
       r('POST', `/v1/queues/${q}/redrive`, 'redrive', async (req, [name]) => {
         object(await this.#body(req), 'request', []);
         const res = await this.#submit({ type: 'redrive', queue: name! });
-        return { moved: res.type === 'redrive' ? res.moved : 0 };
+        return { moved: res.moved };
       }),
     ];
   }
@@ -215,11 +215,9 @@ export class HttpApi {
   }
 
   /** Proposes a command (through the leader) and turns an error result into a RaftqError. */
-  async #submit(cmd: Command): Promise<Exclude<QueueReply, { ok: false }>> {
+  #submit<C extends Command>(cmd: C): Promise<ReplyTo<C['type']>> {
     const reqId = requestContext.getStore()?.reqId;
-    const reply = await this.#o.node.submit(encodeCommand(cmd), reqId !== undefined ? { requestId: reqId } : {});
-    if (!reply.ok) throw new RaftqError(reply.code, reply.message);
-    return reply;
+    return submitCommand(this.#o.node, cmd, reqId !== undefined ? { requestId: reqId } : {});
   }
 
   async #enqueue(req: IncomingMessage, queue: string): Promise<unknown> {
@@ -228,7 +226,6 @@ export class HttpApi {
     if (Array.isArray(key)) throw new RaftqError('INVALID_ARGUMENT', 'one Idempotency-Key header at most');
     const cmd: Command = key !== undefined ? { type: 'enqueue', queue, messages, producerKey: { idempotencyKey: key } } : { type: 'enqueue', queue, messages };
     const res = await this.#submit(cmd);
-    if (res.type !== 'enqueue') return {};
     const ids = res.messages.map((m) => ({ id: m.id, offset: m.offset }));
     return batch ? { messages: ids, duplicate: res.duplicate } : { ...ids[0], duplicate: res.duplicate };
   }
@@ -243,7 +240,7 @@ export class HttpApi {
       const worthProposing = local === undefined || local.stats.visible > 0 || Date.now() >= until;
       if (worthProposing) {
         const res = await this.#submit(cmd);
-        if (res.type === 'receive' && (res.messages.length > 0 || Date.now() >= until)) return { messages: res.messages.map(messageJson) };
+        if (res.messages.length > 0 || Date.now() >= until) return { messages: res.messages.map(messageJson) };
       }
       const left = until - Date.now();
       if (left <= 0) return { messages: [] };

@@ -5,7 +5,7 @@ import { RaftError } from '../../raft/errors.js';
 import type { TestingKnobs } from '../../raft/raft.js';
 import { RawNode, type Ready } from '../../raft/raw-node.js';
 import { seededRng } from '../../raft/rng.js';
-import { NONE, contextKey, type ConfState, type Entry, type Message, type NodeId, type SnapshotMessage, type SoftState } from '../../raft/types.js';
+import { NONE, type ConfState, type Entry, type Message, type NodeId, type SnapshotMessage, type SoftState } from '../../raft/types.js';
 import { RaftqError, isErrorCode } from '../errors.js';
 import { DurableStorage, type StateWrite } from '../storage/index.js';
 import { PeerTransport, type AppFrame, type SnapshotSink, type TransportCounters } from '../transport/index.js';
@@ -13,8 +13,10 @@ import type { AppliedCommand, Application } from './application.js';
 import { ChunkQueue } from './chunk-queue.js';
 import { decodeEntry, encodeEntry } from './entry-envelope.js';
 import { decodeForward, encodeForward } from './forward-frame.js';
+import { Forwarder, encodeErrorReply, encodeOkReply } from './forwarder.js';
 import { Mutex } from './mutex.js';
 import { PendingProposals } from './pending-proposals.js';
+import { AppliedWaiters, ReadIndexRequests } from './read-waiters.js';
 import {
   decodeAddressBook,
   decodeMemberContext,
@@ -114,8 +116,6 @@ const forwardKind = 'submit';
 /** A learner may be promoted once its log is within this many entries of the commit index. */
 const promoteLagMax = 1000;
 const replyKind = 'reply';
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /**
  * One raftq node: the Raft core driven by a tick timer and a ready loop over durable storage
@@ -159,16 +159,14 @@ export class NodeRuntime<Result, Reply> {
   #held: Message[] = [];
   /** Proposals waiting for the next ready-loop turn (batched into one append). */
   #queued: Array<{ payload: Uint8Array; decoded: unknown; resolve: (r: Result) => void; reject: (e: Error) => void }> = [];
-  /** Requests this follower forwarded, by request id. */
-  readonly #forwarded = new Map<number, { leader: NodeId; resolve: (b: Uint8Array) => void; reject: (e: Error) => void }>();
-  #forwardSeq = 0;
+  /** Requests this follower forwarded, until their reply. */
+  readonly #forwarder: Forwarder;
   /** Source of request ids for requests that arrive without one. */
   #requestSeq = 0;
-  /** Linearizable reads waiting for a read index, by context key. */
-  readonly #reads = new Map<string, { context: Uint8Array; resolve: (index: number) => void }>();
-  #readSeq = 0;
+  /** Linearizable reads waiting for a read index. */
+  readonly #reads: ReadIndexRequests;
   /** Waiters for the applied index to reach a value. */
-  #appliedWaiters: Array<{ index: number; resolve: () => void }> = [];
+  readonly #appliedWaiters = new AppliedWaiters();
   /** Waiters for a leader to be known. */
   #leaderWaiters: Array<() => void> = [];
   /** Ticks since this follower's connection to its leader was seen down. */
@@ -199,6 +197,8 @@ export class NodeRuntime<Result, Reply> {
       ...(opts.testingKnobs !== undefined ? { testingKnobs: opts.testingKnobs } : {}),
     });
     this.#soft = { leader: NONE, role: 'follower' };
+    this.#forwarder = new Forwarder((to, id, payload) => transport.sendApp(to, forwardKind, id, payload));
+    this.#reads = new ReadIndexRequests(opts.config.nodeId, (context) => this.#requestRead(context));
   }
 
   /**
@@ -418,21 +418,29 @@ export class NodeRuntime<Result, Reply> {
   async submit(payload: Uint8Array, opts: { timeoutMs?: number; requestId?: string } = {}): Promise<Reply> {
     const deadline = this.#now() + (opts.timeoutMs ?? this.config.requestTimeoutMs);
     const requestId = opts.requestId ?? `${this.config.nodeId}-${++this.#requestSeq}`;
+    /** The node a NOT_LEADER answer named as leader: the next forward goes there. */
+    let hinted: NodeId | undefined;
     for (;;) {
       this.#checkRunning();
       if (this.#raw.raft.role === 'leader') {
         const result = await this.#proposeLocal(payload, deadline);
         return await this.#app.reply(result);
       }
-      const leader = this.#raw.raft.lead;
+      const leader = hinted ?? this.#raw.raft.lead;
+      hinted = undefined;
       if (leader !== NONE && leader !== this.config.nodeId) {
         try {
           this.#log.debug({ reqId: requestId, leader }, 'forwarding request to the leader');
-          return this.#replyCodec.decode(await this.#forward(leader, encodeForward(requestId, payload), deadline));
+          return this.#replyCodec.decode(await this.#forwarder.forward(leader, encodeForward(requestId, payload), deadline - this.#now()));
         } catch (e) {
-          // The leader we forwarded to is no longer leader: retry with the new one.
-          if (e instanceof RaftqError && e.code === 'NOT_LEADER' && this.#now() < deadline) continue;
-          throw e;
+          // The node we forwarded to is no longer leader (it did not propose the request):
+          // wait a tick, so a stale view of the leader cannot turn into a tight loop, then try
+          // the leader it named, or whichever leader this node knows by then.
+          if (!(e instanceof RaftqError && e.code === 'NOT_LEADER') || this.#now() + this.config.tickMs >= deadline) throw e;
+          await sleep(this.config.tickMs);
+          const hint = e.leader?.id;
+          if (hint !== undefined && hint !== leader && hint !== this.config.nodeId && this.config.peers[hint] !== undefined) hinted = hint;
+          continue;
         }
       }
       await this.#waitForLeader(Math.min(deadline, this.#now() + this.config.leaderWaitMs));
@@ -448,30 +456,16 @@ export class NodeRuntime<Result, Reply> {
    */
   async linearizableRead(timeoutMs = this.config.requestTimeoutMs): Promise<void> {
     const deadline = this.#now() + timeoutMs;
-    const context = encoder.encode(`${this.config.nodeId}/${++this.#readSeq}`);
-    const key = contextKey(context);
-    const index = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#reads.delete(key);
-        reject(new RaftqError(this.#raw.raft.lead === NONE ? 'NO_LEADER' : 'TIMEOUT', 'linearizable read timed out'));
-      }, Math.max(0, deadline - this.#now()));
-      timer.unref();
-      this.#reads.set(key, {
-        context,
-        resolve: (i) => {
-          clearTimeout(timer);
-          resolve(i);
-        },
-      });
-      this.#requestRead(context);
-    });
-    await this.waitApplied(index);
+    this.#checkRunning();
+    const index = await this.#reads.request(timeoutMs, () => (this.#raw.raft.lead === NONE ? 'NO_LEADER' : 'TIMEOUT'));
+    // The deadline covers the wait for the index to apply too: a follower cut off after it
+    // learned the index must not hang the read.
+    await this.waitApplied(index, deadline - this.#now());
   }
 
-  /** Resolves once the applied index reaches `index`. */
-  waitApplied(index: number): Promise<void> {
-    if (this.#raw.raft.log.applied >= index) return Promise.resolve();
-    return new Promise((resolve) => this.#appliedWaiters.push({ index, resolve }));
+  /** Resolves once the applied index reaches `index`; TIMEOUT after `timeoutMs`. */
+  waitApplied(index: number, timeoutMs = this.config.requestTimeoutMs): Promise<void> {
+    return this.#appliedWaiters.wait(index, this.#raw.raft.log.applied, timeoutMs);
   }
 
   /** Asks the leader (this node) to hand leadership to `to`. */
@@ -547,8 +541,10 @@ export class NodeRuntime<Result, Reply> {
     this.#proposals.failAll(new RaftqError('TIMEOUT', 'node shut down before the request completed; outcome unknown'));
     for (const w of this.#confWaiters.values()) w.reject(new RaftqError('TIMEOUT', 'node shut down before the membership change applied; outcome unknown'));
     this.#confWaiters.clear();
-    for (const f of this.#forwarded.values()) f.reject(err);
-    this.#forwarded.clear();
+    // Forwarded requests may still be applied by the leader: their outcome is unknown.
+    this.#forwarder.failAll('the node shut down');
+    this.#reads.failAll(new RaftqError('UNAVAILABLE', 'node shut down before the read completed'));
+    this.#appliedWaiters.failAll(new RaftqError('UNAVAILABLE', 'node shut down before the read completed'));
     await this.#transport.close();
     await this.#storage.close();
     this.#log.info({}, 'node stopped');
@@ -632,43 +628,11 @@ export class NodeRuntime<Result, Reply> {
     this.#metrics?.proposed(batch.length);
   }
 
-  #forward(leader: NodeId, payload: Uint8Array, deadline: number): Promise<Uint8Array> {
-    const id = ++this.#forwardSeq;
-    return new Promise<Uint8Array>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#forwarded.delete(id);
-        reject(new RaftqError('TIMEOUT', `forwarded request to leader ${leader} timed out; its outcome is unknown`));
-      }, Math.max(0, deadline - this.#now()));
-      timer.unref();
-      this.#forwarded.set(id, {
-        leader,
-        resolve: (b) => {
-          clearTimeout(timer);
-          this.#forwarded.delete(id);
-          resolve(b);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          this.#forwarded.delete(id);
-          reject(e);
-        },
-      });
-      if (!this.#transport.sendApp(leader, forwardKind, id, payload)) {
-        this.#forwarded.get(id)?.reject(new RaftqError('UNAVAILABLE', `leader ${leader} is not reachable from ${this.config.nodeId}`));
-      }
-    });
-  }
-
   #onApp(from: NodeId, f: AppFrame): void {
     if (f.appKind === forwardKind) {
       void this.#serveForwarded(from, f);
     } else if (f.appKind === replyKind) {
-      const w = this.#forwarded.get(f.requestId);
-      if (w === undefined) return;
-      const body = f.payload;
-      const ok = body[0] === 1;
-      if (ok) w.resolve(body.subarray(1));
-      else w.reject(decodeRemoteError(body.subarray(1)));
+      if (!this.#forwarder.onReply(from, f.requestId, f.payload)) this.#log.debug({ peer: from, requestId: f.requestId }, 'ignored a reply that answers no request in flight to that node');
     } else {
       this.#log.warn({ peer: from, kind: f.appKind }, 'ignored unknown app frame');
     }
@@ -684,17 +648,11 @@ export class NodeRuntime<Result, Reply> {
       this.#log.debug({ reqId, from }, 'serving a forwarded request');
       if (this.#raw.raft.role !== 'leader') throw new RaftqError('NOT_LEADER', `${this.config.nodeId} is not the leader`, this.#leaderHint());
       const result = await this.#proposeLocal(command, this.#now() + this.config.requestTimeoutMs);
-      const reply = this.#replyCodec.encode(await this.#app.reply(result));
-      out = new Uint8Array(reply.byteLength + 1);
-      out[0] = 1;
-      out.set(reply, 1);
+      out = encodeOkReply(this.#replyCodec.encode(await this.#app.reply(result)));
     } catch (e) {
       const err = toRaftqError(e);
       this.#log.debug({ reqId, from, code: err.code }, 'forwarded request failed');
-      const enc = encoder.encode(JSON.stringify({ code: err.code, message: err.message, leader: err.leader }));
-      out = new Uint8Array(enc.byteLength + 1);
-      out[0] = 0;
-      out.set(enc, 1);
+      out = encodeErrorReply(err);
     }
     if (!this.#stopped) this.#transport.sendApp(from, replyKind, f.requestId, out);
   }
@@ -777,19 +735,8 @@ export class NodeRuntime<Result, Reply> {
     this.#leaderDownTicks++;
     if (this.#leaderDownTicks === 2) {
       this.#log.info({ leader: r.lead, term: r.term }, 'lost the connection to the leader; forgetting it');
-      this.#failForwarded(r.lead, 'the connection to the leader was lost');
+      this.#forwarder.failTo(r.lead, 'the connection to the leader was lost');
       this.#raw.forgetLeader();
-    }
-  }
-
-  /**
-   * Requests forwarded to `leader` will get no reply once its connection or its leadership is
-   * gone: answer them now (outcome unknown, so TIMEOUT) instead of at the request deadline, so
-   * clients retry promptly — their idempotency keys make the retry safe.
-   */
-  #failForwarded(leader: NodeId, why: string): void {
-    for (const f of [...this.#forwarded.values()]) {
-      if (f.leader === leader) f.reject(new RaftqError('TIMEOUT', `${why} while a forwarded request was in flight; its outcome is unknown`));
     }
   }
 
@@ -875,14 +822,7 @@ export class NodeRuntime<Result, Reply> {
     if (!sendFirst) this.#sendMessages(rd);
     // 3. Apply.
     if (rd.committedEntries.length > 0) await this.#apply(rd.committedEntries);
-    for (const rs of rd.readStates) {
-      const key = contextKey(rs.context);
-      const w = this.#reads.get(key);
-      if (w !== undefined) {
-        this.#reads.delete(key);
-        w.resolve(rs.index);
-      }
-    }
+    for (const rs of rd.readStates) this.#reads.onReadState(rs.context, rs.index);
     // 4. Advance.
     this.#raw.advance(rd);
     this.#notifyApplied();
@@ -955,14 +895,7 @@ export class NodeRuntime<Result, Reply> {
   }
 
   #notifyApplied(): void {
-    const applied = this.#raw.raft.log.applied;
-    if (this.#appliedWaiters.length === 0) return;
-    const still: Array<{ index: number; resolve: () => void }> = [];
-    for (const w of this.#appliedWaiters) {
-      if (w.index <= applied) w.resolve();
-      else still.push(w);
-    }
-    this.#appliedWaiters = still;
+    this.#appliedWaiters.notify(this.#raw.raft.log.applied);
   }
 
   #onSoftState(s: SoftState): void {
@@ -970,7 +903,7 @@ export class NodeRuntime<Result, Reply> {
     this.#soft = s;
     const term = this.#raw.raft.term;
     if (s.leader !== prev.leader) {
-      if (prev.leader !== NONE && prev.leader !== this.config.nodeId) this.#failForwarded(prev.leader, `leader ${prev.leader} was replaced`);
+      if (prev.leader !== NONE && prev.leader !== this.config.nodeId) this.#forwarder.failTo(prev.leader, `leader ${prev.leader} was replaced`);
       this.#log.info({ term, leader: s.leader || null, role: s.role }, s.leader === NONE ? 'leader lost' : 'leader changed');
       this.#metrics?.leaderChanged();
     }
@@ -980,7 +913,7 @@ export class NodeRuntime<Result, Reply> {
       this.#leaderWaiters = [];
       for (const w of waiters) w();
       // ReadIndex requests die with the old leader: ask the new one.
-      for (const r of this.#reads.values()) this.#requestRead(r.context);
+      this.#reads.retryAll();
     }
   }
 
@@ -1139,16 +1072,6 @@ async function* gatedEnd(q: ChunkQueue, staged: () => void, gate: Promise<void>)
   for await (const c of q) yield c;
   staged();
   await gate;
-}
-
-function decodeRemoteError(bytes: Uint8Array): RaftqError {
-  try {
-    const o = JSON.parse(decoder.decode(bytes)) as { code?: unknown; message?: unknown; leader?: { id: string; http?: string; client?: string } };
-    const code = isErrorCode(o.code) ? o.code : 'INTERNAL';
-    return new RaftqError(code, typeof o.message === 'string' ? o.message : 'remote error', o.leader !== undefined ? { leader: o.leader } : {});
-  } catch {
-    return new RaftqError('INTERNAL', 'undecodable error reply from the leader');
-  }
 }
 
 /** Maps core and application errors to client-visible RaftqErrors. */

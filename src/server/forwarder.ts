@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import { assert } from '../../raft/assert.js';
+import type { NodeId } from '../../raft/types.js';
+import { RaftqError, isErrorCode } from '../errors.js';
+
+/** Sends one forwarded request frame; false when it could not be queued (not sent). */
+export type ForwardSend = (to: NodeId, requestId: number, payload: Uint8Array) => boolean;
+
+interface InFlight {
+  readonly leader: NodeId;
+  readonly resolve: (b: Uint8Array) => void;
+  readonly reject: (e: Error) => void;
+}
+
+/**
+ * Requests this follower forwarded to a leader, until the leader's reply (or their deadline).
+ *
+ * Request ids start at a random 52-bit value in every process and count up from there, so a
+ * reply that a leader sends late to an earlier incarnation of this node (same node id, same
+ * connection address) never names a request of this one: replies are matched by id AND by the
+ * node the request went to. Without the random start a restarted follower would resolve its
+ * own request 1 with the reply to its predecessor's request 1 (issue 15, item 1).
+ *
+ * Invariant: every in-flight request is settled exactly once: by its reply, its deadline,
+ * failTo (its leader is gone) or failAll (shutdown), all with the outcome they can vouch for.
+ */
+export class Forwarder {
+  readonly #inFlight = new Map<number, InFlight>();
+  readonly #send: ForwardSend;
+  #nextId: number;
+
+  constructor(send: ForwardSend, firstId: number = randomRequestIdStart()) {
+    assert(Number.isSafeInteger(firstId) && firstId >= 0 && firstId < 2 ** 52, 'forward id start out of range');
+    this.#send = send;
+    this.#nextId = firstId;
+  }
+
+  /** Requests waiting for a reply. */
+  get size(): number {
+    return this.#inFlight.size;
+  }
+
+  /**
+   * Sends `payload` to `leader` and resolves with the reply body; rejects with the leader's
+   * error, TIMEOUT at `timeoutMs` (outcome unknown), or UNAVAILABLE when it could not be sent.
+   */
+  forward(leader: NodeId, payload: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    const id = this.#nextId++;
+    assert(Number.isSafeInteger(id), 'forward request ids exhausted');
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const settle = (): void => {
+        clearTimeout(timer);
+        this.#inFlight.delete(id);
+      };
+      const timer = setTimeout(() => {
+        settle();
+        reject(new RaftqError('TIMEOUT', `forwarded request to leader ${leader} timed out; its outcome is unknown`));
+      }, Math.max(0, timeoutMs));
+      timer.unref();
+      this.#inFlight.set(id, {
+        leader,
+        resolve: (b) => {
+          settle();
+          resolve(b);
+        },
+        reject: (e) => {
+          settle();
+          reject(e);
+        },
+      });
+      if (!this.#send(leader, id, payload)) {
+        this.#inFlight.get(id)?.reject(new RaftqError('UNAVAILABLE', `leader ${leader} is not reachable`));
+      }
+    });
+  }
+
+  /**
+   * A reply frame from `from`. Ignored (returns false) unless it answers a request in flight
+   * that was sent to `from`: a late reply to a request that already ended, to a request of an
+   * earlier incarnation, or from another node never completes a request.
+   */
+  onReply(from: NodeId, requestId: number, body: Uint8Array): boolean {
+    const w = this.#inFlight.get(requestId);
+    if (w === undefined || w.leader !== from) return false;
+    if (body[0] === 1) w.resolve(body.subarray(1));
+    else w.reject(decodeRemoteError(body.subarray(1)));
+    return true;
+  }
+
+  /** Fails the requests sent to `leader` (its connection or leadership is gone): TIMEOUT. */
+  failTo(leader: NodeId, why: string): void {
+    for (const w of [...this.#inFlight.values()]) {
+      if (w.leader === leader) w.reject(new RaftqError('TIMEOUT', `${why} while a forwarded request was in flight; its outcome is unknown`));
+    }
+  }
+
+  /** Fails every request (shutdown): TIMEOUT, since the leader may still apply them. */
+  failAll(why: string): void {
+    for (const w of [...this.#inFlight.values()]) w.reject(new RaftqError('TIMEOUT', `${why} while a forwarded request was in flight; its outcome is unknown`));
+  }
+}
+
+/** A random start for request ids: 52 bits, so a process can count up without leaving safe integers. */
+export function randomRequestIdStart(): number {
+  const b = randomBytes(8);
+  // The high 20 bits of the 52 from the first 4 bytes, the low 32 from the last 4.
+  return (b.readUInt32BE(0) & 0xfffff) * 2 ** 32 + b.readUInt32BE(4);
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The body of a reply frame that carries `reply` (status byte 1). */
+export function encodeOkReply(reply: Uint8Array): Uint8Array {
+  const out = new Uint8Array(reply.byteLength + 1);
+  out[0] = 1;
+  out.set(reply, 1);
+  return out;
+}
+
+/** The body of a reply frame that carries an error (status byte 0, then JSON). */
+export function encodeErrorReply(err: RaftqError): Uint8Array {
+  const enc = encoder.encode(JSON.stringify({ code: err.code, message: err.message, leader: err.leader }));
+  const out = new Uint8Array(enc.byteLength + 1);
+  out[0] = 0;
+  out.set(enc, 1);
+  return out;
+}
+
+function decodeRemoteError(bytes: Uint8Array): RaftqError {
+  try {
+    const o = JSON.parse(decoder.decode(bytes)) as { code?: unknown; message?: unknown; leader?: { id: string; http?: string; client?: string } };
+    const code = isErrorCode(o.code) ? o.code : 'INTERNAL';
+    return new RaftqError(code, typeof o.message === 'string' ? o.message : 'remote error', o.leader !== undefined ? { leader: o.leader } : {});
+  } catch {
+    return new RaftqError('INTERNAL', 'undecodable error reply from the leader');
+  }
+}
