@@ -196,7 +196,7 @@ describe('SnapshotTransfer', () => {
     const follower = side('b', b, fs, failingInstalls(fs, { failures: 1, installs: 0 }));
     const sink = follower.transfer.openSink('a', snap);
     const reader = await (await leaderStorage()).openSnapshotReader();
-    const chunk = (await reader.chunks().next()).value as Uint8Array;
+    const chunk = (await reader.chunks()[Symbol.asyncIterator]().next()).value as Uint8Array;
     await reader.close();
     await sink.write(chunk);
     // The installer takes the second chunk, then its staging fails: every later write and the
