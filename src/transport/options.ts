@@ -16,13 +16,15 @@ export interface PeerAddress {
 
 /**
  * Where the bytes of one incoming snapshot go (e.g. a temporary file or a storage batch).
- * The transport calls write() once per chunk, in order, never before the previous write()
- * settled, and pauses the connection meanwhile; then finish() once, or abort() once instead.
+ * The transport calls write() once per chunk, in order, with each chunk exactly as the sender's
+ * source yielded it, never before the previous write() settled, and pauses the connection
+ * meanwhile; then finish() once, or abort() once instead. A rejected write() or finish() nacks
+ * the stream and closes the connection.
  * After abort() no other method is called. finish() resolving means the snapshot is durable:
  * only then is the 'snap' message delivered through onMessage and an ok ack sent.
  */
 export interface SnapshotSink {
-  /** Stores the next chunk. A rejection aborts the stream (abort is then called). */
+  /** Stores the next chunk. A rejection fails the stream (abort is then called). */
   write(chunk: Uint8Array): Promise<void>;
   /** All chunks were written: make them durable. A rejection aborts the stream. */
   finish(): Promise<void>;
