@@ -27,10 +27,11 @@ export class ChunkQueue implements AsyncIterable<Uint8Array> {
     this.#wake();
   }
 
-  /** Fails the stream: the consumer's iteration throws `err`. */
+  /** Fails the stream: the consumer's iteration throws `err`, and so does a pending or later push. */
   fail(err: Error): void {
     this.#error ??= err;
     this.#wake();
+    this.#wakeProducerNow();
   }
 
   #wake(): void {
@@ -39,14 +40,18 @@ export class ChunkQueue implements AsyncIterable<Uint8Array> {
     c?.();
   }
 
+  #wakeProducerNow(): void {
+    const p = this.#wakeProducer;
+    this.#wakeProducer = undefined;
+    p?.();
+  }
+
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     for (;;) {
       if (this.#error !== undefined) throw this.#error;
       const item = this.#items.shift();
       if (item !== undefined) {
-        const p = this.#wakeProducer;
-        this.#wakeProducer = undefined;
-        p?.();
+        this.#wakeProducerNow();
         yield item;
         continue;
       }

@@ -8,9 +8,8 @@ import { seededRng } from '../../raft/rng.js';
 import { NONE, type ConfState, type Entry, type Message, type NodeId, type SnapshotMessage, type SoftState } from '../../raft/types.js';
 import { RaftqError, isErrorCode } from '../errors.js';
 import { DurableStorage, type StateWrite } from '../storage/index.js';
-import { PeerTransport, type AppFrame, type SnapshotSink, type TransportCounters } from '../transport/index.js';
+import { PeerTransport, type AppFrame, type TransportCounters } from '../transport/index.js';
 import type { AppliedCommand, Application } from './application.js';
-import { ChunkQueue } from './chunk-queue.js';
 import { decodeEntry, encodeEntry } from './entry-envelope.js';
 import { decodeForward, encodeForward } from './forward-frame.js';
 import { Forwarder, encodeErrorReply, encodeOkReply } from './forwarder.js';
@@ -30,6 +29,7 @@ import {
   type MembershipResult,
 } from './membership.js';
 import type { NodeMetrics } from './metrics-hooks.js';
+import { SnapshotTransfer } from './snapshot-transfer.js';
 
 /** Where a peer listens, and where its clients connect. */
 export interface PeerConfig {
@@ -146,6 +146,7 @@ export class NodeRuntime<Result, Reply> {
   readonly #metrics: NodeMetrics | undefined;
   readonly #lock = new Mutex();
   readonly #proposals: PendingProposals<Result>;
+  readonly #snapshots: SnapshotTransfer;
   /** Membership as of the applied index (persisted with the applied state). */
   #confState: ConfState;
   #soft: SoftState;
@@ -199,6 +200,23 @@ export class NodeRuntime<Result, Reply> {
     this.#soft = { leader: NONE, role: 'follower' };
     this.#forwarder = new Forwarder((to, id, payload) => transport.sendApp(to, forwardKind, id, payload));
     this.#reads = new ReadIndexRequests(opts.config.nodeId, (context) => this.#requestRead(context));
+    const retryRng = seededRng(seed ^ 0x5eed);
+    this.#snapshots = new SnapshotTransfer({
+      raw: this.#raw,
+      storage,
+      logger: opts.logger,
+      rng: () => retryRng.next(),
+      sendSnapshot: (to, msg, chunks) => transport.sendSnapshot(to, msg, chunks),
+      reportSnapshot: (to, ok) => {
+        this.#raw.reportSnapshot(to, ok);
+        this.#kick();
+      },
+      runPaused: (fn) => this.#runPaused(fn),
+      adopt: (msg) => this.#adoptSnapshot(msg),
+      onFatal: (err) => this.#onFatal(err),
+      isStopped: () => this.#stopped,
+      onSnapshotSent: () => this.#metrics?.snapshotSent(),
+    });
   }
 
   /**
@@ -235,7 +253,7 @@ export class NodeRuntime<Result, Reply> {
         listen: { host: config.listenHost, port: self.peerPort },
         peers,
         logger,
-        snapshotSink: (from, msg) => node!.#openSnapshotSink(from, msg),
+        snapshotSink: (from, msg) => node!.#snapshots.openSink(from, msg),
       });
       node = new NodeRuntime({ ...opts, config: { ...config, peers: book } }, storage, transport);
       transport.onMessage((m) => node.#onPeerMessage(m));
@@ -834,7 +852,7 @@ export class NodeRuntime<Result, Reply> {
     const plain: Message[] = [];
     for (const m of rd.messages) {
       if (m.type === 'snap') {
-        void this.#sendSnapshot(m);
+        void this.#snapshots.send(m);
         continue;
       }
       if (!this.#transport.isConnected(m.to)) this.#raw.reportUnreachable(m.to);
@@ -938,140 +956,41 @@ export class NodeRuntime<Result, Reply> {
   // Snapshots.
 
   /**
-   * Streams the current applied state to `m.to`. The data is read from a consistent LevelDB
-   * snapshot at the applied index A, which is at or after the compaction point the core named;
-   * the message is re-labelled with A so the follower installs exactly what it receives.
+   * Runs `fn` (the end of a snapshot install, snapshot-transfer.ts) holding the ready-loop lock
+   * with inbound Raft messages held back; they are stepped once it ends.
    */
-  async #sendSnapshot(m: SnapshotMessage): Promise<void> {
-    let ok = false;
-    try {
-      const reader = await this.#storage.openSnapshotReader();
+  #runPaused(fn: () => Promise<void>): Promise<void> {
+    return this.#lock.run(async () => {
+      this.#paused = true;
       try {
-        const msg: SnapshotMessage = { ...m, snapshot: reader.meta };
-        this.#log.info({ to: m.to, index: reader.meta.index, term: this.#raw.raft.term }, 'streaming snapshot');
-        this.#metrics?.snapshotSent();
-        ok = await this.#transport.sendSnapshot(m.to, msg, reader.chunks());
+        await fn();
       } finally {
-        await reader.close();
+        this.#paused = false;
+        const held = this.#held;
+        this.#held = [];
+        for (const m of held) this.#raw.step(m);
+        this.#kick();
       }
-    } catch (e) {
-      this.#log.warn({ err: e, to: m.to }, 'snapshot send failed');
-    }
-    if (this.#stopped) return;
-    this.#log.info({ to: m.to, ok }, 'snapshot stream finished');
-    this.#raw.reportSnapshot(m.to, ok);
-    this.#kick();
-  }
-
-  /**
-   * Receives a snapshot: chunks stream into a staged generation on disk; at the end, under the
-   * ready-loop lock and with inbound messages held back, the core is asked whether it will take
-   * the snapshot, the message is stepped (the core restores it: its log becomes the snapshot),
-   * then the staged state is switched in and the application reloads — so the core and the
-   * stored state never disagree once the lock is released. The Ready that carries the
-   * snapshot then finds it already stored (DurableStorage.save treats it as a no-op).
-   *
-   * The core is stepped BEFORE the storage switch on purpose: once the storage holds the
-   * snapshot, the core's log reads the snapshot's term at its index through the storage, takes
-   * the entry for one it already holds and only fast-forwards its commit index, leaving its
-   * unstable log positioned after the old last index; the next append then lands at the wrong
-   * offset and the node dies on "commit N is out of range".
-   */
-  #openSnapshotSink(from: NodeId, msg: SnapshotMessage): SnapshotSink {
-    if (!this.#wouldRestore(msg)) throw new Error(`snapshot at ${msg.snapshot.index} from ${from} is not needed`);
-    const chunks = new ChunkQueue();
-    // The installer consumes chunks as they arrive, reports when all of them are staged, and
-    // switches when the gate opens (or discards the staged state when it is refused).
-    let gateOpen!: () => void;
-    let gateRefuse!: (e: Error) => void;
-    const gate = new Promise<void>((resolve, reject) => {
-      gateOpen = resolve;
-      gateRefuse = reject;
     });
-    gate.catch(() => {});
-    let stagedDone!: () => void;
-    const staged = new Promise<void>((r) => (stagedDone = r));
-    const install = this.#storage.installSnapshot(msg.snapshot, gatedEnd(chunks, stagedDone, gate));
-    install.catch(() => {});
-    this.#log.info({ from, index: msg.snapshot.index, term: msg.term }, 'receiving snapshot');
-    return {
-      write: (chunk) => chunks.push(chunk),
-      finish: () =>
-        this.#lock.run(async () => {
-          this.#paused = true;
-          let stepped = false;
-          try {
-            chunks.end();
-            // Every chunk staged (or the install failed, e.g. a malformed chunk: nothing changed).
-            await Promise.race([staged, install]);
-            if (!this.#wouldRestore(msg)) throw new Error(`snapshot at ${msg.snapshot.index} became stale while streaming`);
-            this.#raw.step(msg);
-            stepped = true;
-            assert(this.#raw.raft.log.unstable.snapshot?.index === msg.snapshot.index, () => `the core did not restore snapshot ${msg.snapshot.index}`);
-            gateOpen();
-            await install;
-            await this.#app.reload(this.#storage);
-            this.#confState = msg.snapshot.confState;
-            this.#addressBook = { ...this.#addressBook, ...decodeAddressBook(await this.#storage.get(membersKey)) };
-            this.#syncPeers();
-            for (const [i, w] of this.#confWaiters) {
-              if (i > msg.snapshot.index) continue;
-              this.#confWaiters.delete(i);
-              w.reject(new RaftqError('TIMEOUT', 'a snapshot replaced the log before the membership change applied; outcome unknown'));
-            }
-            this.#proposals.failUpTo(msg.snapshot.index, new RaftqError('TIMEOUT', 'a snapshot replaced the log before the request applied; outcome unknown'));
-            this.#log.info({ index: msg.snapshot.index }, 'installed snapshot');
-          } catch (e) {
-            const err = e instanceof Error ? e : new Error(String(e));
-            chunks.fail(err);
-            gateRefuse(err);
-            // The core already took the snapshot: a storage that failed to switch to it cannot
-            // be reconciled with it. Stop the node (it restarts from what is on disk).
-            if (stepped) {
-              this.#log.fatal({ err, index: msg.snapshot.index }, 'snapshot install failed after the core restored it; stopping the node');
-              this.#onFatal(err);
-            }
-            throw err;
-          } finally {
-            this.#paused = false;
-            const held = this.#held;
-            this.#held = [];
-            for (const m of held) this.#raw.step(m);
-            this.#kick();
-          }
-        }),
-      abort: (reason) => {
-        const err = new Error(`snapshot stream aborted: ${reason}`);
-        chunks.fail(err);
-        gateRefuse(err);
-      },
-    };
   }
 
-  /** Whether the core would install `msg`'s snapshot right now (mirrors Raft's restore rules). */
-  #wouldRestore(msg: SnapshotMessage): boolean {
-    const r = this.#raw.raft;
-    const s = msg.snapshot;
-    if (msg.term < r.term) return false;
-    if (s.index <= r.log.committed || s.index <= this.#storage.appliedIndex()) return false;
-    if (!s.confState.voters.includes(r.id) && !s.confState.learners.includes(r.id)) return false;
-    return !r.log.matchTerm(s.index, s.term);
+  /** The storage switched to `msg`'s snapshot: reload the application, adopt its membership. */
+  async #adoptSnapshot(msg: SnapshotMessage): Promise<void> {
+    await this.#app.reload(this.#storage);
+    this.#confState = msg.snapshot.confState;
+    this.#addressBook = { ...this.#addressBook, ...decodeAddressBook(await this.#storage.get(membersKey)) };
+    this.#syncPeers();
+    for (const [i, w] of this.#confWaiters) {
+      if (i > msg.snapshot.index) continue;
+      this.#confWaiters.delete(i);
+      w.reject(new RaftqError('TIMEOUT', 'a snapshot replaced the log before the membership change applied; outcome unknown'));
+    }
+    this.#proposals.failUpTo(msg.snapshot.index, new RaftqError('TIMEOUT', 'a snapshot replaced the log before the request applied; outcome unknown'));
   }
 
   #checkRunning(): void {
     if (this.#stopped) throw new RaftqError('UNAVAILABLE', 'node is shutting down');
   }
-}
-
-/**
- * Yields every chunk of `q`; once the consumer asks for more after the last one (everything is
- * staged) calls `staged`, then waits for `gate` before ending (the switch point). A refused
- * gate makes the consumer's iteration throw.
- */
-async function* gatedEnd(q: ChunkQueue, staged: () => void, gate: Promise<void>): AsyncGenerator<Uint8Array> {
-  for await (const c of q) yield c;
-  staged();
-  await gate;
 }
 
 /** Maps core and application errors to client-visible RaftqErrors. */

@@ -116,6 +116,7 @@ export class InboundConnection {
       counters: host.counters,
       deliver: (msg: SnapshotMessage) => host.deliverMessages([msg]),
       sendAck: (streamId, ok, reason) => this.#conn.write([encodePeerFrame({ kind: 'snapshotAck', streamId, ok, reason })]),
+      failStream: (streamId, reason) => this.#conn.endWith(encodePeerFrame({ kind: 'snapshotAck', streamId, ok: false, reason })),
     });
     this.#conn.write([encodePeerFrame({ kind: 'helloAck', nodeId: host.nodeId, protocolVersion })]);
     host.logger.debug({ peer, addr: this.#conn.remoteAddr }, 'accepted inbound peer connection');

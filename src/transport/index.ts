@@ -9,3 +9,4 @@ export type { PeerStats, TransportCounters, TransportStats } from './stats.js';
 export { FrameError, frameErrorCodes, handshakeErrorCodes, type FrameErrorCode, type HandshakeErrorCode } from './errors.js';
 export { encodeRaftMessage, decodeRaftMessage } from './codec.js';
 export { frameBytesMaxDefault } from './framing.js';
+export { Backoff, type Rng } from './backoff.js';

@@ -16,13 +16,15 @@ export interface PeerAddress {
 
 /**
  * Where the bytes of one incoming snapshot go (e.g. a temporary file or a storage batch).
- * The transport calls write() once per chunk, in order, never before the previous write()
- * settled, and pauses the connection meanwhile; then finish() once, or abort() once instead.
+ * The transport calls write() once per chunk, in order, with each chunk exactly as the sender's
+ * source yielded it, never before the previous write() settled, and pauses the connection
+ * meanwhile; then finish() once, or abort() once instead. A rejected write() or finish() nacks
+ * the stream and closes the connection.
  * After abort() no other method is called. finish() resolving means the snapshot is durable:
  * only then is the 'snap' message delivered through onMessage and an ok ack sent.
  */
 export interface SnapshotSink {
-  /** Stores the next chunk. A rejection aborts the stream (abort is then called). */
+  /** Stores the next chunk. A rejection fails the stream (abort is then called). */
   write(chunk: Uint8Array): Promise<void>;
   /** All chunks were written: make them durable. A rejection aborts the stream. */
   finish(): Promise<void>;
@@ -49,6 +51,14 @@ export const handshakeTimeoutMsDefault = 5000;
  */
 export const snapshotProgressTimeoutMsDefault = 30_000;
 
+/**
+ * Default drain timeout: 30 s. The longest a flush of Raft messages and AppFrames waits for a
+ * full socket buffer to drain; a peer that reads nothing for that long (frozen, or holding the
+ * connection behind a stuck snapshot sink) gets its connection closed and redialed, so the
+ * queue behind it does not wait forever. Same bound as a snapshot's progress.
+ */
+export const drainTimeoutMsDefault = 30_000;
+
 /** Options of a PeerTransport. */
 export interface PeerTransportOptions {
   /** Peers with another cluster id are refused (CLUSTER_MISMATCH). */
@@ -70,6 +80,8 @@ export interface PeerTransportOptions {
   readonly handshakeTimeoutMs?: number;
   /** Milliseconds a snapshot send waits for drain or the final ack (default 30000). */
   readonly snapshotProgressTimeoutMs?: number;
+  /** Milliseconds a flush waits for the socket to drain before closing it (default 30000). */
+  readonly drainTimeoutMs?: number;
   /** First reconnect delay in milliseconds (default 50). */
   readonly reconnectDelayMsInitial?: number;
   /** Largest reconnect delay in milliseconds (default 2000). */
@@ -91,6 +103,7 @@ export interface ResolvedOptions {
   readonly sendQueueBytesMax: number;
   readonly handshakeTimeoutMs: number;
   readonly snapshotProgressTimeoutMs: number;
+  readonly drainTimeoutMs: number;
   readonly reconnectDelayMsInitial: number;
   readonly reconnectDelayMsMax: number;
   readonly rng: Rng;
@@ -110,6 +123,7 @@ export function resolveOptions(o: PeerTransportOptions): ResolvedOptions {
     sendQueueBytesMax: o.sendQueueBytesMax ?? sendQueueBytesMaxDefault,
     handshakeTimeoutMs: o.handshakeTimeoutMs ?? handshakeTimeoutMsDefault,
     snapshotProgressTimeoutMs: o.snapshotProgressTimeoutMs ?? snapshotProgressTimeoutMsDefault,
+    drainTimeoutMs: o.drainTimeoutMs ?? drainTimeoutMsDefault,
     reconnectDelayMsInitial: o.reconnectDelayMsInitial ?? reconnectDelayMsInitialDefault,
     reconnectDelayMsMax: o.reconnectDelayMsMax ?? reconnectDelayMsMaxDefault,
     rng: o.rng ?? Math.random,
@@ -118,7 +132,7 @@ export function resolveOptions(o: PeerTransportOptions): ResolvedOptions {
   if (!(resolved.frameBytesMax >= 1024 && resolved.frameBytesMax <= frameBytesMaxCeiling)) {
     throw new TypeError(`frameBytesMax ${resolved.frameBytesMax} is outside 1024..${frameBytesMaxCeiling}`);
   }
-  for (const key of ['sendQueueMessagesMax', 'sendQueueBytesMax', 'handshakeTimeoutMs', 'snapshotProgressTimeoutMs'] as const) {
+  for (const key of ['sendQueueMessagesMax', 'sendQueueBytesMax', 'handshakeTimeoutMs', 'snapshotProgressTimeoutMs', 'drainTimeoutMs'] as const) {
     if (!(resolved[key] > 0)) throw new TypeError(`${key} must be positive`);
   }
   if (!(resolved.reconnectDelayMsInitial > 0 && resolved.reconnectDelayMsMax >= resolved.reconnectDelayMsInitial)) {

@@ -229,7 +229,9 @@ export class OutboundPeer {
     if (this.#state !== 'ready' || conn === null) return;
     if (conn.needsDrain) {
       this.#awaitingDrain = true;
+      const timer = setTimeout(() => this.#onDrainTimeout(conn), this.#opts.drainTimeoutMs);
       void conn.waitDrain().then((drained) => {
+        clearTimeout(timer);
         this.#awaitingDrain = false;
         if (drained) this.#scheduleFlush();
       });
@@ -240,6 +242,13 @@ export class OutboundPeer {
     this.#appFrames = [];
     this.#encodeBatches(this.#queue.takeAll(), frames);
     if (frames.length > 0) conn.write(frames);
+  }
+
+  /** The socket stayed full for drainTimeoutMs: the peer reads nothing; start over on a new connection. */
+  #onDrainTimeout(conn: FramedConnection): void {
+    if (conn !== this.#conn) return;
+    this.#logger.warn({ drainTimeoutMs: this.#opts.drainTimeoutMs }, 'peer socket did not drain in time; closing the connection');
+    conn.close();
   }
 
   /** Appends RaftBatch frames for `messages` to `out`, each within frameBytesMax. */

@@ -3,6 +3,10 @@
  * chunk (carrying the 'snap' meta) arrives, writes chunks to it strictly in order, and answers
  * one SnapshotAck per stream. The connection holds back later frames while a write is pending,
  * so chunks flow to the sink (and to disk) no faster than it absorbs them.
+ *
+ * A stream that fails once open (a sink write or finish failed, a chunk out of order) is nacked
+ * and the connection is closed: the sender stops at once, the frames it still had in flight
+ * are dropped instead of being read and ignored, and it redials with backoff.
  */
 import type { Logger } from 'pino';
 import type { NodeId, SnapshotMessage } from '../../raft/types.js';
@@ -21,6 +25,8 @@ export interface SnapshotReceiverHost {
   deliver(msg: SnapshotMessage): void;
   /** Sends the stream's SnapshotAck back to the sender. */
   sendAck(streamId: number, ok: boolean, reason: string): void;
+  /** Sends a not-ok SnapshotAck, then closes the connection once it is written. */
+  failStream(streamId: number, reason: string): void;
 }
 
 interface OpenStream {
@@ -46,7 +52,7 @@ export class SnapshotReceiver {
   /** Processes one chunk; resolves once its data is written (never rejects). */
   async onChunk(chunk: SnapshotChunkFrame): Promise<void> {
     if (chunk.meta !== null) {
-      if (this.#stream !== null) this.#fail(this.#stream.id, 'superseded by a new snapshot stream');
+      if (this.#stream !== null) this.#supersede(this.#stream.id);
       if (!this.#maybeOpen(chunk.streamId, chunk.meta)) return;
     }
     const stream = this.#stream;
@@ -112,7 +118,15 @@ export class SnapshotReceiver {
     this.#host.sendAck(stream.id, true, '');
   }
 
+  /** The open stream failed: nack it and close the connection (module comment). */
   #fail(streamId: number, reason: string): void {
+    this.abortAll(reason);
+    this.#host.failStream(streamId, reason);
+  }
+
+  /** The sender started a new stream before ending the open one: nack the old one only. */
+  #supersede(streamId: number): void {
+    const reason = 'superseded by a new snapshot stream';
     this.abortAll(reason);
     this.#host.sendAck(streamId, false, reason);
   }

@@ -126,7 +126,7 @@ describe('snapshot streaming', () => {
     expect(b.t.stats().snapshotsReceived).toBe(1);
   });
 
-  it('resolves false when the receiver aborts, and the peers keep working', async () => {
+  it('resolves false when the receiver aborts, closes the connection, and the peers keep working', async () => {
     const state = { streams: [] as Received[] };
     const [a, b] = await pair(hashingSink(state, 3 * chunkBytes));
     const ok = await a.t.sendSnapshot('b', snap, source({ produced: 0 }));
@@ -135,6 +135,8 @@ describe('snapshot streaming', () => {
     expect(state.streams[0]?.finished).toBe(false);
     expect(b.received).toStrictEqual([]);
     expect(a.t.stats().snapshotsSendFailed).toBe(1);
+    // The receiver closed the connection after its nack; the sender redials.
+    await waitFor('the sender redialed', () => a.t.stats().reconnects >= 1 && a.t.isConnected('b'));
     a.t.send([{ type: 'timeoutNow', from: 'a', to: 'b', term: 3 }]);
     await waitFor('raft traffic still flows', () => b.received.length === 1);
   });
