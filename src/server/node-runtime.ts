@@ -97,6 +97,16 @@ export interface NodeRuntimeOptions<Result, Reply> {
   readonly testingKnobs?: TestingKnobs;
 }
 
+/** A client proposal from submit until its entry applies (or it times out). */
+interface QueuedProposal<Result> {
+  readonly payload: Uint8Array;
+  readonly decoded: unknown;
+  /** Where it was appended, once proposed. */
+  at: { index: number; term: number } | undefined;
+  readonly resolve: (r: Result) => void;
+  readonly reject: (e: Error) => void;
+}
+
 /** What /v1/cluster and `raftq status` show about one node. */
 export interface NodeStatus {
   readonly id: NodeId;
@@ -159,7 +169,7 @@ export class NodeRuntime<Result, Reply> {
   #paused = false;
   #held: Message[] = [];
   /** Proposals waiting for the next ready-loop turn (batched into one append). */
-  #queued: Array<{ payload: Uint8Array; decoded: unknown; resolve: (r: Result) => void; reject: (e: Error) => void }> = [];
+  #queued: Array<QueuedProposal<Result>> = [];
   /** Requests this follower forwarded, until their reply. */
   readonly #forwarder: Forwarder;
   /** Source of request ids for requests that arrive without one. */
@@ -601,15 +611,14 @@ export class NodeRuntime<Result, Reply> {
     } catch (e) {
       return Promise.reject(toRaftqError(e));
     }
-    if (this.#queued.length + this.#proposals.size >= this.config.proposalsMax) {
+    if (this.#queued.length + this.#proposals.inFlight >= this.config.proposalsMax) {
       return Promise.reject(new RaftqError('UNAVAILABLE', `overloaded: ${this.config.proposalsMax} proposals in flight`));
     }
     return new Promise<Result>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new RaftqError('TIMEOUT', 'request timed out; its outcome is unknown')), Math.max(0, deadline - this.#now()));
-      timer.unref();
-      this.#queued.push({
+      const q: QueuedProposal<Result> = {
         payload,
         decoded,
+        at: undefined,
         resolve: (r) => {
           clearTimeout(timer);
           resolve(r);
@@ -618,7 +627,16 @@ export class NodeRuntime<Result, Reply> {
           clearTimeout(timer);
           reject(e);
         },
-      });
+      };
+      // At the deadline the request stops counting toward proposalsMax: it leaves the queue,
+      // or stops being tracked at its index (its entry may still commit: outcome unknown).
+      const timer = setTimeout(() => {
+        if (q.at === undefined) this.#queued = this.#queued.filter((x) => x !== q);
+        else this.#proposals.forget(q.at.index, q.at.term);
+        reject(new RaftqError('TIMEOUT', 'request timed out; its outcome is unknown'));
+      }, Math.max(0, deadline - this.#now()));
+      timer.unref();
+      this.#queued.push(q);
       this.#kick();
     });
   }
@@ -642,7 +660,10 @@ export class NodeRuntime<Result, Reply> {
       for (const q of batch) q.reject(err);
       return;
     }
-    batch.forEach((q, i) => this.#proposals.add(first.index + i, first.term, q.resolve, q.reject, q.decoded));
+    batch.forEach((q, i) => {
+      q.at = { index: first.index + i, term: first.term };
+      this.#proposals.add(q.at.index, q.at.term, q.resolve, q.reject, q.decoded);
+    });
     this.#metrics?.proposed(batch.length);
   }
 

@@ -1,4 +1,5 @@
 import type { Entry, NodeId } from '../../raft/index.js';
+import { RaftqError } from '../../src/errors.js';
 import type { NodeObserver, SimNode } from './sim-node.js';
 
 const decoder = new TextDecoder();
@@ -7,7 +8,7 @@ const decoder = new TextDecoder();
 export class SafetyViolation extends Error {
   override readonly name = 'SafetyViolation';
   constructor(
-    readonly property: 'ElectionSafety' | 'LogMatching' | 'LeaderCompleteness' | 'StateMachineSafety' | 'CommitSafety' | 'Durability',
+    readonly property: 'ElectionSafety' | 'LogMatching' | 'LeaderCompleteness' | 'StateMachineSafety' | 'CommitSafety' | 'Durability' | 'ProposalOutcome',
     detail: string,
   ) {
     super(`${property}: ${detail}`);
@@ -36,8 +37,32 @@ export class SafetyChecker implements NodeObserver {
   /** "node:term" pairs whose leader log was checked for completeness. */
   readonly #leaderChecked = new Set<string>();
   appliedCount = 0;
+  /** Proposals answered "not applied" (UNAVAILABLE), by "index:term", with the node that answered. */
+  readonly #notApplied = new Map<string, NodeId>();
+  /** Proposals answered: applied, not applied, outcome unknown. */
+  readonly outcomes = { ok: 0, notApplied: 0, unknown: 0 };
 
   onReady(): void {}
+
+  /**
+   * A client's answer must be true: "applied" only for the very entry (index, term) the
+   * proposal made, once applied; "not applied" (UNAVAILABLE: safe to retry) only for an entry
+   * that no node ever applies.
+   */
+  onProposalOutcome(node: SimNode, key: string, at: { index: number; term: number }, outcome: 'ok' | Error): void {
+    const applied = this.applied.get(at.index);
+    const id = `${at.index}:${at.term}`;
+    if (outcome === 'ok') {
+      this.outcomes.ok++;
+      if (applied?.term !== at.term || applied.key !== `normal:${key}`) throw new SafetyViolation('ProposalOutcome', `${node.id} answered ${key} (${id}) applied, but ${applied === undefined ? 'nothing' : `${applied.key}@${applied.term}`} applied there`);
+    } else if (outcome instanceof RaftqError && outcome.code === 'UNAVAILABLE') {
+      this.outcomes.notApplied++;
+      if (applied?.term === at.term) throw new SafetyViolation('ProposalOutcome', `${node.id} answered ${key} (${id}) not applied (${outcome.message}), but it was applied`);
+      this.#notApplied.set(id, node.id);
+    } else {
+      this.outcomes.unknown++;
+    }
+  }
 
   onPersist(node: SimNode, entries: readonly Entry[]): void {
     for (const e of entries) {
@@ -60,6 +85,8 @@ export class SafetyChecker implements NodeObserver {
   onApply(node: SimNode, e: Entry): void {
     this.appliedCount++;
     const key = entryKey(e);
+    const refused = this.#notApplied.get(`${e.index}:${e.term}`);
+    if (refused !== undefined) throw new SafetyViolation('ProposalOutcome', `${node.id} applied ${key} at ${e.index}, which ${refused} had answered not applied`);
     const prev = this.applied.get(e.index);
     if (prev === undefined) {
       this.applied.set(e.index, { term: e.term, key });

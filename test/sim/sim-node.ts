@@ -14,6 +14,8 @@ import {
   type SnapshotMeta,
   type TestingKnobs,
 } from '../../raft/index.js';
+import { RaftqError } from '../../src/errors.js';
+import { PendingProposals } from '../../src/server/pending-proposals.js';
 
 /** The application state of a simulated node: the commands applied, in order. */
 export interface AppState {
@@ -33,6 +35,11 @@ export interface Envelope {
 export interface PersistenceBugs {
   /** Persist the term but not the vote (a node may then vote twice in one term after a crash). */
   readonly dropVote?: boolean;
+  /**
+   * Answer every pending proposal "not applied" (UNAVAILABLE) when leadership is lost, as if
+   * losing leadership proved it (it does not: a later leader may still commit the entry).
+   */
+  readonly notAppliedOnStepDown?: boolean;
 }
 
 /** Options shared by every simulated node. */
@@ -50,6 +57,7 @@ export interface SimNodeOptions {
 }
 
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 
 /** Snapshot data sets a node keeps; older ones may still be named by queued messages. */
 const snapshotsKept = 4;
@@ -61,6 +69,8 @@ export interface NodeObserver {
   onPersist(node: SimNode, entries: readonly Entry[]): void;
   onApply(node: SimNode, entry: Entry): void;
   onReady(node: SimNode, rd: Ready): void;
+  /** A client proposal's answer: applied (ok), or the error the runtime would give. */
+  onProposalOutcome(node: SimNode, key: string, at: { index: number; term: number }, outcome: 'ok' | Error): void;
 }
 
 /**
@@ -78,6 +88,12 @@ export class SimNode {
   node!: RawNode;
   /** Volatile application state. */
   app: AppState = { index: 0, commands: [] };
+  /** Client proposals this node appended as leader: the runtime's own bookkeeping (volatile). */
+  proposals = new PendingProposals<string>();
+  /** Index -> term of every proposal this node made (any incarnation), to spot index reuse. */
+  readonly #proposedTermAt = new Map<number, number>();
+  /** Proposals made at an index where this node had proposed in another term before. */
+  proposalIndexReused = 0;
   confState: ConfState;
   /**
    * The highest entry this node acknowledged to a leader in `term`. Within one term a log only
@@ -109,6 +125,8 @@ export class SimNode {
     this.confState = snap.confState;
     this.pending = undefined;
     this.#incomingSnap.clear();
+    // A crash ends the process: what it had pending is answered by nobody (outcome unknown).
+    this.proposals = new PendingProposals<string>();
     const cfg: RaftConfig = {
       id: this.id,
       storage: this.storage,
@@ -135,10 +153,30 @@ export class SimNode {
     this.node.step(env.msg);
   }
 
+  /**
+   * Proposes `key` as the runtime does for a client (RawNode.proposeBatch, then tracked in
+   * PendingProposals until its outcome). Throws the core's RaftError when not leader.
+   */
+  propose(key: string): void {
+    const at = this.node.proposeBatch([encoder.encode(key)]);
+    const before = this.#proposedTermAt.get(at.index);
+    if (before !== undefined && before !== at.term) this.proposalIndexReused++;
+    this.#proposedTermAt.set(at.index, at.term);
+    this.proposals.add(
+      at.index,
+      at.term,
+      () => this.#observer.onProposalOutcome(this, key, at, 'ok'),
+      (e) => this.#observer.onProposalOutcome(this, key, at, e),
+    );
+  }
+
   /** Starts persisting the next Ready, if there is one. Returns whether one was taken. */
   beginReady(): boolean {
     if (this.pending !== undefined || !this.node.hasReady()) return false;
     this.pending = this.node.ready();
+    if (this.#opts.bugs?.notAppliedOnStepDown === true && this.pending.softState !== undefined && this.pending.softState.role !== 'leader') {
+      this.proposals.failAll(new RaftqError('UNAVAILABLE', 'leadership lost (injected bug: the outcome is really unknown)'));
+    }
     this.#observer.onReady(this, this.pending);
     return true;
   }
@@ -188,6 +226,7 @@ export class SimNode {
     this.#incomingSnap.delete(meta.index);
     this.snapshots.set(meta.index, data);
     this.storage.applySnapshot(meta);
+    this.proposals.failUpTo(meta.index, new RaftqError('TIMEOUT', 'a snapshot replaced the log before the request applied; outcome unknown'));
     this.app = data;
     this.confState = meta.confState;
   }
@@ -210,6 +249,7 @@ export class SimNode {
     if (e.type === 'conf') this.confState = applyConfChange(this.confState, decodeConfChange(e.data));
     this.app = { index: e.index, commands };
     this.#observer.onApply(this, e);
+    this.proposals.settle(e.index, e.term, e.type === 'normal' ? decoder.decode(e.data) : undefined);
   }
 
   #maybeCompact(): void {

@@ -59,9 +59,34 @@ describe('cluster simulator', () => {
  * the seeds below (found by `npm run sim`-style scans of the same profiles) must fail, while the
  * correct build passes the very same seeds.
  */
+describe('client answers (PendingProposals, as the runtime uses it)', () => {
+  // Leader L proposes at i in term t1, a later leader cuts L's log back below i, L is elected
+  // again and proposes at i: before issue 15 (item 3) the runtime died on "two proposals at
+  // index i" on these seeds; every answer must also be true (ProposalOutcome).
+  it('a re-elected leader reuses the indexes of its overwritten proposals and answers every client truthfully', () => {
+    let reused = 0;
+    for (const seed of [286, 475, 1069, 1321]) {
+      const r = runSimulation(defaultSimOptions(seed));
+      expect(r.ok, `seed ${seed}: ${r.failure}`).toBe(true);
+      reused += r.stats.proposalIndexReused;
+      expect(r.stats.outcomes.ok).toBeGreaterThan(0);
+    }
+    expect(reused).toBeGreaterThan(0);
+  });
+});
+
 describe('simulator catches injected bugs', () => {
+  it('answering "not applied" when leadership is lost is a lie the checker catches (Figure 8)', () => {
+    for (const seed of [2, 7]) {
+      const broken = runSimulation(defaultSimOptions(seed, { bugs: { notAppliedOnStepDown: true } }));
+      expect(broken.ok, `seed ${seed} should fail with the step-down bug`).toBe(false);
+      expect(broken.failure).toMatch(/ProposalOutcome/);
+      expect(runSimulation(defaultSimOptions(seed)).ok).toBe(true);
+    }
+  });
+
   it('skipping the persisted vote lets two leaders win one term (Election Safety)', () => {
-    for (const seed of [106, 877]) {
+    for (const seed of [290, 749]) {
       const broken = runSimulation(defaultSimOptions(seed, { bugs: { dropVote: true } }));
       expect(broken.ok, `seed ${seed} should fail with the vote bug`).toBe(false);
       expect(broken.failure).toMatch(/ElectionSafety|LogMatching|StateMachineSafety|LeaderCompleteness|CommitSafety/);
@@ -70,7 +95,7 @@ describe('simulator catches injected bugs', () => {
   });
 
   it("committing an earlier term's entry by counting replicas loses a committed entry (Figure 8)", () => {
-    for (const seed of [837]) {
+    for (const seed of [990, 1932]) {
       const broken = runSimulation(defaultSimOptions(seed, { ...figure8Overrides, knobs: { commitPriorTermByCount: true } }));
       expect(broken.ok, `seed ${seed} should fail with the commit bug`).toBe(false);
       expect(broken.failure).toMatch(/LeaderCompleteness|StateMachineSafety|CommitSafety/);

@@ -56,6 +56,10 @@ export interface SimResult {
     readonly leaders: number;
     readonly committed: number;
     readonly snapshotsSent: number;
+    /** Proposals made at an index where the same node had proposed in an earlier term. */
+    readonly proposalIndexReused: number;
+    /** Client answers: applied, not applied (UNAVAILABLE), outcome unknown. */
+    readonly outcomes: { readonly ok: number; readonly notApplied: number; readonly unknown: number };
   };
 }
 
@@ -108,7 +112,6 @@ export function defaultSimOptions(seed: number, overrides: Partial<SimOptions> =
 const tickIntervalMs = 10;
 const electionTicks = 10;
 const probeProposals = 5;
-const encoder = new TextEncoder();
 
 type Event =
   | { kind: 'deliver'; env: Envelope }
@@ -183,7 +186,13 @@ export class Simulator {
     const base = {
       seed: this.#o.seed,
       ok: failure === undefined,
-      stats: { ...this.#stats, leaders: this.checker.leaders.size, committed: this.checker.applied.size },
+      stats: {
+        ...this.#stats,
+        leaders: this.checker.leaders.size,
+        committed: this.checker.applied.size,
+        proposalIndexReused: [...this.nodes.values()].reduce((sum, n) => sum + n.proposalIndexReused, 0),
+        outcomes: { ...this.checker.outcomes },
+      },
     };
     return failure === undefined ? base : { ...base, failure };
   }
@@ -336,7 +345,7 @@ export class Simulator {
     const n = up[this.#rng.int(up.length)];
     if (n !== undefined) {
       try {
-        n.node.propose(encoder.encode(`p${++this.#proposalSeq}`));
+        n.propose(`p${++this.#proposalSeq}`);
       } catch (e) {
         if (!(e instanceof RaftError)) throw e;
       }
@@ -362,7 +371,7 @@ export class Simulator {
       for (const key of this.#probes) {
         if (leader.app.commands.includes(key) || this.#inLog(leader, key)) continue;
         try {
-          leader.node.propose(encoder.encode(key));
+          leader.propose(key);
         } catch (e) {
           if (!(e instanceof RaftError)) throw e;
         }
