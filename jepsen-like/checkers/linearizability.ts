@@ -11,6 +11,14 @@ export interface QueueOp {
   readonly ret: number;
   /** The outcome is unknown: the op may have taken effect at any point after `call`, or never. */
   readonly unknown: boolean;
+  /** History index of the op's invoke, to name it in a witness. */
+  readonly index?: number;
+}
+
+/** In the linearization found: the unknown dequeue (history index) that took `value`. */
+export interface HeldValue {
+  readonly value: string;
+  readonly index: number;
 }
 
 /** The verdict for one queue (one partition of the history). */
@@ -20,6 +28,12 @@ export interface LinearizabilityResult {
   /** Search states explored. */
   readonly explored: number;
   readonly reason?: string;
+  /**
+   * When valid: the witness for every dequeue with an unknown outcome that the linearization
+   * applied to a non-empty queue, naming the value it took. Those values stay in flight under
+   * that receive's lease, which is what may excuse their absence from later receives.
+   */
+  readonly held?: readonly HeldValue[];
 }
 
 interface Node {
@@ -76,7 +90,13 @@ export function checkLinearizableQueue(ops: readonly QueueOp[], budget = 2_000_0
   };
 
   let state: readonly string[] = [];
-  const linearized = new Set<number>();
+  // The linearized set as a bitset over dense op positions: its image is the cache key's first part.
+  const position = new Map<number, number>(ops.map((o, i) => [o.id, i]));
+  const linearized = new Uint16Array(Math.ceil(ops.length / 16) + 1);
+  const flip = (id: number): void => {
+    const i = position.get(id)!;
+    linearized[i >> 4]! ^= 1 << (i & 15);
+  };
   const cache = new Set<string>();
   const stack: Array<{ call: Node; state: readonly string[] }> = [];
   let explored = 0;
@@ -88,8 +108,8 @@ export function checkLinearizableQueue(ops: readonly QueueOp[], budget = 2_000_0
       const next = step(state, op);
       let advanced = false;
       if (next !== undefined) {
-        linearized.add(op.id);
-        const key = [...linearized].sort((a, b) => a - b).join(',') + '|' + next.join('\u0000');
+        flip(op.id);
+        const key = String.fromCharCode(...linearized) + '|' + next.join('\u0000');
         if (!cache.has(key)) {
           cache.add(key);
           explored++;
@@ -99,21 +119,31 @@ export function checkLinearizableQueue(ops: readonly QueueOp[], budget = 2_000_0
           lift(call);
           entry = head.next;
           advanced = true;
-        } else linearized.delete(op.id);
+        } else flip(op.id);
       }
       if (!advanced) entry = call.next;
     } else {
       // A return whose op is not yet linearized. An unknown op may simply never have happened.
-      if (entry.op!.unknown) return { valid: true, ops: ops.length, explored };
+      if (entry.op!.unknown) return { valid: true, ops: ops.length, explored, held: witness(stack) };
       const top = stack.pop();
       if (top === undefined) return { valid: false, ops: ops.length, explored, reason: describeFailure(entry.op!) };
       state = top.state;
-      linearized.delete(top.call.op!.id);
+      flip(top.call.op!.id);
       unlift(top.call);
       entry = top.call.next;
     }
   }
-  return { valid: true, ops: ops.length, explored };
+  return { valid: true, ops: ops.length, explored, held: witness(stack) };
+}
+
+/** The values the linearization on `stack` (bottom first) lets unknown dequeues take. */
+function witness(stack: ReadonlyArray<{ call: Node; state: readonly string[] }>): HeldValue[] {
+  const held: HeldValue[] = [];
+  for (const { call, state } of stack) {
+    const op = call.op!;
+    if (op.kind === 'dequeue' && op.unknown && op.index !== undefined && state.length > 0) held.push({ value: state[0]!, index: op.index });
+  }
+  return held;
 }
 
 /** Applies `op` to a FIFO queue state; undefined if the model forbids it. */
@@ -144,7 +174,7 @@ export function queueOpsFromHistory(ops: readonly HistoryOp[]): Map<string, Queu
       value = ds.length === 0 ? null : ds[0]!.value;
     }
     const list = byQueue.get(invoke.queue) ?? [];
-    list.push({ id: id++, kind: invoke.f === 'enqueue' ? 'enqueue' : 'dequeue', value, call: invoke.mono, ret: unknown ? Number.POSITIVE_INFINITY : done!.mono, unknown });
+    list.push({ id: id++, kind: invoke.f === 'enqueue' ? 'enqueue' : 'dequeue', value, call: invoke.mono, ret: unknown ? Number.POSITIVE_INFINITY : done!.mono, unknown, index: invoke.index });
     byQueue.set(invoke.queue, list);
   }
   return byQueue;
