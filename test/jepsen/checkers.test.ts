@@ -271,6 +271,19 @@ describe('linearizability checker (WGL over a FIFO queue)', () => {
     expect(r.held).toEqual([{ value: 'a', index: 17 }]);
   });
 
+  it('decides a history full of unknown enqueues nobody observed within a small budget', () => {
+    // Timed-out enqueues whose values never show up: each could be placed at any later point,
+    // which used to multiply the search until it gave up.
+    const ops: QueueOp[] = [];
+    for (let i = 0; i < 8; i++) ops.push(op('enqueue', `lost-${i}`, i, undefined));
+    for (let i = 0; i < 30; i++) ops.push(op('enqueue', `v${i}`, 10 + 4 * i, 11 + 4 * i), op('dequeue', `v${i}`, 12 + 4 * i, 13 + 4 * i));
+    ops.push(op('dequeue', null, 500, 501));
+    const r = checkLinearizableQueue(ops, 5000);
+    expect(r.valid).toBe(true);
+    // They cannot rescue a wrong history either.
+    expect(checkLinearizableQueue([...ops, op('dequeue', 'v3', 600, 601)], 5000).valid).toBe(false);
+  });
+
   it('answers unknown instead of hanging when the search budget runs out', () => {
     const ops: QueueOp[] = [];
     for (let i = 0; i < 12; i++) ops.push(op('enqueue', `v${i}`, 0, 100));
