@@ -109,7 +109,7 @@ async function main(argv: readonly string[]): Promise<number> {
     results.push(r);
     const q = r.queue;
     process.stdout.write(
-      `${r.valid ? 'VALID' : 'INVALID'}: ${r.ops} ops, ${q.acknowledged} acknowledged enqueues, lost ${q.lost}${q.lostPossiblyHeld > 0 ? ` (${q.lostPossiblyHeld} possibly held by unknown receives)` : ''}, unexpected ${q.unexpected}, recovered ${q.recovered}, duplicated ${q.duplicated} (${q.doubleDeliveries} double deliveries), ack violations ${q.ackViolations}` +
+      `${r.valid ? 'VALID' : 'INVALID'}: ${r.ops} ops, ${q.acknowledged} acknowledged enqueues, lost ${q.lost}${q.lostPossiblyHeld > 0 ? ` (${q.lostPossiblyHeld} held by named unknown receives)` : ''}, unexpected ${q.unexpected}, recovered ${q.recovered}, duplicated ${q.duplicated} (${q.doubleDeliveries} double deliveries), ack violations ${q.ackViolations}, dedup misses ${r.dedup.misses.length} (${r.dedup.retriedKeys} keys sent more than once)` +
         (r.fifo !== undefined ? `, FIFO violations ${r.fifo.orderViolations}` : '') +
         (r.linearizable !== undefined ? `, linearizable ${r.linearizable.valid}` : '') +
         (r.nodeCrashes.length > 0 ? `, node crashes ${r.nodeCrashes.map((c) => c.id).join(',')}` : '') +

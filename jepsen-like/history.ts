@@ -7,6 +7,8 @@ export type OpF = 'enqueue' | 'receive' | 'ack' | 'nack';
 /** One delivery as a receive saw it. */
 export interface Delivery {
   readonly value: string;
+  /** The message id the cluster gave it (absent in older histories). */
+  readonly id?: string;
   readonly receipt: string;
   readonly receiveCount: number;
   readonly groupId?: string;
@@ -34,6 +36,13 @@ export interface HistoryOp {
   /** receive: how many messages it asked for. */
   readonly max?: number;
   readonly groupId?: string;
+  /**
+   * enqueue: the deduplication key it carried (an idempotency key or a FIFO dedup id). Every
+   * attempt at one logical message carries the same key and a body of its own.
+   */
+  readonly key?: string;
+  /** enqueue ok: the id of the message the cluster says holds this body (the original's on a dedup hit). */
+  readonly messageId?: string;
   /** Wall-clock ms since epoch. */
   readonly time: number;
   /** Monotonic ms since the run started. */
@@ -56,12 +65,12 @@ export class History {
   }
 
   /** Records an invocation and returns its index. */
-  invoke(process: number, f: OpF, queue: string, extra: Partial<Pick<HistoryOp, 'value' | 'receipt' | 'visibilityTimeoutMs' | 'max' | 'groupId'>> = {}): number {
+  invoke(process: number, f: OpF, queue: string, extra: Partial<Pick<HistoryOp, 'value' | 'receipt' | 'visibilityTimeoutMs' | 'max' | 'groupId' | 'key'>> = {}): number {
     return this.#push({ process, type: 'invoke', f, queue, ...extra });
   }
 
   /** Records the completion of invocation `invokeIndex`. */
-  complete(invokeIndex: number, type: 'ok' | 'fail' | 'info', extra: Partial<Pick<HistoryOp, 'value' | 'error'>> = {}): void {
+  complete(invokeIndex: number, type: 'ok' | 'fail' | 'info', extra: Partial<Pick<HistoryOp, 'value' | 'error' | 'messageId'>> = {}): void {
     const inv = this.ops[invokeIndex];
     if (inv === undefined || inv.type !== 'invoke') throw new Error(`no invoke at ${invokeIndex}`);
     this.#push({
@@ -73,6 +82,8 @@ export class History {
       ...(inv.receipt !== undefined ? { receipt: inv.receipt } : {}),
       ...(inv.visibilityTimeoutMs !== undefined ? { visibilityTimeoutMs: inv.visibilityTimeoutMs } : {}),
       ...(inv.groupId !== undefined ? { groupId: inv.groupId } : {}),
+      ...(inv.key !== undefined ? { key: inv.key } : {}),
+      ...(extra.messageId !== undefined ? { messageId: extra.messageId } : {}),
       ...(extra.value !== undefined ? { value: extra.value } : inv.value !== undefined ? { value: inv.value } : {}),
       ...(extra.error !== undefined ? { error: extra.error } : {}),
     });
@@ -95,6 +106,27 @@ export class History {
     if (out === undefined) return;
     await new Promise<void>((r) => out.end(() => r()));
   }
+}
+
+/**
+ * Names one operation of a history so a reader can look it up in history.jsonl: the index of
+ * its invoke, the worker that issued it (1000: the drain) and what it was.
+ */
+export interface OpRef {
+  readonly index: number;
+  readonly process: number;
+  readonly f: OpF;
+}
+
+/** The OpRef of an invoke. */
+export function opRef(invoke: HistoryOp): OpRef {
+  if (invoke.type !== 'invoke' || invoke.f === 'nemesis') throw new Error(`history op ${invoke.index} is not a client invoke`);
+  return { index: invoke.index, process: invoke.process, f: invoke.f };
+}
+
+/** "receive #123 by worker 4", for examples and the report. */
+export function describeOp(ref: OpRef): string {
+  return `${ref.f} #${ref.index} by ${ref.process === 1000 ? 'the drain' : `worker ${ref.process}`}`;
 }
 
 /** Pairs each invoke with its completion (or none, if the run ended first). */

@@ -1,5 +1,5 @@
 import { connect, type Client } from '../src/client/index.js';
-import { DefiniteError, type WorkloadClient } from './workload-client.js';
+import { DefiniteError, type EnqueueOptions, type ReceivedMessage, type WorkloadClient } from './workload-client.js';
 
 /**
  * Codes after which the operation certainly did not take effect, even though the client library
@@ -31,15 +31,16 @@ export class LibraryWorkloadClient implements WorkloadClient {
     await c.createQueue(name, attributes).catch(classify);
   }
 
-  async enqueue(queue: string, body: string, opts: { groupId?: string; dedupId?: string } = {}): Promise<void> {
+  async enqueue(queue: string, body: string, opts: EnqueueOptions = {}): Promise<{ id: string }> {
     const c = await this.#client;
-    await c.send(queue, body, opts).catch(classify);
+    const res = await c.send(queue, body, opts).catch(classify);
+    return { id: res.id };
   }
 
-  async receive(queue: string, max: number, visibilityTimeoutMs: number, waitMs: number): Promise<Array<{ body: string; receipt: string; receiveCount: number; groupId?: string }>> {
+  async receive(queue: string, max: number, visibilityTimeoutMs: number, waitMs: number): Promise<ReceivedMessage[]> {
     const c = await this.#client;
     const ms = await c.receive(queue, { max, visibilityTimeoutMs, waitMs }).catch(classify);
-    return ms.map((m) => ({ body: m.text(), receipt: m.receipt, receiveCount: m.receiveCount, ...(m.groupId !== '' ? { groupId: m.groupId } : {}) }));
+    return ms.map((m) => ({ id: m.id, body: m.text(), receipt: m.receipt, receiveCount: m.receiveCount, ...(m.groupId !== '' ? { groupId: m.groupId } : {}) }));
   }
 
   async ack(queue: string, receipt: string): Promise<void> {

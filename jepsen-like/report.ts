@@ -1,8 +1,11 @@
 import { writeFileSync } from 'node:fs';
-import { pairOps, type HistoryOp } from './history.js';
+import { describeOp, pairOps, type HistoryOp } from './history.js';
 import type { RunResult } from './runner.js';
 
 const colors = { ok: '#2e7d32', fail: '#c62828', info: '#f9a825', none: '#9e9e9e' } as const;
+
+/** Excuses listed in the report; results.json holds them all. */
+const excusesShownMax = 200;
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -48,6 +51,11 @@ export function writeReport(path: string, ops: readonly HistoryOp[], windows: Re
   const ticks = [1, 10, 100, 1000, 10000].filter((t) => t <= maxLat * 1.5).map((t) => `<text x="2" y="${y(t).toFixed(1)}" font-size="10">${t} ms</text>`).join('');
   const verdict = result.valid ? '<span style="color:#2e7d32">VALID</span>' : '<span style="color:#c62828">INVALID</span>';
   const q = result.queue;
+  const byCause = (c: 'nack' | 'lease-expired'): number => q.redeliveries.filter((r) => r.cause === c).length;
+  const excuses = [
+    ...q.lostExcused.map((e) => `lost ${e.value}: held by ${describeOp(e.by)} (unknown outcome, lease outlives the run)`),
+    ...q.redeliveries.map((r) => `redelivery of ${r.value} by ${describeOp(r.delivery)}: ${r.cause === 'nack' ? `after ${describeOp(r.by)}` : `the lease of ${describeOp(r.by)} had ended`}`),
+  ];
   const rows: Array<[string, string]> = [
     ['workload', result.workload],
     ['nemesis', result.nemesis.join(', ') || 'none'],
@@ -55,26 +63,28 @@ export function writeReport(path: string, ops: readonly HistoryOp[], windows: Re
     ['operations', `${result.ops} (${result.okOps} ok, ${result.failOps} fail, ${result.infoOps} info)`],
     ['faults injected', Object.entries(result.faults).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'],
     ['acknowledged enqueues', String(q.acknowledged)],
-    ['lost', `${q.lost}${q.lostPossiblyHeld > 0 ? ` (${q.lostPossiblyHeld} possibly held by receives with unknown outcome)` : ''}`],
+    ['lost', `${q.lost}${q.lostPossiblyHeld > 0 ? ` (${q.lostPossiblyHeld} held by a named receive with unknown outcome; see Excuses)` : ''}`],
     ['unexpected', String(q.unexpected)],
     ['recovered (unknown outcome, present)', String(q.recovered)],
     ['failed but present', String(q.failedButPresent)],
-    ['duplicated values', `${q.duplicated} (${q.expectedRedeliveries} expected redeliveries, ${q.doubleDeliveries} double deliveries)`],
+    ['duplicated values', `${q.duplicated} (${q.expectedRedeliveries} expected redeliveries: ${byCause('nack')} after a nack, ${byCause('lease-expired')} after the lease ended, ${q.expectedRedeliveries - q.redeliveries.length} under clock faults; ${q.doubleDeliveries} double deliveries)`],
+    ['dedup', `${result.dedup.keys} keys, ${result.dedup.retriedKeys} sent more than once, ${result.dedup.misses.length} misses`],
     ['ack violations', String(q.ackViolations)],
     ['drain complete', String(result.drainComplete)],
     ['node crashes', result.nodeCrashes.map((c) => `${c.id} (${c.signal ?? `exit ${c.code}`})`).join(', ') || 'none'],
   ];
   if (result.fifo !== undefined) rows.push(['FIFO order violations', `${result.fifo.orderViolations} over ${result.fifo.groups} groups`]);
   if (result.linearizable !== undefined) {
-    rows.push(['linearizable', String(result.linearizable.valid)]);
+    rows.push(['linearizable', `${result.linearizable.valid}${result.linearizable.valid === 'unknown' ? ' (undecided: fails the run)' : ''}`]);
     for (const [name, p] of Object.entries(result.linearizable.partitions)) rows.push([`  ${name}`, `${p.valid} (${p.ops} ops, ${p.explored} states${p.reason !== undefined ? `; ${p.reason}` : ''})`]);
   }
-  const examples = [...q.examples, ...(result.fifo?.examples ?? [])];
+  const examples = [...q.examples, ...(result.fifo?.examples ?? []), ...result.dedup.examples];
   const html = `<!doctype html><html><head><meta charset="utf-8"><title>raftq jepsen-like: ${esc(result.workload)} seed ${result.seed}</title>
 <style>body{font-family:sans-serif;margin:20px}table{border-collapse:collapse}td{padding:2px 10px;border-bottom:1px solid #eee}svg{border:1px solid #ccc;background:#fff}</style></head><body>
 <h1>raftq jepsen-like run: ${verdict}</h1>
 <table>${rows.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join('')}</table>
 ${examples.length > 0 ? `<h3>Examples</h3><ul>${examples.map((e) => `<li>${esc(e)}</li>`).join('')}</ul>` : ''}
+${excuses.length > 0 ? `<h3>Excuses</h3><p>Each anomaly the checkers accepted and the operation (history index #) that explains it${excuses.length > excusesShownMax ? `; the first ${excusesShownMax} of ${excuses.length}, all in results.json` : ''}.</p><ul>${excuses.slice(0, excusesShownMax).map((e) => `<li>${esc(e)}</li>`).join('')}</ul>` : ''}
 <h2>Operations per worker</h2><p>Bars run from invocation to completion: <span style="color:${colors.ok}">ok</span>, <span style="color:${colors.fail}">fail</span>, <span style="color:${colors.info}">info (unknown)</span>; shaded: nemesis active. Hover for details.</p>
 <svg width="${width}" height="${timelineH}">${shade}${bars}${labels}</svg>
 <h2>Latency over time</h2>

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { seededRng } from '../raft/rng.js';
+import { checkDedup, type DedupCheckResult } from './checkers/dedup-checker.js';
 import { checkFifo, type FifoCheckResult } from './checkers/fifo-checker.js';
 import { checkLinearizableQueue, queueOpsFromHistory, type LinearizabilityResult } from './checkers/linearizability.js';
 import { checkQueue, type QueueCheckResult } from './checkers/queue-checker.js';
@@ -8,9 +9,10 @@ import { TestCluster } from './cluster.js';
 import { History } from './history.js';
 import { Nemesis, planFaults, type Fault, type NemesisKind } from './nemesis.js';
 import { writeReport } from './report.js';
+import { runValid } from './verdict.js';
 import { LibraryWorkloadClient } from './library-client.js';
 import { HttpWorkloadClient, type WorkloadClient } from './workload-client.js';
-import { recorded, workloadByName, type WorkloadName } from './workloads.js';
+import { recorded, toDeliveries, workloadByName, type WorkloadName } from './workloads.js';
 
 /** One test run's settings. */
 export interface RunOptions {
@@ -47,6 +49,9 @@ export interface RunResult {
   readonly faults: Record<string, number>;
   readonly queue: QueueCheckResult;
   readonly fifo?: FifoCheckResult;
+  /** Keyed enqueues resolved to one message each. */
+  readonly dedup: DedupCheckResult;
+  /** `unknown` (a search that gave up) fails the run like `false`. */
   readonly linearizable?: { valid: boolean | 'unknown'; partitions: Record<string, LinearizabilityResult> };
   readonly drainComplete: boolean;
   /** Nodes that stopped on their own (an assertion or a fatal error). Must be none. */
@@ -54,7 +59,7 @@ export interface RunResult {
   readonly dir: string;
 }
 
-/** Largest linearizability partition searched; larger ones are reported "unknown". */
+/** Largest linearizability partition searched; larger ones are reported "unknown", which fails the run. */
 const linearizableOpsMax = 3000;
 
 /**
@@ -141,21 +146,27 @@ export async function runTest(o: RunOptions): Promise<RunResult> {
     await history.close();
   }
 
-  const clockFaults = (nemesis.injected.get('clock') ?? 0) > 0;
-  const queue = checkQueue(history.ops, { clockFaults });
-  const fifo = o.workload === 'fifo' ? checkFifo(history.ops) : undefined;
+  // The linearizability check runs first: its witness names the receives that hold messages
+  // under their 12 h leases, the only excuse the queue checker accepts for a missing message.
   let linearizable: RunResult['linearizable'];
+  const heldBy = new Map<string, number>();
   if (o.workload === 'linearizable') {
     const partitions: Record<string, LinearizabilityResult> = {};
     for (const [q, ops] of queueOpsFromHistory(history.ops)) {
-      partitions[q] = ops.length > linearizableOpsMax ? { valid: 'unknown', ops: ops.length, explored: 0, reason: `partition of ${ops.length} ops exceeds ${linearizableOpsMax}` } : checkLinearizableQueue(ops);
+      const p = ops.length > linearizableOpsMax ? { valid: 'unknown' as const, ops: ops.length, explored: 0, reason: `partition of ${ops.length} ops exceeds ${linearizableOpsMax}` } : checkLinearizableQueue(ops);
+      partitions[q] = p;
+      for (const h of p.held ?? []) heldBy.set(h.value, h.index);
     }
     const vs = Object.values(partitions).map((p) => p.valid);
     linearizable = { valid: vs.includes(false) ? false : vs.includes('unknown') ? 'unknown' : true, partitions };
   }
+  const clockFaults = (nemesis.injected.get('clock') ?? 0) > 0;
+  const queue = checkQueue(history.ops, { clockFaults, heldBy });
+  const fifo = o.workload === 'fifo' ? checkFifo(history.ops) : undefined;
+  const dedup = checkDedup(history.ops);
   const c = countOps(history);
   const result: RunResult = {
-    valid: queue.valid && (fifo?.valid ?? true) && linearizable?.valid !== false && drainComplete && cluster.crashes.length === 0,
+    valid: runValid({ queue, fifo, dedup, linearizable, drainComplete, nodeCrashes: cluster.crashes.length }),
     seed: o.seed,
     workload: o.workload,
     nemesis: o.nemesis,
@@ -166,6 +177,7 @@ export async function runTest(o: RunOptions): Promise<RunResult> {
     faults: Object.fromEntries(nemesis.injected),
     queue,
     ...(fifo !== undefined ? { fifo } : {}),
+    dedup,
     ...(linearizable !== undefined ? { linearizable } : {}),
     drainComplete,
     nodeCrashes: cluster.crashes,
@@ -188,9 +200,7 @@ async function drain(workload: ReturnType<typeof workloadByName>, client: Worklo
     let drained = 0;
     while (Date.now() < deadline) {
       const max = workload.name === 'linearizable' ? 1 : 50;
-      const got = await recorded(history, 1000, 'receive', q.name, { visibilityTimeoutMs: workload.visibilityTimeoutMs, max }, () => client.receive(q.name, max, workload.visibilityTimeoutMs, 500), (ms) =>
-        ms.map((m) => ({ value: m.body, receipt: m.receipt, receiveCount: m.receiveCount, ...(m.groupId !== undefined ? { groupId: m.groupId } : {}) })),
-      );
+      const got = await recorded(history, 1000, 'receive', q.name, { visibilityTimeoutMs: workload.visibilityTimeoutMs, max }, () => client.receive(q.name, max, workload.visibilityTimeoutMs, 500), toDeliveries);
       if (got === undefined) continue;
       drained += got.length;
       if (workload.drainAcks) for (const m of got) await recorded(history, 1000, 'ack', q.name, { value: m.body, receipt: m.receipt }, () => client.ack(q.name, m.receipt));

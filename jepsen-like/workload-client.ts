@@ -5,12 +5,33 @@
  */
 export interface WorkloadClient {
   createQueue(name: string, attributes: Record<string, unknown>): Promise<void>;
-  enqueue(queue: string, body: string, opts?: { groupId?: string; dedupId?: string }): Promise<void>;
-  receive(queue: string, max: number, visibilityTimeoutMs: number, waitMs: number): Promise<Array<{ body: string; receipt: string; receiveCount: number; groupId?: string }>>;
+  /**
+   * Enqueues one message. `idempotencyKey` deduplicates the whole enqueue (any queue),
+   * `dedupId` the message (FIFO queues). Resolves with the message id: on a dedup hit, the
+   * original message's.
+   */
+  enqueue(queue: string, body: string, opts?: EnqueueOptions): Promise<{ id: string }>;
+  receive(queue: string, max: number, visibilityTimeoutMs: number, waitMs: number): Promise<ReceivedMessage[]>;
   ack(queue: string, receipt: string): Promise<void>;
   nack(queue: string, receipt: string): Promise<void>;
   stats(queue: string): Promise<{ visible: number; inFlight: number; delayed: number }>;
   close(): Promise<void>;
+}
+
+/** Options of WorkloadClient.enqueue. */
+export interface EnqueueOptions {
+  readonly groupId?: string;
+  readonly dedupId?: string;
+  readonly idempotencyKey?: string;
+}
+
+/** A message as a receive returned it. */
+export interface ReceivedMessage {
+  readonly id: string;
+  readonly body: string;
+  readonly receipt: string;
+  readonly receiveCount: number;
+  readonly groupId?: string;
 }
 
 /** An error whose operation definitely did not take effect. */
@@ -49,13 +70,15 @@ export class HttpWorkloadClient implements WorkloadClient {
     await this.#call('PUT', `/v1/queues/${encodeURIComponent(name)}`, attributes);
   }
 
-  async enqueue(queue: string, body: string, opts: { groupId?: string; dedupId?: string } = {}): Promise<void> {
-    await this.#call('POST', `/v1/queues/${encodeURIComponent(queue)}/messages`, { body, ...opts }, { 'idempotency-key': `${this.#clientId}-${++this.#seq}` });
+  async enqueue(queue: string, body: string, opts: EnqueueOptions = {}): Promise<{ id: string }> {
+    const { idempotencyKey, ...message } = opts;
+    const res = (await this.#call('POST', `/v1/queues/${encodeURIComponent(queue)}/messages`, { body, ...message }, { 'idempotency-key': idempotencyKey ?? `${this.#clientId}-${++this.#seq}` })) as { id: string };
+    return { id: res.id };
   }
 
-  async receive(queue: string, max: number, visibilityTimeoutMs: number, waitMs: number): Promise<Array<{ body: string; receipt: string; receiveCount: number; groupId?: string }>> {
+  async receive(queue: string, max: number, visibilityTimeoutMs: number, waitMs: number): Promise<ReceivedMessage[]> {
     const res = (await this.#call('POST', `/v1/queues/${encodeURIComponent(queue)}/receive`, { max, visibilityTimeoutMs, waitMs }, {}, waitMs)) as {
-      messages: Array<{ body: string; receipt: string; receiveCount: number; groupId?: string }>;
+      messages: ReceivedMessage[];
     };
     return res.messages;
   }

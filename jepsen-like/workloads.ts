@@ -1,5 +1,5 @@
 import type { Delivery, History } from './history.js';
-import { DefiniteError, type WorkloadClient } from './workload-client.js';
+import { DefiniteError, type ReceivedMessage, type WorkloadClient } from './workload-client.js';
 
 /** The workloads the harness can run. */
 export type WorkloadName = 'queue' | 'fifo' | 'linearizable';
@@ -20,38 +20,74 @@ export interface Workload {
   readonly drainAcks: boolean;
 }
 
+/** What a recorded operation's completion adds to the history when it is ok. */
+export interface OkExtra {
+  readonly value?: readonly Delivery[];
+  readonly messageId?: string;
+}
+
 /**
  * Performs one recorded operation: invoke, then ok / fail (DefiniteError) / info (anything
- * else). Returns the result when ok.
+ * else). Returns the outcome, and the result when ok.
  */
-export async function recorded<T>(
+export async function recordedOutcome<T>(
   history: History,
   process: number,
   f: 'enqueue' | 'receive' | 'ack' | 'nack',
   queue: string,
-  extra: { value?: string; receipt?: string; visibilityTimeoutMs?: number; max?: number; groupId?: string },
+  extra: { value?: string; receipt?: string; visibilityTimeoutMs?: number; max?: number; groupId?: string; key?: string },
   run: () => Promise<T>,
-  okValue?: (r: T) => readonly Delivery[],
-): Promise<T | undefined> {
+  okExtra?: (r: T) => OkExtra,
+): Promise<{ type: 'ok'; result: T } | { type: 'fail' | 'info' }> {
   const inv = history.invoke(process, f, queue, extra);
   try {
     const r = await run();
-    history.complete(inv, 'ok', okValue !== undefined ? { value: okValue(r) } : {});
-    return r;
+    history.complete(inv, 'ok', okExtra !== undefined ? okExtra(r) : {});
+    return { type: 'ok', result: r };
   } catch (e) {
     const code = (e as { code?: unknown }).code;
-    history.complete(inv, e instanceof DefiniteError ? 'fail' : 'info', { error: typeof code === 'string' ? code : e instanceof Error ? e.message.slice(0, 120) : String(e) });
-    return undefined;
+    const type = e instanceof DefiniteError ? 'fail' : 'info';
+    history.complete(inv, type, { error: typeof code === 'string' ? code : e instanceof Error ? e.message.slice(0, 120) : String(e) });
+    return { type };
   }
 }
 
-type Received = Array<{ body: string; receipt: string; receiveCount: number; groupId?: string }>;
+/** recordedOutcome's result when ok, else undefined. */
+export async function recorded<T>(...args: Parameters<typeof recordedOutcome<T>>): Promise<T | undefined> {
+  const r = await recordedOutcome(...args);
+  return r.type === 'ok' ? r.result : undefined;
+}
 
-const toDeliveries = (ms: Received): Delivery[] =>
-  ms.map((m) => ({ value: m.body, receipt: m.receipt, receiveCount: m.receiveCount, ...(m.groupId !== undefined ? { groupId: m.groupId } : {}) }));
+/** The deliveries of a receive, for the history. */
+export const toDeliveries = (ms: readonly ReceivedMessage[]): OkExtra => ({
+  value: ms.map((m) => ({ value: m.body, id: m.id, receipt: m.receipt, receiveCount: m.receiveCount, ...(m.groupId !== undefined ? { groupId: m.groupId } : {}) })),
+});
+
+/** Further attempts at one keyed enqueue after unknown outcomes. */
+const keyedRetriesMax = 2;
+
+/** Share of acknowledged keyed enqueues sent once more under the same key, as a restarted producer would. */
+const keyedResendProbability = 0.05;
 
 /**
- * Queue workload: unique enqueues, receives with a short visibility timeout, acks of most
+ * One logical message under dedup key `key`, the way a careful producer sends it: after an
+ * unknown outcome it tries again under the same key (up to keyedRetriesMax times), and now
+ * and then it resends an acknowledged message. Each attempt carries its own body (`key`, then
+ * `key/r1`, ...) so the checkers can tell which attempt a delivered message came from; dedup
+ * must make all of them one message.
+ */
+async function keyedEnqueue(history: History, w: number, queue: string, key: string, groupId: string | undefined, rng: () => number, send: (body: string) => Promise<{ id: string }>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const value = attempt === 0 ? key : `${key}/r${attempt}`;
+    const r = await recordedOutcome(history, w, 'enqueue', queue, { value, key, ...(groupId !== undefined ? { groupId } : {}) }, () => send(value), (res) => ({ messageId: res.id }));
+    if (r.type === 'info' && attempt < keyedRetriesMax) continue;
+    if (r.type === 'ok' && attempt === 0 && rng() < keyedResendProbability) continue;
+    return;
+  }
+}
+
+/**
+ * Queue workload: keyed enqueues (idempotency keys; see keyedEnqueue), receives with a short visibility timeout, acks of most
  * deliveries and nacks of a few, so leases expire and redeliveries happen under faults.
  */
 export function queueWorkload(): Workload {
@@ -67,8 +103,8 @@ export function queueWorkload(): Workload {
       if (rng() < 0.55) {
         const n = (seq.get(w) ?? 0) + 1;
         seq.set(w, n);
-        const value = `w${w}-${n}`;
-        await recorded(history, w, 'enqueue', queue, { value }, () => client.enqueue(queue, value));
+        const key = `w${w}-${n}`;
+        await keyedEnqueue(history, w, queue, key, undefined, rng, (body) => client.enqueue(queue, body, { idempotencyKey: key }));
         return;
       }
       const got = await recorded(history, w, 'receive', queue, { visibilityTimeoutMs, max: 5 }, () => client.receive(queue, 5, visibilityTimeoutMs, 200), toDeliveries);
@@ -81,7 +117,10 @@ export function queueWorkload(): Workload {
   };
 }
 
-/** FIFO workload: each worker owns one message group and enqueues to it in sequence. */
+/**
+ * FIFO workload: each worker owns one message group and enqueues to it in sequence, keyed by
+ * FIFO dedup ids (see keyedEnqueue).
+ */
 export function fifoWorkload(): Workload {
   const queue = 'jepsen.fifo';
   const visibilityTimeoutMs = 3000;
@@ -95,9 +134,9 @@ export function fifoWorkload(): Workload {
       if (rng() < 0.5) {
         const n = (seq.get(w) ?? 0) + 1;
         seq.set(w, n);
-        const value = `g${w}-${n}`;
+        const key = `g${w}-${n}`;
         const groupId = `g${w}`;
-        await recorded(history, w, 'enqueue', queue, { value, groupId }, () => client.enqueue(queue, value, { groupId, dedupId: value }));
+        await keyedEnqueue(history, w, queue, key, groupId, rng, (body) => client.enqueue(queue, body, { groupId, dedupId: key }));
         return;
       }
       const got = await recorded(history, w, 'receive', queue, { visibilityTimeoutMs, max: 3 }, () => client.receive(queue, 3, visibilityTimeoutMs, 200), toDeliveries);
@@ -126,7 +165,7 @@ export function linearizableWorkload(queueCount = 4): Workload {
         const n = (seq.get(w) ?? 0) + 1;
         seq.set(w, n);
         const value = `w${w}-${n}`;
-        await recorded(history, w, 'enqueue', queue, { value }, () => client.enqueue(queue, value));
+        await recorded(history, w, 'enqueue', queue, { value }, () => client.enqueue(queue, value), (res) => ({ messageId: res.id }));
       } else {
         await recorded(history, w, 'receive', queue, { visibilityTimeoutMs, max: 1 }, () => client.receive(queue, 1, visibilityTimeoutMs, 0), toDeliveries);
       }

@@ -11,6 +11,14 @@ export interface QueueOp {
   readonly ret: number;
   /** The outcome is unknown: the op may have taken effect at any point after `call`, or never. */
   readonly unknown: boolean;
+  /** History index of the op's invoke, to name it in a witness. */
+  readonly index?: number;
+}
+
+/** In the linearization found: the unknown dequeue (history index) that took `value`. */
+export interface HeldValue {
+  readonly value: string;
+  readonly index: number;
 }
 
 /** The verdict for one queue (one partition of the history). */
@@ -20,6 +28,12 @@ export interface LinearizabilityResult {
   /** Search states explored. */
   readonly explored: number;
   readonly reason?: string;
+  /**
+   * When valid: the witness for every dequeue with an unknown outcome that the linearization
+   * applied to a non-empty queue, naming the value it took. Those values stay in flight under
+   * that receive's lease, which is what may excuse their absence from later receives.
+   */
+  readonly held?: readonly HeldValue[];
 }
 
 interface Node {
@@ -40,7 +54,7 @@ interface Node {
  */
 export function checkLinearizableQueue(ops: readonly QueueOp[], budget = 2_000_000): LinearizabilityResult {
   const events: Array<{ t: number; isCall: boolean; op: QueueOp }> = [];
-  for (const op of ops) {
+  for (const op of withoutUnobservedEnqueues(ops)) {
     events.push({ t: op.call, isCall: true, op });
     events.push({ t: op.ret, isCall: false, op });
   }
@@ -76,7 +90,13 @@ export function checkLinearizableQueue(ops: readonly QueueOp[], budget = 2_000_0
   };
 
   let state: readonly string[] = [];
-  const linearized = new Set<number>();
+  // The linearized set as a bitset over dense op positions: its image is the cache key's first part.
+  const position = new Map<number, number>(ops.map((o, i) => [o.id, i]));
+  const linearized = new Uint16Array(Math.ceil(ops.length / 16) + 1);
+  const flip = (id: number): void => {
+    const i = position.get(id)!;
+    linearized[i >> 4]! ^= 1 << (i & 15);
+  };
   const cache = new Set<string>();
   const stack: Array<{ call: Node; state: readonly string[] }> = [];
   let explored = 0;
@@ -88,8 +108,8 @@ export function checkLinearizableQueue(ops: readonly QueueOp[], budget = 2_000_0
       const next = step(state, op);
       let advanced = false;
       if (next !== undefined) {
-        linearized.add(op.id);
-        const key = [...linearized].sort((a, b) => a - b).join(',') + '|' + next.join('\u0000');
+        flip(op.id);
+        const key = String.fromCharCode(...linearized) + '|' + next.join('\u0000');
         if (!cache.has(key)) {
           cache.add(key);
           explored++;
@@ -99,27 +119,52 @@ export function checkLinearizableQueue(ops: readonly QueueOp[], budget = 2_000_0
           lift(call);
           entry = head.next;
           advanced = true;
-        } else linearized.delete(op.id);
+        } else flip(op.id);
       }
       if (!advanced) entry = call.next;
     } else {
       // A return whose op is not yet linearized. An unknown op may simply never have happened.
-      if (entry.op!.unknown) return { valid: true, ops: ops.length, explored };
+      if (entry.op!.unknown) return { valid: true, ops: ops.length, explored, held: witness(stack) };
       const top = stack.pop();
       if (top === undefined) return { valid: false, ops: ops.length, explored, reason: describeFailure(entry.op!) };
       state = top.state;
-      linearized.delete(top.call.op!.id);
+      flip(top.call.op!.id);
       unlift(top.call);
       entry = top.call.next;
     }
   }
-  return { valid: true, ops: ops.length, explored };
+  return { valid: true, ops: ops.length, explored, held: witness(stack) };
+}
+
+/**
+ * Drops the enqueues with an unknown outcome whose value no known dequeue returned. Each may
+ * be left out of the search: in any linearization that applies one, no known dequeue finds its
+ * value at the head and no known "empty" dequeue runs while it is queued, so removing it (and
+ * the unknown dequeue that took it, if any) leaves every known result unchanged. Without this,
+ * every such enqueue is tried at every later point of the history, multiplying the search.
+ */
+function withoutUnobservedEnqueues(ops: readonly QueueOp[]): QueueOp[] {
+  const observed = new Set<string>();
+  for (const op of ops) if (op.kind === 'dequeue' && !op.unknown && typeof op.value === 'string') observed.add(op.value);
+  return ops.filter((op) => !(op.kind === 'enqueue' && op.unknown && !observed.has(op.value as string)));
+}
+
+/** The values the linearization on `stack` (bottom first) lets unknown dequeues take. */
+function witness(stack: ReadonlyArray<{ call: Node; state: readonly string[] }>): HeldValue[] {
+  const held: HeldValue[] = [];
+  for (const { call, state } of stack) {
+    const op = call.op!;
+    if (op.kind === 'dequeue' && op.unknown && op.index !== undefined && state.length > 0) held.push({ value: state[0]!, index: op.index });
+  }
+  return held;
 }
 
 /** Applies `op` to a FIFO queue state; undefined if the model forbids it. */
 function step(state: readonly string[], op: QueueOp): readonly string[] | undefined {
   if (op.kind === 'enqueue') return [...state, op.value as string];
-  if (op.unknown) return state.length === 0 ? state : state.slice(1);
+  // An unknown dequeue of an empty queue changes nothing: the search covers it by leaving the
+  // op out (it may never have happened), so it is refused here instead of explored twice.
+  if (op.unknown) return state.length === 0 ? undefined : state.slice(1);
   if (op.value === null) return state.length === 0 ? state : undefined;
   return state[0] === op.value ? state.slice(1) : undefined;
 }
@@ -144,7 +189,7 @@ export function queueOpsFromHistory(ops: readonly HistoryOp[]): Map<string, Queu
       value = ds.length === 0 ? null : ds[0]!.value;
     }
     const list = byQueue.get(invoke.queue) ?? [];
-    list.push({ id: id++, kind: invoke.f === 'enqueue' ? 'enqueue' : 'dequeue', value, call: invoke.mono, ret: unknown ? Number.POSITIVE_INFINITY : done!.mono, unknown });
+    list.push({ id: id++, kind: invoke.f === 'enqueue' ? 'enqueue' : 'dequeue', value, call: invoke.mono, ret: unknown ? Number.POSITIVE_INFINITY : done!.mono, unknown, index: invoke.index });
     byQueue.set(invoke.queue, list);
   }
   return byQueue;

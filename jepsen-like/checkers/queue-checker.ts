@@ -1,18 +1,34 @@
-import { pairOps, type Delivery, type HistoryOp } from '../history.js';
+import { describeOp, opRef, pairOps, type Delivery, type HistoryOp, type OpRef } from '../history.js';
+
+/** A lost message that a receive with an unknown outcome holds, per a witness that names it. */
+export interface LostExcuse {
+  readonly value: string;
+  /** The receive (unknown outcome, lease outliving the run) that holds it. */
+  readonly by: OpRef;
+}
+
+/** A redelivery and the operation that makes it legitimate. */
+export interface Redelivery {
+  readonly value: string;
+  /** The receive that delivered the message again. */
+  readonly delivery: OpRef;
+  /** `nack`: a successful nack of the earlier receipt; `lease-expired`: the earlier lease ended first. */
+  readonly cause: 'nack' | 'lease-expired';
+  /** The nack, or the earlier receive whose lease had ended. */
+  readonly by: OpRef;
+}
 
 /** Verdict of the total-queue and ack-safety checks. */
 export interface QueueCheckResult {
   readonly valid: boolean;
-  /** Enqueues acknowledged ok. */
+  /** Messages with at least one enqueue acknowledged ok (attempts sharing a dedup key are one message). */
   readonly acknowledged: number;
-  /** Acknowledged enqueues never received, even after the final drain. Must be 0. */
+  /** Acknowledged messages never received, even after the final drain. */
   readonly lost: number;
-  /**
-   * Of the lost, how many receives with an unknown outcome could still be holding: a receive
-   * that timed out may have taken messages whose lease outlives the run (long visibility
-   * timeouts), so they never come back to the drain. The rest are unexplained.
-   */
+  /** Of the lost, how many a named receive with an unknown outcome holds (see `lostExcused`). */
   readonly lostPossiblyHeld: number;
+  /** Each excused loss and the receive that explains it. The rest of `lost` fail the run. */
+  readonly lostExcused: readonly LostExcuse[];
   readonly lostValues: readonly string[];
   /** Values received that no enqueue ever attempted. Must be 0. */
   readonly unexpected: number;
@@ -24,6 +40,8 @@ export interface QueueCheckResult {
   readonly duplicated: number;
   /** Redeliveries after the earlier delivery's visibility timeout or a nack: expected. */
   readonly expectedRedeliveries: number;
+  /** Each expected redelivery with the operation that explains it. */
+  readonly redeliveries: readonly Redelivery[];
   /** Redeliveries while an earlier receipt was still valid (before its visibility deadline). */
   readonly doubleDeliveries: number;
   /** Deliveries that began after an ack of the same value had completed. Must be 0. */
@@ -31,78 +49,116 @@ export interface QueueCheckResult {
   readonly examples: readonly string[];
 }
 
+/** Options of checkQueue. */
+export interface QueueCheckOptions {
+  readonly clockFaults: boolean;
+  /**
+   * value -> history index of the receive (invoke) that holds it, from a witness such as the
+   * linearization the WGL checker found. The only way a lost message is excused: the named
+   * receive must have an unknown outcome, be on the message's queue, have a lease that outlives
+   * the run, and hold no more than its `max` messages.
+   */
+  readonly heldBy?: ReadonlyMap<string, number>;
+}
+
+interface DeliveryAt {
+  readonly receive: OpRef;
+  readonly invokeMono: number;
+  readonly doneMono: number;
+  readonly visibilityMs: number;
+  readonly receiveCount: number;
+  readonly receipt: string;
+}
+
+interface Pair {
+  readonly invoke: HistoryOp;
+  readonly done: HistoryOp | undefined;
+}
+
 /**
  * The at-least-once queue checker. Every acknowledged enqueue must be received at some point
  * (the run ends with a heal and a drain); nothing may be received that was never enqueued; a
  * message whose ack succeeded must never be delivered by a receive invoked after that ack
- * completed. Duplicates are classified by whether the earlier delivery's lease had expired.
+ * completed. A redelivery is expected only when an operation explains it: a successful nack of
+ * the earlier receipt, or the earlier receive whose lease had ended. A loss is excused only when
+ * `opts.heldBy` names the receive that holds it.
+ *
+ * Enqueue attempts that carry the same dedup key are one message: an attempt acknowledged ok
+ * is satisfied by the delivery of the message id it was given (or, in histories without ids,
+ * of any attempt's body).
  *
  * `clockFaults`: when the nemesis skewed clocks, early redeliveries are expected (the state
  * machine's time comes from the leader's clock) and are not counted as violations.
  */
-export function checkQueue(ops: readonly HistoryOp[], opts: { clockFaults: boolean }): QueueCheckResult {
+export function checkQueue(ops: readonly HistoryOp[], opts: QueueCheckOptions): QueueCheckResult {
   const pairs = pairOps(ops);
+  const pairAt = new Map<number, Pair>(pairs.map((p) => [p.invoke.index, p]));
   const enqueue = new Map<string, 'ok' | 'fail' | 'info'>();
-  const deliveries = new Map<string, Array<{ invokeMono: number; doneMono: number; visibilityMs: number; receiveCount: number }>>();
-  const acks = new Map<string, number>(); // value -> earliest ack completion (mono)
-  const nacks = new Map<string, number[]>();
+  const messages = new Map<string, Pair[]>(); // dedup key (or value) -> its enqueue attempts
+  const deliveries = new Map<string, DeliveryAt[]>();
+  const deliveredIds = new Set<string>();
+  const acks = new Map<string, { mono: number; by: OpRef }>(); // value -> earliest ack completion
+  const nacks = new Map<string, Pair[]>(); // receipt -> successful nacks of it
   const endMono = ops.length > 0 ? ops[ops.length - 1]!.mono : 0;
-  // Messages that receives with unknown outcome may hold beyond the end of the run, per queue.
-  const heldCapacity = new Map<string, number>();
-  for (const { invoke, done } of pairs) {
-    if (invoke.f === 'receive' && (done === undefined || done.type === 'info') && invoke.mono + (invoke.visibilityTimeoutMs ?? 0) > endMono) {
-      heldCapacity.set(invoke.queue, (heldCapacity.get(invoke.queue) ?? 0) + (invoke.max ?? 1));
-    }
-  }
-  const queueOf = new Map<string, string>();
-  for (const { invoke, done } of pairs) {
+  for (const p of pairs) {
+    const { invoke, done } = p;
     if (invoke.f === 'enqueue' && typeof invoke.value === 'string') {
-      queueOf.set(invoke.value, invoke.queue);
       enqueue.set(invoke.value, done === undefined ? 'info' : done.type === 'invoke' ? 'info' : done.type);
+      const identity = invoke.key ?? invoke.value;
+      messages.set(identity, [...(messages.get(identity) ?? []), p]);
     } else if (invoke.f === 'receive' && done?.type === 'ok' && Array.isArray(done.value)) {
       for (const d of done.value as readonly Delivery[]) {
         const list = deliveries.get(d.value) ?? [];
-        list.push({ invokeMono: invoke.mono, doneMono: done.mono, visibilityMs: invoke.visibilityTimeoutMs ?? 0, receiveCount: d.receiveCount });
+        list.push({ receive: opRef(invoke), invokeMono: invoke.mono, doneMono: done.mono, visibilityMs: invoke.visibilityTimeoutMs ?? 0, receiveCount: d.receiveCount, receipt: d.receipt });
         deliveries.set(d.value, list);
+        if (d.id !== undefined) deliveredIds.add(d.id);
       }
     } else if (invoke.f === 'ack' && done?.type === 'ok' && typeof invoke.value === 'string') {
       const prev = acks.get(invoke.value);
-      if (prev === undefined || done.mono < prev) acks.set(invoke.value, done.mono);
-    } else if (invoke.f === 'nack' && typeof invoke.value === 'string') {
-      const list = nacks.get(invoke.value) ?? [];
-      list.push(invoke.mono);
-      nacks.set(invoke.value, list);
+      if (prev === undefined || done.mono < prev.mono) acks.set(invoke.value, { mono: done.mono, by: opRef(invoke) });
+    } else if (invoke.f === 'nack' && done?.type === 'ok' && invoke.receipt !== undefined) {
+      nacks.set(invoke.receipt, [...(nacks.get(invoke.receipt) ?? []), p]);
     }
   }
   const examples: string[] = [];
   const note = (s: string): void => {
     if (examples.length < 20) examples.push(s);
   };
+
+  // Losses, one acknowledged message at a time.
+  const idsKnown = deliveredIds.size > 0;
   let acknowledged = 0;
   const lostValues: string[] = [];
+  const lostExcused: LostExcuse[] = [];
+  const heldCount = new Map<number, number>();
+  for (const attempts of messages.values()) {
+    const oks = attempts.filter((a) => a.done?.type === 'ok');
+    if (oks.length === 0) continue;
+    acknowledged++;
+    const anyBodyDelivered = attempts.some((a) => deliveries.has(a.invoke.value as string));
+    const unexplained = oks.find((a) => (a.done!.messageId !== undefined && idsKnown ? !deliveredIds.has(a.done!.messageId) : !anyBodyDelivered));
+    if (unexplained === undefined) continue;
+    const value = unexplained.invoke.value as string;
+    lostValues.push(value);
+    const holder = holderOf(attempts, opts.heldBy, pairAt, heldCount, endMono);
+    if (holder !== undefined) lostExcused.push({ value, by: holder });
+    else note(`lost: ${value} (${describeOp(opRef(unexplained.invoke))}) was acknowledged but never received`);
+  }
+
   let recovered = 0;
   let failedButPresent = 0;
   for (const [v, outcome] of enqueue) {
     const seen = deliveries.has(v);
-    if (outcome === 'ok') {
-      acknowledged++;
-      if (!seen) {
-        lostValues.push(v);
-        note(`lost: ${v} was acknowledged but never received`);
-      }
-    } else if (outcome === 'info' && seen) recovered++;
+    if (outcome === 'info' && seen) recovered++;
     else if (outcome === 'fail' && seen) {
       failedButPresent++;
       note(`failed-but-present: enqueue of ${v} failed definitely but ${v} was received`);
     }
   }
-  const lostByQueue = new Map<string, number>();
-  for (const v of lostValues) lostByQueue.set(queueOf.get(v) ?? '', (lostByQueue.get(queueOf.get(v) ?? '') ?? 0) + 1);
-  let lostPossiblyHeld = 0;
-  for (const [q, n] of lostByQueue) lostPossiblyHeld += Math.min(n, heldCapacity.get(q) ?? 0);
   let unexpected = 0;
   let duplicated = 0;
   let expectedRedeliveries = 0;
+  const redeliveries: Redelivery[] = [];
   let doubleDeliveries = 0;
   let ackViolations = 0;
   for (const [v, list] of deliveries) {
@@ -119,38 +175,66 @@ export function checkQueue(ops: readonly HistoryOp[], opts: { clockFaults: boole
       const cur = list[i]!;
       // The earlier lease began no earlier than its receive's invocation; if this delivery
       // completed before that lease could have ended, the earlier receipt was still valid —
-      // unless a nack or a pause explains it.
-      const nacked = (nacks.get(v) ?? []).some((t) => t >= prev.invokeMono && t <= cur.doneMono);
-      if (nacked || cur.doneMono >= prev.invokeMono + prev.visibilityMs) expectedRedeliveries++;
-      else if (opts.clockFaults) expectedRedeliveries++;
+      // unless a successful nack of that very receipt, applied before this delivery, explains it.
+      const nack = (nacks.get(prev.receipt) ?? []).find((n) => n.invoke.mono <= cur.doneMono);
+      if (nack !== undefined) {
+        expectedRedeliveries++;
+        redeliveries.push({ value: v, delivery: cur.receive, cause: 'nack', by: opRef(nack.invoke) });
+      } else if (cur.doneMono >= prev.invokeMono + prev.visibilityMs) {
+        expectedRedeliveries++;
+        redeliveries.push({ value: v, delivery: cur.receive, cause: 'lease-expired', by: prev.receive });
+      } else if (opts.clockFaults) expectedRedeliveries++;
       else {
         doubleDeliveries++;
-        note(`double delivery: ${v} delivered at ${cur.doneMono.toFixed(0)} ms while the receipt from ${prev.invokeMono.toFixed(0)} ms (visibility ${prev.visibilityMs} ms) was valid`);
+        note(`double delivery: ${v} delivered by ${describeOp(cur.receive)} at ${cur.doneMono.toFixed(0)} ms while the receipt from ${describeOp(prev.receive)} at ${prev.invokeMono.toFixed(0)} ms (visibility ${prev.visibilityMs} ms) was valid`);
       }
     }
-    const ackedAt = acks.get(v);
-    if (ackedAt !== undefined) {
+    const acked = acks.get(v);
+    if (acked !== undefined) {
       for (const d of list) {
-        if (d.invokeMono > ackedAt) {
+        if (d.invokeMono > acked.mono) {
           ackViolations++;
-          note(`ack violation: ${v} delivered by a receive invoked at ${d.invokeMono.toFixed(0)} ms after its ack completed at ${ackedAt.toFixed(0)} ms`);
+          note(`ack violation: ${v} delivered by ${describeOp(d.receive)} invoked at ${d.invokeMono.toFixed(0)} ms after ${describeOp(acked.by)} completed at ${acked.mono.toFixed(0)} ms`);
         }
       }
     }
   }
   return {
-    valid: lostValues.length - lostPossiblyHeld === 0 && unexpected === 0 && failedButPresent === 0 && ackViolations === 0 && doubleDeliveries === 0,
+    valid: lostValues.length === lostExcused.length && unexpected === 0 && failedButPresent === 0 && ackViolations === 0 && doubleDeliveries === 0,
     acknowledged,
     lost: lostValues.length,
-    lostPossiblyHeld,
+    lostPossiblyHeld: lostExcused.length,
+    lostExcused,
     lostValues: lostValues.slice(0, 100),
     unexpected,
     recovered,
     failedButPresent,
     duplicated,
     expectedRedeliveries,
+    redeliveries,
     doubleDeliveries,
     ackViolations,
     examples,
   };
+}
+
+/**
+ * The receive that `heldBy` names for one of a lost message's bodies, if it can hold it: a
+ * receive on the same queue whose outcome is unknown, whose lease (begun no earlier than its
+ * invocation) outlives the run, and which holds fewer than its `max` messages so far.
+ */
+function holderOf(attempts: readonly Pair[], heldBy: ReadonlyMap<string, number> | undefined, pairAt: ReadonlyMap<number, Pair>, heldCount: Map<number, number>, endMono: number): OpRef | undefined {
+  if (heldBy === undefined) return undefined;
+  for (const a of attempts) {
+    const index = heldBy.get(a.invoke.value as string);
+    const r = index === undefined ? undefined : pairAt.get(index);
+    if (r === undefined || r.invoke.f !== 'receive' || r.invoke.queue !== a.invoke.queue) continue;
+    if (r.done !== undefined && r.done.type !== 'info') continue;
+    if (r.invoke.mono + (r.invoke.visibilityTimeoutMs ?? 0) <= endMono) continue;
+    const held = heldCount.get(r.invoke.index) ?? 0;
+    if (held >= (r.invoke.max ?? 1)) continue;
+    heldCount.set(r.invoke.index, held + 1);
+    return opRef(r.invoke);
+  }
+  return undefined;
 }

@@ -1,13 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { checkFifo } from '../../jepsen-like/checkers/fifo-checker.js';
 import { checkLinearizableQueue, type QueueOp } from '../../jepsen-like/checkers/linearizability.js';
+import { checkDedup } from '../../jepsen-like/checkers/dedup-checker.js';
 import { checkQueue } from '../../jepsen-like/checkers/queue-checker.js';
 import type { Delivery, HistoryOp } from '../../jepsen-like/history.js';
+import { runValid } from '../../jepsen-like/verdict.js';
+import { dedupWindowMs } from '../../src/queue/limits.js';
 
 /** Builds histories by hand: each call adds an invoke and (optionally) its completion. */
 class H {
   readonly ops: HistoryOp[] = [];
-  op(p: number, f: 'enqueue' | 'receive' | 'ack' | 'nack', t0: number, t1: number | undefined, outcome: 'ok' | 'fail' | 'info', extra: { value?: string | Delivery[]; groupId?: string; vis?: number } = {}): this {
+  op(
+    p: number,
+    f: 'enqueue' | 'receive' | 'ack' | 'nack',
+    t0: number,
+    t1: number | undefined,
+    outcome: 'ok' | 'fail' | 'info',
+    extra: { value?: string | Delivery[]; groupId?: string; vis?: number; receipt?: string; max?: number; key?: string; messageId?: string } = {},
+  ): this {
     const inv: HistoryOp = {
       index: this.ops.length,
       process: p,
@@ -20,10 +30,13 @@ class H {
       ...(typeof extra.value === 'string' ? { value: extra.value } : {}),
       ...(extra.groupId !== undefined ? { groupId: extra.groupId } : {}),
       ...(extra.vis !== undefined ? { visibilityTimeoutMs: extra.vis } : {}),
+      ...(extra.receipt !== undefined ? { receipt: extra.receipt } : {}),
+      ...(extra.max !== undefined ? { max: extra.max } : {}),
+      ...(extra.key !== undefined ? { key: extra.key } : {}),
     };
     this.ops.push(inv);
     if (t1 !== undefined) {
-      this.ops.push({ ...inv, index: this.ops.length, type: outcome, time: t1, mono: t1, invokeIndex: inv.index, ...(extra.value !== undefined ? { value: extra.value } : {}) });
+      this.ops.push({ ...inv, index: this.ops.length, type: outcome, time: t1, mono: t1, invokeIndex: inv.index, ...(extra.value !== undefined ? { value: extra.value } : {}), ...(extra.messageId !== undefined ? { messageId: extra.messageId } : {}) });
     }
     return this;
   }
@@ -47,15 +60,48 @@ describe('total-queue checker', () => {
     expect(r.lostValues).toEqual(['a']);
   });
 
-  it('does not count as lost what a timed-out receive may still hold under a long lease', () => {
-    const h = new H().op(1, 'enqueue', 0, 5, 'ok', { value: 'a' }).op(2, 'receive', 6, 9, 'info', { vis: 1_000_000 });
-    const r = checkQueue(h.ops, noFaults);
-    expect(r.lost).toBe(1);
+  it('does not excuse a lost message by a timed-out receive unless a witness names that receive', () => {
+    // Index 2 is the receive's invoke: enqueue invoke 0, ok 1, receive invoke 2, info 3.
+    const h = new H().op(1, 'enqueue', 0, 5, 'ok', { value: 'a' }).op(2, 'receive', 6, 9, 'info', { vis: 1_000_000, max: 1 });
+    const unexplained = checkQueue(h.ops, noFaults);
+    expect(unexplained.lost).toBe(1);
+    expect(unexplained.lostPossiblyHeld).toBe(0);
+    expect(unexplained.valid).toBe(false);
+    const r = checkQueue(h.ops, { ...noFaults, heldBy: new Map([['a', 2]]) });
     expect(r.lostPossiblyHeld).toBe(1);
+    expect(r.lostExcused).toEqual([{ value: 'a', by: { index: 2, process: 2, f: 'receive' } }]);
     expect(r.valid).toBe(true);
-    // With a short lease the message must have come back by the end: lost stays a violation.
-    const short = new H().op(1, 'enqueue', 0, 5, 'ok', { value: 'a' }).op(2, 'receive', 6, 9, 'info', { vis: 1 }).op(3, 'receive', 100, 101, 'ok', { value: [] });
-    expect(checkQueue(short.ops, noFaults).valid).toBe(false);
+  });
+
+  it('rejects a witness that names a receive which cannot hold the message at the end', () => {
+    const h = new H()
+      .op(1, 'enqueue', 0, 5, 'ok', { value: 'a' }) // 0, 1
+      .op(1, 'enqueue', 6, 7, 'ok', { value: 'b' }) // 2, 3
+      .op(2, 'receive', 8, 9, 'info', { vis: 1, max: 1 }) // 4, 5: its lease ended long before the run did
+      .op(3, 'receive', 10, 11, 'ok', { value: [], vis: 1_000_000, max: 1 }) // 6, 7: known outcome
+      .op(4, 'receive', 12, 13, 'info', { vis: 1_000_000, max: 1 }) // 8, 9
+      .op(5, 'receive', 100, 101, 'ok', { value: [], vis: 1 });
+    for (const index of [4, 6, 0, 99]) {
+      const r = checkQueue(h.ops, { ...noFaults, heldBy: new Map([['a', index]]) });
+      expect(r.lostPossiblyHeld, `witness #${index}`).toBe(0);
+      expect(r.valid).toBe(false);
+    }
+    // One receive of max 1 holds one message: naming it for both leaves one unexplained.
+    const both = checkQueue(h.ops, { ...noFaults, heldBy: new Map([['a', 8], ['b', 8]]) });
+    expect(both.lostPossiblyHeld).toBe(1);
+    expect(both.valid).toBe(false);
+  });
+
+  it('judges a keyed enqueue by its key: a retry acknowledged as a duplicate is delivered as the first attempt', () => {
+    const delivered = new H()
+      .op(1, 'enqueue', 0, 5, 'info', { value: 'a', key: 'k' })
+      .op(1, 'enqueue', 6, 7, 'ok', { value: 'a/r1', key: 'k', messageId: 'm1' })
+      .op(2, 'receive', 8, 9, 'ok', { value: [d('a')], vis: 1000 });
+    const r = checkQueue(delivered.ops, noFaults);
+    expect(r.lost).toBe(0);
+    expect(r.valid).toBe(true);
+    const missing = new H().op(1, 'enqueue', 0, 5, 'info', { value: 'a', key: 'k' }).op(1, 'enqueue', 6, 7, 'ok', { value: 'a/r1', key: 'k', messageId: 'm1' });
+    expect(checkQueue(missing.ops, noFaults).lost).toBe(1);
   });
 
   it('reports values nobody enqueued as unexpected, and counts recovered unknown enqueues', () => {
@@ -93,8 +139,78 @@ describe('total-queue checker', () => {
     expect(r2.doubleDeliveries).toBe(1);
     expect(r2.valid).toBe(false);
     // A nack in between makes the early redelivery legitimate.
-    const nacked = new H().op(1, 'enqueue', 0, 1, 'ok', { value: 'a' }).op(2, 'receive', 2, 3, 'ok', { value: [d('a')], vis: 100 }).op(2, 'nack', 4, 6, 'ok', { value: 'a' }).op(3, 'receive', 10, 20, 'ok', { value: [d('a', 2)], vis: 100 });
+    const nacked = new H().op(1, 'enqueue', 0, 1, 'ok', { value: 'a' }).op(2, 'receive', 2, 3, 'ok', { value: [d('a')], vis: 100 }).op(2, 'nack', 4, 6, 'ok', { value: 'a', receipt: 'r-a-1' }).op(3, 'receive', 10, 20, 'ok', { value: [d('a', 2)], vis: 100 });
     expect(checkQueue(nacked.ops, noFaults).doubleDeliveries).toBe(0);
+  });
+
+  it('names what explains each redelivery: the nack (by index) or the earlier receive whose lease ended', () => {
+    const h = new H()
+      .op(1, 'enqueue', 0, 1, 'ok', { value: 'a' }) // 0, 1
+      .op(2, 'receive', 2, 3, 'ok', { value: [d('a')], vis: 100 }) // 2, 3
+      .op(2, 'nack', 4, 6, 'ok', { value: 'a', receipt: 'r-a-1' }) // 4, 5
+      .op(3, 'receive', 10, 20, 'ok', { value: [d('a', 2)], vis: 100 }) // 6, 7
+      .op(4, 'receive', 200, 210, 'ok', { value: [d('a', 3)], vis: 100 }); // 8, 9
+    const r = checkQueue(h.ops, noFaults);
+    expect(r.redeliveries).toEqual([
+      { value: 'a', delivery: { index: 6, process: 3, f: 'receive' }, cause: 'nack', by: { index: 4, process: 2, f: 'nack' } },
+      { value: 'a', delivery: { index: 8, process: 4, f: 'receive' }, cause: 'lease-expired', by: { index: 6, process: 3, f: 'receive' } },
+    ]);
+  });
+
+  it('does not let a failed nack, or a nack of another receipt, excuse a double delivery', () => {
+    const base = (): H => new H().op(1, 'enqueue', 0, 1, 'ok', { value: 'a' }).op(2, 'receive', 2, 3, 'ok', { value: [d('a')], vis: 100 });
+    const failed = base().op(2, 'nack', 4, 6, 'fail', { value: 'a', receipt: 'r-a-1' }).op(3, 'receive', 10, 20, 'ok', { value: [d('a', 2)], vis: 100 });
+    const f = checkQueue(failed.ops, noFaults);
+    expect(f.doubleDeliveries).toBe(1);
+    expect(f.valid).toBe(false);
+    const unknown = base().op(2, 'nack', 4, 6, 'info', { value: 'a', receipt: 'r-a-1' }).op(3, 'receive', 10, 20, 'ok', { value: [d('a', 2)], vis: 100 });
+    expect(checkQueue(unknown.ops, noFaults).doubleDeliveries).toBe(1);
+    const other = base().op(2, 'nack', 4, 6, 'ok', { value: 'a', receipt: 'r-a-0' }).op(3, 'receive', 10, 20, 'ok', { value: [d('a', 2)], vis: 100 });
+    expect(checkQueue(other.ops, noFaults).doubleDeliveries).toBe(1);
+  });
+});
+
+describe('dedup checker', () => {
+  it('flags two enqueues of one key acknowledged as different messages, naming both', () => {
+    const miss = new H().op(1, 'enqueue', 0, 5, 'ok', { value: 'a', key: 'k', messageId: 'm1' }).op(1, 'enqueue', 6, 7, 'ok', { value: 'a/r1', key: 'k', messageId: 'm2' });
+    const r = checkDedup(miss.ops);
+    expect(r.valid).toBe(false);
+    expect(r.misses).toEqual([{ key: 'k', kind: 'acknowledged-twice', first: { index: 0, process: 1, f: 'enqueue' }, second: { index: 2, process: 1, f: 'enqueue' } }]);
+    const hit = new H().op(1, 'enqueue', 0, 5, 'ok', { value: 'a', key: 'k', messageId: 'm1' }).op(1, 'enqueue', 6, 7, 'ok', { value: 'a/r1', key: 'k', messageId: 'm1' });
+    expect(checkDedup(hit.ops).valid).toBe(true);
+    expect(checkDedup(hit.ops).keys).toBe(1);
+  });
+
+  it('flags two values of one key that were both delivered', () => {
+    const miss = new H()
+      .op(1, 'enqueue', 0, 5, 'info', { value: 'a', key: 'k' })
+      .op(1, 'enqueue', 6, 7, 'ok', { value: 'a/r1', key: 'k', messageId: 'm2' })
+      .op(2, 'receive', 8, 9, 'ok', { value: [d('a'), d('a/r1')], vis: 1000 });
+    const r = checkDedup(miss.ops);
+    expect(r.valid).toBe(false);
+    expect(r.misses[0]).toMatchObject({ key: 'k', kind: 'delivered-twice', first: { index: 0 }, second: { index: 2 } });
+    const once = new H()
+      .op(1, 'enqueue', 0, 5, 'info', { value: 'a', key: 'k' })
+      .op(1, 'enqueue', 6, 7, 'ok', { value: 'a/r1', key: 'k', messageId: 'm2' })
+      .op(2, 'receive', 8, 9, 'ok', { value: [d('a/r1')], vis: 1000 });
+    expect(checkDedup(once.ops).valid).toBe(true);
+  });
+
+  it('does not flag two messages of one key beyond the dedup window', () => {
+    const late = dedupWindowMs + 10;
+    const h = new H().op(1, 'enqueue', 0, 5, 'ok', { value: 'a', key: 'k', messageId: 'm1' }).op(1, 'enqueue', late, late + 1, 'ok', { value: 'a/r1', key: 'k', messageId: 'm2' });
+    expect(checkDedup(h.ops).valid).toBe(true);
+  });
+});
+
+describe('run verdict', () => {
+  const fine = { queue: { valid: true }, fifo: { valid: true }, dedup: { valid: true }, linearizable: { valid: true as const }, drainComplete: true, nodeCrashes: 0 };
+  it('passes a run only when every check decided it valid: an undecided linearizability search fails it', () => {
+    expect(runValid(fine)).toBe(true);
+    expect(runValid({ ...fine, linearizable: { valid: 'unknown' } })).toBe(false);
+    expect(runValid({ ...fine, linearizable: { valid: false } })).toBe(false);
+    expect(runValid({ ...fine, dedup: { valid: false } })).toBe(false);
+    expect(runValid({ ...fine, linearizable: undefined, fifo: undefined })).toBe(true);
   });
 });
 
@@ -146,6 +262,26 @@ describe('linearizability checker (WGL over a FIFO queue)', () => {
   it('lets an unknown enqueue take effect late or never', () => {
     expect(checkLinearizableQueue([op('enqueue', 'a', 0, undefined), op('dequeue', null, 1, 2), op('dequeue', 'a', 5, 6)]).valid).toBe(true);
     expect(checkLinearizableQueue([op('enqueue', 'a', 0, undefined), op('dequeue', null, 1, 2)]).valid).toBe(true);
+  });
+
+  it('names, as its witness, the value each unknown dequeue took', () => {
+    const ops = [op('enqueue', 'a', 0, 1), op('enqueue', 'b', 2, 3), { ...op('dequeue', undefined, 4, undefined), index: 17 }, op('dequeue', 'b', 10, 11), op('dequeue', null, 12, 13)];
+    const r = checkLinearizableQueue(ops);
+    expect(r.valid).toBe(true);
+    expect(r.held).toEqual([{ value: 'a', index: 17 }]);
+  });
+
+  it('decides a history full of unknown enqueues nobody observed within a small budget', () => {
+    // Timed-out enqueues whose values never show up: each could be placed at any later point,
+    // which used to multiply the search until it gave up.
+    const ops: QueueOp[] = [];
+    for (let i = 0; i < 8; i++) ops.push(op('enqueue', `lost-${i}`, i, undefined));
+    for (let i = 0; i < 30; i++) ops.push(op('enqueue', `v${i}`, 10 + 4 * i, 11 + 4 * i), op('dequeue', `v${i}`, 12 + 4 * i, 13 + 4 * i));
+    ops.push(op('dequeue', null, 500, 501));
+    const r = checkLinearizableQueue(ops, 5000);
+    expect(r.valid).toBe(true);
+    // They cannot rescue a wrong history either.
+    expect(checkLinearizableQueue([...ops, op('dequeue', 'v3', 600, 601)], 5000).valid).toBe(false);
   });
 
   it('answers unknown instead of hanging when the search budget runs out', () => {
