@@ -33,10 +33,10 @@ afterEach(async () => {
 async function start(): Promise<RunningServer> {
   if (dir === '') {
     dir = mkdtempSync(join(tmpdir(), 'raftq-clock-'));
-    [peerPort] = await freePorts(1);
+    peerPort = (await freePorts(1))[0]!;
   }
   const config = loadServerConfig(['--node-id', 'n1', '--peers', `n1=127.0.0.1:${peerPort}`, '--http-port', '0', '--client-port', '0', '--data-dir', join(dir, 'n1'), '--log-level', 'silent'], {});
-  server = await startServer(config, { now: () => clocks.wallMs, monoNow: () => clocks.monoMs } as Parameters<typeof startServer>[1]);
+  server = await startServer(config, { now: () => clocks.wallMs, monoNow: () => clocks.monoMs });
   return server;
 }
 
