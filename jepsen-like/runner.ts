@@ -141,8 +141,7 @@ export async function runTest(o: RunOptions): Promise<RunResult> {
     await history.close();
   }
 
-  const clockFaults = (nemesis.injected.get('clock') ?? 0) > 0;
-  const queue = checkQueue(history.ops, { clockFaults });
+  const queue = checkQueue(history.ops);
   const fifo = o.workload === 'fifo' ? checkFifo(history.ops) : undefined;
   let linearizable: RunResult['linearizable'];
   if (o.workload === 'linearizable') {

@@ -35,12 +35,11 @@ export interface QueueCheckResult {
  * The at-least-once queue checker. Every acknowledged enqueue must be received at some point
  * (the run ends with a heal and a drain); nothing may be received that was never enqueued; a
  * message whose ack succeeded must never be delivered by a receive invoked after that ack
- * completed. Duplicates are classified by whether the earlier delivery's lease had expired.
- *
- * `clockFaults`: when the nemesis skewed clocks, early redeliveries are expected (the state
- * machine's time comes from the leader's clock) and are not counted as violations.
+ * completed. Duplicates are classified by whether the earlier delivery's lease had expired;
+ * clock faults excuse nothing (cluster time does not follow a leader's wall clock: README
+ * "Time and leases").
  */
-export function checkQueue(ops: readonly HistoryOp[], opts: { clockFaults: boolean }): QueueCheckResult {
+export function checkQueue(ops: readonly HistoryOp[]): QueueCheckResult {
   const pairs = pairOps(ops);
   const enqueue = new Map<string, 'ok' | 'fail' | 'info'>();
   const deliveries = new Map<string, Array<{ invokeMono: number; doneMono: number; visibilityMs: number; receiveCount: number }>>();
@@ -122,7 +121,6 @@ export function checkQueue(ops: readonly HistoryOp[], opts: { clockFaults: boole
       // unless a nack or a pause explains it.
       const nacked = (nacks.get(v) ?? []).some((t) => t >= prev.invokeMono && t <= cur.doneMono);
       if (nacked || cur.doneMono >= prev.invokeMono + prev.visibilityMs) expectedRedeliveries++;
-      else if (opts.clockFaults) expectedRedeliveries++;
       else {
         doubleDeliveries++;
         note(`double delivery: ${v} delivered at ${cur.doneMono.toFixed(0)} ms while the receipt from ${prev.invokeMono.toFixed(0)} ms (visibility ${prev.visibilityMs} ms) was valid`);

@@ -30,18 +30,17 @@ class H {
 }
 
 const d = (value: string, receiveCount = 1): Delivery => ({ value, receipt: `r-${value}-${receiveCount}`, receiveCount });
-const noFaults = { clockFaults: false };
 
 describe('total-queue checker', () => {
   it('accepts a history where every acknowledged enqueue is received', () => {
     const h = new H().op(1, 'enqueue', 0, 5, 'ok', { value: 'a' }).op(2, 'receive', 6, 9, 'ok', { value: [d('a')], vis: 1000 }).op(2, 'ack', 10, 12, 'ok', { value: 'a' });
-    const r = checkQueue(h.ops, noFaults);
+    const r = checkQueue(h.ops);
     expect(r.valid).toBe(true);
     expect(r.acknowledged).toBe(1);
   });
 
   it('reports an acknowledged enqueue that is never received as lost', () => {
-    const r = checkQueue(new H().op(1, 'enqueue', 0, 5, 'ok', { value: 'a' }).ops, noFaults);
+    const r = checkQueue(new H().op(1, 'enqueue', 0, 5, 'ok', { value: 'a' }).ops);
     expect(r.valid).toBe(false);
     expect(r.lost).toBe(1);
     expect(r.lostValues).toEqual(['a']);
@@ -49,18 +48,18 @@ describe('total-queue checker', () => {
 
   it('does not count as lost what a timed-out receive may still hold under a long lease', () => {
     const h = new H().op(1, 'enqueue', 0, 5, 'ok', { value: 'a' }).op(2, 'receive', 6, 9, 'info', { vis: 1_000_000 });
-    const r = checkQueue(h.ops, noFaults);
+    const r = checkQueue(h.ops);
     expect(r.lost).toBe(1);
     expect(r.lostPossiblyHeld).toBe(1);
     expect(r.valid).toBe(true);
     // With a short lease the message must have come back by the end: lost stays a violation.
     const short = new H().op(1, 'enqueue', 0, 5, 'ok', { value: 'a' }).op(2, 'receive', 6, 9, 'info', { vis: 1 }).op(3, 'receive', 100, 101, 'ok', { value: [] });
-    expect(checkQueue(short.ops, noFaults).valid).toBe(false);
+    expect(checkQueue(short.ops).valid).toBe(false);
   });
 
   it('reports values nobody enqueued as unexpected, and counts recovered unknown enqueues', () => {
     const h = new H().op(1, 'enqueue', 0, 5, 'info', { value: 'b' }).op(2, 'receive', 6, 9, 'ok', { value: [d('b'), d('zzz')], vis: 1000 });
-    const r = checkQueue(h.ops, noFaults);
+    const r = checkQueue(h.ops);
     expect(r.unexpected).toBe(1);
     expect(r.recovered).toBe(1);
     expect(r.valid).toBe(false);
@@ -68,7 +67,7 @@ describe('total-queue checker', () => {
 
   it('flags a definitely failed enqueue whose value shows up', () => {
     const h = new H().op(1, 'enqueue', 0, 5, 'fail', { value: 'c' }).op(2, 'receive', 6, 9, 'ok', { value: [d('c')], vis: 1000 });
-    expect(checkQueue(h.ops, noFaults).failedButPresent).toBe(1);
+    expect(checkQueue(h.ops).failedButPresent).toBe(1);
   });
 
   it('flags a delivery by a receive invoked after the ack completed', () => {
@@ -77,24 +76,24 @@ describe('total-queue checker', () => {
       .op(2, 'receive', 6, 9, 'ok', { value: [d('a')], vis: 10 })
       .op(2, 'ack', 10, 12, 'ok', { value: 'a' })
       .op(3, 'receive', 100, 105, 'ok', { value: [d('a', 2)], vis: 10 });
-    const r = checkQueue(h.ops, noFaults);
+    const r = checkQueue(h.ops);
     expect(r.ackViolations).toBe(1);
     expect(r.valid).toBe(false);
   });
 
   it('classifies a redelivery after the lease as expected and one within it as a double delivery', () => {
     const expected = new H().op(1, 'enqueue', 0, 1, 'ok', { value: 'a' }).op(2, 'receive', 2, 3, 'ok', { value: [d('a')], vis: 100 }).op(3, 'receive', 150, 160, 'ok', { value: [d('a', 2)], vis: 100 });
-    const r1 = checkQueue(expected.ops, noFaults);
+    const r1 = checkQueue(expected.ops);
     expect(r1.expectedRedeliveries).toBe(1);
     expect(r1.doubleDeliveries).toBe(0);
     expect(r1.valid).toBe(true);
     const double = new H().op(1, 'enqueue', 0, 1, 'ok', { value: 'a' }).op(2, 'receive', 2, 3, 'ok', { value: [d('a')], vis: 100 }).op(3, 'receive', 10, 20, 'ok', { value: [d('a', 2)], vis: 100 });
-    const r2 = checkQueue(double.ops, noFaults);
+    const r2 = checkQueue(double.ops);
     expect(r2.doubleDeliveries).toBe(1);
     expect(r2.valid).toBe(false);
     // A nack in between makes the early redelivery legitimate.
     const nacked = new H().op(1, 'enqueue', 0, 1, 'ok', { value: 'a' }).op(2, 'receive', 2, 3, 'ok', { value: [d('a')], vis: 100 }).op(2, 'nack', 4, 6, 'ok', { value: 'a' }).op(3, 'receive', 10, 20, 'ok', { value: [d('a', 2)], vis: 100 });
-    expect(checkQueue(nacked.ops, noFaults).doubleDeliveries).toBe(0);
+    expect(checkQueue(nacked.ops).doubleDeliveries).toBe(0);
   });
 });
 
