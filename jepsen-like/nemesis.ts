@@ -101,9 +101,11 @@ export class Nemesis {
         break;
       }
       case 'clock': {
-        const target = pickOne();
-        // Offsets well beyond the visibility timeouts the workloads use, in both directions.
-        const offset = (f.pick < 0.5 ? -1 : 1) * (f.variant === 'jump' ? 60_000 : 5_000);
+        // 'offset': one node's wall clock is 60 s off; 'jump': the leader's wall clock jumps by
+        // 60 s. Both in either direction, well beyond the visibility timeouts the workloads use;
+        // the heal jumps the clock back. Monotonic clocks are untouched (as on a real host).
+        const target = f.variant === 'jump' ? leader : pickOne();
+        const offset = (f.pick < 0.5 ? -1 : 1) * 60_000;
         c.setClockOffset(target, offset);
         this.#healers.push(() => c.setClockOffset(target, 0));
         description += ` [${target} ${offset > 0 ? '+' : ''}${offset} ms]`;

@@ -160,8 +160,7 @@ export async function runTest(o: RunOptions): Promise<RunResult> {
     const vs = Object.values(partitions).map((p) => p.valid);
     linearizable = { valid: vs.includes(false) ? false : vs.includes('unknown') ? 'unknown' : true, partitions };
   }
-  const clockFaults = (nemesis.injected.get('clock') ?? 0) > 0;
-  const queue = checkQueue(history.ops, { clockFaults, heldBy });
+  const queue = checkQueue(history.ops, { heldBy });
   const fifo = o.workload === 'fifo' ? checkFifo(history.ops) : undefined;
   const dedup = checkDedup(history.ops);
   const c = countOps(history);

@@ -51,7 +51,6 @@ export interface QueueCheckResult {
 
 /** Options of checkQueue. */
 export interface QueueCheckOptions {
-  readonly clockFaults: boolean;
   /**
    * value -> history index of the receive (invoke) that holds it, from a witness such as the
    * linearization the WGL checker found. The only way a lost message is excused: the named
@@ -87,10 +86,10 @@ interface Pair {
  * is satisfied by the delivery of the message id it was given (or, in histories without ids,
  * of any attempt's body).
  *
- * `clockFaults`: when the nemesis skewed clocks, early redeliveries are expected (the state
- * machine's time comes from the leader's clock) and are not counted as violations.
+ * Clock faults excuse nothing: cluster time does not follow a leader's wall clock (README "Time
+ * and leases"), so a redelivery within a valid lease is a double delivery under any nemesis.
  */
-export function checkQueue(ops: readonly HistoryOp[], opts: QueueCheckOptions): QueueCheckResult {
+export function checkQueue(ops: readonly HistoryOp[], opts: QueueCheckOptions = {}): QueueCheckResult {
   const pairs = pairOps(ops);
   const pairAt = new Map<number, Pair>(pairs.map((p) => [p.invoke.index, p]));
   const enqueue = new Map<string, 'ok' | 'fail' | 'info'>();
@@ -183,8 +182,7 @@ export function checkQueue(ops: readonly HistoryOp[], opts: QueueCheckOptions): 
       } else if (cur.doneMono >= prev.invokeMono + prev.visibilityMs) {
         expectedRedeliveries++;
         redeliveries.push({ value: v, delivery: cur.receive, cause: 'lease-expired', by: prev.receive });
-      } else if (opts.clockFaults) expectedRedeliveries++;
-      else {
+      } else {
         doubleDeliveries++;
         note(`double delivery: ${v} delivered by ${describeOp(cur.receive)} at ${cur.doneMono.toFixed(0)} ms while the receipt from ${describeOp(prev.receive)} at ${prev.invokeMono.toFixed(0)} ms (visibility ${prev.visibilityMs} ms) was valid`);
       }

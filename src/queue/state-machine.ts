@@ -2,7 +2,7 @@
  * The queue state machine: applies commands from the Raft log, synchronously and
  * deterministically, writing its state to a StateWriter (see keys.ts for the keyspace).
  *
- * Determinism: time is only `ctx.nowMs` (the leader's stamp in the entry), made monotonic;
+ * Determinism: time is only `ctx.nowMs` (cluster time, src/server/cluster-clock.ts), made monotonic;
  * ids and keys derive from `ctx.index`; iteration orders are fixed. Two machines fed the same
  * commands write byte-identical keyspaces, and load() of a keyspace continues exactly like the
  * machine that wrote it.

@@ -1,8 +1,9 @@
 import type { StateReader, StateWrite } from '../storage/index.js';
 
-/** A committed command handed to the application, with the proposing leader's clock. */
+/** A committed command handed to the application, with cluster time. */
 export interface AppliedCommand<Decoded = unknown> {
   readonly index: number;
+  /** Cluster time after this entry (cluster-clock.ts): whole ms, never decreasing. */
   readonly nowMs: number;
   readonly payload: Uint8Array;
   /**
@@ -33,6 +34,9 @@ export interface Application<Result, Reply, Decoded = unknown> {
    * (handed back to apply on this node).
    */
   validate(payload: Uint8Array): Decoded;
-  /** A housekeeping command the leader should propose now, if any (e.g. retention expiry). */
-  housekeeping(nowMs: number): Uint8Array | undefined;
+  /**
+   * A housekeeping command the leader should propose now, if any (e.g. retention expiry).
+   * `monoMs` is the node's monotonic clock, for pacing only.
+   */
+  housekeeping(monoMs: number): Uint8Array | undefined;
 }

@@ -10,6 +10,7 @@ import { RaftqError, isErrorCode } from '../errors.js';
 import { DurableStorage, type StateWrite } from '../storage/index.js';
 import { PeerTransport, type AppFrame, type TransportCounters } from '../transport/index.js';
 import type { AppliedCommand, Application } from './application.js';
+import { ClusterClock, LeaderStamper } from './cluster-clock.js';
 import { decodeEntry, encodeEntry } from './entry-envelope.js';
 import { decodeForward, encodeForward } from './forward-frame.js';
 import { Forwarder, encodeErrorReply, encodeOkReply } from './forwarder.js';
@@ -86,8 +87,13 @@ export interface NodeRuntimeOptions<Result, Reply> {
   readonly app: Application<Result, Reply>;
   /** Encodes a reply for a follower that forwarded the request, and decodes it there. */
   readonly replyCodec: { encode(reply: Reply): Uint8Array; decode(bytes: Uint8Array): Reply };
-  /** Wall clock in milliseconds; injectable for clock-fault tests. */
+  /**
+   * Wall clock in milliseconds (default Date.now); injectable for clock-fault tests. Entries
+   * carry it only as a slew target of cluster time (cluster-clock.ts).
+   */
   readonly now?: () => number;
+  /** Monotonic clock in milliseconds (default performance.now): what advances cluster time. */
+  readonly monoNow?: () => number;
   /** Called when the node cannot go on (storage failure, broken invariant). Default: exit. */
   readonly onFatal?: (err: unknown) => void;
   readonly metrics?: NodeMetrics;
@@ -152,6 +158,10 @@ export class NodeRuntime<Result, Reply> {
   readonly #app: Application<Result, Reply>;
   readonly #replyCodec: NodeRuntimeOptions<Result, Reply>['replyCodec'];
   readonly #now: () => number;
+  readonly #monoNow: () => number;
+  /** Stamps this node's proposals; the replicated clock their entries advance when applied. */
+  readonly #stamper: LeaderStamper;
+  readonly #clusterClock = new ClusterClock();
   readonly #onFatal: (err: unknown) => void;
   readonly #metrics: NodeMetrics | undefined;
   readonly #lock = new Mutex();
@@ -192,6 +202,8 @@ export class NodeRuntime<Result, Reply> {
     this.#app = opts.app;
     this.#replyCodec = opts.replyCodec;
     this.#now = opts.now ?? Date.now;
+    this.#monoNow = opts.monoNow ?? (() => performance.now());
+    this.#stamper = new LeaderStamper(this.#monoNow, this.#now);
     this.#onFatal = opts.onFatal ?? defaultFatal(opts.logger);
     this.#metrics = opts.metrics;
     this.#proposals = new PendingProposals<Result>();
@@ -266,6 +278,7 @@ export class NodeRuntime<Result, Reply> {
         snapshotSink: (from, msg) => node!.#snapshots.openSink(from, msg),
       });
       node = new NodeRuntime({ ...opts, config: { ...config, peers: book } }, storage, transport);
+      await node.#clusterClock.load(storage);
       transport.onMessage((m) => node.#onPeerMessage(m));
       transport.onApp((from, f) => node.#onApp(from, f));
       await transport.start();
@@ -651,10 +664,10 @@ export class NodeRuntime<Result, Reply> {
       for (const q of batch) q.reject(err);
       return;
     }
-    const now = this.#now();
+    const stamp = this.#stamper.stamp(this.#raw.raft.term);
     let first: { index: number; term: number };
     try {
-      first = this.#raw.proposeBatch(batch.map((q) => encodeEntry(now, q.payload)));
+      first = this.#raw.proposeBatch(batch.map((q) => encodeEntry(stamp, q.payload)));
     } catch (e) {
       const err = toRaftqError(e);
       for (const q of batch) q.reject(err);
@@ -781,7 +794,7 @@ export class NodeRuntime<Result, Reply> {
 
   #housekeep(): void {
     if (this.#stopped || this.#raw.raft.role !== 'leader') return;
-    const cmd = this.#app.housekeeping(this.#now());
+    const cmd = this.#app.housekeeping(this.#monoNow());
     if (cmd === undefined) return;
     this.submit(cmd).catch((e: unknown) => this.#log.debug({ err: e }, 'housekeeping proposal failed'));
   }
@@ -798,6 +811,8 @@ export class NodeRuntime<Result, Reply> {
       }
       return;
     }
+    // Entries from a leader: stamps made no later than now (cluster-clock.ts).
+    if (m.type === 'app' && m.entries.length > 0) this.#stamper.noteReceived();
     if (this.#paused) {
       this.#held.push(m);
       return;
@@ -908,11 +923,14 @@ export class NodeRuntime<Result, Reply> {
         this.#log.info({ index: e.index, change: cc.type, node: cc.nodeId, confState: this.#confState }, 'membership changed');
         if (cc.nodeId === this.config.nodeId && cc.type === 'removeNode') this.#log.warn({ index: e.index }, 'this node was removed from the cluster; stop it and wipe its data directory');
       } else if (e.data.byteLength > 0) {
-        const { nowMs, payload } = decodeEntry(e.data);
+        const { stamp, payload } = decodeEntry(e.data);
+        const nowMs = this.#clusterClock.apply(e.term, stamp);
         const decoded = this.#proposals.decodedAt(e.index, e.term);
         commands.push(decoded === undefined ? { index: e.index, nowMs, payload } : { index: e.index, nowMs, payload, decoded });
       }
     }
+    const clockWrite = this.#clusterClock.takeWrite();
+    if (clockWrite !== undefined) writes.push(clockWrite);
     const results = commands.length > 0 ? this.#app.apply(commands, writes) : [];
     assert(results.length === commands.length, 'application returned a result count different from its command count');
     const last = entries[entries.length - 1]!;
@@ -997,7 +1015,10 @@ export class NodeRuntime<Result, Reply> {
 
   /** The storage switched to `msg`'s snapshot: reload the application, adopt its membership. */
   async #adoptSnapshot(msg: SnapshotMessage): Promise<void> {
+    // The snapshot came from another node: every stamp it reflects was made before now.
+    this.#stamper.noteReceived();
     await this.#app.reload(this.#storage);
+    await this.#clusterClock.load(this.#storage);
     this.#confState = msg.snapshot.confState;
     this.#addressBook = { ...this.#addressBook, ...decodeAddressBook(await this.#storage.get(membersKey)) };
     this.#syncPeers();

@@ -126,9 +126,9 @@ export class QueueApplication implements Application<CommandResult, QueueReply, 
     return cmd;
   }
 
-  housekeeping(nowMs: number): Uint8Array | undefined {
-    if (nowMs - this.#lastExpireMs < expireEveryMs) return undefined;
-    this.#lastExpireMs = nowMs;
+  housekeeping(monoMs: number): Uint8Array | undefined {
+    if (monoMs - this.#lastExpireMs < expireEveryMs) return undefined;
+    this.#lastExpireMs = monoMs;
     if (this.#sm.listQueues().length === 0) return undefined;
     return encodeCommand({ type: 'expire' });
   }

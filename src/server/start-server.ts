@@ -24,7 +24,10 @@ export interface RunningServer {
  * Starts one node from a validated configuration: storage (locked), the Raft runtime, the
  * queue application, metrics, the HTTP API and the binary client protocol.
  */
-export async function startServer(config: ServerConfig, opts: { logger?: Logger; now?: () => number; onFatal?: (e: unknown) => void } = {}): Promise<RunningServer> {
+export async function startServer(
+  config: ServerConfig,
+  opts: { logger?: Logger; now?: () => number; monoNow?: () => number; onFatal?: (e: unknown) => void } = {},
+): Promise<RunningServer> {
   let node: NodeRuntime<CommandResult, QueueReply> | undefined;
   const logger =
     opts.logger ??
@@ -43,6 +46,7 @@ export async function startServer(config: ServerConfig, opts: { logger?: Logger;
     replyCodec: queueReplyCodec,
     metrics,
     ...(now !== undefined ? { now } : {}),
+    ...(opts.monoNow !== undefined ? { monoNow: opts.monoNow } : {}),
     ...(hooks?.testingKnobs !== undefined ? { testingKnobs: hooks.testingKnobs } : {}),
     ...(opts.onFatal !== undefined ? { onFatal: opts.onFatal } : {}),
   });

@@ -43,18 +43,19 @@ class H {
 }
 
 const d = (value: string, receiveCount = 1): Delivery => ({ value, receipt: `r-${value}-${receiveCount}`, receiveCount });
-const noFaults = { clockFaults: false };
+/** No witness of what unknown receives hold: no loss is excused. */
+const noWitness = {};
 
 describe('total-queue checker', () => {
   it('accepts a history where every acknowledged enqueue is received', () => {
     const h = new H().op(1, 'enqueue', 0, 5, 'ok', { value: 'a' }).op(2, 'receive', 6, 9, 'ok', { value: [d('a')], vis: 1000 }).op(2, 'ack', 10, 12, 'ok', { value: 'a' });
-    const r = checkQueue(h.ops, noFaults);
+    const r = checkQueue(h.ops, noWitness);
     expect(r.valid).toBe(true);
     expect(r.acknowledged).toBe(1);
   });
 
   it('reports an acknowledged enqueue that is never received as lost', () => {
-    const r = checkQueue(new H().op(1, 'enqueue', 0, 5, 'ok', { value: 'a' }).ops, noFaults);
+    const r = checkQueue(new H().op(1, 'enqueue', 0, 5, 'ok', { value: 'a' }).ops, noWitness);
     expect(r.valid).toBe(false);
     expect(r.lost).toBe(1);
     expect(r.lostValues).toEqual(['a']);
@@ -63,11 +64,11 @@ describe('total-queue checker', () => {
   it('does not excuse a lost message by a timed-out receive unless a witness names that receive', () => {
     // Index 2 is the receive's invoke: enqueue invoke 0, ok 1, receive invoke 2, info 3.
     const h = new H().op(1, 'enqueue', 0, 5, 'ok', { value: 'a' }).op(2, 'receive', 6, 9, 'info', { vis: 1_000_000, max: 1 });
-    const unexplained = checkQueue(h.ops, noFaults);
+    const unexplained = checkQueue(h.ops, noWitness);
     expect(unexplained.lost).toBe(1);
     expect(unexplained.lostPossiblyHeld).toBe(0);
     expect(unexplained.valid).toBe(false);
-    const r = checkQueue(h.ops, { ...noFaults, heldBy: new Map([['a', 2]]) });
+    const r = checkQueue(h.ops, { ...noWitness, heldBy: new Map([['a', 2]]) });
     expect(r.lostPossiblyHeld).toBe(1);
     expect(r.lostExcused).toEqual([{ value: 'a', by: { index: 2, process: 2, f: 'receive' } }]);
     expect(r.valid).toBe(true);
@@ -82,12 +83,12 @@ describe('total-queue checker', () => {
       .op(4, 'receive', 12, 13, 'info', { vis: 1_000_000, max: 1 }) // 8, 9
       .op(5, 'receive', 100, 101, 'ok', { value: [], vis: 1 });
     for (const index of [4, 6, 0, 99]) {
-      const r = checkQueue(h.ops, { ...noFaults, heldBy: new Map([['a', index]]) });
+      const r = checkQueue(h.ops, { ...noWitness, heldBy: new Map([['a', index]]) });
       expect(r.lostPossiblyHeld, `witness #${index}`).toBe(0);
       expect(r.valid).toBe(false);
     }
     // One receive of max 1 holds one message: naming it for both leaves one unexplained.
-    const both = checkQueue(h.ops, { ...noFaults, heldBy: new Map([['a', 8], ['b', 8]]) });
+    const both = checkQueue(h.ops, { ...noWitness, heldBy: new Map([['a', 8], ['b', 8]]) });
     expect(both.lostPossiblyHeld).toBe(1);
     expect(both.valid).toBe(false);
   });
@@ -97,16 +98,16 @@ describe('total-queue checker', () => {
       .op(1, 'enqueue', 0, 5, 'info', { value: 'a', key: 'k' })
       .op(1, 'enqueue', 6, 7, 'ok', { value: 'a/r1', key: 'k', messageId: 'm1' })
       .op(2, 'receive', 8, 9, 'ok', { value: [d('a')], vis: 1000 });
-    const r = checkQueue(delivered.ops, noFaults);
+    const r = checkQueue(delivered.ops, noWitness);
     expect(r.lost).toBe(0);
     expect(r.valid).toBe(true);
     const missing = new H().op(1, 'enqueue', 0, 5, 'info', { value: 'a', key: 'k' }).op(1, 'enqueue', 6, 7, 'ok', { value: 'a/r1', key: 'k', messageId: 'm1' });
-    expect(checkQueue(missing.ops, noFaults).lost).toBe(1);
+    expect(checkQueue(missing.ops, noWitness).lost).toBe(1);
   });
 
   it('reports values nobody enqueued as unexpected, and counts recovered unknown enqueues', () => {
     const h = new H().op(1, 'enqueue', 0, 5, 'info', { value: 'b' }).op(2, 'receive', 6, 9, 'ok', { value: [d('b'), d('zzz')], vis: 1000 });
-    const r = checkQueue(h.ops, noFaults);
+    const r = checkQueue(h.ops, noWitness);
     expect(r.unexpected).toBe(1);
     expect(r.recovered).toBe(1);
     expect(r.valid).toBe(false);
@@ -114,7 +115,7 @@ describe('total-queue checker', () => {
 
   it('flags a definitely failed enqueue whose value shows up', () => {
     const h = new H().op(1, 'enqueue', 0, 5, 'fail', { value: 'c' }).op(2, 'receive', 6, 9, 'ok', { value: [d('c')], vis: 1000 });
-    expect(checkQueue(h.ops, noFaults).failedButPresent).toBe(1);
+    expect(checkQueue(h.ops, noWitness).failedButPresent).toBe(1);
   });
 
   it('flags a delivery by a receive invoked after the ack completed', () => {
@@ -123,24 +124,24 @@ describe('total-queue checker', () => {
       .op(2, 'receive', 6, 9, 'ok', { value: [d('a')], vis: 10 })
       .op(2, 'ack', 10, 12, 'ok', { value: 'a' })
       .op(3, 'receive', 100, 105, 'ok', { value: [d('a', 2)], vis: 10 });
-    const r = checkQueue(h.ops, noFaults);
+    const r = checkQueue(h.ops, noWitness);
     expect(r.ackViolations).toBe(1);
     expect(r.valid).toBe(false);
   });
 
   it('classifies a redelivery after the lease as expected and one within it as a double delivery', () => {
     const expected = new H().op(1, 'enqueue', 0, 1, 'ok', { value: 'a' }).op(2, 'receive', 2, 3, 'ok', { value: [d('a')], vis: 100 }).op(3, 'receive', 150, 160, 'ok', { value: [d('a', 2)], vis: 100 });
-    const r1 = checkQueue(expected.ops, noFaults);
+    const r1 = checkQueue(expected.ops, noWitness);
     expect(r1.expectedRedeliveries).toBe(1);
     expect(r1.doubleDeliveries).toBe(0);
     expect(r1.valid).toBe(true);
     const double = new H().op(1, 'enqueue', 0, 1, 'ok', { value: 'a' }).op(2, 'receive', 2, 3, 'ok', { value: [d('a')], vis: 100 }).op(3, 'receive', 10, 20, 'ok', { value: [d('a', 2)], vis: 100 });
-    const r2 = checkQueue(double.ops, noFaults);
+    const r2 = checkQueue(double.ops, noWitness);
     expect(r2.doubleDeliveries).toBe(1);
     expect(r2.valid).toBe(false);
     // A nack in between makes the early redelivery legitimate.
     const nacked = new H().op(1, 'enqueue', 0, 1, 'ok', { value: 'a' }).op(2, 'receive', 2, 3, 'ok', { value: [d('a')], vis: 100 }).op(2, 'nack', 4, 6, 'ok', { value: 'a', receipt: 'r-a-1' }).op(3, 'receive', 10, 20, 'ok', { value: [d('a', 2)], vis: 100 });
-    expect(checkQueue(nacked.ops, noFaults).doubleDeliveries).toBe(0);
+    expect(checkQueue(nacked.ops, noWitness).doubleDeliveries).toBe(0);
   });
 
   it('names what explains each redelivery: the nack (by index) or the earlier receive whose lease ended', () => {
@@ -150,7 +151,7 @@ describe('total-queue checker', () => {
       .op(2, 'nack', 4, 6, 'ok', { value: 'a', receipt: 'r-a-1' }) // 4, 5
       .op(3, 'receive', 10, 20, 'ok', { value: [d('a', 2)], vis: 100 }) // 6, 7
       .op(4, 'receive', 200, 210, 'ok', { value: [d('a', 3)], vis: 100 }); // 8, 9
-    const r = checkQueue(h.ops, noFaults);
+    const r = checkQueue(h.ops, noWitness);
     expect(r.redeliveries).toEqual([
       { value: 'a', delivery: { index: 6, process: 3, f: 'receive' }, cause: 'nack', by: { index: 4, process: 2, f: 'nack' } },
       { value: 'a', delivery: { index: 8, process: 4, f: 'receive' }, cause: 'lease-expired', by: { index: 6, process: 3, f: 'receive' } },
@@ -160,13 +161,13 @@ describe('total-queue checker', () => {
   it('does not let a failed nack, or a nack of another receipt, excuse a double delivery', () => {
     const base = (): H => new H().op(1, 'enqueue', 0, 1, 'ok', { value: 'a' }).op(2, 'receive', 2, 3, 'ok', { value: [d('a')], vis: 100 });
     const failed = base().op(2, 'nack', 4, 6, 'fail', { value: 'a', receipt: 'r-a-1' }).op(3, 'receive', 10, 20, 'ok', { value: [d('a', 2)], vis: 100 });
-    const f = checkQueue(failed.ops, noFaults);
+    const f = checkQueue(failed.ops, noWitness);
     expect(f.doubleDeliveries).toBe(1);
     expect(f.valid).toBe(false);
     const unknown = base().op(2, 'nack', 4, 6, 'info', { value: 'a', receipt: 'r-a-1' }).op(3, 'receive', 10, 20, 'ok', { value: [d('a', 2)], vis: 100 });
-    expect(checkQueue(unknown.ops, noFaults).doubleDeliveries).toBe(1);
+    expect(checkQueue(unknown.ops, noWitness).doubleDeliveries).toBe(1);
     const other = base().op(2, 'nack', 4, 6, 'ok', { value: 'a', receipt: 'r-a-0' }).op(3, 'receive', 10, 20, 'ok', { value: [d('a', 2)], vis: 100 });
-    expect(checkQueue(other.ops, noFaults).doubleDeliveries).toBe(1);
+    expect(checkQueue(other.ops, noWitness).doubleDeliveries).toBe(1);
   });
 });
 
