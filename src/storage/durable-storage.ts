@@ -43,6 +43,11 @@ export interface DurableStorageOptions {
   readonly initialConfState?: ConfState;
   /** Structured logger (pino fits). Defaults to silence. */
   readonly logger?: StorageLogger;
+  /**
+   * Opens the directory's LevelDB; defaults to level-db.ts openDb. Tests pass a wrapper that
+   * records every write with its sync flag to simulate a power cut (test/storage/power-cut.ts).
+   */
+  readonly openDb?: (dir: string) => Promise<Db>;
 }
 
 /** One Raft Ready's persistence. */
@@ -157,7 +162,7 @@ export class DurableStorage implements Storage, StateReader {
   static async open(dir: string, opts: DurableStorageOptions): Promise<DurableStorage> {
     assert(opts.clusterId !== '' && opts.nodeId !== '', 'clusterId and nodeId must be non-empty');
     const logger = opts.logger ?? silentLogger;
-    const db = await openDb(dir);
+    const db = await (opts.openDb ?? openDb)(dir);
     try {
       await checkIdentity(db, dir, opts.clusterId, opts.nodeId);
       const loaded = await loadState(db, opts.initialConfState ?? { voters: [], learners: [] }, logger);
