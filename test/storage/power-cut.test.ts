@@ -14,7 +14,7 @@ import type { StorageLogger } from '../../src/storage/load.js';
 import { encodeSnapshotChunks, type StatePair } from '../../src/storage/snapshot-chunks.js';
 import { testIdentity } from './durable-harness.js';
 import { entries, makeTempDir, removeDir } from './helpers.js';
-import { type LossModel, powerCut, WriteRecorder } from './power-cut.js';
+import { type LossModel, powerCut, type RecordedWrite, WriteRecorder } from './power-cut.js';
 
 const cs: ConfState = { voters: ['n1', 'n2', 'n3'], learners: [] };
 /** Small chunks, so that an install stages many batches. */
@@ -151,6 +151,44 @@ describe('power cut (google/leveldb#193 semantics)', () => {
     await expectPromisesKept(after, { applied: 15, snapshot: 15, lastIndex: 20 });
   });
 
+  it('a failed install leaves no pair behind for the next install of the same generation', async () => {
+    const recorder = new WriteRecorder();
+    const s = await openDir(await tempDir(), { recorder });
+    await s.save({ entries: entries(1, 4), hardState: { term: 1, vote: 'n1', commit: 4 } });
+    await s.applyBatch(applyWrites(1, 4), 4, cs);
+    const failed = s.installSnapshot({ index: 100, term: 1, confState: cs }, failingAfter(snapshotChunks(100), 3));
+    await expect(failed).rejects.toThrow('stream broke');
+    await s.installSnapshot({ index: 30, term: 1, confState: cs }, snapshotChunks(30));
+    await close(s);
+
+    const after = await cutAndReopen(recorder, { kind: 'dropAll' });
+    await expectPromisesKept(after, { applied: 30, snapshot: 30, lastIndex: 30 });
+  });
+
+  it('pairs staged before a crash never leak into a later install after restart', async () => {
+    const first = new WriteRecorder();
+    const s = await openDir(await tempDir(), { recorder: first });
+    await s.save({ entries: entries(1, 4), hardState: { term: 1, vote: 'n1', commit: 4 } });
+    await s.applyBatch(applyWrites(1, 4), 4, cs);
+    // The process dies after three chunks of an install: everything written so far survives.
+    let crashed: RecordedWrite[] = [];
+    const failed = s.installSnapshot({ index: 100, term: 1, confState: cs }, failingAfter(snapshotChunks(100), 3, () => void (crashed = [...first.writes])));
+    await expect(failed).rejects.toThrow('stream broke');
+    await close(s);
+    const restartDir = await tempDir();
+    await powerCut(crashed, restartDir, { kind: 'keepAll' });
+
+    // After the restart (open discards the staged pairs) the same generation is installed.
+    const second = new WriteRecorder();
+    const restarted = await openDir(restartDir, { recorder: second });
+    await restarted.installSnapshot({ index: 30, term: 1, confState: cs }, snapshotChunks(30));
+    await close(restarted);
+
+    const dir = await tempDir();
+    await powerCut([...crashed.map((w) => ({ ...w, sync: true })), ...second.writes], dir, { kind: 'dropAll' });
+    await expectPromisesKept(await openDir(dir), { applied: 30, snapshot: 30, lastIndex: 30 });
+  });
+
   it('keeps every promise after a random workload and a random power cut (seeded)', async () => {
     const only = process.env['POWER_CUT_SEED'];
     const seeds = only !== undefined ? [Number(only)] : Array.from({ length: seedCount }, (_, k) => k + 1);
@@ -189,6 +227,19 @@ describe('power cut (google/leveldb#193 semantics)', () => {
     expect(warnings).toEqual([]);
   });
 });
+
+/** `chunks` up to `count` of them, then (after calling `before`) a failure, as a broken stream. */
+async function* failingAfter(chunks: AsyncIterable<Uint8Array>, count: number, before: () => void = () => undefined): AsyncGenerator<Uint8Array> {
+  let n = 0;
+  for await (const chunk of chunks) {
+    if (n === count) {
+      before();
+      throw new Error('stream broke');
+    }
+    yield chunk;
+    n++;
+  }
+}
 
 /**
  * A seeded mix of what a node does: synced saves, commit-only unsynced saves, applies,

@@ -26,8 +26,11 @@ export interface RecordedWrite {
   readonly sync: boolean;
 }
 
-/** Which unsynced writes survive: none, or each one with probability 1/2 from a seed. */
-export type LossModel = { readonly kind: 'dropAll' } | { readonly kind: 'random'; readonly seed: number };
+/**
+ * Which unsynced writes survive: none, each one with probability 1/2 from a seed, or all (a
+ * process crash without power loss: the OS still writes out what LevelDB handed it).
+ */
+export type LossModel = { readonly kind: 'dropAll' } | { readonly kind: 'random'; readonly seed: number } | { readonly kind: 'keepAll' };
 
 /** Records the writes of every LevelDB handle it opens. Pass `openDb` to DurableStorage.open. */
 export class WriteRecorder {
@@ -54,7 +57,7 @@ export async function powerCut(writes: readonly RecordedWrite[], dir: string, mo
   let kept = 0;
   try {
     for (const w of writes) {
-      const survives = w.sync || (rng !== undefined && rng.next() < 0.5);
+      const survives = w.sync || model.kind === 'keepAll' || (rng !== undefined && rng.next() < 0.5);
       if (!survives) continue;
       kept++;
       if (w.ops.length > 0) await db.batch(w.ops.map((op) => ({ ...op })));
