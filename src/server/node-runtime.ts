@@ -7,7 +7,7 @@ import { RawNode, type Ready } from '../../raft/raw-node.js';
 import { seededRng } from '../../raft/rng.js';
 import { NONE, contextKey, type ConfState, type Entry, type Message, type NodeId, type SnapshotMessage, type SoftState } from '../../raft/types.js';
 import { RaftqError, isErrorCode } from '../errors.js';
-import { DurableStorage, type StateWrite } from '../storage/index.js';
+import { type AppliedChanges, DurableStorage, type StateWrite } from '../storage/index.js';
 import { PeerTransport, type AppFrame, type SnapshotSink, type TransportCounters } from '../transport/index.js';
 import type { AppliedCommand, Application } from './application.js';
 import { ChunkQueue } from './chunk-queue.js';
@@ -114,6 +114,15 @@ const forwardKind = 'submit';
 /** A learner may be promoted once its log is within this many entries of the commit index. */
 const promoteLagMax = 1000;
 const replyKind = 'reply';
+
+/** One Ready's applied entries: the state writes to persist, then what to complete. */
+interface AppliedRound<Result> {
+  readonly changes: AppliedChanges;
+  readonly entries: readonly Entry[];
+  /** The application's result per applied command, by log index. */
+  readonly byIndex: ReadonlyMap<number, Result>;
+  readonly confApplied: ReadonlyArray<{ index: number; term: number }>;
+}
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -122,8 +131,9 @@ const decoder = new TextDecoder();
  * and the peer transport, applying committed entries to the application and completing client
  * requests when their entries apply. Requests on a follower are forwarded to the leader.
  *
- * Ready loop order (persist-before-send): save entries + hard state (one fsync), send
- * messages, apply committed entries, advance.
+ * Ready loop order (persist-before-send): apply committed entries in memory, save entries +
+ * hard state + their state writes (one fsync), send messages, complete the applied requests,
+ * advance.
  */
 export class NodeRuntime<Result, Reply> {
   #config: NodeRuntimeConfig;
@@ -860,21 +870,26 @@ export class NodeRuntime<Result, Reply> {
     // their votes and acks promise durable state.
     const sendFirst = this.#raw.raft.role === 'leader' && rd.softState === undefined;
     if (sendFirst) this.#sendMessages(rd);
-    // 1. Persist: entries and hard state in one batch, fsynced unless only the commit index
-    //    moved (group commit: everything proposed since the last turn rides this fsync).
-    if (rd.entries.length > 0 || rd.hardState !== undefined || rd.snapshot !== undefined) {
+    // 1. Apply the committed entries in memory; their state writes ride the save below.
+    const applied = rd.committedEntries.length > 0 ? this.#apply(rd.committedEntries) : undefined;
+    // 2. Persist: entries, hard state and applied state in one batch (group commit: everything
+    //    proposed since the last turn rides this fsync). Applied state is always synced (a lost
+    //    applied batch under a later one is a hole: durable-storage.ts); a Ready that only
+    //    moves the commit index is not.
+    if (rd.entries.length > 0 || rd.hardState !== undefined || rd.snapshot !== undefined || applied !== undefined) {
+      const sync = rd.mustSync || applied !== undefined;
       const saved = await this.#storage.save({
         entries: rd.entries,
         ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}),
         ...(rd.snapshot !== undefined ? { snapshot: rd.snapshot } : {}),
-        sync: rd.mustSync,
+        ...(applied !== undefined ? { applied: applied.changes } : {}),
+        sync,
       });
-      if (rd.mustSync) this.#metrics?.persisted(saved.syncMs, rd.entries.length);
+      if (sync) this.#metrics?.persisted(saved.syncMs, rd.entries.length);
     }
-    // 2. Send.
+    // 3. Send; complete what was applied.
     if (!sendFirst) this.#sendMessages(rd);
-    // 3. Apply.
-    if (rd.committedEntries.length > 0) await this.#apply(rd.committedEntries);
+    if (applied !== undefined) this.#settleApplied(applied);
     for (const rs of rd.readStates) {
       const key = contextKey(rs.context);
       const w = this.#reads.get(key);
@@ -903,7 +918,8 @@ export class NodeRuntime<Result, Reply> {
     if (plain.length > 0) this.#transport.send(plain);
   }
 
-  async #apply(entries: readonly Entry[]): Promise<void> {
+  /** Applies `entries` to the application and membership in memory; #settleApplied completes them once written. */
+  #apply(entries: readonly Entry[]): AppliedRound<Result> {
     const commands: AppliedCommand[] = [];
     const writes: StateWrite[] = [];
     const confApplied: Array<{ index: number; term: number }> = [];
@@ -936,11 +952,14 @@ export class NodeRuntime<Result, Reply> {
     }
     const results = commands.length > 0 ? this.#app.apply(commands, writes) : [];
     assert(results.length === commands.length, 'application returned a result count different from its command count');
-    const last = entries[entries.length - 1]!;
-    await this.#storage.applyBatch(writes, last.index, this.#confState);
-    this.#metrics?.applied(entries.length);
     const byIndex = new Map<number, Result>();
     commands.forEach((c, i) => byIndex.set(c.index, results[i]!));
+    return { changes: { writes, appliedIndex: entries[entries.length - 1]!.index, confState: this.#confState }, entries, byIndex, confApplied };
+  }
+
+  /** Completes the proposals and membership changes of a round whose state is durable. */
+  #settleApplied({ entries, byIndex, confApplied }: AppliedRound<Result>): void {
+    this.#metrics?.applied(entries.length);
     for (const e of entries) this.#proposals.settle(e.index, e.term, byIndex.get(e.index));
     if (confApplied.length > 0) {
       this.#syncPeers();

@@ -16,10 +16,11 @@
  * - save(): one Ready's entries, hard state and snapshot meta in ONE synced batch (votes and
  *   acks promise it). Unsynced only when just the commit index moved (SaveBatch.sync): a lost
  *   commit is re-learned from the leader, and open() raises a commit below the applied index.
- * - applyBatch(): state changes and the applied index in one SYNCED batch. Each batch is a
- *   delta on the one before, so a lost batch under a surviving later one would leave a silent
- *   hole in the state (which the node may later send to others in a snapshot); and compaction
- *   drops the log behind the applied index, so it must be durable before that.
+ * - applyBatch(), or save() with `applied`: state changes and the applied index in one SYNCED
+ *   batch. Each batch is a delta on the one before, so a lost batch under a surviving later
+ *   one would leave a silent hole in the state (which the node may later send to others in a
+ *   snapshot); and compaction drops the log behind the applied index, so it must be durable
+ *   before that. The runtime writes a Ready's applied entries with its save: one fsync.
  * - compact(): the synced snapshot meta first; it relies only on synced applied batches. The
  *   block deletes after it are unsynced: a block that comes back lies at or below the
  *   snapshot, and open() drops it.
@@ -35,8 +36,8 @@
  *   lost: they are never read, and open() clears them again.
  * - open(): what it discards (log garbage, old generations) may come back and is discarded
  *   again; identity, the first snapshot meta and a raised commit are synced.
- * Cost: one fsync per save and one per applied batch (a Ready with both costs two), one per
- * compaction, and one per snapshot chunk on install.
+ * Cost: one fsync per Ready that saves entries or applies any (saves that only move the commit
+ * index are free), one per compaction, and one per snapshot chunk on install.
  *
  * Mutations run one at a time through an internal queue; reads of the applied state do not wait.
  */
@@ -79,11 +80,24 @@ export interface SaveBatch {
    */
   readonly snapshot?: SnapshotMeta;
   /**
+   * State-machine changes to write in the same batch (as applyBatch would, after the entries):
+   * one fsync for a Ready's entries and its applied entries. Requires sync.
+   */
+  readonly applied?: AppliedChanges;
+  /**
    * Whether to fsync (default true). Only a commit-index-only change may skip it (asserted: no
-   * entries, no snapshot, same term and vote): a lost commit index is re-learned from the
-   * leader, and open() raises a commit below the applied index to it (module comment).
+   * entries, snapshot or applied changes, same term and vote): a lost commit index is re-learned
+   * from the leader, and open() raises a commit below the applied index to it (module comment).
    */
   readonly sync?: boolean;
+}
+
+/** State-machine changes and the applied index and membership they bring the state to. */
+export interface AppliedChanges {
+  readonly writes: readonly StateWrite[];
+  /** Invariant: at least the current applied index, at most the last index after the write. */
+  readonly appliedIndex: number;
+  readonly confState: ConfState;
 }
 
 /** What one save cost. */
@@ -254,6 +268,7 @@ export class DurableStorage implements Storage, StateReader {
     const entries = batch.entries.filter((e) => e.index >= first);
     const blocksBefore = snapshot === null ? this.#blocks : [];
     const { newLast, cut, added } = this.#appendOps(entries, last, snapshot === null, ops, blocksBefore);
+    const applied = batch.applied === undefined ? undefined : this.#appliedOps(batch.applied, newLast, ops);
     if (batch.hardState !== undefined) {
       const hs = batch.hardState;
       const old = this.#mem.hardState();
@@ -271,6 +286,7 @@ export class DurableStorage implements Storage, StateReader {
     // A snapshot replaced the whole log (every block was deleted); else the tail from `cut` on.
     this.#replaceBlocks(snapshot === null ? cut : 0, added);
     if (batch.hardState !== undefined) this.#mem.setHardState(batch.hardState);
+    if (applied !== undefined) this.#applied = applied;
     assert(this.#mem.lastIndex() === newLast, () => `last index ${this.#mem.lastIndex()} != ${newLast} after save`);
     this.#checkInvariants(snapshot === null ? cut : 0);
     return { syncMs, entryCount: entries.length };
@@ -278,7 +294,7 @@ export class DurableStorage implements Storage, StateReader {
 
   /** A save may skip the sync only when nothing but the commit index changes (module comment). */
   #checkUnsyncedSave(batch: SaveBatch): void {
-    assert(batch.entries.length === 0 && batch.snapshot === undefined, 'an unsynced save carries entries or a snapshot');
+    assert(batch.entries.length === 0 && batch.snapshot === undefined && batch.applied === undefined, 'an unsynced save carries entries, a snapshot or applied changes');
     const hs = batch.hardState;
     const old = this.#mem.hardState();
     assert(hs === undefined || (hs.term === old.term && hs.vote === old.vote), () => `an unsynced save changes term or vote: ${old.term}/${old.vote} -> ${hs?.term}/${hs?.vote}`);
@@ -419,17 +435,23 @@ export class DurableStorage implements Storage, StateReader {
    */
   applyBatch(writes: readonly StateWrite[], appliedIndex: number, confState: ConfState): Promise<void> {
     return this.#exclusive(async () => {
-      assert(appliedIndex >= this.#applied.index, () => `applied index regresses: ${this.#applied.index} -> ${appliedIndex}`);
-      assert(appliedIndex <= this.#mem.lastIndex(), () => `applied index ${appliedIndex} beyond last index ${this.#mem.lastIndex()}`);
-      const gen = this.#applied.generation;
-      const ops: BatchOp[] = writes.map((w) =>
-        w.type === 'put' ? { type: 'put', key: appliedKey(gen, w.key), value: w.value } : { type: 'del', key: appliedKey(gen, w.key) },
-      );
-      const applied: AppliedMeta = { index: appliedIndex, confState, generation: gen };
-      ops.push({ type: 'put', key: appliedMetaKey, value: encodeRecord(applied) });
+      const ops: BatchOp[] = [];
+      const applied = this.#appliedOps({ writes, appliedIndex, confState }, this.#mem.lastIndex(), ops);
       await this.#db.batch(ops, { sync: true });
       this.#applied = applied;
     });
+  }
+
+  /** Adds the ops of `changes` (log up to `last`); returns the applied meta they write. */
+  #appliedOps(changes: AppliedChanges, last: number, ops: BatchOp[]): AppliedMeta {
+    const { appliedIndex } = changes;
+    assert(appliedIndex >= this.#applied.index, () => `applied index regresses: ${this.#applied.index} -> ${appliedIndex}`);
+    assert(appliedIndex <= last, () => `applied index ${appliedIndex} beyond last index ${last}`);
+    const gen = this.#applied.generation;
+    for (const w of changes.writes) ops.push(w.type === 'put' ? { type: 'put', key: appliedKey(gen, w.key), value: w.value } : { type: 'del', key: appliedKey(gen, w.key) });
+    const applied: AppliedMeta = { index: appliedIndex, confState: changes.confState, generation: gen };
+    ops.push({ type: 'put', key: appliedMetaKey, value: encodeRecord(applied) });
+    return applied;
   }
 
   /** The applied value at `key`, or undefined. */
