@@ -15,6 +15,7 @@ import { decodeEntry, encodeEntry } from './entry-envelope.js';
 import { decodeForward, encodeForward } from './forward-frame.js';
 import { Mutex } from './mutex.js';
 import { PendingProposals } from './pending-proposals.js';
+import { persistReady } from './persist-ready.js';
 import {
   decodeAddressBook,
   decodeMemberContext,
@@ -123,6 +124,7 @@ interface AppliedRound<Result> {
   readonly byIndex: ReadonlyMap<number, Result>;
   readonly confApplied: ReadonlyArray<{ index: number; term: number }>;
 }
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -870,23 +872,11 @@ export class NodeRuntime<Result, Reply> {
     // their votes and acks promise durable state.
     const sendFirst = this.#raw.raft.role === 'leader' && rd.softState === undefined;
     if (sendFirst) this.#sendMessages(rd);
-    // 1. Apply the committed entries in memory; their state writes ride the save below.
+    // 1. Apply the committed entries in memory; their state writes ride the save.
     const applied = rd.committedEntries.length > 0 ? this.#apply(rd.committedEntries) : undefined;
-    // 2. Persist: entries, hard state and applied state in one batch (group commit: everything
-    //    proposed since the last turn rides this fsync). Applied state is always synced (a lost
-    //    applied batch under a later one is a hole: durable-storage.ts); a Ready that only
-    //    moves the commit index is not.
-    if (rd.entries.length > 0 || rd.hardState !== undefined || rd.snapshot !== undefined || applied !== undefined) {
-      const sync = rd.mustSync || applied !== undefined;
-      const saved = await this.#storage.save({
-        entries: rd.entries,
-        ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}),
-        ...(rd.snapshot !== undefined ? { snapshot: rd.snapshot } : {}),
-        ...(applied !== undefined ? { applied: applied.changes } : {}),
-        sync,
-      });
-      if (sync) this.#metrics?.persisted(saved.syncMs, rd.entries.length);
-    }
+    // 2. Persist in one batch (persist-ready.ts); group commit: everything proposed since the
+    //    last turn rides this fsync.
+    await persistReady(this.#storage, rd, applied?.changes, this.#metrics);
     // 3. Send; complete what was applied.
     if (!sendFirst) this.#sendMessages(rd);
     if (applied !== undefined) this.#settleApplied(applied);

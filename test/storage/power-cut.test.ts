@@ -206,6 +206,17 @@ describe('power cut (google/leveldb#193 semantics)', () => {
     }
   });
 
+  it('refuses an unsynced save of anything but the commit index', async () => {
+    const s = await openDir(await tempDir());
+    await s.save({ entries: entries(1, 3), hardState: { term: 1, vote: 'n1', commit: 1 } });
+    await expect(s.save({ entries: entries(4, 4), sync: false })).rejects.toThrow('an unsynced save carries entries');
+    await expect(s.save({ entries: [], hardState: { term: 2, vote: 'n1', commit: 1 }, sync: false })).rejects.toThrow('an unsynced save changes term or vote');
+    const applied = { writes: applyWrites(1, 1), appliedIndex: 1, confState: cs };
+    await expect(s.save({ entries: [], applied, sync: false })).rejects.toThrow('applied changes');
+    await s.save({ entries: [], hardState: { term: 1, vote: 'n1', commit: 3 }, sync: false });
+    expect(s.hardState().commit).toBe(3);
+  });
+
   it('raises a persisted commit below the applied index to it at open, and logs it', async () => {
     const dir = await tempDir();
     let s = await openDir(dir);
@@ -262,7 +273,15 @@ async function randomWorkload(s: DurableStorage, seed: number): Promise<Promised
       await s.save({ entries: [], hardState: { term: 1, vote: 'n1', commit }, sync: false });
     } else if (action < 8 && promised.applied < commit) {
       const to = Math.min(commit, promised.applied + 1 + rng.int(6));
-      await s.applyBatch(applyWrites(promised.applied + 1, to), to, cs);
+      const changes = { writes: applyWrites(promised.applied + 1, to), appliedIndex: to, confState: cs };
+      // As the runtime does (in the save of a Ready, with its new entries), or on its own.
+      if (rng.int(2) === 0) {
+        await s.applyBatch(changes.writes, changes.appliedIndex, changes.confState);
+      } else {
+        const last = promised.lastIndex + rng.int(3);
+        await s.save({ entries: entries(promised.lastIndex + 1, last), applied: changes });
+        promised.lastIndex = last;
+      }
       promised.applied = to;
     } else if (action === 8 && promised.applied > s.snapshot().index) {
       await s.compact(promised.applied, cs);
