@@ -7,7 +7,7 @@ import { RawNode, type Ready } from '../../raft/raw-node.js';
 import { seededRng } from '../../raft/rng.js';
 import { NONE, type ConfState, type Entry, type Message, type NodeId, type SnapshotMessage, type SoftState } from '../../raft/types.js';
 import { RaftqError, isErrorCode } from '../errors.js';
-import { DurableStorage, type StateWrite } from '../storage/index.js';
+import { type AppliedChanges, DurableStorage, type StateWrite } from '../storage/index.js';
 import { PeerTransport, type AppFrame, type TransportCounters } from '../transport/index.js';
 import type { AppliedCommand, Application } from './application.js';
 import { ClusterClock, LeaderStamper } from './cluster-clock.js';
@@ -16,6 +16,7 @@ import { decodeForward, encodeForward } from './forward-frame.js';
 import { Forwarder, encodeErrorReply, encodeOkReply } from './forwarder.js';
 import { Mutex } from './mutex.js';
 import { PendingProposals } from './pending-proposals.js';
+import { persistReady } from './persist-ready.js';
 import { AppliedWaiters, ReadIndexRequests } from './read-waiters.js';
 import {
   decodeAddressBook,
@@ -133,13 +134,23 @@ const forwardKind = 'submit';
 const promoteLagMax = 1000;
 const replyKind = 'reply';
 
+/** One Ready's applied entries: the state writes to persist, then what to complete. */
+interface AppliedRound<Result> {
+  readonly changes: AppliedChanges;
+  readonly entries: readonly Entry[];
+  /** The application's result per applied command, by log index. */
+  readonly byIndex: ReadonlyMap<number, Result>;
+  readonly confApplied: ReadonlyArray<{ index: number; term: number }>;
+}
+
 /**
  * One raftq node: the Raft core driven by a tick timer and a ready loop over durable storage
  * and the peer transport, applying committed entries to the application and completing client
  * requests when their entries apply. Requests on a follower are forwarded to the leader.
  *
- * Ready loop order (persist-before-send): save entries + hard state (one fsync), send
- * messages, apply committed entries, advance.
+ * Ready loop order (persist-before-send): apply committed entries in memory, save entries +
+ * hard state + their state writes (one fsync), send messages, complete the applied requests,
+ * advance.
  */
 export class NodeRuntime<Result, Reply> {
   #config: NodeRuntimeConfig;
@@ -861,21 +872,14 @@ export class NodeRuntime<Result, Reply> {
     // their votes and acks promise durable state.
     const sendFirst = this.#raw.raft.role === 'leader' && rd.softState === undefined;
     if (sendFirst) this.#sendMessages(rd);
-    // 1. Persist: entries and hard state in one batch, fsynced unless only the commit index
-    //    moved (group commit: everything proposed since the last turn rides this fsync).
-    if (rd.entries.length > 0 || rd.hardState !== undefined || rd.snapshot !== undefined) {
-      const saved = await this.#storage.save({
-        entries: rd.entries,
-        ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}),
-        ...(rd.snapshot !== undefined ? { snapshot: rd.snapshot } : {}),
-        sync: rd.mustSync,
-      });
-      if (rd.mustSync) this.#metrics?.persisted(saved.syncMs, rd.entries.length);
-    }
-    // 2. Send.
+    // 1. Apply the committed entries in memory; their state writes ride the save.
+    const applied = rd.committedEntries.length > 0 ? this.#apply(rd.committedEntries) : undefined;
+    // 2. Persist in one batch (persist-ready.ts); group commit: everything proposed since the
+    //    last turn rides this fsync.
+    await persistReady(this.#storage, rd, applied?.changes, this.#metrics);
+    // 3. Send; complete what was applied.
     if (!sendFirst) this.#sendMessages(rd);
-    // 3. Apply.
-    if (rd.committedEntries.length > 0) await this.#apply(rd.committedEntries);
+    if (applied !== undefined) this.#settleApplied(applied);
     for (const rs of rd.readStates) this.#reads.onReadState(rs.context, rs.index);
     // 4. Advance.
     this.#raw.advance(rd);
@@ -897,7 +901,8 @@ export class NodeRuntime<Result, Reply> {
     if (plain.length > 0) this.#transport.send(plain);
   }
 
-  async #apply(entries: readonly Entry[]): Promise<void> {
+  /** Applies `entries` to the application and membership in memory; #settleApplied completes them once written. */
+  #apply(entries: readonly Entry[]): AppliedRound<Result> {
     const commands: AppliedCommand[] = [];
     const writes: StateWrite[] = [];
     const confApplied: Array<{ index: number; term: number }> = [];
@@ -933,11 +938,14 @@ export class NodeRuntime<Result, Reply> {
     if (clockWrite !== undefined) writes.push(clockWrite);
     const results = commands.length > 0 ? this.#app.apply(commands, writes) : [];
     assert(results.length === commands.length, 'application returned a result count different from its command count');
-    const last = entries[entries.length - 1]!;
-    await this.#storage.applyBatch(writes, last.index, this.#confState);
-    this.#metrics?.applied(entries.length);
     const byIndex = new Map<number, Result>();
     commands.forEach((c, i) => byIndex.set(c.index, results[i]!));
+    return { changes: { writes, appliedIndex: entries[entries.length - 1]!.index, confState: this.#confState }, entries, byIndex, confApplied };
+  }
+
+  /** Completes the proposals and membership changes of a round whose state is durable. */
+  #settleApplied({ entries, byIndex, confApplied }: AppliedRound<Result>): void {
+    this.#metrics?.applied(entries.length);
     for (const e of entries) this.#proposals.settle(e.index, e.term, byIndex.get(e.index));
     if (confApplied.length > 0) {
       this.#syncPeers();

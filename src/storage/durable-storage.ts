@@ -6,19 +6,38 @@
  * since the last compaction, hard state, snapshot meta) and every write goes to LevelDB first,
  * then to the MemoryStorage. Key layout: keys.ts. Value encodings and checksums: codec.ts.
  *
- * Durability:
- * - save(): one Ready's entries, hard state and snapshot meta in ONE batch with sync: true.
- * - applyBatch(): state changes and the applied index in one batch WITHOUT sync; after a crash
- *   the node replays the log from the persisted applied index.
- * - compact(): the snapshot meta is written with sync first. LevelDB has one write-ahead log, so
- *   that sync also makes every earlier unsynced applied batch durable: the log is never
- *   compacted past state that could still be lost. Deleting the entries comes after; entries
- *   left at or below the snapshot by a crash are cleared at open.
- * - installSnapshot(): stages the new state under the next generation, then switches with one
- *   synced batch (generation, applied index, snapshot meta, log deletions). A crash before the
- *   switch leaves the old state intact and open() discards the staged keys; the node then
- *   simply receives a new snapshot. No marker key is needed: the generation is the commit record.
+ * Durability rule. A synced LevelDB write makes durable only itself, NOT the unsynced writes
+ * before it: LevelDB syncs only its current log file and closes a full one without syncing it
+ * (google/leveldb#193), so after a power loss an unsynced write may be gone while a later
+ * synced one is there. Hence: a write that something later relies on is synced itself (or
+ * written in the same batch as what relies on it); a write may skip the sync only if losing
+ * it, alone and whatever else survives, leaves a state that open() accepts and the node
+ * repairs. Each write, and why:
+ * - save(): one Ready's entries, hard state and snapshot meta in ONE synced batch (votes and
+ *   acks promise it). Unsynced only when just the commit index moved (SaveBatch.sync): a lost
+ *   commit is re-learned from the leader, and open() raises a commit below the applied index.
+ * - applyBatch(), or save() with `applied`: state changes and the applied index in one SYNCED
+ *   batch. Each batch is a delta on the one before, so a lost batch under a surviving later
+ *   one would leave a silent hole in the state (which the node may later send to others in a
+ *   snapshot); and compaction drops the log behind the applied index, so it must be durable
+ *   before that. The runtime writes a Ready's applied entries with its save: one fsync.
+ * - compact(): the synced snapshot meta first; it relies only on synced applied batches. The
+ *   block deletes after it are unsynced: a block that comes back lies at or below the
+ *   snapshot, and open() drops it.
+ * - installSnapshot(): stages the new state under the next generation in SYNCED batches (one
+ *   per chunk, at most snapshotChunkBytesMax), then switches with one synced batch
+ *   (generation, applied index, snapshot meta, log deletions). The switch relies on every
+ *   staged pair, hence the syncs; a crash before it leaves the old state intact and open()
+ *   discards the staged keys. No marker key is needed: the generation is the commit record.
  *   The switch also raises the hard state's commit to the snapshot index (never lowers it).
+ *   Clearing the staging generation (before staging, after a failed install, at open) is
+ *   durable too (level-db.ts clearDurably): a lost delete would bring stale pairs back into
+ *   the generation the next switch makes live. Clearing generations below the live one may be
+ *   lost: they are never read, and open() clears them again.
+ * - open(): what it discards (log garbage, old generations) may come back and is discarded
+ *   again; identity, the first snapshot meta and a raised commit are synced.
+ * Cost: one fsync per Ready that saves entries or applies any (saves that only move the commit
+ * index are free), one per compaction, and one per snapshot chunk on install.
  *
  * Mutations run one at a time through an internal queue; reads of the applied state do not wait.
  */
@@ -28,7 +47,7 @@ import { MemoryStorage, type Storage } from '../../raft/storage.js';
 import type { ConfState, Entry, HardState, SnapshotMeta } from '../../raft/types.js';
 import { type AppliedMeta, decodeRecord, encodeRecord, parseAppliedMeta } from './codec.js';
 import { appliedKey, appliedKeyPrefixBytes, appliedMetaKey, generationMax, generationPrefix, hardStateKey, logBlockKey, prefixEnd, snapshotMetaKey } from './keys.js';
-import { type BatchOp, type Db, openDb } from './level-db.js';
+import { type BatchOp, clearDurably, type Db, openDb } from './level-db.js';
 import { checkIdentity, loadState, type StorageLogger } from './load.js';
 import { encodeLogBlock, type StoredBlock } from './log-blocks.js';
 import { decodeSnapshotChunk, encodeSnapshotChunks, snapshotChunkBytesMax, type StatePair } from './snapshot-chunks.js';
@@ -43,6 +62,11 @@ export interface DurableStorageOptions {
   readonly initialConfState?: ConfState;
   /** Structured logger (pino fits). Defaults to silence. */
   readonly logger?: StorageLogger;
+  /**
+   * Opens the directory's LevelDB; defaults to level-db.ts openDb. Tests pass a wrapper that
+   * records every write with its sync flag to simulate a power cut (test/storage/power-cut.ts).
+   */
+  readonly openDb?: (dir: string) => Promise<Db>;
 }
 
 /** One Raft Ready's persistence. */
@@ -56,11 +80,24 @@ export interface SaveBatch {
    */
   readonly snapshot?: SnapshotMeta;
   /**
-   * Whether to fsync (default true). Only a commit-index-only change may skip it: a lost commit
-   * index is re-learned from the leader, and LevelDB's single write-ahead log keeps it ordered
-   * before any later applied-state write, so applied <= commit holds after a crash.
+   * State-machine changes to write in the same batch (as applyBatch would, after the entries):
+   * one fsync for a Ready's entries and its applied entries. Requires sync.
+   */
+  readonly applied?: AppliedChanges;
+  /**
+   * Whether to fsync (default true). Only a commit-index-only change may skip it (asserted: no
+   * entries, snapshot or applied changes, same term and vote): a lost commit index is re-learned
+   * from the leader, and open() raises a commit below the applied index to it (module comment).
    */
   readonly sync?: boolean;
+}
+
+/** State-machine changes and the applied index and membership they bring the state to. */
+export interface AppliedChanges {
+  readonly writes: readonly StateWrite[];
+  /** Invariant: at least the current applied index, at most the last index after the write. */
+  readonly appliedIndex: number;
+  readonly confState: ConfState;
 }
 
 /** What one save cost. */
@@ -157,7 +194,7 @@ export class DurableStorage implements Storage, StateReader {
   static async open(dir: string, opts: DurableStorageOptions): Promise<DurableStorage> {
     assert(opts.clusterId !== '' && opts.nodeId !== '', 'clusterId and nodeId must be non-empty');
     const logger = opts.logger ?? silentLogger;
-    const db = await openDb(dir);
+    const db = await (opts.openDb ?? openDb)(dir);
     try {
       await checkIdentity(db, dir, opts.clusterId, opts.nodeId);
       const loaded = await loadState(db, opts.initialConfState ?? { voters: [], learners: [] }, logger);
@@ -221,6 +258,8 @@ export class DurableStorage implements Storage, StateReader {
   }
 
   async #save(batch: SaveBatch): Promise<SaveResult> {
+    const sync = batch.sync ?? true;
+    if (!sync) this.#checkUnsyncedSave(batch);
     const ops: BatchOp[] = [];
     const snapshot = this.#snapshotToSave(batch.snapshot, ops);
     // The log as the batch's entries see it: empty after a snapshot.
@@ -229,6 +268,7 @@ export class DurableStorage implements Storage, StateReader {
     const entries = batch.entries.filter((e) => e.index >= first);
     const blocksBefore = snapshot === null ? this.#blocks : [];
     const { newLast, cut, added } = this.#appendOps(entries, last, snapshot === null, ops, blocksBefore);
+    const applied = batch.applied === undefined ? undefined : this.#appliedOps(batch.applied, newLast, ops);
     if (batch.hardState !== undefined) {
       const hs = batch.hardState;
       const old = this.#mem.hardState();
@@ -239,16 +279,25 @@ export class DurableStorage implements Storage, StateReader {
     }
     if (ops.length === 0) return { syncMs: 0, entryCount: 0 };
     const started = performance.now();
-    await this.#db.batch(ops, { sync: batch.sync ?? true });
+    await this.#db.batch(ops, { sync });
     const syncMs = performance.now() - started;
     if (snapshot !== null) this.#mem.applySnapshot(snapshot);
     this.#mem.append(entries);
     // A snapshot replaced the whole log (every block was deleted); else the tail from `cut` on.
     this.#replaceBlocks(snapshot === null ? cut : 0, added);
     if (batch.hardState !== undefined) this.#mem.setHardState(batch.hardState);
+    if (applied !== undefined) this.#applied = applied;
     assert(this.#mem.lastIndex() === newLast, () => `last index ${this.#mem.lastIndex()} != ${newLast} after save`);
     this.#checkInvariants(snapshot === null ? cut : 0);
     return { syncMs, entryCount: entries.length };
+  }
+
+  /** A save may skip the sync only when nothing but the commit index changes (module comment). */
+  #checkUnsyncedSave(batch: SaveBatch): void {
+    assert(batch.entries.length === 0 && batch.snapshot === undefined && batch.applied === undefined, 'an unsynced save carries entries, a snapshot or applied changes');
+    const hs = batch.hardState;
+    const old = this.#mem.hardState();
+    assert(hs === undefined || (hs.term === old.term && hs.vote === old.vote), () => `an unsynced save changes term or vote: ${old.term}/${old.vote} -> ${hs?.term}/${hs?.vote}`);
   }
 
   /** Validates a Ready's snapshot meta; returns it if the log must be replaced, else null. */
@@ -328,8 +377,9 @@ export class DurableStorage implements Storage, StateReader {
       if (index < first) return;
       assert(index <= this.#applied.index, () => `compact ${index} beyond the applied index ${this.#applied.index}`);
       const meta: SnapshotMeta = { index, term: this.#mem.term(index), confState };
-      // Synced first: also makes all earlier unsynced applied batches durable (module comment).
+      // Synced first. It relies on the applied state up to `index`, which applyBatch synced.
       await this.#db.put(snapshotMetaKey, encodeRecord(meta), { sync: true });
+      // Unsynced: a block that comes back after a power loss is behind the snapshot, dropped at open.
       // Blocks wholly at or behind the snapshot go; the one holding index + 1 stays whole.
       let n = 0;
       while (n < this.#blocks.length && this.#blocks[n]!.last <= index) n++;
@@ -380,21 +430,28 @@ export class DurableStorage implements Storage, StateReader {
 
   /**
    * Writes state-machine changes together with the applied index they bring the state to, in
-   * one batch, not synced. Invariant: appliedIndex <= lastIndex() and never decreases.
+   * one synced batch (module comment: a later batch and compaction rely on it).
+   * Invariant: appliedIndex <= lastIndex() and never decreases.
    */
   applyBatch(writes: readonly StateWrite[], appliedIndex: number, confState: ConfState): Promise<void> {
     return this.#exclusive(async () => {
-      assert(appliedIndex >= this.#applied.index, () => `applied index regresses: ${this.#applied.index} -> ${appliedIndex}`);
-      assert(appliedIndex <= this.#mem.lastIndex(), () => `applied index ${appliedIndex} beyond last index ${this.#mem.lastIndex()}`);
-      const gen = this.#applied.generation;
-      const ops: BatchOp[] = writes.map((w) =>
-        w.type === 'put' ? { type: 'put', key: appliedKey(gen, w.key), value: w.value } : { type: 'del', key: appliedKey(gen, w.key) },
-      );
-      const applied: AppliedMeta = { index: appliedIndex, confState, generation: gen };
-      ops.push({ type: 'put', key: appliedMetaKey, value: encodeRecord(applied) });
-      await this.#db.batch(ops);
+      const ops: BatchOp[] = [];
+      const applied = this.#appliedOps({ writes, appliedIndex, confState }, this.#mem.lastIndex(), ops);
+      await this.#db.batch(ops, { sync: true });
       this.#applied = applied;
     });
+  }
+
+  /** Adds the ops of `changes` (log up to `last`); returns the applied meta they write. */
+  #appliedOps(changes: AppliedChanges, last: number, ops: BatchOp[]): AppliedMeta {
+    const { appliedIndex } = changes;
+    assert(appliedIndex >= this.#applied.index, () => `applied index regresses: ${this.#applied.index} -> ${appliedIndex}`);
+    assert(appliedIndex <= last, () => `applied index ${appliedIndex} beyond last index ${last}`);
+    const gen = this.#applied.generation;
+    for (const w of changes.writes) ops.push(w.type === 'put' ? { type: 'put', key: appliedKey(gen, w.key), value: w.value } : { type: 'del', key: appliedKey(gen, w.key) });
+    const applied: AppliedMeta = { index: appliedIndex, confState: changes.confState, generation: gen };
+    ops.push({ type: 'put', key: appliedMetaKey, value: encodeRecord(applied) });
+    return applied;
   }
 
   /** The applied value at `key`, or undefined. */
@@ -450,21 +507,23 @@ export class DurableStorage implements Storage, StateReader {
     assert(gen <= generationMax, 'applied-state generations exhausted');
     const staged = { gte: generationPrefix(gen), lt: generationPrefix(gen + 1) };
     try {
-      await this.#db.clear(staged);
+      // Staging is synced throughout: the switch relies on every pair (module comment).
+      await clearDurably(this.#db, staged);
       let pairCount = 0;
       let chunkCount = 0;
       for await (const chunk of chunks) {
         const pairs = decodeSnapshotChunk(chunk, chunkCount);
-        await this.#db.batch(pairs.map(([k, v]): BatchOp => ({ type: 'put', key: appliedKey(gen, k), value: v })));
+        await this.#db.batch(pairs.map(([k, v]): BatchOp => ({ type: 'put', key: appliedKey(gen, k), value: v })), { sync: true });
         pairCount += pairs.length;
         chunkCount++;
       }
       await this.#exclusive(() => this.#switchToSnapshot(meta, gen));
       this.#logger.info({ index: meta.index, term: meta.term, pairCount, chunkCount }, 'snapshot installed');
+      // Unsynced: the old generation is below the live one, never read again (module comment).
       await this.#db.clear({ gte: generationPrefix(oldGen), lt: generationPrefix(oldGen + 1) });
       return { pairCount, chunkCount };
     } catch (err) {
-      if (this.#applied.generation !== gen && !this.#closed) await this.#db.clear(staged);
+      if (this.#applied.generation !== gen && !this.#closed) await clearDurably(this.#db, staged);
       throw err;
     } finally {
       this.#installing = false;

@@ -1,5 +1,6 @@
 /** The durable storage of a raftq node: the curated entry the node runtime imports. */
 export {
+  type AppliedChanges,
   DurableStorage,
   type DurableStorageOptions,
   type InstallResult,

@@ -39,6 +39,35 @@ function isLockError(err: unknown): boolean {
   return (cause as { code?: unknown }).code === 'LEVEL_LOCKED' || /\block\b/i.test(cause.message);
 }
 
+/**
+ * Bound on the keys in one synced batch of clearDurably: 4096 keys of an applied state (tens
+ * of bytes each) make a batch of a few hundred KiB, so a large range costs one fsync per 4096
+ * keys and never one huge batch in memory.
+ */
+const clearBatchKeysMax = 4096;
+
+/**
+ * Deletes every key in [gte, lt) in synced batches and returns how many there were. LevelDB's
+ * own clear() never syncs, and a later synced write does not make it durable (rule in
+ * durable-storage.ts), so a range that must stay empty across a power loss is cleared with this.
+ * Keys whose deletion is already in the database, synced or not, are not seen: so every clear
+ * of such a range must be durable, not only the last one.
+ */
+export async function clearDurably(db: Db, range: { readonly gte: Uint8Array; readonly lt: Uint8Array }): Promise<number> {
+  let deleted = 0;
+  let ops: BatchOp[] = [];
+  for await (const key of db.keys({ gte: range.gte, lt: range.lt })) {
+    ops.push({ type: 'del', key });
+    if (ops.length === clearBatchKeysMax) {
+      await db.batch(ops, { sync: true });
+      deleted += ops.length;
+      ops = [];
+    }
+  }
+  if (ops.length > 0) await db.batch(ops, { sync: true });
+  return deleted + ops.length;
+}
+
 /** Whether any key lies in [gte, lt): one seek, no scan. */
 export async function hasKeyIn(db: Db, gte: Uint8Array, lt: Uint8Array): Promise<boolean> {
   const keys = await db.keys({ gte, lt, limit: 1 }).all();

@@ -30,7 +30,7 @@ import {
   logRange,
   snapshotMetaKey,
 } from './keys.js';
-import { type Db, hasKeyIn } from './level-db.js';
+import { clearDurably, type Db, hasKeyIn } from './level-db.js';
 import { decodeLogBlock, logBlockCount, type StoredBlock } from './log-blocks.js';
 
 /**
@@ -106,7 +106,22 @@ export async function loadState(db: Db, initialConfState: ConfState, logger: Sto
   if (hardState.commit > lastIndex) {
     throw new StorageCorruptionError('hardState', hardState.commit, `commit ${hardState.commit} beyond the last stored entry ${lastIndex} (log truncated?)`);
   }
-  return { hardState, snapshot, applied, entries, blocks };
+  return { hardState: await raiseCommitToApplied(db, hardState, applied.index, logger), snapshot, applied, entries, blocks };
+}
+
+/**
+ * A commit index below the applied index is normal after a power loss: a save that only moved
+ * the commit index is not synced (durable-storage.ts), while every applied batch is. Only
+ * committed entries are ever applied, so the applied index is a commit index this node knew;
+ * the hard state is raised to it (synced, so the cache equals the disk) and the core's start
+ * check applied <= commit holds.
+ */
+async function raiseCommitToApplied(db: Db, hardState: HardState, applied: number, logger: StorageLogger): Promise<HardState> {
+  if (applied <= hardState.commit) return hardState;
+  logger.warn({ applied, commit: hardState.commit }, 'persisted commit below the applied index: raised to it');
+  const raised: HardState = { ...hardState, commit: applied };
+  await db.put(hardStateKey, encodeRecord(raised), { sync: true });
+  return raised;
 }
 
 async function readRecord<T>(db: Db, key: Uint8Array, name: string, parse: (r: Record<string, unknown>) => T): Promise<T | undefined> {
@@ -116,18 +131,22 @@ async function readRecord<T>(db: Db, key: Uint8Array, name: string, parse: (r: R
 
 /**
  * Applied keys of any generation but the live one are what an interrupted snapshot install
- * staged (or an old generation not yet cleared after one): never read, safe to drop.
+ * staged (or an old generation not yet cleared after one): never read, safe to drop. Those
+ * above the live generation are cleared durably: the next install stages there, and a delete
+ * lost to a power cut would bring them back into the state it switches to. Those below can
+ * never be live again, so their clear may be lost (it is redone at the next open).
  */
 async function discardStaleGenerations(db: Db, live: number, logger: StorageLogger): Promise<void> {
-  const ranges = [
-    { gte: appliedRange.gte, lt: generationPrefix(live) },
-    { gte: generationPrefix(live + 1), lt: appliedRange.lt },
-  ];
-  for (const range of ranges) {
-    if (await hasKeyIn(db, range.gte, range.lt)) {
-      logger.warn({ liveGeneration: live }, 'discarding applied state of an interrupted or superseded snapshot install');
-      await db.clear(range);
-    }
+  const below = { gte: appliedRange.gte, lt: generationPrefix(live) };
+  const above = { gte: generationPrefix(live + 1), lt: appliedRange.lt };
+  const message = 'discarding applied state of an interrupted or superseded snapshot install';
+  if (await hasKeyIn(db, below.gte, below.lt)) {
+    logger.warn({ liveGeneration: live, generations: 'older' }, message);
+    await db.clear(below);
+  }
+  if (await hasKeyIn(db, above.gte, above.lt)) {
+    logger.warn({ liveGeneration: live, generations: 'newer' }, message);
+    await clearDurably(db, above);
   }
 }
 

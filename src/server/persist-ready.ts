@@ -1,0 +1,27 @@
+/**
+ * The persist step of the ready loop: one Ready's entries, hard state, snapshot meta and the
+ * state writes of its applied entries, in ONE LevelDB batch.
+ *
+ * Synced unless the Ready only moved the commit index (Ready.mustSync false) and applied
+ * nothing. Applied state is always synced: LevelDB's sync does not make earlier unsynced
+ * writes durable (google/leveldb#193), so an unsynced applied batch could be lost under a
+ * later one that survives, leaving a hole in the state (durability rule in
+ * src/storage/durable-storage.ts). Riding the Ready's own batch keeps it to one fsync per Ready.
+ */
+import type { Ready } from '../../raft/raw-node.js';
+import type { AppliedChanges, DurableStorage } from '../storage/index.js';
+import type { NodeMetrics } from './metrics-hooks.js';
+
+/** Writes `rd` and `applied` (the Ready's applied entries, if any) as described above. */
+export async function persistReady(storage: DurableStorage, rd: Ready, applied: AppliedChanges | undefined, metrics: NodeMetrics | undefined): Promise<void> {
+  if (rd.entries.length === 0 && rd.hardState === undefined && rd.snapshot === undefined && applied === undefined) return;
+  const sync = rd.mustSync || applied !== undefined;
+  const saved = await storage.save({
+    entries: rd.entries,
+    ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}),
+    ...(rd.snapshot !== undefined ? { snapshot: rd.snapshot } : {}),
+    ...(applied !== undefined ? { applied } : {}),
+    sync,
+  });
+  if (sync) metrics?.persisted(saved.syncMs, rd.entries.length);
+}
