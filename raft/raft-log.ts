@@ -81,10 +81,12 @@ export class RaftLog {
   /**
    * A follower's append: if our log matches (index, logTerm), append `ents` (truncating a
    * conflicting suffix), advance commit to min(commit, last new index) and return the last new
-   * index; otherwise undefined.
+   * index with the first index that was rewritten (`truncatedFrom`, 0 when nothing we held was
+   * replaced); otherwise undefined.
    */
-  maybeAppend(index: number, logTerm: number, commit: number, ents: readonly Entry[]): number | undefined {
+  maybeAppend(index: number, logTerm: number, commit: number, ents: readonly Entry[]): { lastNew: number; truncatedFrom: number } | undefined {
     if (!this.matchTerm(index, logTerm)) return undefined;
+    const lastBefore = this.lastIndex();
     const lastNew = index + ents.length;
     const conflict = this.findConflict(ents);
     if (conflict !== 0) {
@@ -94,7 +96,7 @@ export class RaftLog {
       this.append(ents.slice(conflict - offset));
     }
     this.commitTo(Math.min(commit, lastNew));
-    return lastNew;
+    return { lastNew, truncatedFrom: conflict !== 0 && conflict <= lastBefore ? conflict : 0 };
   }
 
   /** Appends entries at the end of the unstable log. Returns the new last index. */

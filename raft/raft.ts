@@ -556,9 +556,10 @@ export class Raft {
       this.#send({ type: 'appResp', from: this.id, to: m.from, term: this.term, index: this.log.committed, reject: false, rejectHint: 0, logTerm: 0 });
       return;
     }
-    const lastNew = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
-    if (lastNew !== undefined) {
-      this.#send({ type: 'appResp', from: this.id, to: m.from, term: this.term, index: lastNew, reject: false, rejectHint: 0, logTerm: 0 });
+    const appended = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
+    if (appended !== undefined) {
+      if (appended.truncatedFrom !== 0) this.#dropAcksFrom(appended.truncatedFrom);
+      this.#send({ type: 'appResp', from: this.id, to: m.from, term: this.term, index: appended.lastNew, reject: false, rejectHint: 0, logTerm: 0 });
       return;
     }
     const hintIndex = Math.min(m.index, this.log.lastIndex());
@@ -597,8 +598,21 @@ export class Raft {
       return false;
     }
     this.log.restore(s);
+    this.#dropAcksFrom(s.index + 1);
     this.prs.applyConfState(s.confState, this.log.lastIndex() + 1);
     return true;
+  }
+
+  /**
+   * Withdraws the acknowledgements not yet sent of entries at or after `index`, which were
+   * just cut from the log (a conflicting append, a snapshot restore). Messages leave only after
+   * their Ready is persisted, so such an ack was never true: its entries were in the unstable
+   * log only, and a leader of their term could still count it toward committing them.
+   * (Found by the simulator, seed 8745: a follower acked 44..47 in term 3, an append of term 4
+   * cut its log back to 43 before that Ready was taken, and the ack went out anyway.)
+   */
+  #dropAcksFrom(index: number): void {
+    this.msgs = this.msgs.filter((m) => m.type !== 'appResp' || m.reject || m.index < index);
   }
 
   // ---------------------------------------------------------------------------------------

@@ -98,6 +98,7 @@ export class TestCluster {
   readonly #observer: NodeObserver = {
     onPersist: (node, entries) => this.checker.onPersist(node, entries),
     onApply: (node, entry) => this.checker.onApply(node, entry),
+    onAck: (node, index, durableLast) => this.checker.onAck(node, index, durableLast),
     onProposalOutcome: (node, key, at, outcome) => this.checker.onProposalOutcome(node, key, at, outcome),
     onReady: (node, rd) => {
       if (rd.readStates.length > 0) this.readStates.set(node.id, [...(this.readStates.get(node.id) ?? []), ...rd.readStates]);

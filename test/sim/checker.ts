@@ -44,6 +44,11 @@ export class SafetyChecker implements NodeObserver {
 
   onReady(): void {}
 
+  /** A node may acknowledge only entries it has made durable (messages leave after the fsync). */
+  onAck(node: SimNode, index: number, durableLast: number): void {
+    if (index > durableLast) throw new SafetyViolation('Durability', `${node.id} acknowledged index ${index} but its durable log ends at ${durableLast}`);
+  }
+
   /**
    * A client's answer must be true: "applied" only for the very entry (index, term) the
    * proposal made, once applied; "not applied" (UNAVAILABLE: safe to retry) only for an entry

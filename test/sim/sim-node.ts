@@ -69,6 +69,8 @@ export interface NodeObserver {
   onPersist(node: SimNode, entries: readonly Entry[]): void;
   onApply(node: SimNode, entry: Entry): void;
   onReady(node: SimNode, rd: Ready): void;
+  /** An acknowledgement (appResp) leaves: `index` must be in the durable log, which ends at `durableLast`. */
+  onAck(node: SimNode, index: number, durableLast: number): void;
   /** A client proposal's answer: applied (ok), or the error the runtime would give. */
   onProposalOutcome(node: SimNode, key: string, at: { index: number; term: number }, outcome: 'ok' | Error): void;
 }
@@ -199,7 +201,9 @@ export class SimNode {
     // 2. Send.
     const out: Envelope[] = rd.messages.map((msg) => (msg.type === 'snap' ? this.#currentSnapshot(msg) : { msg }));
     for (const m of rd.messages) {
-      if (m.type !== 'appResp' || m.reject || m.index < this.storage.firstIndex()) continue;
+      if (m.type !== 'appResp' || m.reject) continue;
+      this.#observer.onAck(this, m.index, this.storage.lastIndex());
+      if (m.index < this.storage.firstIndex()) continue;
       const entryTerm = this.storage.term(m.index);
       if (this.acked === undefined || this.acked.term < m.term || this.acked.index < m.index) this.acked = { term: m.term, index: m.index, entryTerm };
     }

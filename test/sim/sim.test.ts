@@ -37,6 +37,11 @@ describe('cluster simulator', () => {
     expect(a.stats.leaders).toBeGreaterThan(1);
   });
 
+  it('never acknowledges entries cut from the log before they were persisted (seed 8745)', () => {
+    const r = runSimulation(defaultSimOptions(8745));
+    expect(r.ok, r.failure).toBe(true);
+  });
+
   it('explores elections, crashes, partitions and snapshots across seeds', () => {
     let snapshots = 0;
     let crashes = 0;
