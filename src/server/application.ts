@@ -26,6 +26,13 @@ export interface Application<Result, Reply, Decoded = unknown> {
   apply(commands: readonly AppliedCommand<Decoded>[], writes: StateWrite[]): Result[];
   /** Turns a result into the client's reply, after the writes are stored (may read state). */
   reply(result: Result): Promise<Reply>;
+  /**
+   * Like reply, for a reply whose encoding (the runtime's replyCodec) must not exceed
+   * `bytesMax` bytes: a larger one is cut (e.g. fewer messages of a receive), and `release`
+   * holds the commands that undo what was cut (the runtime proposes them after replying).
+   * `command` is the payload whose result this is.
+   */
+  replyWithin(result: Result, command: Uint8Array, bytesMax: number): Promise<{ reply: Reply; release: readonly Uint8Array[] }>;
   /** Rebuilds in-memory indexes from the stored state (startup, snapshot install). */
   reload(reader: StateReader): Promise<void>;
   /**

@@ -17,6 +17,7 @@ import { Forwarder, encodeErrorReply, encodeOkReply } from './forwarder.js';
 import { Mutex } from './mutex.js';
 import { PendingProposals } from './pending-proposals.js';
 import { persistReady } from './persist-ready.js';
+import { deriveSizeLimits, type SizeLimits } from './size-limits.js';
 import { AppliedWaiters, ReadIndexRequests } from './read-waiters.js';
 import {
   decodeAddressBook,
@@ -176,6 +177,8 @@ export class NodeRuntime<Result, Reply> {
   readonly #onFatal: (err: unknown) => void;
   readonly #metrics: NodeMetrics | undefined;
   readonly #lock = new Mutex();
+  /** Every size limit, derived from the peer frame limit (size-limits.ts). */
+  readonly #limits: SizeLimits = deriveSizeLimits();
   readonly #proposals: PendingProposals<Result>;
   readonly #snapshots: SnapshotTransfer;
   /** Membership as of the applied index (persisted with the applied state). */
@@ -286,6 +289,7 @@ export class NodeRuntime<Result, Reply> {
         listen: { host: config.listenHost, port: self.peerPort },
         peers,
         logger,
+        frameBytesMax: deriveSizeLimits().peerFrameBytesMax,
         snapshotSink: (from, msg) => node!.#snapshots.openSink(from, msg),
       });
       node = new NodeRuntime({ ...opts, config: { ...config, peers: book } }, storage, transport);
@@ -470,6 +474,7 @@ export class NodeRuntime<Result, Reply> {
   async submit(payload: Uint8Array, opts: { timeoutMs?: number; requestId?: string } = {}): Promise<Reply> {
     const deadline = this.#now() + (opts.timeoutMs ?? this.config.requestTimeoutMs);
     const requestId = opts.requestId ?? `${this.config.nodeId}-${++this.#requestSeq}`;
+    this.#checkCommandSize(payload);
     /** The node a NOT_LEADER answer named as leader: the next forward goes there. */
     let hinted: NodeId | undefined;
     for (;;) {
@@ -710,14 +715,31 @@ export class NodeRuntime<Result, Reply> {
       reqId = requestId;
       this.#log.debug({ reqId, from }, 'serving a forwarded request');
       if (this.#raw.raft.role !== 'leader') throw new RaftqError('NOT_LEADER', `${this.config.nodeId} is not the leader`, this.#leaderHint());
+      this.#checkCommandSize(command);
       const result = await this.#proposeLocal(command, this.#now() + this.config.requestTimeoutMs);
-      out = encodeOkReply(this.#replyCodec.encode(await this.#app.reply(result)));
+      // The reply travels back in one AppFrame: one that would not fit is cut to fit (fewer
+      // messages of a receive) and what was cut is released, never dropped.
+      const fitted = await this.#app.replyWithin(result, command, this.#limits.forwardReplyBytesMax);
+      out = encodeOkReply(this.#replyCodec.encode(fitted.reply));
+      if (fitted.release.length > 0) {
+        this.#log.warn({ reqId, from, released: fitted.release.length }, 'a forwarded reply was cut to fit a peer frame; releasing what it left out');
+        for (const cmd of fitted.release) this.submit(cmd).catch((e: unknown) => this.#log.warn({ err: e, reqId }, 'could not release a message left out of a reply; it returns when its lease ends'));
+      }
     } catch (e) {
       const err = toRaftqError(e);
       this.#log.debug({ reqId, from, code: err.code }, 'forwarded request failed');
       out = encodeErrorReply(err);
     }
-    if (!this.#stopped) this.#transport.sendApp(from, replyKind, f.requestId, out);
+    if (!this.#stopped && !this.#transport.sendApp(from, replyKind, f.requestId, out)) {
+      this.#log.warn({ reqId, from, bytes: out.byteLength }, 'could not send the reply to a forwarded request (peer not connected, or its send queue is full); it will time out there');
+    }
+  }
+
+  /** A command that could not travel in one append frame is refused before it is proposed or forwarded. */
+  #checkCommandSize(command: Uint8Array): void {
+    if (command.byteLength > this.#limits.commandBytesMax) {
+      throw new RaftqError('TOO_LARGE', `request of ${command.byteLength} bytes exceeds ${this.#limits.commandBytesMax} bytes, the most one replicated log entry can carry`);
+    }
   }
 
   #requestRead(context: Uint8Array): void {

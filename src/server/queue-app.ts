@@ -113,6 +113,26 @@ export class QueueApplication implements Application<CommandResult, QueueReply, 
     return { ok: true, type: 'receive', messages, deadLettered: result.deadLettered };
   }
 
+  async replyWithin(result: CommandResult, command: Uint8Array, bytesMax: number): Promise<{ reply: QueueReply; release: readonly Uint8Array[] }> {
+    const reply = await this.reply(result);
+    if (!reply.ok || reply.type !== 'receive') return { reply, release: [] };
+    // The encoding is a JSON object whose messages array holds each message's own JSON,
+    // comma-separated: its size is exact without encoding the whole reply again.
+    let bytes = jsonBytes({ ...reply, messages: [] });
+    let kept = 0;
+    for (const m of reply.messages) {
+      const n = jsonBytes(m) + (kept > 0 ? 1 : 0);
+      if (bytes + n > bytesMax) break;
+      bytes += n;
+      kept++;
+    }
+    if (kept === reply.messages.length) return { reply, release: [] };
+    const cmd = decodeCommand(command);
+    if (cmd instanceof Error || cmd.type !== 'receive') throw new RaftqError('INTERNAL', 'a receive result for a command that is not a receive');
+    const release = reply.messages.slice(kept).map((m) => encodeCommand({ type: 'changeVisibility', queue: cmd.queue, receipt: m.receipt, visibilityTimeoutMs: 0 }));
+    return { reply: { ...reply, messages: reply.messages.slice(0, kept) }, release };
+  }
+
   async reload(reader: StateReader): Promise<void> {
     this.#reader = reader;
     this.#sm = await QueueStateMachine.load(reader);
@@ -137,12 +157,20 @@ export class QueueApplication implements Application<CommandResult, QueueReply, 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** JSON.stringify's replacer of the reply codec: byte arrays as {"$b64": ...}. */
+function bytesAsBase64(_k: string, v: unknown): unknown {
+  return v instanceof Uint8Array ? { $b64: Buffer.from(v).toString('base64') } : v;
+}
+
+/** Bytes of `v` in the reply codec's encoding. */
+function jsonBytes(v: unknown): number {
+  return Buffer.byteLength(JSON.stringify(v, bytesAsBase64), 'utf8');
+}
+
 /** JSON with byte arrays as {"$b64": ...}: replies forwarded from the leader to a follower. */
 export const queueReplyCodec = {
   encode(reply: QueueReply): Uint8Array {
-    return encoder.encode(
-      JSON.stringify(reply, (_k, v: unknown) => (v instanceof Uint8Array ? { $b64: Buffer.from(v).toString('base64') } : v)),
-    );
+    return encoder.encode(JSON.stringify(reply, bytesAsBase64));
   },
   decode(bytes: Uint8Array): QueueReply {
     return JSON.parse(decoder.decode(bytes), (_k, v: unknown) => {

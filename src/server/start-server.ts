@@ -8,6 +8,7 @@ import { createNodeLogger } from './logger.js';
 import { loadTestHooks } from './test-hooks.js';
 import { NodeRuntime } from './node-runtime.js';
 import { QueueApplication, queueReplyCodec, type QueueReply } from './queue-app.js';
+import { deriveSizeLimits } from './size-limits.js';
 
 /** A running raftq server: the node runtime plus its client-facing APIs. */
 export interface RunningServer {
@@ -50,6 +51,10 @@ export async function startServer(
     ...(hooks?.testingKnobs !== undefined ? { testingKnobs: hooks.testingKnobs } : {}),
     ...(opts.onFatal !== undefined ? { onFatal: opts.onFatal } : {}),
   });
+  const { commandBytesMax } = deriveSizeLimits();
+  if (config.httpBodyBytesMax > commandBytesMax) {
+    logger.warn({ httpBodyBytesMax: config.httpBodyBytesMax, commandBytesMax }, 'requests above the replicable command size will be refused TOO_LARGE, whatever --http-body-bytes-max allows');
+  }
   const http = new HttpApi({ node, app, logger, metrics, host: config.listenHost, port: config.httpPort, bodyBytesMax: config.httpBodyBytesMax });
   const binary = new BinaryApi({
     node,
