@@ -116,7 +116,8 @@ export class PowerFs {
     let socketPath = join(resolve(o.durable), 'control.sock');
     if (socketPath.length > 100) socketPath = join(tmpdir(), `powerfs-${process.pid}-${Math.floor(Math.random() * 1e9)}.sock`);
     const log = o.logger ?? ((line: string) => process.stderr.write(line + '\n'));
-    const child = spawn(binaryPath(), ['--backing', resolve(o.backing), '--durable', resolve(o.durable), '--control', socketPath, mountPoint], {
+    const trace = process.env.POWERFS_TRACE === '1' ? ['--trace'] : [];
+    const child = spawn(binaryPath(), [...trace, '--backing', resolve(o.backing), '--durable', resolve(o.durable), '--control', socketPath, mountPoint], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let tail = '';

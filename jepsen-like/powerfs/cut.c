@@ -169,8 +169,26 @@ static void stage_dir(struct walk *w, struct node *dir, const char *dpath) {
   free(kids);
 }
 
+/** Marks the durable nodes reachable from dir. */
+static void mark_reachable(struct node *dir, unsigned char *seen) {
+  seen[dir->id] = 1;
+  for (size_t i = 0; i < dir->d_count; i++) {
+    struct node *c = node_get(dir->d_kids[i]);
+    if (c && !seen[c->id] && c->d_parent == dir->id) {
+      if (c->is_dir) mark_reachable(c, seen);
+      else seen[c->id] = 1;
+    }
+  }
+}
+
 int cut_power(struct cut_result *res) {
   memset(res, 0, sizeof *res);
+  /* durable entries in directories that are not durable themselves are lost */
+  unsigned char *seen = xcalloc(g.nodes_cap, 1);
+  mark_reachable(node_get(ROOT_ID), seen);
+  for (size_t id = 1; id < g.nodes_cap; id++)
+    if (g.nodes[id] && g.nodes[id]->in_durable && !seen[id]) durable_remove(g.nodes[id]);
+  free(seen);
   char stage[4096], from[4096], to[4096];
   snprintf(stage, sizeof stage, "%s/%s", g.backing, STAGE_NAME);
   remove_tree(stage);

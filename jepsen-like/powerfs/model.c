@@ -286,20 +286,40 @@ static void op_release(struct op *o) {
   }
 }
 
+static void op_apply(struct op *o) {
+  struct node *c = node_get(o->child);
+  struct node *d = node_get(o->dir);
+  if (c && o->kind == OP_PLACE && d) durable_place(c, d, o->name);
+  if (c && o->kind == OP_REMOVE) durable_remove(c);
+  o->touch_a = o->touch_b = 0; /* applied */
+}
+
 size_t journal_commit(uint64_t dir) {
-  size_t k = g.journal_count;
-  while (k > 0 && g.journal[k - 1].touch_a != dir && g.journal[k - 1].touch_b != dir) k--;
-  for (size_t i = 0; i < k; i++) {
+  /* Applies, in order, the pending ops whose parent (source or destination) is dir. An op that
+   * moves a node needs the node's earlier pending ops (its creation in a directory it has since
+   * been renamed out of): those are applied first, as a journaling filesystem commits a rename
+   * together with what it depends on. */
+  size_t applied = 0;
+  for (size_t i = 0; i < g.journal_count; i++) {
     struct op *o = &g.journal[i];
-    struct node *c = node_get(o->child);
-    struct node *d = node_get(o->dir);
-    if (c && o->kind == OP_PLACE && d) durable_place(c, d, o->name);
-    if (c && o->kind == OP_REMOVE) durable_remove(c);
-    op_release(o);
+    if (o->touch_a != dir && o->touch_b != dir) continue;
+    for (size_t j = 0; j < i; j++) {
+      struct op *e = &g.journal[j];
+      if (e->child == o->child && (e->touch_a || e->touch_b)) {
+        op_apply(e);
+        applied++;
+      }
+    }
+    op_apply(o);
+    applied++;
   }
-  memmove(g.journal, g.journal + k, (g.journal_count - k) * sizeof *g.journal);
-  g.journal_count -= k;
-  return k;
+  size_t w = 0;
+  for (size_t r = 0; r < g.journal_count; r++) {
+    if (g.journal[r].touch_a == 0 && g.journal[r].touch_b == 0) op_release(&g.journal[r]);
+    else g.journal[w++] = g.journal[r];
+  }
+  g.journal_count = w;
+  return applied;
 }
 
 void journal_clear(void) {

@@ -4,8 +4,9 @@
  *
  * Nodes are inodes with ids that never repeat (hard links are refused, so a node has at most one
  * live name and one durable name). Directory operations are appended to a journal; an fsync of a
- * directory commits the journal prefix up to the last operation whose parent is that directory,
- * so the durable namespace is always the live namespace as it was at some earlier moment.
+ * directory makes durable exactly the pending operations whose parent is that directory (a rename
+ * counts for both of its directories and is applied whole). A durable entry in a directory that
+ * is itself not durable in its parent is unreachable: a cut loses it.
  *
  * Every function here runs under g.lock.
  */
@@ -53,7 +54,7 @@ struct node {
   int unsynced;
   /** Bytes dropped by an fsync that answered EIO (counted at the next cut). */
   uint64_t lost_bytes;
-  /** The last write not yet fsynced (for torn writes); valid when last_len > 0. */
+  /** The last run of contiguous writes not yet fsynced (for torn writes); valid when last_len > 0. */
   off_t last_off;
   size_t last_len;
   /** Open handles and pending journal operations that name this node. */
@@ -129,7 +130,7 @@ uint64_t dirty_bytes(const struct node *n);
 void dirty_clear(struct node *n);
 
 void journal_add(enum op_kind kind, struct node *child, struct node *dir, const char *name, uint64_t touch_a, uint64_t touch_b);
-/** Commits the journal prefix up to the last op touching dir; returns how many ops were applied. */
+/** Makes durable the pending ops whose parent is dir; returns how many were applied. */
 size_t journal_commit(uint64_t dir);
 void journal_clear(void);
 

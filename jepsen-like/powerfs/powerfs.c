@@ -32,6 +32,12 @@ struct handle {
   int append;
 };
 
+static int trace;
+#define TRACE(...) \
+  do { \
+    if (trace) plog(__VA_ARGS__); \
+  } while (0)
+
 #define LOCK() pthread_mutex_lock(&g.lock)
 #define UNLOCK() pthread_mutex_unlock(&g.lock)
 
@@ -115,6 +121,7 @@ static int pf_fsyncdir(const char *path, int datasync, struct fuse_file_info *fi
   if (g.enospc) rc = -ENOSPC;
   else if (g.eio_fsync) rc = -EIO; /* the pending entries stay pending */
   else if (fi->fh) journal_commit(fi->fh);
+  TRACE("fsyncdir node %llu -> %d (%zu pending)", (unsigned long long)fi->fh, rc, g.journal_count);
   UNLOCK();
   return rc;
 }
@@ -153,6 +160,7 @@ static int preserve_leaving(struct node *n, const char *p, int use_link) {
 
 static int pf_unlink(const char *path) {
   LOCK();
+  TRACE("unlink %s", path);
   struct node *n = lookup(path);
   char p[4096];
   bpath(p, sizeof p, path);
@@ -197,6 +205,7 @@ static int pf_rmdir(const char *path) {
 static int pf_rename(const char *from, const char *to, unsigned int flags) {
   if (flags & RENAME_EXCHANGE) return -EINVAL;
   LOCK();
+  TRACE("rename %s %s", from, to);
   const char *name;
   struct node *n = lookup(from);
   struct node *dir = lookup_parent(to, &name);
@@ -286,6 +295,7 @@ static void note_resize(struct node *n, off_t old_size, off_t size) {
 
 static int pf_truncate(const char *path, off_t size, struct fuse_file_info *fi) {
   LOCK();
+  TRACE("truncate %s %lld", path ? path : "(fd)", (long long)size);
   struct handle *h = H(fi);
   struct node *n = h ? handle_node(h) : lookup(path);
   char p[4096];
@@ -327,6 +337,7 @@ static int open_common(const char *path, struct fuse_file_info *fi, struct node 
 
 static int pf_open(const char *path, struct fuse_file_info *fi) {
   LOCK();
+  TRACE("open %s flags %o", path, fi->flags);
   struct node *n = lookup(path);
   char p[4096];
   bpath(p, sizeof p, path);
@@ -366,6 +377,7 @@ static int pf_create(const char *path, mode_t mode, struct fuse_file_info *fi) {
     if (fd < 0) rc = -errno;
     else {
       n = node_new(0);
+      TRACE("create %s node %llu", path, (unsigned long long)n->id);
       n->unsynced = 1;
       live_place(n, dir, name);
       journal_add(OP_PLACE, n, dir, name, dir->id, dir->id);
@@ -413,8 +425,14 @@ static int pf_write(const char *path, const char *buf, size_t size, off_t off, s
       g.writes++;
       if (n && w > 0) {
         dirty_add(n, off, off + w);
-        n->last_off = off;
-        n->last_len = (size_t)w;
+        /* the kernel splits one write(2) at page boundaries and appends come one by one: a write
+         * continuing the last one extends it, so a torn write keeps a prefix of the whole run */
+        if (n->last_len > 0 && n->last_off + (off_t)n->last_len == off) {
+          n->last_len += (size_t)w;
+        } else {
+          n->last_off = off;
+          n->last_len = (size_t)w;
+        }
         n->unsynced = 1;
       }
     }
@@ -439,6 +457,7 @@ static int pf_fsync(const char *path, int datasync, struct fuse_file_info *fi) {
     }
   } else if (n) {
     rc = persist_file(n, h->fd);
+    TRACE("fsync node %llu -> %d", (unsigned long long)n->id, rc);
     if (rc) plog("fsync of node %llu failed: %s", (unsigned long long)n->id, strerror(-rc));
   }
   UNLOCK();
@@ -549,6 +568,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[i], "--backing") && i + 1 < argc) backing = argv[++i];
     else if (!strcmp(argv[i], "--durable") && i + 1 < argc) durable = argv[++i];
     else if (!strcmp(argv[i], "--control") && i + 1 < argc) control = argv[++i];
+    else if (!strcmp(argv[i], "--trace")) trace = 1;
     else rest[nrest++] = argv[i];
   }
   if (!backing || !durable || !control || nrest < 2) {
