@@ -117,7 +117,7 @@ export class PowerFs {
     if (socketPath.length > 100) socketPath = join(tmpdir(), `powerfs-${process.pid}-${Math.floor(Math.random() * 1e9)}.sock`);
     const log = o.logger ?? ((line: string) => process.stderr.write(line + '\n'));
     const trace = process.env.POWERFS_TRACE === '1' ? ['--trace'] : [];
-    const child = spawn(binaryPath(), [...trace, '--backing', resolve(o.backing), '--durable', resolve(o.durable), '--control', socketPath, mountPoint], {
+    const child = spawn(binaryPath(), [...trace, '--die-with-parent', '--backing', resolve(o.backing), '--durable', resolve(o.durable), '--control', socketPath, mountPoint], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let tail = '';

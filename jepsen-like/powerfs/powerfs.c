@@ -4,7 +4,7 @@
  * data counts only once fsynced, directory entries only once their parent directory is fsynced.
  * A control socket drives power cuts and faults (see control.c). Logs go to stderr.
  *
- *   powerfs --backing DIR --durable DIR --control SOCKET MOUNTPOINT [fuse options]
+ *   powerfs [--trace] [--die-with-parent] --backing DIR --durable DIR --control SOCKET MOUNTPOINT [fuse options]
  */
 #define FUSE_USE_VERSION 35
 #define _GNU_SOURCE
@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -569,6 +570,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--durable") && i + 1 < argc) durable = argv[++i];
     else if (!strcmp(argv[i], "--control") && i + 1 < argc) control = argv[++i];
     else if (!strcmp(argv[i], "--trace")) trace = 1;
+    else if (!strcmp(argv[i], "--die-with-parent")) prctl(PR_SET_PDEATHSIG, SIGTERM); /* libfuse unmounts on SIGTERM */
     else rest[nrest++] = argv[i];
   }
   if (!backing || !durable || !control || nrest < 2) {
