@@ -2,7 +2,8 @@
  * Opening the node's LevelDB: binary keys and values, and a typed error when another process
  * holds the directory's lock.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { dirname, relative, sep } from 'node:path';
 import { Level } from 'level';
 import { DataDirLockedError } from './errors.js';
 
@@ -15,9 +16,18 @@ export type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { ty
 /**
  * Creates `dir` if missing and opens its LevelDB. Throws DataDirLockedError at once when
  * another process (or another open handle) holds the LOCK file.
+ *
+ * Directory entries are made durable too, which the bundled LevelDB (1.20) does not do by
+ * itself: it fsyncs the directory only when it writes a MANIFEST, never when it creates a
+ * database (its first MANIFEST and CURRENT) or a new log file at a memtable switch. A power
+ * loss could then drop a whole log file, synced records included, or leave CURRENT naming an
+ * empty manifest (found with jepsen-like/powerfs). So: the directories `mkdir` created are
+ * fsynced, the database directory is fsynced once open, and after every synced write (batch or
+ * put with `sync: true`) the database directory is fsynced before the write counts as done.
  */
 export async function openDb(dir: string): Promise<Db> {
-  await mkdir(dir, { recursive: true });
+  const created = await mkdir(dir, { recursive: true });
+  if (created !== undefined) await syncCreatedDirs(created, dir);
   const db: Db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
   try {
     await db.open();
@@ -25,7 +35,52 @@ export async function openDb(dir: string): Promise<Db> {
     if (isLockError(err)) throw new DataDirLockedError(dir, err);
     throw err;
   }
+  const dirHandle = await open(dir, 'r');
+  try {
+    await dirHandle.sync();
+  } catch (err) {
+    await dirHandle.close();
+    await db.close();
+    throw err;
+  }
+  syncDirectoryOnSyncedWrites(db, dirHandle);
   return db;
+}
+
+/** fsyncs the parent of every directory from `firstCreated` down to `dir` (all just created). */
+async function syncCreatedDirs(firstCreated: string, dir: string): Promise<void> {
+  const parts = relative(firstCreated, dir).split(sep).filter((p) => p !== '');
+  const chain = [firstCreated];
+  for (const p of parts) chain.push(`${chain[chain.length - 1]!}${sep}${p}`);
+  for (const d of chain) await syncDirectory(dirname(d));
+}
+
+/** fsync of a directory: makes the entries created, renamed or removed in it durable. */
+export async function syncDirectory(dir: string): Promise<void> {
+  const h = await open(dir, 'r');
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}
+
+/**
+ * Makes `db`'s synced writes also fsync its directory (see openDb) through `dirHandle`, which
+ * is closed with the database. Chained batches (no operations given) are left as they are:
+ * raftq does not use them.
+ */
+function syncDirectoryOnSyncedWrites(db: Db, dirHandle: FileHandle): void {
+  type Opts = { sync?: boolean } | undefined;
+  const batch = db.batch.bind(db) as unknown as (ops?: BatchOp[], opts?: Opts) => Promise<void>;
+  const put = db.put.bind(db) as unknown as (key: Uint8Array, value: Uint8Array, opts?: Opts) => Promise<void>;
+  const patched = db as unknown as { batch: (ops?: BatchOp[], opts?: Opts) => unknown; put: (key: Uint8Array, value: Uint8Array, opts?: Opts) => Promise<void> };
+  patched.batch = (ops?: BatchOp[], opts?: Opts) => {
+    if (ops === undefined) return batch();
+    return batch(ops, opts).then(() => (opts?.sync === true ? dirHandle.sync() : undefined));
+  };
+  patched.put = (key, value, opts) => put(key, value, opts).then(() => (opts?.sync === true ? dirHandle.sync() : undefined));
+  db.once('closed', () => void dirHandle.close().catch(() => {}));
 }
 
 /**
