@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { describeOp, pairOps, type HistoryOp } from './history.js';
+import type { PowerCutSummary } from './nemesis.js';
 import type { RunResult } from './runner.js';
 
 const colors = { ok: '#2e7d32', fail: '#c62828', info: '#f9a825', none: '#9e9e9e' } as const;
@@ -9,6 +10,10 @@ const excusesShownMax = 200;
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function powerRow(p: PowerCutSummary): [string, string] {
+  return ['power cuts', `one ${p.cuts.one}, minority ${p.cuts.minority}, all ${p.cuts.all}; discarded ${p.bytesDiscarded} unsynced bytes in ${p.filesReverted} files and ${p.entriesReverted} directory entries`];
 }
 
 /**
@@ -62,6 +67,7 @@ export function writeReport(path: string, ops: readonly HistoryOp[], windows: Re
     ['seed', String(result.seed)],
     ['operations', `${result.ops} (${result.okOps} ok, ${result.failOps} fail, ${result.infoOps} info)`],
     ['faults injected', Object.entries(result.faults).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'],
+    ...(result.powerCuts !== undefined ? [powerRow(result.powerCuts)] : []),
     ['acknowledged enqueues', String(q.acknowledged)],
     ['lost', `${q.lost}${q.lostPossiblyHeld > 0 ? ` (${q.lostPossiblyHeld} held by a named receive with unknown outcome; see Excuses)` : ''}`],
     ['unexpected', String(q.unexpected)],
