@@ -107,13 +107,18 @@ describe.skipIf(!powerfs.ok)(`jepsen-like power cuts${powerfs.ok ? '' : ` (skipp
     { atMs: 7000, durationMs: 1500, kind: 'power', variant: 'minority', pick: 0.5 },
     { atMs: 10500, durationMs: 1500, kind: 'power', variant: 'all', pick: 0.8 },
   ];
-  const powerRun = (name: string, o: Partial<RunOptions>): RunOptions => opts(name, { seed: 5, nemesis: ['power'], faultPlan: powerPlan, timeS: 15, ...o });
+  // The linearizable workload keeps a backlog (receives take one message under a 12 h lease),
+  // so messages acknowledged shortly before a cut are still unreceived when it strikes; under
+  // the queue workload they are mostly received at once, and a loss shows as ack violations.
+  const powerRun = (name: string, o: Partial<RunOptions>): RunOptions => opts(name, { workload: 'linearizable', seed: 5, nemesis: ['power'], faultPlan: powerPlan, timeS: 15, ...o });
 
-  it('queue workload under power cuts of all nodes: nothing acknowledged is lost', async () => {
+  it('linearizable workload under power cuts of all nodes: nothing acknowledged is lost', async () => {
     const r = await runTest(powerRun('power', {}));
     expect(r.powerCuts?.cuts).toEqual({ one: 0, minority: 1, all: 2 });
-    expect(r.queue.lost, JSON.stringify(r.queue.examples)).toBe(0);
+    expect(r.linearizable?.valid).toBe(true);
+    expect(r.queue.lost - r.queue.lostPossiblyHeld, JSON.stringify(r.queue.examples)).toBe(0);
     expect(r.queue.acknowledged).toBeGreaterThan(50);
+    expect(r.nodeCrashes).toEqual([]);
     expect(r.valid, summary(r)).toBe(true);
     expect(readFileSync(join(r.dir, 'report.html'), 'utf8')).toContain('power cuts');
   }, 240_000);
@@ -122,6 +127,6 @@ describe.skipIf(!powerfs.ok)(`jepsen-like power cuts${powerfs.ok ? '' : ` (skipp
     const r = await runTest(powerRun('skip-fsync', { unsafe: 'skip-fsync' }));
     expect(r.powerCuts?.cuts.all).toBe(2);
     expect(r.valid).toBe(false);
-    expect(r.queue.lost, summary(r)).toBeGreaterThan(0);
+    expect(r.queue.lost - r.queue.lostPossiblyHeld, summary(r)).toBeGreaterThan(0);
   }, 240_000);
 });
