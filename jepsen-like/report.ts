@@ -47,7 +47,8 @@ export function writeReport(path: string, ops: readonly HistoryOp[], windows: Re
     .join('');
   const labels = processes.map((p, i) => `<text x="2" y="${i * rowH + rowH - 3}" font-size="10">${p === 1000 ? 'drain' : `worker ${p}`}</text>`).join('');
   const latH = 220;
-  const maxLat = Math.max(1, ...pairs.map((p) => (p.done?.mono ?? p.invoke.mono) - p.invoke.mono));
+  // A loop, not Math.max(...spread): a history of a few hundred thousand ops overflows the stack.
+  const maxLat = pairs.reduce((m, p) => Math.max(m, (p.done?.mono ?? p.invoke.mono) - p.invoke.mono), 1);
   const y = (ms: number): number => latH - 20 - ((latH - 30) * Math.log10(1 + ms)) / Math.log10(1 + maxLat);
   const dots = pairs
     .filter((p) => p.done !== undefined)
