@@ -1,15 +1,18 @@
 import { join, resolve } from 'node:path';
-import { nemesisKinds, type NemesisKind } from './nemesis.js';
+import { unsafeModes, type UnsafeMode } from '../src/server/test-hooks.js';
+import { allNemesisKinds, nemesisKinds, type NemesisKind } from './nemesis.js';
 import { runTest, type RunResult } from './runner.js';
 import { workloadNames, type WorkloadName } from './workloads.js';
 
-const usage = `usage: npm run jepsen -- [--workload queue|fifo|linearizable] [--nemesis kill,pause,partition,clock,latency|all|none]
+const usage = `usage: npm run jepsen -- [--workload queue|fifo|linearizable] [--nemesis kill,pause,partition,clock,latency,power|all|none]
                        [--time SECONDS] [--seed N] [--runs N] [--nodes 3|5] [--workers N] [--out DIR]
-                       [--client library|http] [--unsafe commit-on-local-persist]
+                       [--client library|http] [--unsafe ${unsafeModes.join('|')}]
 
 Runs raftq under faults against real node processes and checks the history. One run prints its
 verdict and the report path; --runs N runs seeds N, N+1, ... and prints a summary table. The same
-seed replays the same fault schedule. Exit code 1 if any run is invalid.`;
+seed replays the same fault schedule. Exit code 1 if any run is invalid. \`all\` is every nemesis
+but power; power (power loss on one node, a minority or all nodes: kill -9, unsynced writes
+discarded, restart) puts each node's data directory on a powerfs FUSE mount and must be named.`;
 
 interface Args {
   workload: WorkloadName;
@@ -20,7 +23,7 @@ interface Args {
   nodes: number;
   workers: number;
   out: string;
-  unsafe?: 'commit-on-local-persist';
+  unsafe?: UnsafeMode;
   client?: 'library' | 'http';
 }
 
@@ -42,7 +45,7 @@ function parse(argv: readonly string[]): Args | string {
         a.workload = v as WorkloadName;
         break;
       case '--nemesis': {
-        const list = v === 'all' ? [...nemesisKinds] : v === 'none' ? [] : v.split(',');
+        const list = v === 'all' ? [...allNemesisKinds] : v === 'none' ? [] : v.split(',');
         for (const k of list) if (!nemesisKinds.includes(k as NemesisKind)) return `error INVALID_ARGUMENT: unknown nemesis "${k}" (known: ${nemesisKinds.join(', ')}, all, none)`;
         a.nemesis = list as NemesisKind[];
         break;
@@ -75,8 +78,8 @@ function parse(argv: readonly string[]): Args | string {
         a.client = v;
         break;
       case '--unsafe':
-        if (v !== 'commit-on-local-persist') return 'error INVALID_ARGUMENT: --unsafe must be commit-on-local-persist';
-        a.unsafe = v;
+        if (!(unsafeModes as readonly string[]).includes(v)) return `error INVALID_ARGUMENT: --unsafe must be one of ${unsafeModes.join(', ')}`;
+        a.unsafe = v as UnsafeMode;
         break;
       default:
         return `error INVALID_ARGUMENT: unknown flag ${flag}\n\n${usage}`;
@@ -89,7 +92,17 @@ function parse(argv: readonly string[]): Args | string {
 function summaryLine(r: RunResult): string {
   const lin = r.linearizable === undefined ? '-' : String(r.linearizable.valid);
   const faults = Object.values(r.faults).reduce((s, n) => s + n, 0);
-  return [String(r.seed).padStart(6), (r.valid ? 'valid' : 'INVALID').padEnd(8), String(r.ops).padStart(7), String(faults).padStart(6), String(r.queue.acknowledged).padStart(6), String(r.queue.lost).padStart(5), String(r.queue.unexpected).padStart(6), String(r.queue.duplicated).padStart(6), lin.padEnd(8)].join(' ');
+  const p = r.powerCuts?.cuts;
+  const power = p === undefined ? '-' : `${p.one}/${p.minority}/${p.all}`;
+  return [String(r.seed).padStart(6), (r.valid ? 'valid' : 'INVALID').padEnd(8), String(r.ops).padStart(7), String(faults).padStart(6), power.padStart(7), String(r.queue.acknowledged).padStart(6), String(r.queue.lost).padStart(5), String(r.queue.unexpected).padStart(6), String(r.queue.duplicated).padStart(6), lin.padEnd(8)].join(' ');
+}
+
+/** "power cuts: one 2, minority 1, all 1 (discarded ...)" over `rs`, or '' without powerfs. */
+function powerLine(rs: readonly RunResult[]): string {
+  const ps = rs.map((r) => r.powerCuts).filter((p) => p !== undefined);
+  if (ps.length === 0) return '';
+  const sum = (f: (p: (typeof ps)[number]) => number): number => ps.reduce((s, p) => s + f(p), 0);
+  return `power cuts: one ${sum((p) => p.cuts.one)}, minority ${sum((p) => p.cuts.minority)}, all ${sum((p) => p.cuts.all)} (discarded ${sum((p) => p.bytesDiscarded)} bytes in ${sum((p) => p.filesReverted)} files, ${sum((p) => p.entriesReverted)} directory entries)`;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -114,15 +127,18 @@ async function main(argv: readonly string[]): Promise<number> {
         (r.linearizable !== undefined ? `, linearizable ${r.linearizable.valid}` : '') +
         (r.nodeCrashes.length > 0 ? `, node crashes ${r.nodeCrashes.map((c) => c.id).join(',')}` : '') +
         (r.drainComplete ? '' : ', drain INCOMPLETE') +
+        (r.powerCuts !== undefined ? `\n${powerLine([r])}` : '') +
         `\nreport: ${join(dir, 'report.html')}\n`,
     );
   }
   if (a.runs > 1) {
-    process.stdout.write(`\n  seed verdict       ops faults acked  lost unexp.  dups. lin.\n`);
+    process.stdout.write(`\n  seed verdict       ops faults power*  acked  lost unexp.  dups. lin.\n`);
     for (const r of results) process.stdout.write(summaryLine(r) + '\n');
     const invalid = results.filter((r) => !r.valid).length;
     const sum = (f: (r: RunResult) => number): number => results.reduce((s, r) => s + f(r), 0);
     process.stdout.write(`total: ${results.length} runs, ${invalid} invalid, ${sum((r) => r.ops)} ops, ${sum((r) => Object.values(r.faults).reduce((s, n) => s + n, 0))} faults, lost ${sum((r) => r.queue.lost)}, unexpected ${sum((r) => r.queue.unexpected)}, duplicated ${sum((r) => r.queue.duplicated)}\n`);
+    const pl = powerLine(results);
+    if (pl !== '') process.stdout.write(`${pl}\n(* power cuts one/minority/all)\n`);
   }
   return results.every((r) => r.valid) ? 0 : 1;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../src/proto/load.js';
 import { freePorts } from './free-ports.js';
 import { LinkProxy, type LinkMode } from './link-proxy.js';
+import { PowerMounts, type CutDiscarded } from './power-mounts.js';
 
 /** One node of the cluster under test. */
 export interface TestNode {
@@ -25,6 +26,8 @@ export interface TestClusterOptions {
   /** Extra environment for every node (e.g. RAFTQ_TEST_UNSAFE for negative controls). */
   readonly env?: Record<string, string>;
   readonly rng: () => number;
+  /** Each node's data directory on its own powerfs mount, for power cuts (power-mounts.ts). */
+  readonly power?: boolean;
 }
 
 /**
@@ -40,12 +43,14 @@ export class TestCluster {
   /** Exits that no kill or stop caused (a node stopping itself: an assertion, a fatal error). */
   readonly crashes: Array<{ id: string; code: number | null; signal: string | null }> = [];
   #stopping = false;
+  readonly #power: PowerMounts | undefined;
 
   constructor(o: TestClusterOptions) {
     this.#o = o;
+    this.#power = o.power === true ? new PowerMounts(o.dir) : undefined;
   }
 
-  /** Allocates ports, starts the link proxies and every node. */
+  /** Allocates ports, mounts powerfs if asked, starts the link proxies and every node. */
   async start(): Promise<void> {
     mkdirSync(this.#o.dir, { recursive: true });
     for (let i = 1; i <= this.#o.nodeCount; i++) {
@@ -55,6 +60,7 @@ export class TestCluster {
       writeFileSync(clockFile, '0');
       const [peerPort, httpPort, clientPort] = (await freePorts(3)) as [number, number, number];
       this.nodes.push({ id, peerPort, httpPort, clientPort, dataDir, clockFile, process: undefined, paused: false });
+      await this.#power?.mount(id, dataDir);
     }
     for (const a of this.nodes) {
       for (const b of this.nodes) {
@@ -87,6 +93,8 @@ export class TestCluster {
   startNode(id: string): void {
     const n = this.node(id);
     if (n.process !== undefined && n.process.exitCode === null && n.process.signalCode === null) return;
+    // A node must not touch its mount while the power cut discards what it wrote.
+    if (this.#power?.isCutting(id) === true) throw new Error(`start of ${id} during its power cut`);
     const main = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
     let log = this.#logs.get(id);
     if (log === undefined) {
@@ -121,6 +129,25 @@ export class TestCluster {
       n.process.kill('SIGKILL');
     }
     n.paused = false;
+  }
+
+  /** kill -9, resolved once the process has exited (and released its files). */
+  async killAndWait(id: string): Promise<void> {
+    const p = this.node(id).process;
+    const exited = p === undefined || p.exitCode !== null || p.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => p.once('exit', () => resolve()));
+    this.kill(id);
+    await exited;
+  }
+
+  /**
+   * Power loss on `ids` at once: kill -9 every one and wait for the exits, then discard every
+   * write their disks had not made durable. They stay down until startNode.
+   */
+  async powerCut(ids: readonly string[]): Promise<CutDiscarded> {
+    if (this.#power === undefined) throw new Error('power cut on a cluster without powerfs mounts (TestClusterOptions.power)');
+    return this.#power.cut(ids, async () => {
+      await Promise.all(ids.map((id) => this.killAndWait(id)));
+    });
   }
 
   /** SIGSTOP / SIGCONT. */
@@ -209,5 +236,6 @@ export class TestCluster {
     await Promise.all(exits);
     for (const l of this.links.values()) await l.close();
     for (const log of this.#logs.values()) log.end();
+    await this.#power?.unmountAll();
   }
 }

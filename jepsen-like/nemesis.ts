@@ -2,10 +2,24 @@ import type { TestCluster } from './cluster.js';
 import type { History } from './history.js';
 
 /** The fault families the nemesis can inject. */
-export type NemesisKind = 'kill' | 'pause' | 'partition' | 'clock' | 'latency';
+export type NemesisKind = 'kill' | 'pause' | 'partition' | 'clock' | 'latency' | 'power';
 
-/** Every fault family, for `--nemesis all`. */
-export const nemesisKinds: readonly NemesisKind[] = ['kill', 'pause', 'partition', 'clock', 'latency'];
+/** Every fault family. */
+export const nemesisKinds: readonly NemesisKind[] = ['kill', 'pause', 'partition', 'clock', 'latency', 'power'];
+
+/** The families of `--nemesis all`: every one but `power`, which needs FUSE (powerfs) and is named explicitly. */
+export const allNemesisKinds: readonly NemesisKind[] = ['kill', 'pause', 'partition', 'clock', 'latency'];
+
+/** The variants of a power cut: one node, a minority (the leader first), every node at once. */
+export type PowerCutVariant = 'one' | 'minority' | 'all';
+
+/** Power cuts injected by variant, and what they discarded in total. */
+export interface PowerCutSummary {
+  readonly cuts: Record<PowerCutVariant, number>;
+  readonly filesReverted: number;
+  readonly bytesDiscarded: number;
+  readonly entriesReverted: number;
+}
 
 /** One scheduled fault: started at `atMs` (from the run start), healed `durationMs` later. */
 export interface Fault {
@@ -24,6 +38,7 @@ const variants: Record<NemesisKind, readonly string[]> = {
   partition: ['halves', 'isolate-one', 'isolate-leader', 'ring', 'bridge', 'one-way'],
   clock: ['offset', 'jump'],
   latency: ['all', 'one'],
+  power: ['one', 'minority', 'all'] satisfies PowerCutVariant[],
 };
 
 /**
@@ -46,23 +61,48 @@ export function planFaults(kinds: readonly NemesisKind[], durationMs: number, rn
   return faults;
 }
 
-/** Applies and heals faults on a TestCluster, recording each in the history. */
+/**
+ * Applies and heals faults on a TestCluster, recording each in the history. Starts and heals
+ * run one at a time in call order (a power cut takes a while: a heal called meanwhile restarts
+ * the nodes only once their cut is done).
+ */
 export class Nemesis {
   readonly #cluster: TestCluster;
   readonly #history: History;
   #healers: Array<() => void> = [];
+  /** The last queued start or heal. */
+  #chain: Promise<unknown> = Promise.resolve();
   /** Counts of faults actually injected, by kind. */
   readonly injected = new Map<NemesisKind, number>();
   /** [startMono, endMono] windows, for the report. */
   readonly windows: Array<{ start: number; end: number; label: string }> = [];
+  readonly #power = { cuts: { one: 0, minority: 0, all: 0 }, filesReverted: 0, bytesDiscarded: 0, entriesReverted: 0 };
 
   constructor(cluster: TestCluster, history: History) {
     this.#cluster = cluster;
     this.#history = history;
   }
 
-  /** Starts `f`; returns a description. */
-  async start(f: Fault): Promise<string> {
+  /** Power cuts so far. */
+  get powerCuts(): PowerCutSummary {
+    return { ...this.#power, cuts: { ...this.#power.cuts } };
+  }
+
+  /** Starts `f` after every earlier start and heal; returns a description. */
+  start(f: Fault): Promise<string> {
+    const next = this.#chain.then(() => this.#start(f));
+    this.#chain = next.catch(() => {});
+    return next;
+  }
+
+  /** Heals every active fault (after every earlier start): restarts, resumes, reconnects links, resets clocks. */
+  heal(): Promise<void> {
+    const next = this.#chain.then(() => this.#heal());
+    this.#chain = next.catch(() => {});
+    return next;
+  }
+
+  async #start(f: Fault): Promise<string> {
     const ids = this.#cluster.nodes.map((n) => n.id);
     const pickOne = (): string => ids[Math.floor(f.pick * ids.length)]!;
     const leader = (await this.#cluster.leader()) ?? pickOne();
@@ -111,15 +151,41 @@ export class Nemesis {
         description += ` [${target} ${offset > 0 ? '+' : ''}${offset} ms]`;
         break;
       }
+      case 'power': {
+        // Power loss: kill -9, every unsynced write of the node's disk discarded, restarted at
+        // the heal. 'minority' starts with the leader (with 3 nodes, the leader alone).
+        const minority = Math.floor((ids.length - 1) / 2);
+        const variant = f.variant as PowerCutVariant;
+        const targets = variant === 'one' ? [pickOne()] : variant === 'minority' ? [leader, ...rotate(ids, f.pick).filter((i) => i !== leader)].slice(0, minority) : ids;
+        description += ` [${targets.join(',')}]`;
+        // Recorded before the cut: the nodes go down now, the cut's figures follow as info.
+        this.#record(f.kind, description);
+        // Queued before the cut, so the nodes come back even if the cut fails (and the run throws).
+        this.#healers.push(() => {
+          for (const id of targets) c.startNode(id);
+        });
+        const d = await c.powerCut(targets);
+        this.#power.cuts[variant]++;
+        this.#power.filesReverted += d.filesReverted;
+        this.#power.bytesDiscarded += d.bytesDiscarded;
+        this.#power.entriesReverted += d.entriesReverted;
+        description += ` discarded ${d.bytesDiscarded} bytes in ${d.filesReverted} files, ${d.entriesReverted} directory entries`;
+        this.#history.nemesis('info', description);
+        return description;
+      }
     }
-    this.injected.set(f.kind, (this.injected.get(f.kind) ?? 0) + 1);
-    this.#history.nemesis('invoke', description);
-    this.windows.push({ start: this.#history.ops[this.#history.ops.length - 1]!.mono, end: Number.NaN, label: description });
+    this.#record(f.kind, description);
     return description;
   }
 
-  /** Heals every active fault: restarts, resumes, reconnects links, resets clocks. */
-  heal(): void {
+  /** Counts a fault, records its start in the history and opens its report window. */
+  #record(kind: NemesisKind, description: string): void {
+    this.injected.set(kind, (this.injected.get(kind) ?? 0) + 1);
+    this.#history.nemesis('invoke', description);
+    this.windows.push({ start: this.#history.ops[this.#history.ops.length - 1]!.mono, end: Number.NaN, label: description });
+  }
+
+  #heal(): void {
     const healers = this.#healers;
     this.#healers = [];
     for (const h of healers) h();

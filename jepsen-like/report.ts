@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { describeOp, pairOps, type HistoryOp } from './history.js';
+import type { PowerCutSummary } from './nemesis.js';
 import type { RunResult } from './runner.js';
 
 const colors = { ok: '#2e7d32', fail: '#c62828', info: '#f9a825', none: '#9e9e9e' } as const;
@@ -9,6 +10,10 @@ const excusesShownMax = 200;
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function powerRow(p: PowerCutSummary): [string, string] {
+  return ['power cuts', `one ${p.cuts.one}, minority ${p.cuts.minority}, all ${p.cuts.all}; discarded ${p.bytesDiscarded} unsynced bytes in ${p.filesReverted} files and ${p.entriesReverted} directory entries`];
 }
 
 /**
@@ -42,7 +47,8 @@ export function writeReport(path: string, ops: readonly HistoryOp[], windows: Re
     .join('');
   const labels = processes.map((p, i) => `<text x="2" y="${i * rowH + rowH - 3}" font-size="10">${p === 1000 ? 'drain' : `worker ${p}`}</text>`).join('');
   const latH = 220;
-  const maxLat = Math.max(1, ...pairs.map((p) => (p.done?.mono ?? p.invoke.mono) - p.invoke.mono));
+  // A loop, not Math.max(...spread): a history of a few hundred thousand ops overflows the stack.
+  const maxLat = pairs.reduce((m, p) => Math.max(m, (p.done?.mono ?? p.invoke.mono) - p.invoke.mono), 1);
   const y = (ms: number): number => latH - 20 - ((latH - 30) * Math.log10(1 + ms)) / Math.log10(1 + maxLat);
   const dots = pairs
     .filter((p) => p.done !== undefined)
@@ -62,6 +68,7 @@ export function writeReport(path: string, ops: readonly HistoryOp[], windows: Re
     ['seed', String(result.seed)],
     ['operations', `${result.ops} (${result.okOps} ok, ${result.failOps} fail, ${result.infoOps} info)`],
     ['faults injected', Object.entries(result.faults).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'],
+    ...(result.powerCuts !== undefined ? [powerRow(result.powerCuts)] : []),
     ['acknowledged enqueues', String(q.acknowledged)],
     ['lost', `${q.lost}${q.lostPossiblyHeld > 0 ? ` (${q.lostPossiblyHeld} held by a named receive with unknown outcome; see Excuses)` : ''}`],
     ['unexpected', String(q.unexpected)],

@@ -7,7 +7,8 @@ import { checkLinearizableQueue, queueOpsFromHistory, type LinearizabilityResult
 import { checkQueue, type QueueCheckResult } from './checkers/queue-checker.js';
 import { TestCluster } from './cluster.js';
 import { History } from './history.js';
-import { Nemesis, planFaults, type Fault, type NemesisKind } from './nemesis.js';
+import type { UnsafeMode } from '../src/server/test-hooks.js';
+import { Nemesis, planFaults, type Fault, type NemesisKind, type PowerCutSummary } from './nemesis.js';
 import { writeReport } from './report.js';
 import { runValid } from './verdict.js';
 import { LibraryWorkloadClient } from './library-client.js';
@@ -26,7 +27,7 @@ export interface RunOptions {
   /** Directory for this run's results, history, logs and report. */
   readonly dir: string;
   /** A deliberately broken server build, for negative controls. */
-  readonly unsafe?: 'commit-on-local-persist';
+  readonly unsafe?: UnsafeMode;
   /** Per-operation timeout; beyond it the outcome is unknown. */
   readonly opTimeoutMs?: number;
   /** Which client drives the workload; default: the library, HTTP for `linearizable`. */
@@ -47,6 +48,8 @@ export interface RunResult {
   readonly failOps: number;
   readonly infoOps: number;
   readonly faults: Record<string, number>;
+  /** Power cuts by variant and what they discarded (runs with powerfs mounts only). */
+  readonly powerCuts?: PowerCutSummary;
   readonly queue: QueueCheckResult;
   readonly fifo?: FifoCheckResult;
   /** Keyed enqueues resolved to one message each. */
@@ -73,7 +76,9 @@ export async function runTest(o: RunOptions): Promise<RunResult> {
   const rng = seededRng(o.seed);
   const rand = (): number => rng.next();
   const history = new History(join(o.dir, 'history.jsonl'));
-  const cluster = new TestCluster({ nodeCount: o.nodes, dir: join(o.dir, 'nodes'), rng: rand, ...(o.unsafe !== undefined ? { env: { RAFTQ_TEST_UNSAFE: o.unsafe } } : {}) });
+  // Data directories go on powerfs mounts only when power cuts may come (it needs FUSE).
+  const power = o.nemesis.includes('power') || (o.faultPlan?.some((f) => f.kind === 'power') ?? false);
+  const cluster = new TestCluster({ nodeCount: o.nodes, dir: join(o.dir, 'nodes'), rng: rand, power, ...(o.unsafe !== undefined ? { env: { RAFTQ_TEST_UNSAFE: o.unsafe } } : {}) });
   const nemesis = new Nemesis(cluster, history);
   const workload = workloadByName(o.workload);
   const opTimeoutMs = o.opTimeoutMs ?? 5000;
@@ -91,6 +96,8 @@ export async function runTest(o: RunOptions): Promise<RunResult> {
     return c;
   };
   let drainComplete = false;
+  /** A fault the nemesis could not inject (a harness failure, not a verdict): thrown after cleanup. */
+  let nemesisError: unknown;
   try {
     await cluster.start();
     say(`cluster of ${o.nodes} nodes starting in ${o.dir}`);
@@ -105,10 +112,13 @@ export async function runTest(o: RunOptions): Promise<RunResult> {
     for (const f of faults) {
       timers.push(
         setTimeout(() => {
-          nemesis.heal();
-          void nemesis.start(f).then((d) => say(`  ${((Date.now() - started) / 1000).toFixed(1)} s nemesis: ${d}`));
+          void nemesis.heal().catch((e: unknown) => (nemesisError ??= e));
+          nemesis.start(f).then(
+            (d) => say(`  ${((Date.now() - started) / 1000).toFixed(1)} s nemesis: ${d}`),
+            (e: unknown) => (nemesisError ??= e),
+          );
         }, f.atMs),
-        setTimeout(() => nemesis.heal(), f.atMs + f.durationMs),
+        setTimeout(() => void nemesis.heal().catch((e: unknown) => (nemesisError ??= e)), f.atMs + f.durationMs),
       );
     }
     const ticker = setInterval(() => {
@@ -129,7 +139,8 @@ export async function runTest(o: RunOptions): Promise<RunResult> {
     );
     for (const t of timers) clearTimeout(t);
     clearInterval(ticker);
-    nemesis.heal();
+    // Waits for a power cut still under way: its nodes restart only once their disks are cut.
+    await nemesis.heal();
     cluster.startAll();
     say('healing: every fault removed; draining');
     history.phase = 'drain';
@@ -145,6 +156,7 @@ export async function runTest(o: RunOptions): Promise<RunResult> {
     await cluster.stop();
     await history.close();
   }
+  if (nemesisError !== undefined) throw nemesisError;
 
   // The linearizability check runs first: its witness names the receives that hold messages
   // under their 12 h leases, the only excuse the queue checker accepts for a missing message.
@@ -174,6 +186,7 @@ export async function runTest(o: RunOptions): Promise<RunResult> {
     failOps: c.fail,
     infoOps: c.info,
     faults: Object.fromEntries(nemesis.injected),
+    ...(power ? { powerCuts: nemesis.powerCuts } : {}),
     queue,
     ...(fifo !== undefined ? { fifo } : {}),
     dedup,
@@ -200,7 +213,12 @@ async function drain(workload: ReturnType<typeof workloadByName>, client: Worklo
     while (Date.now() < deadline) {
       const max = workload.name === 'linearizable' ? 1 : 50;
       const got = await recorded(history, 1000, 'receive', q.name, { visibilityTimeoutMs: workload.visibilityTimeoutMs, max }, () => client.receive(q.name, max, workload.visibilityTimeoutMs, 500), toDeliveries);
-      if (got === undefined) continue;
+      if (got === undefined) {
+        // Failed or unknown (a queue a broken build lost answers NOT_FOUND at once): a pause
+        // keeps the history from filling with hundreds of thousands of failures.
+        await sleep(100);
+        continue;
+      }
       drained += got.length;
       if (workload.drainAcks) for (const m of got) await recorded(history, 1000, 'ack', q.name, { value: m.body, receipt: m.receipt }, () => client.ack(q.name, m.receipt));
       if (got.length > 0) {

@@ -67,6 +67,8 @@ interface DeliveryAt {
   readonly visibilityMs: number;
   readonly receiveCount: number;
   readonly receipt: string;
+  /** The message id the receive reported, if any. */
+  readonly id: string | undefined;
 }
 
 interface Pair {
@@ -83,8 +85,8 @@ interface Pair {
  * `opts.heldBy` names the receive that holds it.
  *
  * Enqueue attempts that carry the same dedup key are one message: an attempt acknowledged ok
- * is satisfied by the delivery of the message id it was given (or, in histories without ids,
- * of any attempt's body).
+ * is satisfied by the delivery, with one of the attempts' bodies, of the message id it was
+ * given (or, in histories without ids, of any attempt's body).
  *
  * Clock faults excuse nothing: cluster time does not follow a leader's wall clock (README "Time
  * and leases"), so a redelivery within a valid lease is a double delivery under any nemesis.
@@ -108,7 +110,7 @@ export function checkQueue(ops: readonly HistoryOp[], opts: QueueCheckOptions = 
     } else if (invoke.f === 'receive' && done?.type === 'ok' && Array.isArray(done.value)) {
       for (const d of done.value as readonly Delivery[]) {
         const list = deliveries.get(d.value) ?? [];
-        list.push({ receive: opRef(invoke), invokeMono: invoke.mono, doneMono: done.mono, visibilityMs: invoke.visibilityTimeoutMs ?? 0, receiveCount: d.receiveCount, receipt: d.receipt });
+        list.push({ receive: opRef(invoke), invokeMono: invoke.mono, doneMono: done.mono, visibilityMs: invoke.visibilityTimeoutMs ?? 0, receiveCount: d.receiveCount, receipt: d.receipt, id: d.id });
         deliveries.set(d.value, list);
         if (d.id !== undefined) deliveredIds.add(d.id);
       }
@@ -135,7 +137,10 @@ export function checkQueue(ops: readonly HistoryOp[], opts: QueueCheckOptions = 
     if (oks.length === 0) continue;
     acknowledged++;
     const anyBodyDelivered = attempts.some((a) => deliveries.has(a.invoke.value as string));
-    const unexplained = oks.find((a) => (a.done!.messageId !== undefined && idsKnown ? !deliveredIds.has(a.done!.messageId) : !anyBodyDelivered));
+    // By id AND body: ids come from log positions, which a cluster-wide loss of the log's tail
+    // (a power cut of every node, in a broken build) hands out again to other messages.
+    const idDelivered = (id: string): boolean => deliveredIds.has(id) && attempts.some((a) => (deliveries.get(a.invoke.value as string) ?? []).some((d) => d.id === id));
+    const unexplained = oks.find((a) => (a.done!.messageId !== undefined && idsKnown ? !idDelivered(a.done!.messageId) : !anyBodyDelivered));
     if (unexplained === undefined) continue;
     const value = unexplained.invoke.value as string;
     lostValues.push(value);

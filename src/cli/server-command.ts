@@ -53,11 +53,19 @@ export async function serverCommand(argv: readonly string[]): Promise<number> {
 /** Formats a startup error for a person: the code, the message, and a hint. */
 export function describeStartupError(e: unknown): string {
   const code = (e as { code?: unknown }).code;
-  const msg = e instanceof Error ? e.message : String(e);
+  const msg = e instanceof Error ? e.message + causes(e) : String(e);
   if (e instanceof RaftqError) return `error ${e.code}: ${msg}`;
   if (code === 'DATA_DIR_LOCKED') return `error DATA_DIR_LOCKED: ${msg}\nhint: another raftq process is using this data directory; stop it or pick another --data-dir`;
   if (code === 'STORAGE_CORRUPT') return `error STORAGE_CORRUPT: ${msg}\nhint: the data directory is damaged; restore from a backup or remove it so the node re-syncs from its peers`;
   if (code === 'CLUSTER_MISMATCH') return `error CLUSTER_MISMATCH: ${msg}\nhint: this data directory belongs to another cluster or node id`;
   if (code === 'EADDRINUSE') return `error EADDRINUSE: ${msg}\nhint: a port is taken; is another node running?`;
   return `error ${typeof code === 'string' ? code : 'INTERNAL'}: ${msg}`;
+}
+
+/** " (caused by: ...)" for each error in `e`'s cause chain (LevelDB puts the reason there). */
+function causes(e: Error): string {
+  let out = '';
+  let c: unknown = e.cause;
+  for (let depth = 0; c instanceof Error && depth < 4; depth++, c = c.cause) out += ` (caused by: ${c.message})`;
+  return out;
 }

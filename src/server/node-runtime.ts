@@ -7,7 +7,7 @@ import { RawNode, type Ready } from '../../raft/raw-node.js';
 import { seededRng } from '../../raft/rng.js';
 import { NONE, type ConfState, type Entry, type Message, type NodeId, type SnapshotMessage, type SoftState } from '../../raft/types.js';
 import { RaftqError, isErrorCode } from '../errors.js';
-import { type AppliedChanges, DurableStorage, type StateWrite } from '../storage/index.js';
+import { type AppliedChanges, DurableStorage, type DurableStorageOptions, type StateWrite } from '../storage/index.js';
 import { PeerTransport, type AppFrame, type TransportCounters } from '../transport/index.js';
 import type { AppliedCommand, Application } from './application.js';
 import { ClusterClock, LeaderStamper } from './cluster-clock.js';
@@ -103,6 +103,8 @@ export interface NodeRuntimeOptions<Result, Reply> {
   readonly seed?: number;
   /** Test-only hooks that break Raft on purpose (negative controls); never in production. */
   readonly testingKnobs?: TestingKnobs;
+  /** Opens the LevelDB (test mode's skip-fsync negative control); default level-db.ts openDb. */
+  readonly openDb?: DurableStorageOptions['openDb'];
 }
 
 /** A client proposal from submit until its entry applies (or it times out). */
@@ -273,6 +275,7 @@ export class NodeRuntime<Result, Reply> {
       // A joining node knows no membership until a snapshot brings it (membership.ts).
       initialConfState: config.join === true ? { voters: [], learners: [] } : { voters: Object.keys(config.peers).sort(), learners: [] },
       logger,
+      ...(opts.openDb !== undefined ? { openDb: opts.openDb } : {}),
     });
     try {
       await opts.app.reload(storage);

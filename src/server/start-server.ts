@@ -49,6 +49,7 @@ export async function startServer(
     ...(now !== undefined ? { now } : {}),
     ...(opts.monoNow !== undefined ? { monoNow: opts.monoNow } : {}),
     ...(hooks?.testingKnobs !== undefined ? { testingKnobs: hooks.testingKnobs } : {}),
+    ...(hooks?.openDb !== undefined ? { openDb: hooks.openDb } : {}),
     ...(opts.onFatal !== undefined ? { onFatal: opts.onFatal } : {}),
   });
   const { commandBytesMax } = deriveSizeLimits();

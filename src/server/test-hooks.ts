@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { TestingKnobs } from '../../raft/raft.js';
+import type { Db } from '../storage/level-db.js';
+import { openUnsyncedDb } from './unsynced-db.js';
 
 /**
  * Fault hooks that a server honours only with --test-mode (RAFTQ_TEST_MODE), for the
@@ -9,13 +11,24 @@ import type { TestingKnobs } from '../../raft/raft.js';
  *   the node's wall clock (the stamp it puts on entries as leader) becomes Date.now() + offset.
  * - RAFTQ_TEST_UNSAFE=commit-on-local-persist: the leader acknowledges writes once they are on
  *   its own disk, before a majority has them (a deliberately broken build for negative controls).
+ * - RAFTQ_TEST_UNSAFE=skip-fsync: every LevelDB write is made with sync:false, so writes are
+ *   acknowledged before they are on disk (the power nemesis's negative control).
+ * Outside test mode none of this is read (start-server.ts calls loadTestHooks only then).
  */
 export interface TestHooks {
   readonly now?: () => number;
   readonly testingKnobs?: TestingKnobs;
+  /** Opens the node's LevelDB instead of level-db.ts openDb (skip-fsync). */
+  readonly openDb?: (dir: string) => Promise<Db>;
   /** Stops the clock file poller. */
   stop(): void;
 }
+
+/** The deliberately broken builds RAFTQ_TEST_UNSAFE selects (negative controls). */
+export const unsafeModes = ['commit-on-local-persist', 'skip-fsync'] as const;
+
+/** One of unsafeModes. */
+export type UnsafeMode = (typeof unsafeModes)[number];
 
 /** Reads the test hooks from the environment (only called in test mode). */
 export function loadTestHooks(env: NodeJS.ProcessEnv, logger: Logger): TestHooks {
@@ -39,13 +52,14 @@ export function loadTestHooks(env: NodeJS.ProcessEnv, logger: Logger): TestHooks
     timer.unref();
   }
   const unsafe = env['RAFTQ_TEST_UNSAFE'];
-  if (unsafe !== undefined && unsafe !== '' && unsafe !== 'commit-on-local-persist') {
-    throw new Error(`RAFTQ_TEST_UNSAFE: unknown mode "${unsafe}" (known: commit-on-local-persist)`);
+  if (unsafe !== undefined && unsafe !== '' && !(unsafeModes as readonly string[]).includes(unsafe)) {
+    throw new Error(`RAFTQ_TEST_UNSAFE: unknown mode "${unsafe}" (known: ${unsafeModes.join(', ')})`);
   }
-  if (unsafe === 'commit-on-local-persist') logger.warn({}, 'test mode: UNSAFE commit-on-local-persist enabled; acknowledged writes can be lost');
+  if (unsafe !== undefined && unsafe !== '') logger.warn({ mode: unsafe }, `test mode: UNSAFE ${unsafe} enabled; acknowledged writes can be lost`);
   return {
     ...(clockFile !== undefined && clockFile !== '' ? { now: () => Date.now() + offsetMs } : {}),
     ...(unsafe === 'commit-on-local-persist' ? { testingKnobs: { commitOnLocalPersist: true } } : {}),
+    ...(unsafe === 'skip-fsync' ? { openDb: openUnsyncedDb } : {}),
     stop: () => {
       if (timer !== undefined) clearInterval(timer);
     },

@@ -9,7 +9,9 @@
  * Durability rule. A synced LevelDB write makes durable only itself, NOT the unsynced writes
  * before it: LevelDB syncs only its current log file and closes a full one without syncing it
  * (google/leveldb#193), so after a power loss an unsynced write may be gone while a later
- * synced one is there. Hence: a write that something later relies on is synced itself (or
+ * synced one is there. Nor does LevelDB make its files' directory entries durable when it
+ * creates them (a new log file, CURRENT at open): level-db.ts openDb fsyncs the directory
+ * after the open and after any synced write that found its files changed. Hence: a write that something later relies on is synced itself (or
  * written in the same batch as what relies on it); a write may skip the sync only if losing
  * it, alone and whatever else survives, leaves a state that open() accepts and the node
  * repairs. Each write, and why:
@@ -37,7 +39,8 @@
  * - open(): what it discards (log garbage, old generations) may come back and is discarded
  *   again; identity, the first snapshot meta and a raised commit are synced.
  * Cost: one fsync per Ready that saves entries or applies any (saves that only move the commit
- * index are free), one per compaction, and one per snapshot chunk on install.
+ * index are free), one per compaction, and one per snapshot chunk on install; plus a readdir
+ * per synced write and a directory fsync per LevelDB log switch or compaction.
  *
  * Mutations run one at a time through an internal queue; reads of the applied state do not wait.
  */

@@ -105,6 +105,18 @@ describe('total-queue checker', () => {
     expect(checkQueue(missing.ops, noWitness).lost).toBe(1);
   });
 
+  it('matches a delivery to an acknowledged enqueue by id and body: an id reused after a power loss rolled the log back does not hide a loss', () => {
+    // 'a' was acknowledged as message 7-0, then every node lost that entry; the log grew again
+    // from index 7, and 'b' became a second message 7-0.
+    const h = new H()
+      .op(1, 'enqueue', 0, 5, 'ok', { value: 'a', messageId: '7-0' })
+      .op(1, 'enqueue', 10, 15, 'ok', { value: 'b', messageId: '7-0' })
+      .op(2, 'receive', 16, 17, 'ok', { value: [{ ...d('b'), id: '7-0' }], vis: 1000 });
+    const r = checkQueue(h.ops, noWitness);
+    expect(r.lostValues).toEqual(['a']);
+    expect(r.valid).toBe(false);
+  });
+
   it('reports values nobody enqueued as unexpected, and counts recovered unknown enqueues', () => {
     const h = new H().op(1, 'enqueue', 0, 5, 'info', { value: 'b' }).op(2, 'receive', 6, 9, 'ok', { value: [d('b'), d('zzz')], vis: 1000 });
     const r = checkQueue(h.ops, noWitness);

@@ -2,6 +2,7 @@
  * DurableStorage on powerfs (jepsen-like/powerfs): after a power cut every synced save is
  * there and the node opens. The bundled LevelDB never fsyncs its directory when it creates a
  * database or a new log file (memtable switch); without the directory fsyncs of level-db.ts
+ * (test/storage/powerfs-cut.test.ts tests them on LevelDB directly)
  * a cut lost a new data directory with everything in it, or the new database's CURRENT/MANIFEST
  * (reopen: "Corruption: no meta-nextfile entry"), or could lose a new log file with its synced
  * records. Skipped, with the reason, where powerfs cannot
@@ -14,7 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PowerFs } from '../../jepsen-like/powerfs.js';
 import type { Entry } from '../../raft/types.js';
 import { DurableStorage } from '../../src/storage/index.js';
-import { syncDirectory } from '../../src/storage/level-db.js';
+import { fsyncDir } from '../../src/storage/level-db.js';
 
 const avail = await PowerFs.available();
 if (!avail.ok) console.log(`skipped: powerfs is unavailable: ${avail.reason}`);
@@ -56,7 +57,7 @@ describe(`DurableStorage under power loss${avail.ok ? '' : ` (SKIPPED: ${avail.r
     await again.close();
   });
 
-  // Without level-db.ts's directory fsync per synced write this mostly passes too: LevelDB
+  // Without level-db.ts's directory fsync after synced writes this mostly passes too: LevelDB
   // compacts the old memtable soon after the switch and fsyncs the directory when it writes the
   // MANIFEST, which makes the new log file's name durable. The fsync closes the window between.
   pit('synced saves written after LevelDB switched to a new log file survive a power cut', async () => {
@@ -64,7 +65,7 @@ describe(`DurableStorage under power loss${avail.ok ? '' : ` (SKIPPED: ${avail.r
     const dataDir = join(fs.mountPoint, 'n1');
     // The directory itself exists durably, so only what LevelDB does inside it is tested.
     mkdirSync(dataDir);
-    await syncDirectory(fs.mountPoint);
+    await fsyncDir(fs.mountPoint);
     let s = await DurableStorage.open(dataDir, identity);
     await s.save({ entries: entries(1, 1, 10), hardState: { term: 1, vote: 'n1', commit: 0 }, sync: true });
     await s.close();

@@ -1,0 +1,30 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checkDedup } from '../../jepsen-like/checkers/dedup-checker.js';
+import { checkQueue } from '../../jepsen-like/checkers/queue-checker.js';
+import { History } from '../../jepsen-like/history.js';
+import { writeReport } from '../../jepsen-like/report.js';
+import type { RunResult } from '../../jepsen-like/runner.js';
+
+describe('report', () => {
+  it('writes the report of a history of 300 000 operations (a drain failing against a lost queue)', () => {
+    const h = new History();
+    for (let i = 0; i < 300_000; i++) h.complete(h.invoke(1000, 'receive', 'q', { max: 1, visibilityTimeoutMs: 1000 }), 'fail', { error: 'NOT_FOUND' });
+    const result: RunResult = {
+      valid: false, seed: 1, workload: 'queue', nemesis: ['power'], ops: 300_000, okOps: 0, failOps: 300_000, infoOps: 0, faults: { power: 1 },
+      powerCuts: { cuts: { one: 0, minority: 0, all: 1 }, filesReverted: 3, bytesDiscarded: 1000, entriesReverted: 0 },
+      queue: checkQueue(h.ops), dedup: checkDedup(h.ops), drainComplete: false, nodeCrashes: [], dir: '',
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'raftq-report-'));
+    try {
+      writeReport(join(dir, 'report.html'), h.ops, [], result);
+      const html = readFileSync(join(dir, 'report.html'), 'utf8');
+      expect(html).toContain('INVALID');
+      expect(html).toContain('one 0, minority 0, all 1');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
