@@ -45,7 +45,38 @@ export async function openDb(dir: string): Promise<Db> {
   }
 }
 
-type WriteOptions = { sync?: boolean } | undefined;
+/** Options of a write: `sync` makes LevelDB fsync its log before the write returns. */
+export type WriteOptions = { sync?: boolean } | undefined;
+
+/** The write operations of a Db, as a wrapper replaces them (overrideWrites). */
+export interface DbWrites {
+  put(key: Uint8Array, value: Uint8Array, opts?: WriteOptions): Promise<void>;
+  del(key: Uint8Array, opts?: WriteOptions): Promise<void>;
+  batch(ops: BatchOp[], opts?: WriteOptions): Promise<void>;
+}
+
+/**
+ * `db` with put, del and batch replaced by `writes`; everything else is the real handle's,
+ * bound to it (classic-level keeps private state that a proxy cannot reach). A chained batch
+ * (batch() without operations) is refused: its write({ sync }) would bypass the wrapper.
+ */
+export function overrideWrites(db: Db, writes: DbWrites): Db {
+  const overrides: Record<string | symbol, unknown> = {
+    put: writes.put,
+    del: writes.del,
+    batch: (ops: BatchOp[], opts?: WriteOptions): Promise<void> => {
+      if (!Array.isArray(ops)) throw new Error('chained batches are not supported by this database handle');
+      return writes.batch(ops, opts);
+    },
+  };
+  return new Proxy(db, {
+    get(target, prop) {
+      if (Object.hasOwn(overrides, prop)) return overrides[prop];
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? (v as (...args: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
 
 /**
  * `db` whose synced writes are durable together with the file they went to. LevelDB 1.20
@@ -75,22 +106,10 @@ function withDurableFiles(db: Db, dir: string, syncedListing: string): Db {
     await write;
     if (opts?.sync === true) await syncDirIfChanged();
   };
-  const overrides: Record<string | symbol, unknown> = {
-    put: (key: Uint8Array, value: Uint8Array, opts?: WriteOptions): Promise<void> => after(db.put(key, value, opts ?? {}), opts),
-    del: (key: Uint8Array, opts?: WriteOptions): Promise<void> => after(db.del(key, opts ?? {}), opts),
-    batch: (ops: BatchOp[], opts?: WriteOptions): Promise<void> => {
-      // A chained batch's write({ sync }) would bypass the check; nothing here uses one.
-      if (!Array.isArray(ops)) throw new Error('openDb: chained batches are not supported (their synced writes would skip the directory fsync)');
-      return after(db.batch(ops, opts ?? {}), opts);
-    },
-  };
-  return new Proxy(db, {
-    get(target, prop) {
-      if (Object.hasOwn(overrides, prop)) return overrides[prop];
-      const v: unknown = Reflect.get(target, prop, target);
-      // Bound to the real handle: classic-level keeps private state that a proxy cannot reach.
-      return typeof v === 'function' ? (v as (...args: unknown[]) => unknown).bind(target) : v;
-    },
+  return overrideWrites(db, {
+    put: (key, value, opts) => after(db.put(key, value, opts ?? {}), opts),
+    del: (key, opts) => after(db.del(key, opts ?? {}), opts),
+    batch: (ops, opts) => after(db.batch(ops, opts ?? {}), opts),
   });
 }
 
