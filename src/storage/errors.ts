@@ -4,7 +4,7 @@
  */
 
 /** The stable codes of storage errors. */
-export type StorageErrorCode = 'DATA_DIR_LOCKED' | 'STORAGE_CORRUPT' | 'CLUSTER_MISMATCH' | 'SNAPSHOT_MALFORMED';
+export type StorageErrorCode = 'DATA_DIR_LOCKED' | 'STORAGE_CORRUPT' | 'CLUSTER_MISMATCH' | 'SNAPSHOT_MALFORMED' | 'STORAGE_FULL' | 'STORAGE_IO';
 
 /** Base class of every storage error: a stable `code` and, where there is one, a `cause`. */
 export class StorageError extends Error {
@@ -71,5 +71,36 @@ export class SnapshotFormatError extends StorageError {
     detail: string,
   ) {
     super('SNAPSHOT_MALFORMED', `snapshot chunk ${chunkNumber} is malformed: ${detail}`);
+  }
+}
+
+/**
+ * The disk of the data directory is full (ENOSPC on a write, an fsync or LevelDB's open). The
+ * write was not made durable; LevelDB refuses every later write on this handle, so the node
+ * stops and can restart once space is freed.
+ */
+export class StorageFullError extends StorageError {
+  override readonly name = 'StorageFullError';
+  constructor(
+    readonly dir: string,
+    cause: unknown,
+  ) {
+    super('STORAGE_FULL', `the disk of data directory ${dir} is full (ENOSPC): nothing was written; free space, then restart the node`, { cause });
+  }
+}
+
+/**
+ * The disk of the data directory answered EIO: a failed fsync (its data may be lost: it is never
+ * retried) or an unreadable data file. The node stops; a restart re-reads only what is durable.
+ */
+export class StorageIoError extends StorageError {
+  override readonly name = 'StorageIoError';
+  constructor(
+    readonly dir: string,
+    /** What failed, e.g. "write or fsync" or "read of 000005.log". */
+    readonly operation: string,
+    cause: unknown,
+  ) {
+    super('STORAGE_IO', `I/O error (EIO) on the disk of data directory ${dir} during ${operation}: check the disk (dmesg); the node stopped and never retries a failed fsync`, { cause });
   }
 }

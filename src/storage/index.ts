@@ -11,6 +11,6 @@ export {
   type StateReader,
   type StateWrite,
 } from './durable-storage.js';
-export { ClusterMismatchError, DataDirLockedError, SnapshotFormatError, StorageCorruptionError, StorageError, type StorageErrorCode } from './errors.js';
+export { ClusterMismatchError, DataDirLockedError, SnapshotFormatError, StorageCorruptionError, StorageError, type StorageErrorCode, StorageFullError, StorageIoError } from './errors.js';
 export type { StorageLogger } from './load.js';
 export { decodeSnapshotChunk, encodeSnapshotChunks, snapshotChunkBytesMax, type StatePair } from './snapshot-chunks.js';

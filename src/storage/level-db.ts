@@ -6,6 +6,7 @@ import { readdirSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Level } from 'level';
+import { checkOpenFilesReadable, typedDiskError } from './disk-errors.js';
 import { DataDirLockedError } from './errors.js';
 
 /** The node's database: Uint8Array keys and values (LevelDB returns Buffers, a subclass). */
@@ -28,20 +29,25 @@ export type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { ty
  * rename durable before anything is written.
  */
 export async function openDb(dir: string): Promise<Db> {
-  await mkdirDurably(dir);
+  try {
+    await mkdirDurably(dir);
+  } catch (err) {
+    throw typedDiskError(err, dir, 'creating the data directory');
+  }
+  checkOpenFilesReadable(dir);
   const db: Db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
   try {
     await db.open();
   } catch (err) {
     if (isLockError(err)) throw new DataDirLockedError(dir, err);
-    throw err;
+    throw typedDiskError(err, dir, 'open');
   }
   try {
     await fsyncDir(dir);
     return withDurableFiles(db, dir, listing(dir));
   } catch (err) {
     await db.close();
-    throw err;
+    throw typedDiskError(err, dir, 'fsync of the directory');
   }
 }
 
@@ -102,9 +108,14 @@ function withDurableFiles(db: Db, dir: string, syncedListing: string): Db {
     chain = next.catch(() => {});
     return next;
   };
+  // ENOSPC and EIO become STORAGE_FULL and STORAGE_IO (disk-errors.ts); nothing is retried.
   const after = async (write: Promise<void>, opts: WriteOptions): Promise<void> => {
-    await write;
-    if (opts?.sync === true) await syncDirIfChanged();
+    try {
+      await write;
+      if (opts?.sync === true) await syncDirIfChanged();
+    } catch (err) {
+      throw typedDiskError(err, dir, opts?.sync === true ? 'write and fsync' : 'write');
+    }
   };
   return overrideWrites(db, {
     put: (key, value, opts) => after(db.put(key, value, opts ?? {}), opts),
