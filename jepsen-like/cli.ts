@@ -4,7 +4,7 @@ import { allNemesisKinds, nemesisKinds, type NemesisKind } from './nemesis.js';
 import { runTest, type RunResult } from './runner.js';
 import { workloadNames, type WorkloadName } from './workloads.js';
 
-const usage = `usage: npm run jepsen -- [--workload queue|fifo|linearizable] [--nemesis kill,pause,partition,clock,latency,power|all|none]
+const usage = `usage: npm run jepsen -- [--workload queue|fifo|linearizable] [--nemesis kill,pause,partition,clock,latency,power,disk|all|none]
                        [--time SECONDS] [--seed N] [--runs N] [--nodes 3|5] [--workers N] [--out DIR]
                        [--client library|http] [--unsafe ${unsafeModes.join('|')}]
 
@@ -12,7 +12,9 @@ Runs raftq under faults against real node processes and checks the history. One 
 verdict and the report path; --runs N runs seeds N, N+1, ... and prints a summary table. The same
 seed replays the same fault schedule. Exit code 1 if any run is invalid. \`all\` is every nemesis
 but power; power (power loss on one node, a minority or all nodes: kill -9, unsynced writes
-discarded, restart) puts each node's data directory on a powerfs FUSE mount and must be named.`;
+discarded, restart) and disk (one node's disk full, fsyncs failing with EIO, or its logs
+unreadable at a restart: the node stops with exit 3 and is restarted at the heal) put each
+node's data directory on a powerfs FUSE mount and must be named.`;
 
 interface Args {
   workload: WorkloadName;
@@ -126,6 +128,7 @@ async function main(argv: readonly string[]): Promise<number> {
         (r.fifo !== undefined ? `, FIFO violations ${r.fifo.orderViolations}` : '') +
         (r.linearizable !== undefined ? `, linearizable ${r.linearizable.valid}` : '') +
         (r.nodeCrashes.length > 0 ? `, node crashes ${r.nodeCrashes.map((c) => c.id).join(',')}` : '') +
+        (r.diskStops.length > 0 ? `\ndisk-fault stops (expected): ${r.diskStops.map((d) => `${d.id} under ${d.fault}`).join(', ')}` : '') +
         (r.drainComplete ? '' : ', drain INCOMPLETE') +
         (r.powerCuts !== undefined ? `\n${powerLine([r])}` : '') +
         `\nreport: ${join(dir, 'report.html')}\n`,

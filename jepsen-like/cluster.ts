@@ -5,6 +5,10 @@ import { packageRoot } from '../src/proto/load.js';
 import { freePorts } from './free-ports.js';
 import { LinkProxy, type LinkMode } from './link-proxy.js';
 import { PowerMounts, type CutDiscarded } from './power-mounts.js';
+import type { PowerFs } from './powerfs.js';
+
+/** The exit code of a raftq node stopped by a disk fault (src/server/fatal-exit.ts). */
+export const storageFaultExitCode = 3;
 
 /** One node of the cluster under test. */
 export interface TestNode {
@@ -42,6 +46,12 @@ export class TestCluster {
   readonly #logs = new Map<string, WriteStream>();
   /** Exits that no kill or stop caused (a node stopping itself: an assertion, a fatal error). */
   readonly crashes: Array<{ id: string; code: number | null; signal: string | null }> = [];
+  /** Deliberate stops of a node (exit storageFaultExitCode) explained by the disk fault named. */
+  readonly diskStops: Array<{ id: string; fault: string }> = [];
+  /** The disk fault active on each node, by id (disk nemesis). */
+  readonly #diskFaults = new Map<string, string>();
+  /** The disk fault each process ran under (its exit with storageFaultExitCode is then expected). */
+  readonly #faultOfProcess = new WeakMap<ChildProcess, string>();
   #stopping = false;
   readonly #power: PowerMounts | undefined;
 
@@ -110,8 +120,12 @@ export class TestCluster {
     child.stderr.pipe(log, { end: false });
     child.on('exit', (code, signal) => {
       if (this.#stopping || signal === 'SIGKILL' || code === 0) return;
-      this.crashes.push({ id, code, signal });
+      const fault = this.#faultOfProcess.get(child);
+      if (fault !== undefined && code === storageFaultExitCode) this.diskStops.push({ id, fault });
+      else this.crashes.push({ id, code, signal });
     });
+    const fault = this.#diskFaults.get(id);
+    if (fault !== undefined) this.#faultOfProcess.set(child, fault);
     n.process = child;
     n.paused = false;
   }
@@ -148,6 +162,27 @@ export class TestCluster {
     return this.#power.cut(ids, async () => {
       await Promise.all(ids.map((id) => this.killAndWait(id)));
     });
+  }
+
+  /**
+   * Names the disk fault now active on node `id` (undefined: none), set before the fault is
+   * switched on and cleared after it is off: the node's process running now, and any started
+   * meanwhile, may then stop with storageFaultExitCode without counting as a crash.
+   */
+  setDiskFault(id: string, fault: string | undefined): void {
+    if (fault === undefined) {
+      this.#diskFaults.delete(id);
+      return;
+    }
+    this.#diskFaults.set(id, fault);
+    const p = this.node(id).process;
+    if (p !== undefined) this.#faultOfProcess.set(p, fault);
+  }
+
+  /** Node `id`'s powerfs (a cluster with power mounts only). */
+  disk(id: string): PowerFs {
+    if (this.#power === undefined) throw new Error('disk fault on a cluster without powerfs mounts (TestClusterOptions.power)');
+    return this.#power.fs(id);
   }
 
   /** SIGSTOP / SIGCONT. */

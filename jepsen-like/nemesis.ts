@@ -1,13 +1,14 @@
 import type { TestCluster } from './cluster.js';
+import { diskFaultVariants, startDiskFault, type DiskFaultVariant } from './disk-nemesis.js';
 import type { History } from './history.js';
 
 /** The fault families the nemesis can inject. */
-export type NemesisKind = 'kill' | 'pause' | 'partition' | 'clock' | 'latency' | 'power';
+export type NemesisKind = 'kill' | 'pause' | 'partition' | 'clock' | 'latency' | 'power' | 'disk';
 
 /** Every fault family. */
-export const nemesisKinds: readonly NemesisKind[] = ['kill', 'pause', 'partition', 'clock', 'latency', 'power'];
+export const nemesisKinds: readonly NemesisKind[] = ['kill', 'pause', 'partition', 'clock', 'latency', 'power', 'disk'];
 
-/** The families of `--nemesis all`: every one but `power`, which needs FUSE (powerfs) and is named explicitly. */
+/** The families of `--nemesis all`: every one but `power` and `disk`, which need FUSE (powerfs) and are named explicitly. */
 export const allNemesisKinds: readonly NemesisKind[] = ['kill', 'pause', 'partition', 'clock', 'latency'];
 
 /** The variants of a power cut: one node, a minority (the leader first), every node at once. */
@@ -39,6 +40,7 @@ const variants: Record<NemesisKind, readonly string[]> = {
   clock: ['offset', 'jump'],
   latency: ['all', 'one'],
   power: ['one', 'minority', 'all'] satisfies PowerCutVariant[],
+  disk: diskFaultVariants,
 };
 
 /**
@@ -69,7 +71,7 @@ export function planFaults(kinds: readonly NemesisKind[], durationMs: number, rn
 export class Nemesis {
   readonly #cluster: TestCluster;
   readonly #history: History;
-  #healers: Array<() => void> = [];
+  #healers: Array<() => void | Promise<void>> = [];
   /** The last queued start or heal. */
   #chain: Promise<unknown> = Promise.resolve();
   /** Counts of faults actually injected, by kind. */
@@ -173,8 +175,18 @@ export class Nemesis {
         this.#history.nemesis('info', description);
         return description;
       }
+      case 'disk':
+        return this.#startDisk(f, pickOne());
     }
     this.#record(f.kind, description);
+    return description;
+  }
+
+  /** A disk fault (disk-nemesis.ts) on `target`; restarted at the heal. */
+  async #startDisk(f: Fault, target: string): Promise<string> {
+    const description = `disk ${f.variant} [${target}]`;
+    this.#record(f.kind, description);
+    this.#healers.push(await startDiskFault(this.#cluster, target, f.variant as DiskFaultVariant, description));
     return description;
   }
 
@@ -185,10 +197,10 @@ export class Nemesis {
     this.windows.push({ start: this.#history.ops[this.#history.ops.length - 1]!.mono, end: Number.NaN, label: description });
   }
 
-  #heal(): void {
+  async #heal(): Promise<void> {
     const healers = this.#healers;
     this.#healers = [];
-    for (const h of healers) h();
+    for (const h of healers) await h();
     if (healers.length > 0) {
       this.#history.nemesis('info', 'heal');
       const end = this.#history.ops[this.#history.ops.length - 1]!.mono;

@@ -67,6 +67,13 @@ export class PowerMounts {
     }
   }
 
+  /** Node `id`'s powerfs, for its disk-fault switches (setEnospc, setFsyncEio, setReadEio). */
+  fs(id: string): PowerFs {
+    const fs = this.#mounts.get(id);
+    if (fs === undefined) throw new Error(`no powerfs mounted for ${id}`);
+    return fs;
+  }
+
   /** Unmounts every powerfs (after every node stopped). */
   async unmountAll(): Promise<void> {
     const all = [...this.#mounts.values()];

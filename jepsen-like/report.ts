@@ -78,6 +78,7 @@ export function writeReport(path: string, ops: readonly HistoryOp[], windows: Re
     ['dedup', `${result.dedup.keys} keys, ${result.dedup.retriedKeys} sent more than once, ${result.dedup.misses.length} misses`],
     ['ack violations', String(q.ackViolations)],
     ['drain complete', String(result.drainComplete)],
+    ['disk-fault stops', result.diskStops.map((d) => `${d.id} under ${d.fault}`).join(', ') || 'none'],
     ['node crashes', result.nodeCrashes.map((c) => `${c.id} (${c.signal ?? `exit ${c.code}`})`).join(', ') || 'none'],
   ];
   if (result.fifo !== undefined) rows.push(['FIFO order violations', `${result.fifo.orderViolations} over ${result.fifo.groups} groups`]);

@@ -59,6 +59,8 @@ export interface RunResult {
   readonly drainComplete: boolean;
   /** Nodes that stopped on their own (an assertion or a fatal error). Must be none. */
   readonly nodeCrashes: ReadonlyArray<{ id: string; code: number | null; signal: string | null }>;
+  /** Deliberate stops (exit 3: STORAGE_FULL, STORAGE_IO) explained by the disk fault named; not crashes. */
+  readonly diskStops: ReadonlyArray<{ id: string; fault: string }>;
   readonly dir: string;
 }
 
@@ -77,7 +79,7 @@ export async function runTest(o: RunOptions): Promise<RunResult> {
   const rand = (): number => rng.next();
   const history = new History(join(o.dir, 'history.jsonl'));
   // Data directories go on powerfs mounts only when power cuts may come (it needs FUSE).
-  const power = o.nemesis.includes('power') || (o.faultPlan?.some((f) => f.kind === 'power') ?? false);
+  const power = o.nemesis.some((k) => k === 'power' || k === 'disk') || (o.faultPlan?.some((f) => f.kind === 'power' || f.kind === 'disk') ?? false);
   const cluster = new TestCluster({ nodeCount: o.nodes, dir: join(o.dir, 'nodes'), rng: rand, power, ...(o.unsafe !== undefined ? { env: { RAFTQ_TEST_UNSAFE: o.unsafe } } : {}) });
   const nemesis = new Nemesis(cluster, history);
   const workload = workloadByName(o.workload);
@@ -193,6 +195,7 @@ export async function runTest(o: RunOptions): Promise<RunResult> {
     ...(linearizable !== undefined ? { linearizable } : {}),
     drainComplete,
     nodeCrashes: cluster.crashes,
+    diskStops: cluster.diskStops,
     dir: o.dir,
   };
   writeFileSync(join(o.dir, 'results.json'), JSON.stringify(result, null, 2));

@@ -32,7 +32,8 @@ export async function describeError(e: unknown): Promise<string> {
   return (await import('./server-command.js')).describeStartupError(e);
 }
 
-/** The exit code for an error: 2 for bad usage or input, 1 otherwise. */
+/** The exit code for an error: 2 for bad usage or input, 3 for a disk fault (a node's start), 1 otherwise. */
 export function exitCodeOf(e: unknown): number {
-  return (e as { code?: unknown }).code === 'INVALID_ARGUMENT' ? 2 : 1;
+  const code = (e as { code?: unknown }).code;
+  return code === 'INVALID_ARGUMENT' ? 2 : code === 'STORAGE_FULL' || code === 'STORAGE_IO' ? 3 : 1;
 }

@@ -29,11 +29,11 @@ function usage(): string {
     '',
     'Client commands reach the cluster at --nodes HOST:PORT,... or RAFTQ_NODES',
     '(default: the local cluster, 127.0.0.1:7001-7003). Every command takes --help.',
-    'Exit codes: 0 ok, 1 failure, 2 bad usage.',
+    'Exit codes: 0 ok, 1 failure, 2 bad usage, 3 a node stopped by a disk fault (STORAGE_FULL, STORAGE_IO).',
   ].join('\n');
 }
 
-/** The `raftq` command line. Exit codes: 0 ok, 1 failure, 2 bad usage. */
+/** The `raftq` command line. Exit codes: 0 ok, 1 failure, 2 bad usage, 3 disk fault. */
 async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {

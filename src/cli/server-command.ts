@@ -58,6 +58,8 @@ export function describeStartupError(e: unknown): string {
   if (code === 'DATA_DIR_LOCKED') return `error DATA_DIR_LOCKED: ${msg}\nhint: another raftq process is using this data directory; stop it or pick another --data-dir`;
   if (code === 'STORAGE_CORRUPT') return `error STORAGE_CORRUPT: ${msg}\nhint: the data directory is damaged; restore from a backup or remove it so the node re-syncs from its peers`;
   if (code === 'CLUSTER_MISMATCH') return `error CLUSTER_MISMATCH: ${msg}\nhint: this data directory belongs to another cluster or node id`;
+  if (code === 'STORAGE_FULL') return `error STORAGE_FULL: ${msg}\nhint: the disk of the data directory is full; free space, then start the node again (it catches up from its peers)`;
+  if (code === 'STORAGE_IO') return `error STORAGE_IO: ${msg}\nhint: the disk of the data directory failed (EIO); check it (dmesg), repair or replace it, then start the node again`;
   if (code === 'EADDRINUSE') return `error EADDRINUSE: ${msg}\nhint: a port is taken; is another node running?`;
   return `error ${typeof code === 'string' ? code : 'INTERNAL'}: ${msg}`;
 }

@@ -32,6 +32,7 @@ import {
   type MembershipResult,
 } from './membership.js';
 import type { NodeMetrics } from './metrics-hooks.js';
+import { exitOnFatal } from './fatal-exit.js';
 import { SnapshotTransfer } from './snapshot-transfer.js';
 
 /** Where a peer listens, and where its clients connect. */
@@ -1091,11 +1092,7 @@ export function toRaftqError(e: unknown): RaftqError {
 }
 
 function defaultFatal(logger: Logger): (err: unknown) => void {
-  return (err) => {
-    logger.fatal({ err }, 'fatal error');
-    logger.flush?.();
-    setTimeout(() => process.exit(1), 50).unref();
-  };
+  return (err) => exitOnFatal(logger, err);
 }
 
 function sleep(ms: number): Promise<void> {

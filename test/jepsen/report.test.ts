@@ -15,7 +15,7 @@ describe('report', () => {
     const result: RunResult = {
       valid: false, seed: 1, workload: 'queue', nemesis: ['power'], ops: 300_000, okOps: 0, failOps: 300_000, infoOps: 0, faults: { power: 1 },
       powerCuts: { cuts: { one: 0, minority: 0, all: 1 }, filesReverted: 3, bytesDiscarded: 1000, entriesReverted: 0 },
-      queue: checkQueue(h.ops), dedup: checkDedup(h.ops), drainComplete: false, nodeCrashes: [], dir: '',
+      queue: checkQueue(h.ops), dedup: checkDedup(h.ops), drainComplete: false, nodeCrashes: [], diskStops: [], dir: '',
     };
     const dir = mkdtempSync(join(tmpdir(), 'raftq-report-'));
     try {
