@@ -192,6 +192,8 @@ export class NodeRuntime<Result, Reply> {
   #driving = false;
   #driveAgain = false;
   #stopped = false;
+  /** The ready loop failed (onFatal was called): it never runs again, the failed Ready is never advanced. */
+  #failed = false;
   /** While a snapshot install holds the lock, inbound raft messages wait here. */
   #paused = false;
   #held: Message[] = [];
@@ -861,6 +863,7 @@ export class NodeRuntime<Result, Reply> {
 
   /** Schedules the ready loop (coalescing repeated calls). */
   #kick(): void {
+    if (this.#failed) return;
     if (this.#driving) {
       this.#driveAgain = true;
       return;
@@ -880,6 +883,7 @@ export class NodeRuntime<Result, Reply> {
         });
       } while (this.#driveAgain && !this.#stopped);
     } catch (e) {
+      this.#failed = true;
       this.#log.fatal({ err: e }, 'ready loop failed; stopping the node');
       this.#onFatal(e);
     } finally {
