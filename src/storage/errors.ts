@@ -85,7 +85,7 @@ export class StorageFullError extends StorageError {
     readonly dir: string,
     cause: unknown,
   ) {
-    super('STORAGE_FULL', `the disk of data directory ${dir} is full (ENOSPC): nothing was written; free space, then restart the node`, { cause });
+    super('STORAGE_FULL', `the disk of data directory ${dir} is full (ENOSPC): the write failed and was not acknowledged; free space, then restart the node`, { cause });
   }
 }
 
@@ -101,6 +101,6 @@ export class StorageIoError extends StorageError {
     readonly operation: string,
     cause: unknown,
   ) {
-    super('STORAGE_IO', `I/O error (EIO) on the disk of data directory ${dir} during ${operation}: check the disk (dmesg); the node stopped and never retries a failed fsync`, { cause });
+    super('STORAGE_IO', `I/O error (EIO) on the disk of data directory ${dir} during ${operation}: check the disk (dmesg)${operation.includes('fsync') ? '; a failed fsync is never retried' : ''}`, { cause });
   }
 }
