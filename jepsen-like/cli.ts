@@ -6,7 +6,7 @@ import { workloadNames, type WorkloadName } from './workloads.js';
 
 const usage = `usage: npm run jepsen -- [--workload queue|fifo|linearizable] [--nemesis kill,pause,partition,clock,latency,power,disk|all|none]
                        [--time SECONDS] [--seed N] [--runs N] [--nodes 3|5] [--workers N] [--out DIR]
-                       [--client library|http] [--unsafe ${unsafeModes.join('|')}]
+                       [--client library|http] [--unsafe ${unsafeModes.join('|')}] [--power-torn]
 
 Runs raftq under faults against real node processes and checks the history. One run prints its
 verdict and the report path; --runs N runs seeds N, N+1, ... and prints a summary table. The same
@@ -14,7 +14,9 @@ seed replays the same fault schedule. Exit code 1 if any run is invalid. \`all\`
 but power; power (power loss on one node, a minority or all nodes: kill -9, unsynced writes
 discarded, restart) and disk (one node's disk full, fsyncs failing with EIO, or its logs
 unreadable at a restart: the node stops with exit 3 and is restarted at the heal) put each
-node's data directory on a powerfs FUSE mount and must be named.`;
+node's data directory on a powerfs FUSE mount and must be named.
+--power-torn (no value) makes every power cut tear the last unsynced write of each file: a
+prefix of it, cut at a 512-byte boundary and chosen by the run's seed, survives.`;
 
 interface Args {
   workload: WorkloadName;
@@ -27,13 +29,18 @@ interface Args {
   out: string;
   unsafe?: UnsafeMode;
   client?: 'library' | 'http';
+  powerTorn: boolean;
 }
 
 function parse(argv: readonly string[]): Args | string {
-  const a: Args = { workload: 'queue', nemesis: ['kill', 'pause', 'partition', 'clock'], timeS: 30, seed: 1, runs: 1, nodes: 3, workers: 8, out: 'jepsen-like/runs' };
+  const a: Args = { workload: 'queue', nemesis: ['kill', 'pause', 'partition', 'clock'], timeS: 30, seed: 1, runs: 1, nodes: 3, workers: 8, out: 'jepsen-like/runs', powerTorn: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === '--help' || flag === '-h') return usage;
+    if (flag === '--power-torn') {
+      a.powerTorn = true;
+      continue;
+    }
     const v = argv[++i];
     if (v === undefined) return `error INVALID_ARGUMENT: ${flag} needs a value\n\n${usage}`;
     const int = (min: number, max: number): number | string => {
@@ -114,13 +121,17 @@ async function main(argv: readonly string[]): Promise<number> {
     (isHelp ? process.stdout : process.stderr).write(a + '\n');
     return isHelp ? 0 : 2;
   }
+  if (a.powerTorn && !a.nemesis.includes('power')) {
+    process.stderr.write('error INVALID_ARGUMENT: --power-torn needs --nemesis power\n');
+    return 2;
+  }
   const results: RunResult[] = [];
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   for (let k = 0; k < a.runs; k++) {
     const seed = a.seed + k;
     const dir = resolve(join(a.out, `${stamp}-${a.workload}-s${seed}`));
-    process.stdout.write(`run ${k + 1}/${a.runs}: workload ${a.workload}, nemesis ${a.nemesis.join(',') || 'none'}, seed ${seed}${a.unsafe !== undefined ? `, UNSAFE ${a.unsafe}` : ''}\n`);
-    const r = await runTest({ workload: a.workload, nemesis: a.nemesis, timeS: a.timeS, seed, nodes: a.nodes, workers: a.workers, dir, ...(a.client !== undefined ? { client: a.client } : {}), ...(a.unsafe !== undefined ? { unsafe: a.unsafe } : {}), progress: (s) => process.stdout.write(s + '\n') });
+    process.stdout.write(`run ${k + 1}/${a.runs}: workload ${a.workload}, nemesis ${a.nemesis.join(',') || 'none'}${a.powerTorn ? ' (torn writes)' : ''}, seed ${seed}${a.unsafe !== undefined ? `, UNSAFE ${a.unsafe}` : ''}\n`);
+    const r = await runTest({ workload: a.workload, nemesis: a.nemesis, timeS: a.timeS, seed, nodes: a.nodes, workers: a.workers, dir, ...(a.client !== undefined ? { client: a.client } : {}), ...(a.unsafe !== undefined ? { unsafe: a.unsafe } : {}), ...(a.powerTorn ? { powerTorn: true } : {}), progress: (s) => process.stdout.write(s + '\n') });
     results.push(r);
     const q = r.queue;
     process.stdout.write(

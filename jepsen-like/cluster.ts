@@ -32,6 +32,8 @@ export interface TestClusterOptions {
   readonly rng: () => number;
   /** Each node's data directory on its own powerfs mount, for power cuts (power-mounts.ts). */
   readonly power?: boolean;
+  /** With `power`: powerfs torn writes on every mount, seeded with this (power-mounts.ts). */
+  readonly tornWritesSeed?: number;
 }
 
 /**
@@ -57,7 +59,7 @@ export class TestCluster {
 
   constructor(o: TestClusterOptions) {
     this.#o = o;
-    this.#power = o.power === true ? new PowerMounts(o.dir) : undefined;
+    this.#power = o.power === true ? new PowerMounts(o.dir, o.tornWritesSeed !== undefined ? { tornWritesSeed: o.tornWritesSeed } : {}) : undefined;
   }
 
   /** Allocates ports, mounts powerfs if asked, starts the link proxies and every node. */

@@ -17,12 +17,19 @@ export interface CutDiscarded {
  */
 export class PowerMounts {
   readonly #dir: string;
+  readonly #tornWritesSeed: number | undefined;
   readonly #mounts = new Map<string, PowerFs>();
   /** Nodes whose cut is under way: nothing may start on them until it ends. */
   readonly #cutting = new Set<string>();
 
-  constructor(dir: string) {
+  /**
+   * With `tornWritesSeed`, every mount keeps torn writes on (powerfs `torn on`): at each cut the
+   * last unsynced write of a file may survive as a prefix. Node k's mount is seeded with
+   * `tornWritesSeed * 16 + k`, so the same run seed tears the same way.
+   */
+  constructor(dir: string, o: { readonly tornWritesSeed?: number } = {}) {
     this.#dir = dir;
+    this.#tornWritesSeed = o.tornWritesSeed;
   }
 
   /** Mounts a powerfs on `dataDir` for node `id`. Throws PowerFsUnavailable with the reason. */
@@ -37,6 +44,7 @@ export class PowerMounts {
       logger: (line) => appendFileSync(logFile, `${new Date().toISOString()} ${id} ${line}\n`),
     });
     this.#mounts.set(id, fs);
+    if (this.#tornWritesSeed !== undefined) await fs.setTornWrites(true, this.#tornWritesSeed * 16 + this.#mounts.size);
   }
 
   /** Whether node `id`'s power cut is under way. */

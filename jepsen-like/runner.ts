@@ -34,6 +34,8 @@ export interface RunOptions {
   readonly client?: 'library' | 'http';
   /** A fixed fault schedule instead of the seeded one (negative controls use it). */
   readonly faultPlan?: readonly Fault[];
+  /** Power cuts tear the last unsynced write of each file (powerfs torn writes, seeded with `seed`). */
+  readonly powerTorn?: boolean;
   readonly progress?: (line: string) => void;
 }
 
@@ -50,6 +52,8 @@ export interface RunResult {
   readonly faults: Record<string, number>;
   /** Power cuts by variant and what they discarded (runs with powerfs mounts only). */
   readonly powerCuts?: PowerCutSummary;
+  /** Whether the power cuts tore writes (RunOptions.powerTorn). */
+  readonly powerTorn?: boolean;
   readonly queue: QueueCheckResult;
   readonly fifo?: FifoCheckResult;
   /** Keyed enqueues resolved to one message each. */
@@ -80,7 +84,7 @@ export async function runTest(o: RunOptions): Promise<RunResult> {
   const history = new History(join(o.dir, 'history.jsonl'));
   // Data directories go on powerfs mounts only when power cuts may come (it needs FUSE).
   const power = o.nemesis.some((k) => k === 'power' || k === 'disk') || (o.faultPlan?.some((f) => f.kind === 'power' || f.kind === 'disk') ?? false);
-  const cluster = new TestCluster({ nodeCount: o.nodes, dir: join(o.dir, 'nodes'), rng: rand, power, ...(o.unsafe !== undefined ? { env: { RAFTQ_TEST_UNSAFE: o.unsafe } } : {}) });
+  const cluster = new TestCluster({ nodeCount: o.nodes, dir: join(o.dir, 'nodes'), rng: rand, power, ...(power && o.powerTorn === true ? { tornWritesSeed: o.seed } : {}), ...(o.unsafe !== undefined ? { env: { RAFTQ_TEST_UNSAFE: o.unsafe } } : {}) });
   const nemesis = new Nemesis(cluster, history);
   const workload = workloadByName(o.workload);
   const opTimeoutMs = o.opTimeoutMs ?? 5000;
@@ -188,7 +192,7 @@ export async function runTest(o: RunOptions): Promise<RunResult> {
     failOps: c.fail,
     infoOps: c.info,
     faults: Object.fromEntries(nemesis.injected),
-    ...(power ? { powerCuts: nemesis.powerCuts } : {}),
+    ...(power ? { powerCuts: nemesis.powerCuts, powerTorn: o.powerTorn === true } : {}),
     queue,
     ...(fifo !== undefined ? { fifo } : {}),
     dedup,

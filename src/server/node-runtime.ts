@@ -104,7 +104,7 @@ export interface NodeRuntimeOptions<Result, Reply> {
   readonly seed?: number;
   /** Test-only hooks that break Raft on purpose (negative controls); never in production. */
   readonly testingKnobs?: TestingKnobs;
-  /** Opens the LevelDB (test mode's skip-fsync negative control); default level-db.ts openDb. */
+  /** Opens the LevelDB (test mode's skip-fsync and skip-dir-fsync negative controls); default level-db.ts openDb. */
   readonly openDb?: DurableStorageOptions['openDb'];
 }
 

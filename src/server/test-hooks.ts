@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { TestingKnobs } from '../../raft/raft.js';
 import type { Db } from '../storage/level-db.js';
+import { openDbWithoutDirFsync } from './unsynced-dir-db.js';
 import { openUnsyncedDb } from './unsynced-db.js';
 
 /**
@@ -13,19 +14,21 @@ import { openUnsyncedDb } from './unsynced-db.js';
  *   its own disk, before a majority has them (a deliberately broken build for negative controls).
  * - RAFTQ_TEST_UNSAFE=skip-fsync: every LevelDB write is made with sync:false, so writes are
  *   acknowledged before they are on disk (the power nemesis's negative control).
+ * - RAFTQ_TEST_UNSAFE=skip-dir-fsync: LevelDB's files are synced but no directory is, so a
+ *   new log file or CURRENT's rename can vanish at a power cut (the durable open's control).
  * Outside test mode none of this is read (start-server.ts calls loadTestHooks only then).
  */
 export interface TestHooks {
   readonly now?: () => number;
   readonly testingKnobs?: TestingKnobs;
-  /** Opens the node's LevelDB instead of level-db.ts openDb (skip-fsync). */
+  /** Opens the node's LevelDB instead of level-db.ts openDb (skip-fsync, skip-dir-fsync). */
   readonly openDb?: (dir: string) => Promise<Db>;
   /** Stops the clock file poller. */
   stop(): void;
 }
 
 /** The deliberately broken builds RAFTQ_TEST_UNSAFE selects (negative controls). */
-export const unsafeModes = ['commit-on-local-persist', 'skip-fsync'] as const;
+export const unsafeModes = ['commit-on-local-persist', 'skip-fsync', 'skip-dir-fsync'] as const;
 
 /** One of unsafeModes. */
 export type UnsafeMode = (typeof unsafeModes)[number];
@@ -60,6 +63,7 @@ export function loadTestHooks(env: NodeJS.ProcessEnv, logger: Logger): TestHooks
     ...(clockFile !== undefined && clockFile !== '' ? { now: () => Date.now() + offsetMs } : {}),
     ...(unsafe === 'commit-on-local-persist' ? { testingKnobs: { commitOnLocalPersist: true } } : {}),
     ...(unsafe === 'skip-fsync' ? { openDb: openUnsyncedDb } : {}),
+    ...(unsafe === 'skip-dir-fsync' ? { openDb: openDbWithoutDirFsync } : {}),
     stop: () => {
       if (timer !== undefined) clearInterval(timer);
     },

@@ -28,9 +28,24 @@ export type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { ty
  * (found by the jepsen-like power nemesis). The fsync of `dir` after the open makes CURRENT's
  * rename durable before anything is written.
  */
-export async function openDb(dir: string): Promise<Db> {
+export function openDb(dir: string): Promise<Db> {
+  return openDbWith(dir, { syncDir: fsyncDir });
+}
+
+/** How openDbWith makes directory entries durable. */
+export interface DirSync {
+  /** Makes the entries of a directory durable: fsyncDir, or a no-op for a negative control. */
+  readonly syncDir: (dir: string) => Promise<void>;
+}
+
+/**
+ * openDb with the directory fsyncs (the durable mkdir, the fsync after the open, the fsync after
+ * a synced write that changed the directory) made by `d.syncDir`. Servers use openDb; only the
+ * skip-dir-fsync negative control (test mode) passes a no-op.
+ */
+export async function openDbWith(dir: string, d: DirSync): Promise<Db> {
   try {
-    await mkdirDurably(dir);
+    await mkdirDurably(dir, d.syncDir);
   } catch (err) {
     throw typedDiskError(err, dir, 'creating the data directory');
   }
@@ -43,8 +58,8 @@ export async function openDb(dir: string): Promise<Db> {
     throw typedDiskError(err, dir, 'open');
   }
   try {
-    await fsyncDir(dir);
-    return withDurableFiles(db, dir, listing(dir));
+    await d.syncDir(dir);
+    return withDurableFiles(db, dir, listing(dir), d.syncDir);
   } catch (err) {
     await db.close();
     throw typedDiskError(err, dir, 'fsync of the directory');
@@ -94,7 +109,7 @@ export function overrideWrites(db: Db, writes: DbWrites): Db {
  * its files changed since the last fsync: one readdir per synced write, one directory fsync per
  * log switch or compaction.
  */
-function withDurableFiles(db: Db, dir: string, syncedListing: string): Db {
+function withDurableFiles(db: Db, dir: string, syncedListing: string, syncDir: (dir: string) => Promise<void>): Db {
   let synced = syncedListing;
   // One check at a time: a write returns only after a check that began after it ended.
   let chain: Promise<void> = Promise.resolve();
@@ -102,7 +117,7 @@ function withDurableFiles(db: Db, dir: string, syncedListing: string): Db {
     const next = chain.then(async () => {
       const now = listing(dir);
       if (now === synced) return;
-      await fsyncDir(dir);
+      await syncDir(dir);
       synced = now;
     });
     chain = next.catch(() => {});
@@ -134,13 +149,13 @@ function listing(dir: string): string {
 }
 
 /** mkdir -p whose new directories survive a power loss: each is fsynced in its parent. */
-async function mkdirDurably(dir: string): Promise<void> {
+async function mkdirDurably(dir: string, syncDir: (dir: string) => Promise<void>): Promise<void> {
   const target = resolve(dir);
   const first = await mkdir(target, { recursive: true });
   if (first === undefined) return;
   // From the deepest new directory up to the parent of the first one created.
   for (let d = target; ; d = dirname(d)) {
-    await fsyncDir(dirname(d));
+    await syncDir(dirname(d));
     if (d === first || dirname(d) === d) break;
   }
 }

@@ -48,6 +48,7 @@ describe('skip-fsync test hook', () => {
 
   it('is selected by RAFTQ_TEST_UNSAFE=skip-fsync; unknown modes are refused', () => {
     expect(loadTestHooks({ RAFTQ_TEST_UNSAFE: 'skip-fsync' }, silent).openDb).toBeDefined();
+    expect(loadTestHooks({ RAFTQ_TEST_UNSAFE: 'skip-dir-fsync' }, silent).openDb).toBeDefined();
     expect(loadTestHooks({}, silent).openDb).toBeUndefined();
     expect(loadTestHooks({ RAFTQ_TEST_UNSAFE: 'commit-on-local-persist' }, silent).openDb).toBeUndefined();
     expect(() => loadTestHooks({ RAFTQ_TEST_UNSAFE: 'skip-fsynk' }, silent)).toThrow(/unknown mode "skip-fsynk".*skip-fsync/);
