@@ -5,33 +5,23 @@
  * Skipped, with the reason, where powerfs cannot run (it needs /dev/fuse, fusermount3, gcc,
  * pkg-config and libfuse3-dev).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PowerFs } from '../../jepsen-like/powerfs.js';
+import type { PowerFs } from '../../jepsen-like/powerfs.js';
 import type { Entry } from '../../raft/types.js';
 import { DurableStorage, StorageFullError, StorageIoError } from '../../src/storage/index.js';
+import { powerFsAvailability, powerFsSkipReason, TestMounts } from './powerfs-mounts.js';
 
-const avail = await PowerFs.available();
-if (!avail.ok) console.log(`skipped: powerfs is unavailable: ${avail.reason}`);
+const avail = powerFsAvailability;
 const pit = avail.ok ? it : it.skip;
 
 const identity = { clusterId: 'disk-test', nodeId: 'n1', initialConfState: { voters: ['n1', 'n2', 'n3'], learners: [] } };
 
-let current: { fs: PowerFs; dir: string } | undefined;
-afterEach(async () => {
-  if (current !== undefined) {
-    await current.fs.unmount();
-    rmSync(current.dir, { recursive: true, force: true });
-    current = undefined;
-  }
-});
+const mounts = new TestMounts();
+afterEach(() => mounts.unmountAll());
 
 async function mount(): Promise<{ fs: PowerFs; dataDir: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'raftq-disk-faults-'));
-  const fs = await PowerFs.mount({ backing: join(dir, 'backing'), durable: join(dir, 'durable'), mount: join(dir, 'mnt') });
-  current = { fs, dir };
+  const fs = await mounts.mount('raftq-disk-faults');
   return { fs, dataDir: join(fs.mountPoint, 'n1') };
 }
 
@@ -55,7 +45,7 @@ async function closeQuietly(s: DurableStorage): Promise<void> {
   await s.close().catch(() => undefined);
 }
 
-describe(`DurableStorage under disk faults${avail.ok ? '' : ` (SKIPPED: ${avail.reason})`}`, { timeout: 120_000 }, () => {
+describe(`DurableStorage under disk faults${powerFsSkipReason}`, { timeout: 120_000 }, () => {
   pit('a full disk: the save rejects STORAGE_FULL, the open too while full; after space returns everything synced is there', async () => {
     const { fs, dataDir } = await mount();
     const s = await withTenSynced(dataDir);

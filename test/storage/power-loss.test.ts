@@ -8,34 +8,25 @@
  * records. Skipped, with the reason, where powerfs cannot
  * run (it needs /dev/fuse, fusermount3, gcc, pkg-config and libfuse3-dev).
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PowerFs } from '../../jepsen-like/powerfs.js';
+import type { PowerFs } from '../../jepsen-like/powerfs.js';
 import type { Entry } from '../../raft/types.js';
 import { DurableStorage } from '../../src/storage/index.js';
 import { fsyncDir } from '../../src/storage/level-db.js';
+import { powerFsAvailability, powerFsSkipReason, TestMounts } from './powerfs-mounts.js';
 
-const avail = await PowerFs.available();
-if (!avail.ok) console.log(`skipped: powerfs is unavailable: ${avail.reason}`);
+const avail = powerFsAvailability;
 const pit = avail.ok ? it : it.skip;
 
 const identity = { clusterId: 'power-test', nodeId: 'n1', initialConfState: { voters: ['n1', 'n2', 'n3'], learners: [] } };
 
-let current: { fs: PowerFs; dir: string } | undefined;
-afterEach(async () => {
-  if (current !== undefined) {
-    await current.fs.unmount();
-    rmSync(current.dir, { recursive: true, force: true });
-    current = undefined;
-  }
-});
+const mounts = new TestMounts();
+afterEach(() => mounts.unmountAll());
 
 async function mount(): Promise<PowerFs> {
-  const dir = mkdtempSync(join(tmpdir(), 'raftq-power-loss-'));
-  const fs = await PowerFs.mount({ backing: join(dir, 'backing'), durable: join(dir, 'durable'), mount: join(dir, 'mnt') });
-  current = { fs, dir };
+  const fs = await mounts.mount('raftq-power-loss');
   return fs;
 }
 
@@ -43,7 +34,7 @@ function entries(from: number, count: number, bytes: number): Entry[] {
   return Array.from({ length: count }, (_, i) => ({ index: from + i, term: 1, type: 'normal' as const, data: new Uint8Array(bytes).fill((from + i) % 251) }));
 }
 
-describe(`DurableStorage under power loss${avail.ok ? '' : ` (SKIPPED: ${avail.reason})`}`, { timeout: 120_000 }, () => {
+describe(`DurableStorage under power loss${powerFsSkipReason}`, { timeout: 120_000 }, () => {
   pit('a new data directory with synced saves survives a power cut before its first restart', async () => {
     const fs = await mount();
     const dataDir = join(fs.mountPoint, 'node', 'n1');

@@ -1,38 +1,29 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PowerFs } from '../../jepsen-like/powerfs.js';
 import type { ConfState } from '../../raft/types.js';
 import { packageRoot } from '../../src/proto/load.js';
 import { DurableStorage } from '../../src/storage/durable-storage.js';
 import { openDb } from '../../src/storage/level-db.js';
 import { testIdentity } from './durable-harness.js';
 import { entries } from './helpers.js';
+import { powerFsAvailability, powerFsSkipReason, TestMounts } from './powerfs-mounts.js';
 
 /**
  * DurableStorage on powerfs (jepsen-like/powerfs: a real filesystem that forgets, at a power
  * cut, every write and every directory entry not fsynced): what a save promised survives a cut
  * right after it, LevelDB's own files included. Skipped, with the reason, where FUSE is missing.
  */
-const avail = await PowerFs.available();
-const suffix = avail.ok ? '' : ` (skipped: powerfs unavailable: ${avail.reason})`;
+const avail = powerFsAvailability;
+const suffix = powerFsSkipReason;
 const cs: ConfState = { voters: ['n1', 'n2', 'n3'], learners: [] };
 
-let mounted: { fs: PowerFs; dir: string } | undefined;
-afterEach(async () => {
-  if (mounted === undefined) return;
-  await mounted.fs.unmount();
-  rmSync(mounted.dir, { recursive: true, force: true });
-  mounted = undefined;
-});
+const mounts = new TestMounts();
+afterEach(() => mounts.unmountAll());
 
 describe.skipIf(!avail.ok)(`DurableStorage across real power cuts${suffix}`, () => {
   it('a brand-new data directory and every synced save survive a cut, three rounds over', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'raftq-powerfs-'));
-    const fs = await PowerFs.mount({ backing: join(dir, 'backing'), durable: join(dir, 'durable'), mount: join(dir, 'mnt') });
-    mounted = { fs, dir };
+    const fs = await mounts.mount('raftq-powerfs');
     // The data directory does not exist yet: opening creates it, as on a node's first start.
     const dataDir = join(fs.mountPoint, 'node', 'data');
     let last = 0;
@@ -90,9 +81,7 @@ async function writeUntilLogSwitchThenDie(dataDir: string): Promise<string> {
 
 describe.skipIf(!avail.ok)(`LevelDB's log switch across a real power cut${suffix}`, () => {
   it('a synced write that LevelDB put in a brand-new log file survives a cut', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'raftq-powerfs-'));
-    const fs = await PowerFs.mount({ backing: join(dir, 'backing'), durable: join(dir, 'durable'), mount: join(dir, 'mnt') });
-    mounted = { fs, dir };
+    const fs = await mounts.mount('raftq-powerfs');
     const dataDir = join(fs.mountPoint, 'data');
     const acked = await writeUntilLogSwitchThenDie(dataDir);
     await fs.cut();

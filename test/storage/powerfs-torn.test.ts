@@ -1,11 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PowerFs } from '../../jepsen-like/powerfs.js';
 import { packageRoot } from '../../src/proto/load.js';
 import { openDb } from '../../src/storage/level-db.js';
+import { powerFsAvailability, powerFsSkipReason, TestMounts } from './powerfs-mounts.js';
 
 /**
  * LevelDB (through openDb) across power cuts that tear the last unsynced write of each file
@@ -14,17 +12,12 @@ import { openDb } from '../../src/storage/level-db.js';
  * database must open and hold every write acknowledged as synced. Seeded: a failure names
  * its seed, and the same seed tears the same bytes.
  */
-const avail = await PowerFs.available();
-const suffix = avail.ok ? '' : ` (skipped: powerfs unavailable: ${avail.reason})`;
+const avail = powerFsAvailability;
+const suffix = powerFsSkipReason;
 const seeds = [1, 2, 3, 4, 5, 6];
 
-let mounted: { fs: PowerFs; dir: string } | undefined;
-afterEach(async () => {
-  if (mounted === undefined) return;
-  await mounted.fs.unmount();
-  rmSync(mounted.dir, { recursive: true, force: true });
-  mounted = undefined;
-});
+const mounts = new TestMounts();
+afterEach(() => mounts.unmountAll());
 
 /**
  * Runs a process that opens `dataDir`, makes `synced` synced writes (keys s000..), then
@@ -51,9 +44,7 @@ async function writeThenDie(dataDir: string, synced: number): Promise<void> {
 
 describe.skipIf(!avail.ok)(`LevelDB across power cuts with torn writes${suffix}`, () => {
   it.each(seeds)('seed %i: every synced write survives two torn cuts and the database opens', async (seed) => {
-    const dir = mkdtempSync(join(tmpdir(), 'raftq-powerfs-torn-'));
-    const fs = await PowerFs.mount({ backing: join(dir, 'backing'), durable: join(dir, 'durable'), mount: join(dir, 'mnt') });
-    mounted = { fs, dir };
+    const fs = await mounts.mount('raftq-powerfs-torn');
     await fs.setTornWrites(true, seed);
     const dataDir = join(fs.mountPoint, 'data');
     let tornBytes = 0;
