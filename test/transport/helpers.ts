@@ -3,7 +3,7 @@
  * 127.0.0.1 port 0 that are closed after each test.
  */
 import { pino, type Logger } from 'pino';
-import type { Message, NodeId } from '../../raft/types.js';
+import type { Message, NodeId, SnapshotMessage } from '../../raft/types.js';
 import { PeerTransport, type PeerTransportOptions } from '../../src/transport/index.js';
 
 /** One parsed pino line. */
@@ -87,4 +87,9 @@ export function seededRng(seed: number): () => number {
 /** A heartbeat from `from` to `to` whose context holds `n`, to check order and identity. */
 export function heartbeat(from: NodeId, to: NodeId, n: number): Message {
   return { type: 'heartbeat', from, to, term: 1, commit: n, context: new Uint8Array([n & 0xff]) };
+}
+
+/** The `snap` message from a to b (both voters) that the snapshot tests stream. */
+export function snapMessage(index: number, term: number): SnapshotMessage {
+  return { type: 'snap', from: 'a', to: 'b', term, snapshot: { index, term, confState: { voters: ['a', 'b'], learners: [] } } };
 }

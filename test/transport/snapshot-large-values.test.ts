@@ -10,20 +10,14 @@ import { attributeLengthMax, maxMessageBytesRange, messageAttributesMax } from '
 import { encodePayload } from '../../src/queue/records.js';
 import { decodeSnapshotChunk, encodeSnapshotChunks, snapshotChunkBytesMax, type StatePair } from '../../src/storage/snapshot-chunks.js';
 import type { SnapshotSink, SnapshotSinkFactory } from '../../src/transport/index.js';
-import { Harness, waitFor, type TestNode } from './helpers.js';
+import { Harness, snapMessage, waitFor, type TestNode } from './helpers.js';
 
 const h = new Harness();
 afterEach(async () => {
   await h.closeAll();
 });
 
-const snap: SnapshotMessage = {
-  type: 'snap',
-  from: 'a',
-  to: 'b',
-  term: 2,
-  snapshot: { index: 500, term: 2, confState: { voters: ['a', 'b'], learners: [] } },
-};
+const snap: SnapshotMessage = snapMessage(500, 2);
 
 const enc = new TextEncoder();
 

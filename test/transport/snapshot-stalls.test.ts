@@ -7,20 +7,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Message, SnapshotMessage } from '../../raft/types.js';
 import type { SnapshotSink, SnapshotSinkFactory } from '../../src/transport/index.js';
-import { Harness, waitFor, type TestNode } from './helpers.js';
+import { Harness, snapMessage, waitFor, type TestNode } from './helpers.js';
 
 const h = new Harness();
 afterEach(async () => {
   await h.closeAll();
 });
 
-const snap: SnapshotMessage = {
-  type: 'snap',
-  from: 'a',
-  to: 'b',
-  term: 2,
-  snapshot: { index: 50, term: 2, confState: { voters: ['a', 'b'], learners: [] } },
-};
+const snap: SnapshotMessage = snapMessage(50, 2);
 
 interface Stuck {
   opened: number;

@@ -4,7 +4,7 @@ import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SnapshotMessage } from '../../raft/types.js';
 import type { SnapshotSink, SnapshotSinkFactory } from '../../src/transport/index.js';
-import { Harness, waitFor, type TestNode } from './helpers.js';
+import { Harness, snapMessage, waitFor, type TestNode } from './helpers.js';
 
 setFlagsFromString('--expose-gc');
 /** V8's gc(), to sample live memory rather than uncollected garbage. */
@@ -20,13 +20,7 @@ afterEach(async () => {
 const chunkBytes = 256 * 1024;
 const chunkCount = 80; // 20 MiB
 
-const snap: SnapshotMessage = {
-  type: 'snap',
-  from: 'a',
-  to: 'b',
-  term: 3,
-  snapshot: { index: 1000, term: 3, confState: { voters: ['a', 'b'], learners: [] } },
-};
+const snap: SnapshotMessage = snapMessage(1000, 3);
 
 /** Chunk `i` of the test snapshot: deterministic bytes that also encode their position. */
 function chunkAt(i: number): Uint8Array {
