@@ -159,6 +159,15 @@ static int preserve_leaving(struct node *n, const char *p, int use_link) {
   return make_stored(n, -1, p);
 }
 
+/* After unlink or rmdir removed `n` from the backing dir: journal the removal (durable only once
+ * its directory is fsynced) and drop it from the live tree. */
+static void forget_removed(struct node *n) {
+  struct node *dir = node_get(n->l_parent);
+  journal_add(OP_REMOVE, n, NULL, NULL, dir->id, dir->id);
+  live_remove(n);
+  node_maybe_free(n);
+}
+
 static int pf_unlink(const char *path) {
   LOCK();
   TRACE("unlink %s", path);
@@ -173,10 +182,7 @@ static int pf_unlink(const char *path) {
     if (rc == 0 && unlink(p) != 0) rc = -errno;
     if (rc >= 0) {
       rc = 0;
-      struct node *dir = node_get(n->l_parent);
-      journal_add(OP_REMOVE, n, NULL, NULL, dir->id, dir->id);
-      live_remove(n);
-      node_maybe_free(n);
+      forget_removed(n);
     }
   }
   UNLOCK();
@@ -193,12 +199,7 @@ static int pf_rmdir(const char *path) {
   else if (!n->is_dir) rc = -ENOTDIR;
   else if (n->id == ROOT_ID) rc = -EBUSY;
   else if (rmdir(p) != 0) rc = -errno;
-  else {
-    struct node *dir = node_get(n->l_parent);
-    journal_add(OP_REMOVE, n, NULL, NULL, dir->id, dir->id);
-    live_remove(n);
-    node_maybe_free(n);
-  }
+  else forget_removed(n);
   UNLOCK();
   return rc;
 }
