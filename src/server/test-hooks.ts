@@ -23,12 +23,17 @@ export interface TestHooks {
   readonly testingKnobs?: TestingKnobs;
   /** Opens the node's LevelDB instead of level-db.ts openDb (skip-fsync, skip-dir-fsync). */
   readonly openDb?: (dir: string) => Promise<Db>;
+  /**
+   * skip-checksums: storage neither verifies checksums nor checks its files before opening, and
+   * never repairs from peers: the negative control of the corrupt nemesis (it serves damage).
+   */
+  readonly skipChecksums?: boolean;
   /** Stops the clock file poller. */
   stop(): void;
 }
 
 /** The deliberately broken builds RAFTQ_TEST_UNSAFE selects (negative controls). */
-export const unsafeModes = ['commit-on-local-persist', 'skip-fsync', 'skip-dir-fsync'] as const;
+export const unsafeModes = ['commit-on-local-persist', 'skip-fsync', 'skip-dir-fsync', 'skip-checksums'] as const;
 
 /** One of unsafeModes. */
 export type UnsafeMode = (typeof unsafeModes)[number];
@@ -64,6 +69,7 @@ export function loadTestHooks(env: NodeJS.ProcessEnv, logger: Logger): TestHooks
     ...(unsafe === 'commit-on-local-persist' ? { testingKnobs: { commitOnLocalPersist: true } } : {}),
     ...(unsafe === 'skip-fsync' ? { openDb: openUnsyncedDb } : {}),
     ...(unsafe === 'skip-dir-fsync' ? { openDb: openDbWithoutDirFsync } : {}),
+    ...(unsafe === 'skip-checksums' ? { skipChecksums: true } : {}),
     stop: () => {
       if (timer !== undefined) clearInterval(timer);
     },
