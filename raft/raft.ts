@@ -1,4 +1,5 @@
 import { assert } from './assert.js';
+import { TermProbe } from './recovery.js';
 import { applyConfChange, decodeConfChange, encodeConfChange, validateConfChange } from './conf-change.js';
 import { RaftError } from './errors.js';
 import { RaftLog } from './raft-log.js';
@@ -75,6 +76,11 @@ export interface RaftConfig {
   readonly rng: Rng;
   readonly logger?: RaftLogger;
   readonly testingKnobs?: TestingKnobs;
+  /**
+   * Start recovering from storage damage (recovery.ts): the node's durable state was rebuilt
+   * from nothing, so it votes in nothing and counts in no quorum until it has caught up.
+   */
+  readonly recovering?: boolean;
 }
 
 /** Counters of notable events, for metrics and for the simulator's checks. */
@@ -119,10 +125,20 @@ export class Raft {
   pendingConfIndex = 0;
   /** Bytes of entries this leader appended that are not yet committed. */
   uncommittedBytes = 0;
+  /** Recovering from storage damage (recovery.ts): no votes, in no quorum. */
+  recovering: boolean;
+  /** Set when recovery ended; RawNode reports it in the next Ready and clears it. */
+  recoveredUnreported = false;
+  /** The term probe of the current recovery. */
+  #termProbe = new TermProbe();
+  /** Ticks since the last term probes went out. */
+  #probeElapsed = 0;
+  /** While recovering: the highest commit index a leader's append announced, and its term. */
+  #leaderCommit = { term: 0, index: 0 };
   /** ReadIndex requests that arrived before this leader committed an entry in its term. */
   #pendingReadIndex: Array<{ context: Uint8Array; from: NodeId }> = [];
 
-  readonly #cfg: Required<Omit<RaftConfig, 'applied' | 'logger' | 'testingKnobs' | 'storage' | 'rng' | 'id'>>;
+  readonly #cfg: Required<Omit<RaftConfig, 'applied' | 'logger' | 'testingKnobs' | 'storage' | 'rng' | 'id' | 'recovering'>>;
   readonly #rng: Rng;
   readonly #logger: RaftLogger;
   readonly #knobs: TestingKnobs;
@@ -165,6 +181,8 @@ export class Raft {
     if (cfg.applied !== undefined && cfg.applied > 0) {
       assert(cfg.applied <= this.log.committed, () => `applied ${cfg.applied} beyond commit ${this.log.committed}`);
     }
+    this.recovering = cfg.recovering ?? false;
+    if (this.recovering) this.#logger.warn({ term: this.term }, 'recovering from storage damage: not voting and in no quorum until caught up');
     this.becomeFollower(this.term, NONE);
   }
 
@@ -173,9 +191,9 @@ export class Raft {
     return this.#cfg.electionTicks;
   }
 
-  /** Whether this node may campaign: it is a voter of the current configuration. */
+  /** Whether this node may campaign: a voter of the current configuration, not recovering. */
   promotable(): boolean {
-    return this.prs.isVoter(this.id);
+    return this.prs.isVoter(this.id) && !this.recovering;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -270,6 +288,7 @@ export class Raft {
 
   #tickElection(): void {
     this.electionElapsed++;
+    if (this.recovering) this.#tickRecovery();
     if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
       this.electionElapsed = 0;
       this.campaignIfAllowed(false);
@@ -351,6 +370,15 @@ export class Raft {
   /** Handles a message from a peer. */
   step(m: Message): void {
     assert(m.to === this.id, () => `message for ${m.to} stepped into ${this.id}`);
+    if (m.type === 'termProbe' || m.type === 'termProbeResp') {
+      this.#handleTermProbe(m);
+      return;
+    }
+    this.#stepByTerm(m);
+    if (this.recovering) this.#maybeFinishRecovery();
+  }
+
+  #stepByTerm(m: Message): void {
     if (m.term > this.term) {
       if (m.type === 'vote' || m.type === 'preVote') {
         // Leader lease: while we hear from a leader, ignore campaigns (unless a transfer), so a
@@ -400,9 +428,10 @@ export class Raft {
 
   #handleVoteRequest(m: VoteMessage): void {
     const canVote =
-      this.vote === m.from ||
+      !this.recovering &&
+      (this.vote === m.from ||
       (this.vote === NONE && this.lead === NONE) ||
-      (m.type === 'preVote' && m.term > this.term);
+      (m.type === 'preVote' && m.term > this.term));
     const respType = m.type === 'vote' ? 'voteResp' : 'preVoteResp';
     if (canVote && this.log.isUpToDate(m.index, m.logTerm)) {
       // A granted pre-vote answers in the requested term, so the pre-candidate counts it.
@@ -420,10 +449,14 @@ export class Raft {
     const pr = this.prs.progress.get(m.from);
     switch (m.type) {
       case 'appResp':
-        if (pr !== undefined) this.#handleAppendResponse(m, pr);
+        if (pr !== undefined) {
+          this.#noteRecovering(m.from, pr, m.recovering === true);
+          this.#handleAppendResponse(m, pr);
+        }
         return;
       case 'heartbeatResp':
         if (pr === undefined) return;
+        this.#noteRecovering(m.from, pr, m.recovering === true);
         pr.recentActive = true;
         pr.probeSent = false;
         // Appends in a full window may all have been lost: free one slot so that a heartbeat
@@ -433,7 +466,8 @@ export class Raft {
         // A follower in probe state that is caught up (e.g. after reportUnreachable) also gets
         // an (empty) append: its answer moves it back to replicate state.
         if (pr.match < this.log.lastIndex() || pr.state === 'probe') this.#sendAppend(m.from);
-        if (m.context.byteLength > 0) this.#handleReadAck(m.from, m.context);
+        // A recovering node may ack a stale leader's term it forgot it left: it confirms nothing.
+        if (m.context.byteLength > 0 && !pr.recovering) this.#handleReadAck(m.from, m.context);
         return;
       case 'readIndex':
         this.#leaderReadIndex(m.context, m.from);
@@ -524,6 +558,9 @@ export class Raft {
       case 'app':
         this.electionElapsed = 0;
         this.lead = m.from;
+        // An append carries the leader's whole commit index (a heartbeat only what it believes
+        // we hold): what a recovering node must reach.
+        if (this.recovering && (this.#leaderCommit.term !== m.term || m.commit > this.#leaderCommit.index)) this.#leaderCommit = { term: m.term, index: m.commit };
         this.#handleAppend(m);
         return;
       case 'heartbeat':
@@ -568,7 +605,8 @@ export class Raft {
   }
 
   #handleHeartbeat(m: HeartbeatMessage): void {
-    this.log.commitTo(m.commit);
+    // A leader that has not yet heard we are recovering believes we hold what we lost.
+    this.log.commitTo(this.recovering ? Math.min(m.commit, this.log.lastIndex()) : m.commit);
     this.#send({ type: 'heartbeatResp', from: this.id, to: m.from, term: this.term, context: m.context });
   }
 
@@ -613,6 +651,71 @@ export class Raft {
    */
   #dropAcksFrom(index: number): void {
     this.msgs = this.msgs.filter((m) => m.type !== 'appResp' || m.reject || m.index < index);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Recovery from storage damage (recovery.ts).
+
+  /** Leader: follows a follower's recovering flag; on entering recovery forgets its match. */
+  #noteRecovering(from: NodeId, pr: Progress, recovering: boolean): void {
+    if (recovering === pr.recovering) return;
+    if (recovering) this.#forgetMatch(from, pr);
+    else {
+      pr.recovering = false;
+      this.#logger.info({ term: this.term, node: from }, 'follower recovered: it counts in quorums again');
+    }
+  }
+
+  /** Leader: `from` is recovering; whatever it acknowledged before may be gone. */
+  #forgetMatch(from: NodeId, pr: Progress): void {
+    this.#logger.warn({ term: this.term, node: from, match: pr.match }, 'follower is recovering from storage damage: it counts in no quorum until caught up');
+    pr.recovering = true;
+    pr.match = 0;
+    pr.becomeProbe();
+  }
+
+  /** Answers a term probe (changing nothing), or records an answer while recovering. */
+  #handleTermProbe(m: Message): void {
+    if (m.type === 'termProbe') {
+      // Only a recovering node probes. A leader forgets what it believed the node holds before
+      // answering, so the node's recovery (which needs this answer) never ends while this
+      // leader still counts acknowledgements the node has lost.
+      const pr = this.role === 'leader' ? this.prs.progress.get(m.from) : undefined;
+      if (pr !== undefined) this.#forgetMatch(m.from, pr);
+      this.#send({ type: 'termProbeResp', from: this.id, to: m.from, term: this.term });
+      return;
+    }
+    if (!this.recovering) return;
+    this.#termProbe.record(m.from, m.term);
+    const floor = this.#termProbe.floor(this.prs.voters, this.id);
+    if (floor === undefined) return;
+    if (floor > this.term) this.becomeFollower(floor, NONE);
+    // A vote we cast before the damage was in a term at or below the floor: never vote in it.
+    if (this.vote === NONE) this.vote = this.id;
+    this.#maybeFinishRecovery();
+  }
+
+  /** Sends term probes to the voters that have not answered, every heartbeat interval. */
+  #tickRecovery(): void {
+    if (this.#probeElapsed++ % this.#cfg.heartbeatTicks !== 0) return;
+    if (this.#termProbe.floor(this.prs.voters, this.id) !== undefined) return;
+    for (const to of this.#termProbe.missing(this.prs.voters, this.id)) this.#send({ type: 'termProbe', from: this.id, to, term: this.term });
+  }
+
+  /** Ends recovery once both conditions of recovery.ts hold. */
+  #maybeFinishRecovery(): void {
+    if (!this.recovering || this.#termProbe.floor(this.prs.voters, this.id) === undefined) return;
+    if (this.role !== 'follower' || this.lead === NONE || this.#leaderCommit.term !== this.term) return;
+    // The leader's commit index at an entry of its own term: every entry committed before
+    // the damage is at or below it. We must hold it durably, and know it committed.
+    const commit = this.#leaderCommit.index;
+    if (commit < 1 || this.log.committed < commit || this.log.lastStableIndex() < commit || this.log.termOrZero(commit) !== this.term) return;
+    this.recovering = false;
+    this.recoveredUnreported = true;
+    this.#termProbe = new TermProbe();
+    this.#leaderCommit = { term: 0, index: 0 };
+    if (this.vote === NONE) this.vote = this.lead;
+    this.#logger.info({ term: this.term, leader: this.lead, commit }, 'recovered from storage damage: voting and counting in quorums again');
   }
 
   // ---------------------------------------------------------------------------------------
@@ -849,6 +952,7 @@ export class Raft {
   /** The leader's own entries up to `index` are durable: count itself toward the quorum. */
   onStable(index: number, term: number): void {
     this.log.stableTo(index, term);
+    if (this.recovering) this.#maybeFinishRecovery();
     if (this.role !== 'leader') return;
     const self = this.prs.progress.get(this.id);
     if (self === undefined) return;
@@ -870,7 +974,8 @@ export class Raft {
   // Sending.
 
   #send(m: Message): void {
-    this.msgs.push(m);
+    if (this.recovering && (m.type === 'appResp' || m.type === 'heartbeatResp')) this.msgs.push({ ...m, recovering: true });
+    else this.msgs.push(m);
   }
 
   #appendEntries(ents: ReadonlyArray<{ type: 'normal' | 'conf'; data: Uint8Array }>): number {

@@ -24,6 +24,11 @@ export interface Ready {
   readonly readStates: readonly ReadState[];
   /** Whether the writes of step 1 must be fsynced (entries, snapshot, term or vote changed). */
   readonly mustSync: boolean;
+  /**
+   * The node finished recovering from storage damage (raft/recovery.ts) since the last Ready:
+   * once this Ready is persisted, the runtime clears its durable recovering marker.
+   */
+  readonly recovered: boolean;
 }
 
 /** Public state of a node for status displays. */
@@ -120,7 +125,7 @@ export class RawNode {
     const r = this.raft;
     if (r.msgs.length > 0 || r.readStates.length > 0) return true;
     if (r.log.unstable.entries.length > 0 || r.log.hasPendingSnapshot()) return true;
-    if (r.log.hasNextCommittedEntries()) return true;
+    if (r.log.hasNextCommittedEntries() || r.recoveredUnreported) return true;
     if (!softEqual(this.#soft(), this.#prevSoft) || !hardEqual(this.#hard(), this.#prevHard)) return true;
     return false;
   }
@@ -161,7 +166,9 @@ export class RawNode {
       readStates: r.readStates,
       // A commit-only change may be lost in a crash (it is re-learned from the leader).
       mustSync: entries.length > 0 || snapshot !== undefined || hard.term !== this.#prevHard.term || hard.vote !== this.#prevHard.vote,
+      recovered: r.recoveredUnreported,
     };
+    r.recoveredUnreported = false;
     r.msgs = [];
     r.readStates = [];
     if (rd.softState !== undefined) this.#prevSoft = rd.softState;

@@ -87,6 +87,8 @@ export interface AppendResponseMessage extends Envelope {
   readonly rejectHint: number;
   /** On reject: the follower's term at `rejectHint` (0 if unknown). */
   readonly logTerm: number;
+  /** The follower is recovering from storage damage (recovery.ts): count it in no quorum. */
+  readonly recovering?: boolean;
 }
 
 /** Leader -> follower: liveness and commit propagation; `context` carries ReadIndex rounds. */
@@ -99,6 +101,18 @@ export interface HeartbeatMessage extends Envelope {
 export interface HeartbeatResponseMessage extends Envelope {
   readonly type: 'heartbeatResp';
   readonly context: Uint8Array;
+  /** As AppendResponseMessage.recovering. */
+  readonly recovering?: boolean;
+}
+
+/** Recovering node -> every other voter: what is your current term? (recovery.ts) */
+export interface TermProbeMessage extends Envelope {
+  readonly type: 'termProbe';
+}
+
+/** Answer to a TermProbe; `term` is the answerer's current term. Changes no state. */
+export interface TermProbeResponseMessage extends Envelope {
+  readonly type: 'termProbeResp';
 }
 
 /** Candidate (or pre-candidate) -> voters. */
@@ -152,7 +166,9 @@ export type Message =
   | SnapshotMessage
   | TimeoutNowMessage
   | ReadIndexMessage
-  | ReadIndexResponseMessage;
+  | ReadIndexResponseMessage
+  | TermProbeMessage
+  | TermProbeResponseMessage;
 
 /** The discriminant of every message. */
 export type MessageType = Message['type'];

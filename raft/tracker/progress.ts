@@ -28,6 +28,8 @@ export class Progress {
    * carries only the commit index would tell the follower anything new.
    */
   sentCommit = 0;
+  /** The follower says it is recovering from storage damage (raft/recovery.ts): in no quorum. */
+  recovering = false;
   readonly isLearner: boolean;
   readonly inflights: Inflights;
 

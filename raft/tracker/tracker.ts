@@ -55,6 +55,7 @@ export class ProgressTracker {
       if (pr === undefined || pr.isLearner !== isLearner) {
         const fresh = new Progress(next, isLearner, this.#limits.countMax, this.#limits.bytesMax);
         if (pr !== undefined) {
+          fresh.recovering = pr.recovering;
           fresh.match = pr.match;
           fresh.next = pr.next;
           fresh.recentActive = pr.recentActive;
@@ -71,9 +72,12 @@ export class ProgressTracker {
     return this.#voters.has(id);
   }
 
-  /** The largest index replicated on a quorum of voters. */
+  /** The largest index replicated on a quorum of voters (a recovering voter holds nothing). */
   committed(): number {
-    return committedIndex(this.#voters, (id) => this.progress.get(id)?.match ?? 0);
+    return committedIndex(this.#voters, (id) => {
+      const pr = this.progress.get(id);
+      return pr === undefined || pr.recovering ? 0 : pr.match;
+    });
   }
 
   /** Clears the votes of the last election. */
@@ -103,7 +107,7 @@ export class ProgressTracker {
     const active = new Map<NodeId, boolean>();
     for (const [id, pr] of this.progress) {
       if (pr.isLearner) continue;
-      active.set(id, id === self || pr.recentActive);
+      active.set(id, id === self || (pr.recentActive && !pr.recovering));
     }
     return voteResult(this.#voters, active) === 'won';
   }

@@ -55,12 +55,12 @@ export function raftMessageToWire(msg: Message): WireObject {
     case 'appResp':
       return {
         ...envelope,
-        app_resp: { index: u64(msg.index), reject: msg.reject, reject_hint: u64(msg.rejectHint), log_term: u64(msg.logTerm) },
+        app_resp: { index: u64(msg.index), reject: msg.reject, reject_hint: u64(msg.rejectHint), log_term: u64(msg.logTerm), recovering: msg.recovering === true },
       };
     case 'heartbeat':
       return { ...envelope, heartbeat: { commit: u64(msg.commit), context: msg.context } };
     case 'heartbeatResp':
-      return { ...envelope, heartbeat_resp: { context: msg.context } };
+      return { ...envelope, heartbeat_resp: { context: msg.context, recovering: msg.recovering === true } };
     case 'vote':
     case 'preVote': {
       const body = { index: u64(msg.index), log_term: u64(msg.logTerm), transfer: msg.transfer };
@@ -78,6 +78,10 @@ export function raftMessageToWire(msg: Message): WireObject {
       return { ...envelope, read_index: { context: msg.context } };
     case 'readIndexResp':
       return { ...envelope, read_index_resp: { context: msg.context, index: u64(msg.index), reject: msg.reject } };
+    case 'termProbe':
+      return { ...envelope, term_probe: {} };
+    case 'termProbeResp':
+      return { ...envelope, term_probe_resp: {} };
   }
 }
 
@@ -108,11 +112,12 @@ export function raftMessageFromWire(obj: WireObject): Message {
         reject: readBool(b, 'reject'),
         rejectHint: readU64(b, 'reject_hint'),
         logTerm: readU64(b, 'log_term'),
+        ...recoveringOf(b),
       };
     case 'heartbeat':
       return { ...env, type: 'heartbeat', commit: readU64(b, 'commit'), context: readBytes(b, 'context') };
     case 'heartbeat_resp':
-      return { ...env, type: 'heartbeatResp', context: readBytes(b, 'context') };
+      return { ...env, type: 'heartbeatResp', context: readBytes(b, 'context'), ...recoveringOf(b) };
     case 'vote':
     case 'pre_vote':
       return {
@@ -139,9 +144,18 @@ export function raftMessageFromWire(obj: WireObject): Message {
         index: readU64(b, 'index'),
         reject: readBool(b, 'reject'),
       };
+    case 'term_probe':
+      return { ...env, type: 'termProbe' };
+    case 'term_probe_resp':
+      return { ...env, type: 'termProbeResp' };
     default:
       throw new FrameError('UNKNOWN_MESSAGE_TYPE', `RaftMessage body ${body} is not known`);
   }
+}
+
+/** The optional recovering flag of a response body (set only when true, as the core sends it). */
+function recoveringOf(b: WireObject): { recovering?: true } {
+  return readBool(b, 'recovering') ? { recovering: true } : {};
 }
 
 /** A number for a uint64 field. Raft numbers are never negative or fractional: assert it. */

@@ -36,7 +36,8 @@ const entryTypeCode: Record<EntryType, number> = { normal: 1, conf: 2 };
 type HotMessage = Extract<Message, { type: 'app' | 'appResp' | 'heartbeat' | 'heartbeatResp' }>;
 
 function isHot(m: Message): m is HotMessage {
-  return m.type === 'app' || m.type === 'appResp' || m.type === 'heartbeat' || m.type === 'heartbeatResp';
+  if (m.type === 'appResp' || m.type === 'heartbeatResp') return m.recovering !== true; // rare: the reference encoder
+  return m.type === 'app' || m.type === 'heartbeat';
 }
 
 // ---- sizes (first pass): the frame is allocated once at its exact size, lengths are known
@@ -228,6 +229,7 @@ function readMessage(r: ProtoReader): Message {
           reject = body.bool();
         } else if (f === 3) rejectHint = readU64(body, tag);
         else if (f === 4) logTerm = readU64(body, tag);
+        else if (f === 5) throw new NotFastPath(); // recovering: rare, the reference decoder
         else body.skip(tag & 7);
       }
       return { from, to, term, type: 'appResp', index, reject, rejectHint, logTerm };
@@ -253,7 +255,8 @@ function readMessage(r: ProtoReader): Message {
         if (tag >>> 3 === 1) {
           expectWireType(tag, wireType.bytes);
           context = body.bytes();
-        } else body.skip(tag & 7);
+        } else if (tag >>> 3 === 2) throw new NotFastPath(); // recovering: the reference decoder
+        else body.skip(tag & 7);
       }
       return { from, to, term, type: 'heartbeatResp', context };
     }

@@ -175,6 +175,7 @@ export class TestCluster {
       electionTicks: this.#o.electionTicks ?? 10,
       heartbeatTicks: this.#o.heartbeatTicks ?? 1,
       applied: sim.storage.snapshot().index,
+      recovering: sim.recoveringMarker,
       rng: seededRng(((this.#o.seed ?? 1) * 7919 + boots * 104729 + Number(sim.id.replace(/\D/g, ''))) >>> 0),
     };
     sim.node = new RawNode(cfg);
@@ -312,6 +313,19 @@ export class TestCluster {
     const sim = this.sim(id);
     this.#down.add(id);
     sim.crashAndRestart();
+    this.#boot(sim);
+    this.#check();
+  }
+
+  /**
+   * Crashes `id` and rebuilds its storage from nothing (SimNode.wipeAndRestart): with `protect`
+   * it recovers as raft/recovery.ts describes, without it it is an amnesiac voter. It stays down
+   * until `restart`.
+   */
+  wipe(id: NodeId, protect: boolean): void {
+    const sim = this.sim(id);
+    this.#down.add(id);
+    sim.wipeAndRestart(protect);
     this.#boot(sim);
     this.#check();
   }

@@ -1,7 +1,7 @@
 import { defaultSimOptions, runSimulation, simProfiles, type SimOptions } from './simulator.js';
 
 /**
- * `npm run sim -- --seeds N [--from S] [--nodes 3|5] [--profile default|figure8]`: runs N seeds
+ * `npm run sim -- --seeds N [--from S] [--nodes 3|5] [--profile default|figure8|amnesia] [--unprotected-wipes]`: runs N seeds
  * starting at S, shows progress, and prints every failing seed with the command that replays it.
  */
 function main(argv: readonly string[]): number {
@@ -10,6 +10,7 @@ function main(argv: readonly string[]): number {
   let nodes: number | undefined;
   let verbose = false;
   let profile = 'default';
+  let unprotectedWipes = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[i + 1];
@@ -36,8 +37,10 @@ function main(argv: readonly string[]): number {
       from = num('--seed');
       seeds = 1;
       verbose = true;
+    } else if (a === '--unprotected-wipes') {
+      unprotectedWipes = true;
     } else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--nodes 3|5] [--profile default|figure8]\n');
+      process.stdout.write('usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--nodes 3|5] [--profile default|figure8|amnesia] [--unprotected-wipes]\n');
       return 0;
     } else {
       process.stderr.write(`error: unknown flag ${a} (try --help)\n`);
@@ -48,17 +51,19 @@ function main(argv: readonly string[]): number {
   const failures: number[] = [];
   let events = 0;
   let crashes = 0;
+  let wipes = 0;
   let snapshots = 0;
   for (let s = from; s < from + seeds; s++) {
-    const overrides: Partial<SimOptions> = { ...simProfiles[profile], ...(nodes !== undefined ? { nodeCount: nodes } : {}) };
+    const overrides: Partial<SimOptions> = { ...simProfiles[profile], ...(nodes !== undefined ? { nodeCount: nodes } : {}), ...(unprotectedWipes ? { unprotectedWipes } : {}) };
     const r = runSimulation(defaultSimOptions(s, overrides));
     events += r.stats.events;
     crashes += r.stats.crashes;
+    wipes += r.stats.wipes;
     snapshots += r.stats.snapshotsSent;
     if (verbose) process.stdout.write(`${JSON.stringify(r.stats)}\n`);
     if (!r.ok) {
       failures.push(s);
-      process.stdout.write(`\nseed ${s} FAILED: ${r.failure}\n  replay: npm run sim -- --seed ${s} --profile ${profile}${nodes !== undefined ? ` --nodes ${nodes}` : ''}\n`);
+      process.stdout.write(`\nseed ${s} FAILED: ${r.failure}\n  replay: npm run sim -- --seed ${s} --profile ${profile}${unprotectedWipes ? ' --unprotected-wipes' : ''}${nodes !== undefined ? ` --nodes ${nodes}` : ''}\n`);
     }
     const done = s - from + 1;
     if (done % 100 === 0 || done === seeds) {
@@ -67,7 +72,7 @@ function main(argv: readonly string[]): number {
     }
   }
   const secs = (Date.now() - started) / 1000;
-  process.stdout.write(`\n${seeds} seeds from ${from}: ${seeds - failures.length} passed, ${failures.length} failed in ${secs.toFixed(1)} s (${events} events, ${crashes} crashes, ${snapshots} snapshots sent)\n`);
+  process.stdout.write(`\n${seeds} seeds from ${from}: ${seeds - failures.length} passed, ${failures.length} failed in ${secs.toFixed(1)} s (${events} events, ${crashes} crashes, ${wipes} storage wipes, ${snapshots} snapshots sent)\n`);
   return failures.length === 0 ? 0 : 1;
 }
 

@@ -83,8 +83,15 @@ export interface NodeObserver {
  */
 export class SimNode {
   readonly id: NodeId;
-  /** What survives a crash. */
-  readonly storage: MemoryStorage;
+  /** What survives a crash (replaced whole when storage damage is repaired from nothing). */
+  storage: MemoryStorage;
+  /**
+   * The durable recovering marker (raft/recovery.ts): set when the storage was rebuilt from
+   * nothing with the protection on, cleared once a Ready reporting `recovered` is persisted.
+   */
+  recoveringMarker = false;
+  /** The configuration the node was first booted with: what a rebuilt storage starts from. */
+  readonly #initial: ConfState;
   /** Snapshot data by snapshot index (durable, like the storage). */
   readonly snapshots = new Map<number, AppState>();
   node!: RawNode;
@@ -114,6 +121,7 @@ export class SimNode {
   constructor(id: NodeId, initial: ConfState, opts: SimNodeOptions, seed: number, observer: NodeObserver) {
     this.id = id;
     this.storage = new MemoryStorage(initial);
+    this.#initial = initial;
     this.confState = initial;
     this.#opts = opts;
     this.#seed = seed;
@@ -139,8 +147,23 @@ export class SimNode {
       ...(this.#opts.appendBytesMax !== undefined ? { appendBytesMax: this.#opts.appendBytesMax } : {}),
       ...(this.#opts.inflightMessagesMax !== undefined ? { inflightMessagesMax: this.#opts.inflightMessagesMax } : {}),
       ...(this.#opts.knobs !== undefined ? { testingKnobs: this.#opts.knobs } : {}),
+      recovering: this.recoveringMarker,
     };
     this.node = new RawNode(cfg);
+  }
+
+  /**
+   * Storage damage repaired from nothing, as the runtime does it: the node loses its log, its
+   * hard state, its snapshots and its state machine, and restarts on an empty storage. With
+   * `protect` the rebuilt storage carries the recovering marker (the node votes in nothing and
+   * counts in no quorum until caught up); without it the node is the amnesiac of the trap.
+   */
+  wipeAndRestart(protect: boolean): void {
+    this.storage = new MemoryStorage(this.#initial);
+    this.snapshots.clear();
+    this.acked = undefined;
+    this.recoveringMarker = protect;
+    this.crashAndRestart();
   }
 
   /** Loses every volatile state, including a Ready being persisted, and restarts from storage. */
@@ -209,6 +232,8 @@ export class SimNode {
     }
     // 3. Apply.
     for (const e of rd.committedEntries) this.#apply(e);
+    // The recovering marker is cleared only once the Ready that ended recovery is durable.
+    if (rd.recovered) this.recoveringMarker = false;
     // 4. Advance, then compact if the log grew long.
     this.node.advance(rd);
     this.#maybeCompact();

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defaultSimOptions, figure8Overrides, runSimulation, type SimOptions } from './simulator.js';
+import { amnesiaOverrides, defaultSimOptions, figure8Overrides, runSimulation, type SimOptions } from './simulator.js';
 
 /**
  * The deterministic cluster simulator as a test: fast-check draws seeds, each seed is a whole
@@ -27,6 +27,10 @@ describe('cluster simulator', () => {
 
   it(`keeps every safety property over ${Math.ceil(seedsPerProfile / 4)} seeds of the Figure 8 profile`, () => {
     assertSeeds('figure8', figure8Overrides, Math.ceil(seedsPerProfile / 4));
+  }, 300_000);
+
+  it(`keeps every safety property over ${Math.ceil(seedsPerProfile / 2)} seeds with storage destroyed and rebuilt from nothing (amnesia profile)`, () => {
+    assertSeeds('amnesia', amnesiaOverrides, Math.ceil(seedsPerProfile / 2));
   }, 300_000);
 
   it('replays a seed exactly', () => {
@@ -105,6 +109,18 @@ describe('simulator catches injected bugs', () => {
       expect(broken.ok, `seed ${seed} should fail with the commit bug`).toBe(false);
       expect(broken.failure).toMatch(/LeaderCompleteness|StateMachineSafety|CommitSafety/);
       expect(runSimulation(defaultSimOptions(seed, figure8Overrides)).ok).toBe(true);
+    }
+  });
+
+  it('a node rebuilt from nothing that votes and counts in quorums at once (no recovery) loses committed entries or elects two leaders', () => {
+    // Seeds 16 and 22: ElectionSafety (a forgotten vote given again); 20 and 28: LeaderCompleteness.
+    for (const seed of [16, 20, 22, 28]) {
+      const broken = runSimulation(defaultSimOptions(seed, { ...amnesiaOverrides, unprotectedWipes: true }));
+      expect(broken.ok, `seed ${seed} should fail without the recovery protection`).toBe(false);
+      expect(broken.failure).toMatch(/ElectionSafety|LeaderCompleteness|CommitSafety|LogMatching|StateMachineSafety/);
+      const protectedRun = runSimulation(defaultSimOptions(seed, amnesiaOverrides));
+      expect(protectedRun.ok, protectedRun.failure).toBe(true);
+      expect(protectedRun.stats.wipes).toBeGreaterThan(0);
     }
   });
 });

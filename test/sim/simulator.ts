@@ -21,6 +21,12 @@ export interface FaultProfile {
   readonly fsyncMaxMs: number;
   /** Probability that a crash hits the current leader rather than a random node. */
   readonly leaderCrashRate: number;
+  /**
+   * Probability that a crash also destroys the node's storage, repaired from nothing (the
+   * corrupt nemesis's worst case), while no other node is recovering. 0 (the default
+   * profile): never, and no random draw, so older seeds keep their schedules.
+   */
+  readonly wipeRate?: number;
 }
 
 /** One simulation: everything is decided by `seed`. */
@@ -40,6 +46,8 @@ export interface SimOptions {
   readonly inflightMessagesMax: number;
   readonly knobs?: TestingKnobs;
   readonly bugs?: PersistenceBugs;
+  /** Wiped nodes come back without the recovering protection (the amnesia trap's negative control). */
+  readonly unprotectedWipes?: boolean;
 }
 
 /** What a simulation observed. */
@@ -52,6 +60,8 @@ export interface SimResult {
     readonly events: number;
     readonly messages: number;
     readonly crashes: number;
+    /** Crashes that also destroyed the node's storage (FaultProfile.wipeRate). */
+    readonly wipes: number;
     readonly partitions: number;
     readonly leaders: number;
     readonly committed: number;
@@ -88,10 +98,16 @@ export const figure8Overrides: Partial<SimOptions> = {
   faults: { ...defaultFaults, crashEveryMs: 60, downMaxMs: 60, partitionEveryMs: 60, dropRate: 0.05, leaderCrashRate: 1 },
 };
 
+/** The default faults plus storage wiped on one node at a time (raft/recovery.ts). */
+export const amnesiaOverrides: Partial<SimOptions> = {
+  faults: { ...defaultFaults, crashEveryMs: 300, wipeRate: 0.5, leaderCrashRate: 0.5 },
+};
+
 /** Named fault profiles for `npm run sim -- --profile NAME`. */
 export const simProfiles: Readonly<Record<string, Partial<SimOptions>>> = {
   default: {},
   figure8: figure8Overrides,
+  amnesia: amnesiaOverrides,
 };
 
 /** The options used for a seed by the test suite and `npm run sim`. */
@@ -114,7 +130,7 @@ const electionTicks = 10;
 const probeProposals = 5;
 
 type Event =
-  | { kind: 'deliver'; env: Envelope }
+  | { kind: 'deliver'; env: Envelope; senderGeneration: number }
   | { kind: 'tick'; node: NodeId }
   | { kind: 'readyDone'; node: NodeId; generation: number }
   | { kind: 'crash' }
@@ -140,13 +156,15 @@ export class Simulator {
   #blocked = new Set<string>();
   /** Bumped when a node crashes, invalidating its in-flight Ready. */
   readonly #generation = new Map<NodeId, number>();
+  /** The generation each node's storage was last wiped at. */
+  readonly #wipedAt = new Map<NodeId, number>();
   readonly checker = new SafetyChecker();
   #now = 0;
   #healed = false;
   #proposalSeq = 0;
   /** Probe proposals issued after healing that must commit. */
   readonly #probes = new Set<string>();
-  readonly #stats = { events: 0, messages: 0, crashes: 0, partitions: 0, snapshotsSent: 0 };
+  readonly #stats = { events: 0, messages: 0, crashes: 0, wipes: 0, partitions: 0, snapshotsSent: 0 };
 
   constructor(o: SimOptions) {
     this.#o = o;
@@ -225,7 +243,9 @@ export class Simulator {
     switch (ev.kind) {
       case 'deliver': {
         const { to, from, type } = ev.env.msg;
-        const lost = this.#down.has(to);
+        // A node rebuilt from nothing takes far longer to come back than any message lingers:
+        // what its previous incarnation sent (over connections that died with it) is gone.
+        const lost = this.#down.has(to) || ev.senderGeneration < (this.#wipedAt.get(from) ?? 0);
         if (type === 'snap') this.#at(this.#now + 1, { kind: 'snapStatus', node: from, to, ok: !lost });
         if (!lost) {
           this.nodes.get(to)!.deliver(ev.env);
@@ -290,7 +310,7 @@ export class Simulator {
     }
     const copies = this.#rng.next() < f.duplicateRate ? 2 : 1;
     for (let i = 0; i < copies; i++) {
-      this.#at(this.#now + 1 + this.#rng.int(this.#o.faults.delayMaxMs), { kind: 'deliver', env });
+      this.#at(this.#now + 1 + this.#rng.int(this.#o.faults.delayMaxMs), { kind: 'deliver', env, senderGeneration: this.#generation.get(from)! });
     }
   }
 
@@ -312,7 +332,15 @@ export class Simulator {
     this.#down.add(id);
     this.#generation.set(id, this.#generation.get(id)! + 1);
     // The restart happens now; the node stays unreachable until its restart event.
-    this.nodes.get(id)!.crashAndRestart();
+    const n = this.nodes.get(id)!;
+    const wipeRate = this.#o.faults.wipeRate ?? 0;
+    if (wipeRate > 0 && this.#rng.next() < wipeRate && ![...this.nodes.values()].some((o) => o.recoveringMarker)) {
+      this.#stats.wipes++;
+      this.#wipedAt.set(id, this.#generation.get(id)!);
+      n.wipeAndRestart(this.#o.unprotectedWipes !== true);
+    } else {
+      n.crashAndRestart();
+    }
   }
 
   #repartition(): void {

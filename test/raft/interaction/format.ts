@@ -21,6 +21,8 @@ const messageNames: Record<MessageType, string> = {
   timeoutNow: 'MsgTimeoutNow',
   readIndex: 'MsgReadIndex',
   readIndexResp: 'MsgReadIndexResp',
+  termProbe: 'MsgTermProbe',
+  termProbeResp: 'MsgTermProbeResp',
 };
 
 /** The etcd name of a message type, e.g. MsgApp. */
@@ -144,6 +146,8 @@ export function describeMessage(m: Message): string {
     case 'heartbeatResp':
     case 'timeoutNow':
     case 'readIndex':
+    case 'termProbe':
+    case 'termProbeResp':
       break;
   }
   let s = `${id(m.from)}->${id(m.to)} ${messageName(m.type)} Term:${m.term} Log:${logTerm}/${index}`;
