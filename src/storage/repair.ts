@@ -51,6 +51,9 @@ export interface OpenStorageOptions extends DurableStorageOptions {
  */
 export const quarantinedCopiesMax = 2;
 
+/** The message of the one error line a repair logs (fields: dir, damage, quarantinedAs). */
+export const storageDamagedMessage = 'storage damaged: moving the data directory aside and starting from a fresh one; the node recovers from its peers and does not vote until it has caught up';
+
 /** Opens `dir` (DurableStorage.open), repairing it when it is damaged (module comment). */
 export async function openStorage(dir: string, opts: OpenStorageOptions): Promise<DurableStorage> {
   const logger = opts.logger ?? silentLogger;
@@ -65,7 +68,7 @@ export async function openStorage(dir: string, opts: OpenStorageOptions): Promis
   }
   const now = new Date((opts.now ?? Date.now)());
   const quarantined = quarantineName(dir, now);
-  (logger.error ?? logger.warn).call(logger, { dir, damage: damage.message, quarantinedAs: quarantined }, 'storage damaged: moving the data directory aside and starting from a fresh one; the node recovers from its peers and does not vote until it has caught up');
+  (logger.error ?? logger.warn).call(logger, { dir, damage: damage.message, quarantinedAs: quarantined }, storageDamagedMessage);
   await rebuild(dir, quarantined, { reason: damage.message, since: now.toISOString() }, opts, logger);
   opts.onRepair?.();
   return DurableStorage.open(dir, opts);
