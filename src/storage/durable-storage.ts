@@ -4,7 +4,9 @@
  *
  * The core reads synchronously, so a MemoryStorage holds everything it may ask for (the log
  * since the last compaction, hard state, snapshot meta) and every write goes to LevelDB first,
- * then to the MemoryStorage. Key layout: keys.ts. Value encodings and checksums: codec.ts.
+ * then to the MemoryStorage. Key layout: keys.ts. Value encodings and checksums: codec.ts (log
+ * entries, records), applied-values.ts (every applied value: verified on every read, so damage
+ * is never returned, applied, or sent in a snapshot). Opening after damage: repair.ts.
  *
  * Durability rule. A synced LevelDB write makes durable only itself, NOT the unsynced writes
  * before it: LevelDB syncs only its current log file and closes a full one without syncing it
@@ -37,7 +39,10 @@
  *   the generation the next switch makes live. Clearing generations below the live one may be
  *   lost: they are never read, and open() clears them again.
  * - open(): what it discards (log garbage, old generations) may come back and is discarded
- *   again; identity, the first snapshot meta and a raised commit are synced.
+ *   again; identity, the first snapshot meta and a raised commit are synced. A layout migration
+ *   stages and switches like a snapshot install (migrate.ts).
+ * - markRecovered(): the synced delete of the recovering marker (recovering.ts): once the
+ *   runtime counts the node in quorums again, a marker coming back would wrongly stop it.
  * Cost: one fsync per Ready that saves entries or applies any (saves that only move the commit
  * index are free), one per compaction, and one per snapshot chunk on install; plus a readdir
  * per synced write and a directory fsync per LevelDB log switch or compaction.
@@ -57,7 +62,10 @@ import { silentLogger, type StorageLogger } from './logger.js';
 import { migrateAppliedValues } from './migrate.js';
 import { deleteRecoveringMarker, readRecoveringMarker, type RecoveringMarker } from './recovering.js';
 import { encodeLogBlock, type StoredBlock } from './log-blocks.js';
-import { decodeSnapshotChunk, encodeSnapshotChunks, snapshotChunkBytesMax, type StatePair } from './snapshot-chunks.js';
+import { decodeSnapshotChunk, snapshotChunkBytesMax } from './snapshot-chunks.js';
+import { LevelSnapshotReader, type SnapshotReader } from './snapshot-reader.js';
+
+export type { SnapshotReader } from './snapshot-reader.js';
 
 /** Options of DurableStorage.open. */
 export interface DurableStorageOptions {
@@ -134,16 +142,6 @@ export interface StateReader {
   getMany(keys: readonly Uint8Array[]): Promise<Array<Uint8Array | undefined>>;
   /** Pairs whose key starts with `prefix`, in key order, from a consistent point in time. */
   iterate(prefix: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]>;
-}
-
-/** A consistent snapshot of the applied state, streamed as chunks (snapshot-chunks.ts). */
-export interface SnapshotReader {
-  /** index = the applied index at the moment the reader was opened, its term and conf state. */
-  readonly meta: SnapshotMeta;
-  /** The encoded chunks. Single use: call once. Releases the LevelDB snapshot when done. */
-  chunks(): AsyncIterable<Uint8Array>;
-  /** Releases the LevelDB snapshot without reading (idempotent). */
-  close(): Promise<void>;
 }
 
 /** Options of openSnapshotReader. */
@@ -649,51 +647,3 @@ export class DurableStorage implements Storage, StateReader {
     if (fromBlock === 0) assert(this.#blockBytes === blocks.reduce((n, b) => n + b.bytes, 0), 'stored block bytes out of step with the blocks');
   }
 }
-
-/** Streams one generation of the applied keyspace from a LevelDB snapshot. */
-class LevelSnapshotReader implements SnapshotReader {
-  readonly meta: SnapshotMeta;
-  readonly #db: Db;
-  readonly #dbSnapshot: ReturnType<Db['snapshot']>;
-  readonly #gen: number;
-  readonly #chunkBytesMax: number;
-  readonly #verify: boolean;
-  /** Invariant: chunks() is called at most once. */
-  #started = false;
-  #released = false;
-
-  constructor(db: Db, dbSnapshot: ReturnType<Db['snapshot']>, meta: SnapshotMeta, gen: number, chunkBytesMax: number, verify: boolean) {
-    this.#db = db;
-    this.#verify = verify;
-    this.#dbSnapshot = dbSnapshot;
-    this.meta = meta;
-    this.#gen = gen;
-    this.#chunkBytesMax = chunkBytesMax;
-  }
-
-  async *chunks(): AsyncGenerator<Uint8Array> {
-    assert(!this.#started && !this.#released, 'snapshot reader used twice');
-    this.#started = true;
-    try {
-      yield* encodeSnapshotChunks(this.#pairs(), this.#chunkBytesMax);
-    } finally {
-      await this.close();
-    }
-  }
-
-  /** The pairs as the state machine wrote them, each verified: damage is never sent to a peer. */
-  async *#pairs(): AsyncGenerator<StatePair> {
-    const range = { gte: generationPrefix(this.#gen), lt: generationPrefix(this.#gen + 1), snapshot: this.#dbSnapshot };
-    for await (const [k, v] of this.#db.iterator(range)) {
-      const key = k.subarray(appliedKeyPrefixBytes);
-      yield [key, decodeAppliedValue(key, v, this.#verify)];
-    }
-  }
-
-  async close(): Promise<void> {
-    if (this.#released) return;
-    this.#released = true;
-    await this.#dbSnapshot.close();
-  }
-}
-

@@ -62,8 +62,11 @@ export async function openDbWith(dir: string, d: DirSync): Promise<Db> {
   } catch (err) {
     throw typedDiskError(err, dir, 'creating the data directory');
   }
-  if (d.verifyFiles ?? true) verifyLevelDbDir(dir, d.logger ?? silentLogger);
-  else checkOpenFilesReadable(dir);
+  if (d.verifyFiles ?? true) {
+    const started = performance.now();
+    const report = verifyLevelDbDir(dir, d.logger ?? silentLogger);
+    (d.logger ?? silentLogger).info({ dir, files: report.files, bytes: report.bytes, ms: Math.round(performance.now() - started) }, 'storage files verified');
+  } else checkOpenFilesReadable(dir);
   const db: Db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
   try {
     await db.open();

@@ -15,7 +15,7 @@ import {
   parseIdentity,
   parseSnapshotMeta,
 } from './codec.js';
-import { ClusterMismatchError, StorageCorruptionError } from './errors.js';
+import { ClusterMismatchError, StorageCorruptionError, StorageFormatError } from './errors.js';
 import {
   appliedMetaKey,
   appliedRange,
@@ -63,7 +63,7 @@ export async function checkIdentity(db: Db, dir: string, clusterId: string, node
     throw new ClusterMismatchError(dir, { clusterId: id.clusterId, nodeId: id.nodeId }, { clusterId, nodeId });
   }
   if (!formatVersionsReadable.includes(id.formatVersion)) {
-    throw new StorageCorruptionError('identity', null, `format version ${id.formatVersion}, this build reads ${formatVersionsReadable.join(' and ')}`);
+    throw new StorageFormatError(dir, id.formatVersion, formatVersionsReadable);
   }
   return id.formatVersion;
 }

@@ -19,7 +19,7 @@
  * from damage as a brand-new member (it would vote with no memory of its promises).
  *
  * Not damage: a disk fault (STORAGE_FULL, STORAGE_IO), a held lock (DATA_DIR_LOCKED), another
- * cluster's directory (CLUSTER_MISMATCH). Those keep refusing to start. Nothing is repaired
+ * cluster's directory (CLUSTER_MISMATCH), a newer build's layout (STORAGE_FORMAT). Those keep refusing to start. Nothing is repaired
  * silently. The skip-checksums negative control neither verifies nor repairs.
  */
 import { existsSync } from 'node:fs';

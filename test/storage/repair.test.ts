@@ -14,7 +14,9 @@ import { openStorage, type OpenStorageOptions } from '../../src/storage/repair.j
 import { openDbWithoutVerify } from '../../src/server/unverified-db.js';
 import { testIdentity } from './durable-harness.js';
 import { makeTempDir, removeDir, utf8 } from './helpers.js';
-import { filesEndingWith, findInFile, flipBit, newestLog, taggedValue } from './leveldb-damage.js';
+import { filesEndingWith, findInFile, flipBit, newestLog, openRaw, taggedValue } from './leveldb-damage.js';
+import { encodeRecord } from '../../src/storage/codec.js';
+import { appliedKey, identityKey } from '../../src/storage/keys.js';
 
 const cs: ConfState = { voters: ['n1', 'n2', 'n3'], learners: [] };
 
@@ -173,12 +175,16 @@ describe('openStorage', () => {
     expect(repairs).toBe(1);
   });
 
-  it('a held lock and another cluster directory are refused, never repaired', async () => {
+  it('a held lock, another cluster directory and a newer layout are refused, never repaired', async () => {
     await populate();
     await openIt();
     await expect(openStorage(dir, options())).rejects.toMatchObject({ code: 'DATA_DIR_LOCKED' });
     await closeAll();
     await expect(openStorage(dir, options({ clusterId: 'other' }))).rejects.toMatchObject({ code: 'CLUSTER_MISMATCH' });
+    const db = await openRaw(dir);
+    await db.put(identityKey, encodeRecord({ ...testIdentity, formatVersion: 99 }), { sync: true });
+    await db.close();
+    await expect(openStorage(dir, options())).rejects.toMatchObject({ code: 'STORAGE_FORMAT' });
     expect([repairs, quarantined(), errors]).toEqual([0, [], []]);
     expect(readdirSync(dirname(dir))).toEqual(['n1']);
   });
@@ -186,8 +192,6 @@ describe('openStorage', () => {
   it('skip-checksums (negative control): a damaged payload is served, a damaged log opens without repair', async () => {
     await populate();
     // The payload damaged through LevelDB (its own checksums fine): only raftq's checksum can tell.
-    const { openRaw } = await import('./leveldb-damage.js');
-    const { appliedKey } = await import('../../src/storage/keys.js');
     const db = await openRaw(dir);
     const key = appliedKey(0, utf8('p1'));
     const stored = Uint8Array.from((await db.get(key))!);
