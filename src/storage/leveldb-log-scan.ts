@@ -29,6 +29,8 @@ const last = 4;
  */
 const searchCrcBytesMax = 16 * 1024 * 1024;
 
+const empty = new Uint8Array(0);
+
 /** A torn tail that was accepted: where it starts and what was found there. */
 export interface TornTail {
   readonly offset: number;
@@ -63,7 +65,8 @@ export function scanLogFile(reader: WindowReader, tailMayTear: boolean, onRecord
         else if ((type === full || type === first) && pending !== undefined) bad = 'a record starts inside an unfinished one';
         else if ((type === middle || type === last) && pending === undefined) bad = 'a continuation without a first fragment';
         else {
-          const payload = Uint8Array.from(block.subarray(pos + headerBytes, pos + headerBytes + length));
+          // Payloads are kept (copied) only for a caller that reads the records: the MANIFEST.
+          const payload = onRecord === undefined ? empty : Uint8Array.from(block.subarray(pos + headerBytes, pos + headerBytes + length));
           if (type === full) onRecord?.(payload, blockAt + pos);
           else if (type === first) pending = { parts: [payload], offset: blockAt + pos };
           else {
