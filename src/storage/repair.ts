@@ -24,7 +24,7 @@
  */
 import { existsSync } from 'node:fs';
 import { readdir, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { DurableStorage, type DurableStorageOptions } from './durable-storage.js';
 import { StorageCorruptionError } from './errors.js';
 import { fsyncDir, openDb } from './level-db.js';
@@ -55,8 +55,10 @@ export const quarantinedCopiesMax = 2;
 export const storageDamagedMessage = 'storage damaged: moving the data directory aside and starting from a fresh one; the node recovers from its peers and does not vote until it has caught up';
 
 /** Opens `dir` (DurableStorage.open), repairing it when it is damaged (module comment). */
-export async function openStorage(dir: string, opts: OpenStorageOptions): Promise<DurableStorage> {
+export async function openStorage(dataDir: string, opts: OpenStorageOptions): Promise<DurableStorage> {
   const logger = opts.logger ?? silentLogger;
+  // Resolved: the staging and quarantine names are siblings of `dataDir`, even when it is "data/".
+  const dir = resolve(dataDir);
   if (opts.skipChecksums === true) return DurableStorage.open(dir, { ...opts, verifyChecksums: false });
   await finishInterruptedRepair(dir, logger);
   let damage: StorageCorruptionError;
