@@ -10,6 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConfState } from '../../raft/types.js';
 import { DurableStorage } from '../../src/storage/durable-storage.js';
+import { StorageFullError, StorageIoError } from '../../src/storage/errors.js';
 import { openStorage, type OpenStorageOptions } from '../../src/storage/repair.js';
 import { openDbWithoutVerify } from '../../src/server/unverified-db.js';
 import { testIdentity } from './durable-harness.js';
@@ -188,6 +189,15 @@ describe('openStorage', () => {
     await expect(openStorage(dir, options())).rejects.toMatchObject({ code: 'STORAGE_FORMAT' });
     expect([repairs, quarantined(), errors]).toEqual([0, [], []]);
     expect(readdirSync(dirname(dir))).toEqual(['n1']);
+  });
+
+  it.each([
+    ['STORAGE_IO', () => new StorageIoError('d', 'read of 000005.log', Object.assign(new Error('EIO'), { code: 'EIO' }))],
+    ['STORAGE_FULL', () => new StorageFullError('d', Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' }))],
+  ])('a disk fault at open (%s) is refused, never repaired', async (code, fault) => {
+    await populate();
+    await expect(openStorage(dir, options({ openDb: () => Promise.reject(fault()) }))).rejects.toMatchObject({ code });
+    expect([repairs, quarantined(), errors]).toEqual([0, [], []]);
   });
 
   it('skip-checksums (negative control): a damaged payload is served, a damaged log opens without repair', async () => {
