@@ -28,6 +28,7 @@ export class Metrics implements NodeMetrics {
   readonly #leaderChanges: client.Counter;
   readonly #compactions: client.Counter;
   readonly #snapshotsSent: client.Counter;
+  readonly #storageRepairs: client.Counter;
   readonly httpRequests: client.Counter<'route' | 'status'>;
   /** Binary protocol requests by op and result code ("OK" on success). */
   readonly binaryRequests: client.Counter<'op' | 'code'>;
@@ -46,6 +47,7 @@ export class Metrics implements NodeMetrics {
     this.#leaderChanges = new client.Counter({ name: 'raftq_leader_changes_total', help: 'Leader changes seen by this node', registers: [r] });
     this.#compactions = new client.Counter({ name: 'raftq_log_compactions_total', help: 'Log compactions', registers: [r] });
     this.#snapshotsSent = new client.Counter({ name: 'raftq_snapshots_sent_total', help: 'Snapshots streamed to followers', registers: [r] });
+    this.#storageRepairs = new client.Counter({ name: 'raftq_storage_repairs_total', help: 'Damaged data directories moved aside and recreated at open (the node then recovers from its peers)', registers: [r] });
     this.httpRequests = new client.Counter({ name: 'raftq_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: [r] });
     this.binaryRequests = new client.Counter({ name: 'raftq_client_requests_total', help: 'Binary protocol requests by op and result code', labelNames: ['op', 'code'], registers: [r] });
     this.binaryConnections = new client.Gauge({ name: 'raftq_client_connections', help: 'Open binary protocol connections', registers: [r] });
@@ -177,5 +179,9 @@ export class Metrics implements NodeMetrics {
 
   snapshotSent(): void {
     this.#snapshotsSent.inc();
+  }
+
+  storageRepaired(): void {
+    this.#storageRepairs.inc();
   }
 }

@@ -56,7 +56,8 @@ export function describeStartupError(e: unknown): string {
   const msg = e instanceof Error ? e.message + causes(e) : String(e);
   if (e instanceof RaftqError) return `error ${e.code}: ${msg}`;
   if (code === 'DATA_DIR_LOCKED') return `error DATA_DIR_LOCKED: ${msg}\nhint: another raftq process is using this data directory; stop it or pick another --data-dir`;
-  if (code === 'STORAGE_CORRUPT') return `error STORAGE_CORRUPT: ${msg}\nhint: the data directory is damaged; restore from a backup or remove it so the node re-syncs from its peers`;
+  if (code === 'STORAGE_CORRUPT') return `error STORAGE_CORRUPT: ${msg}\nhint: the data directory is damaged and the automatic repair (move it aside as <dir>.damaged-<time>, start fresh, recover from the peers) did not help; check the disk (dmesg)`;
+  if (code === 'STORAGE_FORMAT') return `error STORAGE_FORMAT: ${msg}\nhint: a newer raftq wrote this data directory; run that version (a downgrade cannot read it)`;
   if (code === 'CLUSTER_MISMATCH') return `error CLUSTER_MISMATCH: ${msg}\nhint: this data directory belongs to another cluster or node id`;
   if (code === 'STORAGE_FULL') return `error STORAGE_FULL: ${msg}\nhint: the disk of the data directory is full; free space, then start the node again (it catches up from its peers)`;
   if (code === 'STORAGE_IO') return `error STORAGE_IO: ${msg}\nhint: the disk of the data directory failed (EIO); check it (dmesg), repair or replace it, then start the node again`;

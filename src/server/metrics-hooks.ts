@@ -12,4 +12,6 @@ export interface NodeMetrics {
   leaderChanged(): void;
   compacted(): void;
   snapshotSent(): void;
+  /** The data directory was found damaged at open, moved aside and recreated (storage/repair.ts). */
+  storageRepaired(): void;
 }

@@ -7,7 +7,7 @@ import { RawNode, type Ready } from '../../raft/raw-node.js';
 import { seededRng } from '../../raft/rng.js';
 import { NONE, type ConfState, type Entry, type Message, type NodeId, type SnapshotMessage, type SoftState } from '../../raft/types.js';
 import { RaftqError, isErrorCode } from '../errors.js';
-import { type AppliedChanges, DurableStorage, type DurableStorageOptions, type StateWrite } from '../storage/index.js';
+import { type AppliedChanges, DurableStorage, type DurableStorageOptions, openStorage, type StateWrite } from '../storage/index.js';
 import { PeerTransport, type AppFrame, type TransportCounters } from '../transport/index.js';
 import type { AppliedCommand, Application } from './application.js';
 import { ClusterClock, LeaderStamper } from './cluster-clock.js';
@@ -104,8 +104,10 @@ export interface NodeRuntimeOptions<Result, Reply> {
   readonly seed?: number;
   /** Test-only hooks that break Raft on purpose (negative controls); never in production. */
   readonly testingKnobs?: TestingKnobs;
-  /** Opens the LevelDB (test mode's skip-fsync and skip-dir-fsync negative controls); default level-db.ts openDb. */
+  /** Opens the LevelDB (test mode's skip-fsync, skip-dir-fsync and skip-checksums negative controls); default level-db.ts openDb. */
   readonly openDb?: DurableStorageOptions['openDb'];
+  /** Test mode's skip-checksums negative control: storage neither verifies nor repairs (repair.ts). */
+  readonly skipChecksums?: boolean;
 }
 
 /** A client proposal from submit until its entry applies (or it times out). */
@@ -262,8 +264,10 @@ export class NodeRuntime<Result, Reply> {
 
   /**
    * Opens the data directory (locking it), loads the application state, starts the peer
-   * transport and the tick timer. Throws the storage's typed errors (DATA_DIR_LOCKED,
-   * STORAGE_CORRUPT, CLUSTER_MISMATCH) before anything listens.
+   * transport and the tick timer. A damaged data directory is moved aside and recreated
+   * (storage/repair.ts: the storage is then `recovering`). Throws the storage's typed errors
+   * (DATA_DIR_LOCKED, CLUSTER_MISMATCH, STORAGE_FULL, STORAGE_IO; STORAGE_CORRUPT only if the
+   * fresh directory fails too) before anything listens.
    */
   static async start<Result, Reply>(opts: NodeRuntimeOptions<Result, Reply>): Promise<NodeRuntime<Result, Reply>> {
     const { config, logger } = opts;
@@ -272,13 +276,15 @@ export class NodeRuntime<Result, Reply> {
     if (config.join === true && Object.keys(config.peers).length < 2) {
       throw new RaftqError('INVALID_ARGUMENT', `--join: --peers must name at least one existing member besides ${config.nodeId} (the node accepts connections only from known peers)`);
     }
-    const storage = await DurableStorage.open(config.dataDir, {
+    const storage = await openStorage(config.dataDir, {
       clusterId: config.clusterId,
       nodeId: config.nodeId,
       // A joining node knows no membership until a snapshot brings it (membership.ts).
       initialConfState: config.join === true ? { voters: [], learners: [] } : { voters: Object.keys(config.peers).sort(), learners: [] },
       logger,
       ...(opts.openDb !== undefined ? { openDb: opts.openDb } : {}),
+      ...(opts.skipChecksums === true ? { skipChecksums: true } : {}),
+      onRepair: () => opts.metrics?.storageRepaired(),
     });
     try {
       await opts.app.reload(storage);

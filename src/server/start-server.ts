@@ -50,6 +50,7 @@ export async function startServer(
     ...(opts.monoNow !== undefined ? { monoNow: opts.monoNow } : {}),
     ...(hooks?.testingKnobs !== undefined ? { testingKnobs: hooks.testingKnobs } : {}),
     ...(hooks?.openDb !== undefined ? { openDb: hooks.openDb } : {}),
+    ...(hooks?.skipChecksums === true ? { skipChecksums: true } : {}),
     ...(opts.onFatal !== undefined ? { onFatal: opts.onFatal } : {}),
   });
   const { commandBytesMax } = deriveSizeLimits();

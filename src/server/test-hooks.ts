@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { TestingKnobs } from '../../raft/raft.js';
 import type { Db } from '../storage/level-db.js';
+import type { StorageLogger } from '../storage/logger.js';
 import { openDbWithoutDirFsync } from './unsynced-dir-db.js';
 import { openUnsyncedDb } from './unsynced-db.js';
+import { openDbWithoutVerify } from './unverified-db.js';
 
 /**
  * Fault hooks that a server honours only with --test-mode (RAFTQ_TEST_MODE), for the
@@ -16,13 +18,16 @@ import { openUnsyncedDb } from './unsynced-db.js';
  *   acknowledged before they are on disk (the power nemesis's negative control).
  * - RAFTQ_TEST_UNSAFE=skip-dir-fsync: LevelDB's files are synced but no directory is, so a
  *   new log file or CURRENT's rename can vanish at a power cut (the durable open's control).
+ * - RAFTQ_TEST_UNSAFE=skip-checksums: no checksum is verified, LevelDB's files are not checked
+ *   before it opens them, and a damaged directory is never repaired: damage is served (the
+ *   corrupt nemesis's control).
  * Outside test mode none of this is read (start-server.ts calls loadTestHooks only then).
  */
 export interface TestHooks {
   readonly now?: () => number;
   readonly testingKnobs?: TestingKnobs;
-  /** Opens the node's LevelDB instead of level-db.ts openDb (skip-fsync, skip-dir-fsync). */
-  readonly openDb?: (dir: string) => Promise<Db>;
+  /** Opens the node's LevelDB instead of level-db.ts openDb (skip-fsync, skip-dir-fsync, skip-checksums). */
+  readonly openDb?: (dir: string, logger?: StorageLogger) => Promise<Db>;
   /**
    * skip-checksums: storage neither verifies checksums nor checks its files before opening, and
    * never repairs from peers: the negative control of the corrupt nemesis (it serves damage).
@@ -69,7 +74,7 @@ export function loadTestHooks(env: NodeJS.ProcessEnv, logger: Logger): TestHooks
     ...(unsafe === 'commit-on-local-persist' ? { testingKnobs: { commitOnLocalPersist: true } } : {}),
     ...(unsafe === 'skip-fsync' ? { openDb: openUnsyncedDb } : {}),
     ...(unsafe === 'skip-dir-fsync' ? { openDb: openDbWithoutDirFsync } : {}),
-    ...(unsafe === 'skip-checksums' ? { skipChecksums: true } : {}),
+    ...(unsafe === 'skip-checksums' ? { openDb: openDbWithoutVerify, skipChecksums: true } : {}),
     stop: () => {
       if (timer !== undefined) clearInterval(timer);
     },

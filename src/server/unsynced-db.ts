@@ -5,6 +5,7 @@
  * `power` nemesis) must then lose acknowledged messages, which proves the harness can see it.
  */
 import { type Db, openDb, overrideWrites, type WriteOptions } from '../storage/level-db.js';
+import type { StorageLogger } from '../storage/logger.js';
 
 /** `db` with put, del and batch forced to sync:false (everything else passes through). */
 export function unsyncedDb(db: Db): Db {
@@ -17,6 +18,6 @@ export function unsyncedDb(db: Db): Db {
 }
 
 /** openDb (level-db.ts) whose handle never syncs. */
-export async function openUnsyncedDb(dir: string): Promise<Db> {
-  return unsyncedDb(await openDb(dir));
+export async function openUnsyncedDb(dir: string, logger?: StorageLogger): Promise<Db> {
+  return unsyncedDb(await openDb(dir, logger));
 }

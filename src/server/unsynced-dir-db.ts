@@ -7,8 +7,9 @@
  * nemesis) must then lose acknowledged messages or leave a node unable to open its database.
  */
 import { type Db, openDbWith } from '../storage/level-db.js';
+import type { StorageLogger } from '../storage/logger.js';
 
 /** openDb (level-db.ts) whose directory fsyncs do nothing. */
-export function openDbWithoutDirFsync(dir: string): Promise<Db> {
-  return openDbWith(dir, { syncDir: async () => {} });
+export function openDbWithoutDirFsync(dir: string, logger?: StorageLogger): Promise<Db> {
+  return openDbWith(dir, { syncDir: async () => {}, ...(logger !== undefined ? { logger } : {}) });
 }

@@ -4,7 +4,8 @@
  *
  * - Log entry: crc32c(u64be index ++ rest) | u64be term | u8 type | data. The index comes from
  *   the key and is covered by the checksum, so an entry copied under the wrong key is caught.
- * - Metadata records (identity, hard state, snapshot meta, applied meta): crc32c | UTF-8 JSON.
+ * - Metadata records (identity, hard state, snapshot meta, applied meta, recovering marker):
+ *   crc32c | UTF-8 JSON.
  *   They are small and rare; JSON keeps them readable with `level` tooling.
  */
 import { assert } from '../../raft/assert.js';
@@ -43,13 +44,16 @@ export function encodeEntryValue(e: Entry): Uint8Array {
   return v;
 }
 
-/** Decodes and verifies the stored value of the entry at `index`. */
-export function decodeEntryValue(index: number, v: Uint8Array): Entry {
+/**
+ * Decodes and verifies the stored value of the entry at `index`. `verify` false skips the
+ * checksum (only the skip-checksums negative control).
+ */
+export function decodeEntryValue(index: number, v: Uint8Array, verify = true): Entry {
   const key = `log[${index}]`;
   if (v.length < entryHeaderBytes) throw new StorageCorruptionError(key, index, `value of ${v.length} bytes is shorter than the ${entryHeaderBytes}-byte header`);
   const view = viewOf(v);
   const stored = view.getUint32(0);
-  const actual = crc32c(v.subarray(crcBytes), indexCrc(index));
+  const actual = verify ? crc32c(v.subarray(crcBytes), indexCrc(index)) : stored;
   if (stored !== actual) throw new StorageCorruptionError(key, index, `checksum mismatch (stored ${hex32(stored)}, computed ${hex32(actual)})`);
   const typeCode = v[crcBytes + 8];
   const type: EntryType | undefined = typeCode === 0 ? 'normal' : typeCode === 1 ? 'conf' : undefined;
@@ -71,11 +75,14 @@ export function encodeRecord(record: object): Uint8Array {
   return v;
 }
 
-/** Verifies and parses a metadata record stored under the key named `keyName`. */
-export function decodeRecord(keyName: string, v: Uint8Array): Record<string, unknown> {
+/**
+ * Verifies and parses a metadata record stored under the key named `keyName`. `verify` false
+ * skips the checksum (only the skip-checksums negative control).
+ */
+export function decodeRecord(keyName: string, v: Uint8Array, verify = true): Record<string, unknown> {
   if (v.length < crcBytes) throw new StorageCorruptionError(keyName, null, 'record shorter than its checksum');
   const json = v.subarray(crcBytes);
-  if (viewOf(v).getUint32(0) !== crc32c(json)) throw new StorageCorruptionError(keyName, null, 'checksum mismatch');
+  if (verify && viewOf(v).getUint32(0) !== crc32c(json)) throw new StorageCorruptionError(keyName, null, 'checksum mismatch');
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder().decode(json));

@@ -34,7 +34,9 @@ const readChunkBytes = 1 << 20;
 
 /**
  * Reads every file LevelDB reads at open (CURRENT, MANIFEST-*, the *.log write-ahead logs) to
- * its end; throws StorageIoError on a read error. LevelDB 1.20 opens without paranoid checks:
+ * its end; throws StorageIoError on a read error. Used only when the pre-open verifier
+ * (leveldb-verify.ts, which reads all of these and the tables, and checks them) is off: the
+ * skip-checksums negative control. LevelDB 1.20 opens without paranoid checks:
  * a log it cannot read is dropped silently and then deleted, with every synced write in it (a
  * node forgetting its vote and log). Bounded: logs are at most about LevelDB's 4 MiB write
  * buffer each. Table files (*.ldb) are not read here: LevelDB reads them through mmap, where a

@@ -4,7 +4,9 @@
  *
  * The core reads synchronously, so a MemoryStorage holds everything it may ask for (the log
  * since the last compaction, hard state, snapshot meta) and every write goes to LevelDB first,
- * then to the MemoryStorage. Key layout: keys.ts. Value encodings and checksums: codec.ts.
+ * then to the MemoryStorage. Key layout: keys.ts. Value encodings and checksums: codec.ts (log
+ * entries, records), applied-values.ts (every applied value: verified on every read, so damage
+ * is never returned, applied, or sent in a snapshot). Opening after damage: repair.ts.
  *
  * Durability rule. A synced LevelDB write makes durable only itself, NOT the unsynced writes
  * before it: LevelDB syncs only its current log file and closes a full one without syncing it
@@ -37,7 +39,10 @@
  *   the generation the next switch makes live. Clearing generations below the live one may be
  *   lost: they are never read, and open() clears them again.
  * - open(): what it discards (log garbage, old generations) may come back and is discarded
- *   again; identity, the first snapshot meta and a raised commit are synced.
+ *   again; identity, the first snapshot meta and a raised commit are synced. A layout migration
+ *   stages and switches like a snapshot install (migrate.ts).
+ * - markRecovered(): the synced delete of the recovering marker (recovering.ts): once the
+ *   runtime counts the node in quorums again, a marker coming back would wrongly stop it.
  * Cost: one fsync per Ready that saves entries or applies any (saves that only move the commit
  * index are free), one per compaction, and one per snapshot chunk on install; plus a readdir
  * per synced write and a directory fsync per LevelDB log switch or compaction.
@@ -48,12 +53,19 @@ import { assert } from '../../raft/assert.js';
 import { RaftError } from '../../raft/errors.js';
 import { MemoryStorage, type Storage } from '../../raft/storage.js';
 import type { ConfState, Entry, HardState, SnapshotMeta } from '../../raft/types.js';
+import { decodeAppliedValue, encodeAppliedValue } from './applied-values.js';
 import { type AppliedMeta, decodeRecord, encodeRecord, parseAppliedMeta } from './codec.js';
 import { appliedKey, appliedKeyPrefixBytes, appliedMetaKey, generationMax, generationPrefix, hardStateKey, logBlockKey, prefixEnd, snapshotMetaKey } from './keys.js';
 import { type BatchOp, clearDurably, type Db, openDb } from './level-db.js';
-import { checkIdentity, loadState, type StorageLogger } from './load.js';
+import { checkIdentity, formatVersion, loadState } from './load.js';
+import { silentLogger, type StorageLogger } from './logger.js';
+import { migrateAppliedValues } from './migrate.js';
+import { deleteRecoveringMarker, readRecoveringMarker, type RecoveringMarker } from './recovering.js';
 import { encodeLogBlock, type StoredBlock } from './log-blocks.js';
-import { decodeSnapshotChunk, encodeSnapshotChunks, snapshotChunkBytesMax, type StatePair } from './snapshot-chunks.js';
+import { decodeSnapshotChunk, snapshotChunkBytesMax } from './snapshot-chunks.js';
+import { LevelSnapshotReader, type SnapshotReader } from './snapshot-reader.js';
+
+export type { SnapshotReader } from './snapshot-reader.js';
 
 /** Options of DurableStorage.open. */
 export interface DurableStorageOptions {
@@ -66,10 +78,16 @@ export interface DurableStorageOptions {
   /** Structured logger (pino fits). Defaults to silence. */
   readonly logger?: StorageLogger;
   /**
-   * Opens the directory's LevelDB; defaults to level-db.ts openDb. Tests pass a wrapper that
-   * records every write with its sync flag to simulate a power cut (test/storage/power-cut.ts).
+   * Opens the directory's LevelDB (verifying its files first, level-db.ts); defaults to
+   * level-db.ts openDb. Tests pass a wrapper that records every write with its sync flag to
+   * simulate a power cut (test/storage/power-cut.ts); test mode's negative controls pass theirs.
    */
-  readonly openDb?: (dir: string) => Promise<Db>;
+  readonly openDb?: (dir: string, logger?: StorageLogger) => Promise<Db>;
+  /**
+   * Whether to verify the checksums of log entries, records and applied values (default true).
+   * False only for the skip-checksums negative control (test mode): damage is then served.
+   */
+  readonly verifyChecksums?: boolean;
 }
 
 /** One Raft Ready's persistence. */
@@ -126,16 +144,6 @@ export interface StateReader {
   iterate(prefix: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]>;
 }
 
-/** A consistent snapshot of the applied state, streamed as chunks (snapshot-chunks.ts). */
-export interface SnapshotReader {
-  /** index = the applied index at the moment the reader was opened, its term and conf state. */
-  readonly meta: SnapshotMeta;
-  /** The encoded chunks. Single use: call once. Releases the LevelDB snapshot when done. */
-  chunks(): AsyncIterable<Uint8Array>;
-  /** Releases the LevelDB snapshot without reading (idempotent). */
-  close(): Promise<void>;
-}
-
 /** Options of openSnapshotReader. */
 export interface SnapshotReaderOptions {
   /** Bound on a chunk's size in bytes; defaults to snapshotChunkBytesMax (1 MiB). */
@@ -177,9 +185,15 @@ export class DurableStorage implements Storage, StateReader {
   /** Invariant: true while a snapshot is being staged; at most one install at a time. */
   #installing = false;
   #closed = false;
+  /** False only for the skip-checksums negative control. */
+  readonly #verify: boolean;
+  /** The recovering marker as stored (recovering.ts); undefined once markRecovered synced its delete. */
+  #recovering: RecoveringMarker | undefined;
 
-  private constructor(db: Db, dir: string, logger: StorageLogger, mem: MemoryStorage, applied: AppliedMeta, blocks: StoredBlock[]) {
+  private constructor(db: Db, dir: string, logger: StorageLogger, mem: MemoryStorage, applied: AppliedMeta, blocks: StoredBlock[], verify: boolean, recovering: RecoveringMarker | undefined) {
     this.#db = db;
+    this.#verify = verify;
+    this.#recovering = recovering;
     this.#dir = dir;
     this.#logger = logger;
     this.#mem = mem;
@@ -192,15 +206,20 @@ export class DurableStorage implements Storage, StateReader {
   /**
    * Opens (creating if missing) the data directory `dir`. Throws DataDirLockedError if another
    * process holds it, ClusterMismatchError if it belongs to another cluster or node, and
-   * StorageCorruptionError if a checksum or the log's contiguity fails.
+   * StorageCorruptionError if a file, a checksum or the log's contiguity fails (repair.ts
+   * openStorage turns that into a repair). Migrates an older layout (migrate.ts).
    */
   static async open(dir: string, opts: DurableStorageOptions): Promise<DurableStorage> {
     assert(opts.clusterId !== '' && opts.nodeId !== '', 'clusterId and nodeId must be non-empty');
     const logger = opts.logger ?? silentLogger;
-    const db = await (opts.openDb ?? openDb)(dir);
+    const verify = opts.verifyChecksums ?? true;
+    const db = await (opts.openDb ?? openDb)(dir, logger);
     try {
-      await checkIdentity(db, dir, opts.clusterId, opts.nodeId);
-      const loaded = await loadState(db, opts.initialConfState ?? { voters: [], learners: [] }, logger);
+      const storedVersion = await checkIdentity(db, dir, opts.clusterId, opts.nodeId, verify);
+      const loaded = await loadState(db, opts.initialConfState ?? { voters: [], learners: [] }, logger, verify);
+      const applied = storedVersion < formatVersion ? await migrateAppliedValues(db, loaded.applied, opts, storedVersion, logger) : loaded.applied;
+      const recovering = await readRecoveringMarker(db, verify);
+      if (recovering !== undefined) logger.warn({ dir, ...recovering }, 'storage is recovering: rebuilt after damage, not yet caught up with a leader');
       const mem = new MemoryStorage(loaded.snapshot.confState);
       mem.applySnapshot(loaded.snapshot);
       mem.append(loaded.entries);
@@ -209,7 +228,7 @@ export class DurableStorage implements Storage, StateReader {
         { dir, firstIndex: mem.firstIndex(), lastIndex: mem.lastIndex(), applied: loaded.applied.index, term: loaded.hardState.term },
         'storage opened',
       );
-      return new DurableStorage(db, dir, logger, mem, loaded.applied, loaded.blocks);
+      return new DurableStorage(db, dir, logger, mem, applied, loaded.blocks, verify, recovering);
     } catch (err) {
       await db.close();
       throw err;
@@ -219,6 +238,24 @@ export class DurableStorage implements Storage, StateReader {
   /** The data directory. */
   get dir(): string {
     return this.#dir;
+  }
+
+  /**
+   * Set while the directory is recovering: it was recreated after damage (repair.ts) and has not
+   * yet caught up with a leader. The node must not vote or count toward a quorum meanwhile.
+   */
+  get recovering(): RecoveringMarker | undefined {
+    return this.#recovering;
+  }
+
+  /** Deletes the recovering marker, synced (the node has caught up). Idempotent. */
+  markRecovered(): Promise<void> {
+    return this.#exclusive(async () => {
+      if (this.#recovering === undefined) return;
+      await deleteRecoveringMarker(this.#db);
+      this.#logger.info({ dir: this.#dir, since: this.#recovering.since }, 'storage recovered: caught up with a leader');
+      this.#recovering = undefined;
+    });
   }
 
   // ---- raft Storage (synchronous, served by the read cache) ----
@@ -451,30 +488,43 @@ export class DurableStorage implements Storage, StateReader {
     assert(appliedIndex >= this.#applied.index, () => `applied index regresses: ${this.#applied.index} -> ${appliedIndex}`);
     assert(appliedIndex <= last, () => `applied index ${appliedIndex} beyond last index ${last}`);
     const gen = this.#applied.generation;
-    for (const w of changes.writes) ops.push(w.type === 'put' ? { type: 'put', key: appliedKey(gen, w.key), value: w.value } : { type: 'del', key: appliedKey(gen, w.key) });
+    for (const w of changes.writes) {
+      ops.push(w.type === 'put' ? { type: 'put', key: appliedKey(gen, w.key), value: encodeAppliedValue(w.key, w.value) } : { type: 'del', key: appliedKey(gen, w.key) });
+    }
     const applied: AppliedMeta = { index: appliedIndex, confState: changes.confState, generation: gen };
     ops.push({ type: 'put', key: appliedMetaKey, value: encodeRecord(applied) });
     return applied;
   }
 
-  /** The applied value at `key`, or undefined. */
+  /** The applied value at `key`, or undefined. A damaged value: StorageCorruptionError. */
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    return this.#db.get(appliedKey(this.#applied.generation, key));
+    const stored = await this.#db.get(appliedKey(this.#applied.generation, key));
+    return stored === undefined ? undefined : decodeAppliedValue(key, stored, this.#verify);
   }
 
-  /** The applied values at `keys`, in order (undefined where absent), in one LevelDB multi-get. */
+  /**
+   * The applied values at `keys`, in order (undefined where absent), in one LevelDB multi-get.
+   * A damaged value: StorageCorruptionError.
+   */
   async getMany(keys: readonly Uint8Array[]): Promise<Array<Uint8Array | undefined>> {
     if (keys.length === 0) return [];
     const gen = this.#applied.generation;
-    return this.#db.getMany(keys.map((k) => appliedKey(gen, k)));
+    const stored = await this.#db.getMany(keys.map((k) => appliedKey(gen, k)));
+    return stored.map((v, i) => (v === undefined ? undefined : decodeAppliedValue(keys[i]!, v, this.#verify)));
   }
 
-  /** Applied pairs under `prefix`, in key order, from the moment iteration starts. */
+  /**
+   * Applied pairs under `prefix`, in key order, from the moment iteration starts. A damaged
+   * value: StorageCorruptionError (the pairs before it were sound).
+   */
   async *iterate(prefix: Uint8Array): AsyncGenerator<[Uint8Array, Uint8Array]> {
     const gte = appliedKey(this.#applied.generation, prefix);
     const lt = prefixEnd(gte);
     assert(lt !== null, 'applied keys never start with 0xff');
-    for await (const [k, v] of this.#db.iterator({ gte, lt })) yield [k.subarray(appliedKeyPrefixBytes), v];
+    for await (const [k, v] of this.#db.iterator({ gte, lt })) {
+      const key = k.subarray(appliedKeyPrefixBytes);
+      yield [key, decodeAppliedValue(key, v, this.#verify)];
+    }
   }
 
   // ---- snapshots ----
@@ -488,11 +538,11 @@ export class DurableStorage implements Storage, StateReader {
       const dbSnapshot = this.#db.snapshot();
       const stored = await this.#db.get(appliedMetaKey, { snapshot: dbSnapshot });
       assert(stored !== undefined, 'applied meta missing');
-      const applied = parseAppliedMeta(decodeRecord('appliedMeta', stored));
+      const applied = parseAppliedMeta(decodeRecord('appliedMeta', stored, this.#verify));
       // Pair assertion: the LevelDB snapshot sees exactly the applied meta we believe in.
       assert(applied.index === this.#applied.index && applied.generation === this.#applied.generation, 'snapshot applied meta differs from memory');
       const meta: SnapshotMeta = { index: applied.index, term: this.#mem.term(applied.index), confState: applied.confState };
-      return new LevelSnapshotReader(this.#db, dbSnapshot, meta, applied.generation, opts.chunkBytesMax ?? snapshotChunkBytesMax);
+      return new LevelSnapshotReader(this.#db, dbSnapshot, meta, applied.generation, opts.chunkBytesMax ?? snapshotChunkBytesMax, this.#verify);
     });
   }
 
@@ -516,7 +566,7 @@ export class DurableStorage implements Storage, StateReader {
       let chunkCount = 0;
       for await (const chunk of chunks) {
         const pairs = decodeSnapshotChunk(chunk, chunkCount);
-        await this.#db.batch(pairs.map(([k, v]): BatchOp => ({ type: 'put', key: appliedKey(gen, k), value: v })), { sync: true });
+        await this.#db.batch(pairs.map(([k, v]): BatchOp => ({ type: 'put', key: appliedKey(gen, k), value: encodeAppliedValue(k, v) })), { sync: true });
         pairCount += pairs.length;
         chunkCount++;
       }
@@ -597,46 +647,3 @@ export class DurableStorage implements Storage, StateReader {
     if (fromBlock === 0) assert(this.#blockBytes === blocks.reduce((n, b) => n + b.bytes, 0), 'stored block bytes out of step with the blocks');
   }
 }
-
-/** Streams one generation of the applied keyspace from a LevelDB snapshot. */
-class LevelSnapshotReader implements SnapshotReader {
-  readonly meta: SnapshotMeta;
-  readonly #db: Db;
-  readonly #dbSnapshot: ReturnType<Db['snapshot']>;
-  readonly #gen: number;
-  readonly #chunkBytesMax: number;
-  /** Invariant: chunks() is called at most once. */
-  #started = false;
-  #released = false;
-
-  constructor(db: Db, dbSnapshot: ReturnType<Db['snapshot']>, meta: SnapshotMeta, gen: number, chunkBytesMax: number) {
-    this.#db = db;
-    this.#dbSnapshot = dbSnapshot;
-    this.meta = meta;
-    this.#gen = gen;
-    this.#chunkBytesMax = chunkBytesMax;
-  }
-
-  async *chunks(): AsyncGenerator<Uint8Array> {
-    assert(!this.#started && !this.#released, 'snapshot reader used twice');
-    this.#started = true;
-    try {
-      yield* encodeSnapshotChunks(this.#pairs(), this.#chunkBytesMax);
-    } finally {
-      await this.close();
-    }
-  }
-
-  async *#pairs(): AsyncGenerator<StatePair> {
-    const range = { gte: generationPrefix(this.#gen), lt: generationPrefix(this.#gen + 1), snapshot: this.#dbSnapshot };
-    for await (const [k, v] of this.#db.iterator(range)) yield [k.subarray(appliedKeyPrefixBytes), v];
-  }
-
-  async close(): Promise<void> {
-    if (this.#released) return;
-    this.#released = true;
-    await this.#dbSnapshot.close();
-  }
-}
-
-const silentLogger: StorageLogger = { info: () => undefined, warn: () => undefined };

@@ -4,7 +4,7 @@
  */
 
 /** The stable codes of storage errors. */
-export type StorageErrorCode = 'DATA_DIR_LOCKED' | 'STORAGE_CORRUPT' | 'CLUSTER_MISMATCH' | 'SNAPSHOT_MALFORMED' | 'STORAGE_FULL' | 'STORAGE_IO';
+export type StorageErrorCode = 'DATA_DIR_LOCKED' | 'STORAGE_CORRUPT' | 'CLUSTER_MISMATCH' | 'STORAGE_FORMAT' | 'SNAPSHOT_MALFORMED' | 'STORAGE_FULL' | 'STORAGE_IO';
 
 /** Base class of every storage error: a stable `code` and, where there is one, a `cause`. */
 export class StorageError extends Error {
@@ -31,7 +31,8 @@ export class DataDirLockedError extends StorageError {
 
 /**
  * Stored data failed verification: a checksum mismatch, a gap in the log, an undecodable
- * record. The node must stop; storage never repairs silently.
+ * record, a damaged LevelDB file. At open, the directory is repaired (repair.ts: moved aside,
+ * recreated, logged, never silently); at run time the read fails and never returns the damage.
  */
 export class StorageCorruptionError extends StorageError {
   override readonly name = 'StorageCorruptionError';
@@ -59,6 +60,21 @@ export class ClusterMismatchError extends StorageError {
       `data directory ${dir} belongs to cluster "${stored.clusterId}" node "${stored.nodeId}", ` +
         `refusing to open it as cluster "${requested.clusterId}" node "${requested.nodeId}"`,
     );
+  }
+}
+
+/**
+ * The data directory was written by a newer build (a layout version this build cannot read).
+ * Not damage: it is never repaired; run the newer build again.
+ */
+export class StorageFormatError extends StorageError {
+  override readonly name = 'StorageFormatError';
+  constructor(
+    readonly dir: string,
+    readonly version: number,
+    readable: readonly number[],
+  ) {
+    super('STORAGE_FORMAT', `data directory ${dir} has layout version ${version}; this build reads ${readable.join(', ')} (written by a newer raftq?)`);
   }
 }
 

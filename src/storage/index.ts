@@ -11,6 +11,8 @@ export {
   type StateReader,
   type StateWrite,
 } from './durable-storage.js';
-export { ClusterMismatchError, DataDirLockedError, SnapshotFormatError, StorageCorruptionError, StorageError, type StorageErrorCode, StorageFullError, StorageIoError } from './errors.js';
-export type { StorageLogger } from './load.js';
+export { ClusterMismatchError, DataDirLockedError, SnapshotFormatError, StorageCorruptionError, StorageError, type StorageErrorCode, StorageFormatError, StorageFullError, StorageIoError } from './errors.js';
+export type { StorageLogger } from './logger.js';
+export type { RecoveringMarker } from './recovering.js';
+export { openStorage, type OpenStorageOptions, quarantinedCopiesMax } from './repair.js';
 export { decodeSnapshotChunk, encodeSnapshotChunks, snapshotChunkBytesMax, type StatePair } from './snapshot-chunks.js';

@@ -7,6 +7,7 @@
  *   0x04                      applied meta    {index, confState, generation} of the state machine
  *   0x05 ++ u64be(index)      log entry       crc32c | u64be term | u8 type | data (older layout, read only)
  *   0x06 ++ u64be(first)      log block       the entries of one save (log-blocks.ts)
+ *   0x07                      recovering      {reason, since}: the directory was rebuilt after damage
  *   0x10 ++ u32be(gen) ++ k   applied state   the queue state machine's key k, generation gen
  *
  * Big-endian indexes make LevelDB's bytewise order the log order. Applied keys carry a
@@ -23,6 +24,12 @@ export const hardStateKey: Uint8Array = Uint8Array.of(0x02);
 export const snapshotMetaKey: Uint8Array = Uint8Array.of(0x03);
 /** The applied metadata record: applied index, its conf state and the live generation. */
 export const appliedMetaKey: Uint8Array = Uint8Array.of(0x04);
+
+/**
+ * The recovering marker: present while a directory recreated after damage (repair.ts) has not
+ * yet caught up with a leader.
+ */
+export const recoveringKey: Uint8Array = Uint8Array.of(0x07);
 
 const logPrefix = 0x05;
 const logBlockPrefix = 0x06;
@@ -157,7 +164,7 @@ export function describeKey(key: Uint8Array): string {
   const index = logKeyIndex(key) ?? logBlockKeyIndex(key);
   if (index !== null) return `log[${index}]`;
   if (key.length === 1) {
-    const names: Record<number, string> = { 1: 'identity', 2: 'hardState', 3: 'snapshotMeta', 4: 'appliedMeta' };
+    const names: Record<number, string> = { 1: 'identity', 2: 'hardState', 3: 'snapshotMeta', 4: 'appliedMeta', 7: 'recovering' };
     const name = names[key[0]!];
     if (name !== undefined) return name;
   }

@@ -7,7 +7,9 @@ import { mkdir, open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Level } from 'level';
 import { checkOpenFilesReadable, typedDiskError } from './disk-errors.js';
-import { DataDirLockedError } from './errors.js';
+import { DataDirLockedError, StorageCorruptionError } from './errors.js';
+import { verifyLevelDbDir } from './leveldb-verify.js';
+import { silentLogger, type StorageLogger } from './logger.js';
 
 /** The node's database: Uint8Array keys and values (LevelDB returns Buffers, a subclass). */
 export type Db = Level<Uint8Array, Uint8Array>;
@@ -16,8 +18,11 @@ export type Db = Level<Uint8Array, Uint8Array>;
 export type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
 
 /**
- * Creates `dir` if missing and opens its LevelDB, both durably (below). Throws
- * DataDirLockedError at once when another process (or another open handle) holds the LOCK file.
+ * Creates `dir` if missing, verifies every file LevelDB will read (leveldb-verify.ts: damage is
+ * a StorageCorruptionError naming the file and offset, a torn tail of the newest log is logged
+ * on `logger` and accepted) and opens its LevelDB, durably (below). Throws DataDirLockedError
+ * at once when another process (or another open handle) holds the LOCK file, and
+ * StorageCorruptionError when LevelDB itself reports corruption at open.
  *
  * Durable open. A directory entry (a created directory, a renamed file) survives a power loss
  * only once its parent directory is fsynced. So the directories created here are made durable
@@ -28,14 +33,22 @@ export type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { ty
  * (found by the jepsen-like power nemesis). The fsync of `dir` after the open makes CURRENT's
  * rename durable before anything is written.
  */
-export function openDb(dir: string): Promise<Db> {
-  return openDbWith(dir, { syncDir: fsyncDir });
+export function openDb(dir: string, logger?: StorageLogger): Promise<Db> {
+  return openDbWith(dir, { syncDir: fsyncDir, ...(logger !== undefined ? { logger } : {}) });
 }
 
-/** How openDbWith makes directory entries durable. */
+/** How openDbWith makes directory entries durable, and whether it verifies the files first. */
 export interface DirSync {
   /** Makes the entries of a directory durable: fsyncDir, or a no-op for a negative control. */
   readonly syncDir: (dir: string) => Promise<void>;
+  /**
+   * Whether to verify the files before opening (default true). False only for the
+   * skip-checksums negative control: the files are then only read through (an unreadable one is
+   * still STORAGE_IO), and LevelDB drops what it cannot read, as it does by default.
+   */
+  readonly verifyFiles?: boolean;
+  /** Where the verifier reports the torn tails it accepts. */
+  readonly logger?: StorageLogger;
 }
 
 /**
@@ -49,12 +62,18 @@ export async function openDbWith(dir: string, d: DirSync): Promise<Db> {
   } catch (err) {
     throw typedDiskError(err, dir, 'creating the data directory');
   }
-  checkOpenFilesReadable(dir);
+  if (d.verifyFiles ?? true) {
+    const started = performance.now();
+    const report = verifyLevelDbDir(dir, d.logger ?? silentLogger);
+    (d.logger ?? silentLogger).info({ dir, files: report.files, bytes: report.bytes, ms: Math.round(performance.now() - started) }, 'storage files verified');
+  } else checkOpenFilesReadable(dir);
   const db: Db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
   try {
     await db.open();
   } catch (err) {
     if (isLockError(err)) throw new DataDirLockedError(dir, err);
+    const corruption = corruptionOf(err);
+    if (corruption !== undefined) throw new StorageCorruptionError('LevelDB', null, `LevelDB refused to open: ${corruption}`);
     throw typedDiskError(err, dir, 'open');
   }
   try {
@@ -179,6 +198,15 @@ function isLockError(err: unknown): boolean {
   const cause = err.cause;
   if (!(cause instanceof Error)) return false;
   return (cause as { code?: unknown }).code === 'LEVEL_LOCKED' || /\block\b/i.test(cause.message);
+}
+
+/** LevelDB's message when `err` (or its cause) reports corruption (LEVEL_CORRUPTION). */
+function corruptionOf(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; e instanceof Error && depth < 4; depth++, e = e.cause) {
+    if ((e as { code?: unknown }).code === 'LEVEL_CORRUPTION' || e.message.startsWith('Corruption:')) return e.message;
+  }
+  return undefined;
 }
 
 /**

@@ -15,7 +15,7 @@ import {
   parseIdentity,
   parseSnapshotMeta,
 } from './codec.js';
-import { ClusterMismatchError, StorageCorruptionError } from './errors.js';
+import { ClusterMismatchError, StorageCorruptionError, StorageFormatError } from './errors.js';
 import {
   appliedMetaKey,
   appliedRange,
@@ -31,42 +31,41 @@ import {
   snapshotMetaKey,
 } from './keys.js';
 import { clearDurably, type Db, hasKeyIn } from './level-db.js';
+import type { StorageLogger } from './logger.js';
 import { decodeLogBlock, logBlockCount, type StoredBlock } from './log-blocks.js';
 
 /**
- * Version of the key layout in keys.ts. 2: the log is stored in blocks (log-blocks.ts). A
- * version 1 directory (one key per entry) is read as it is and marked 2 on open, so an older
- * build refuses it instead of misreading it.
+ * Version of the key layout in keys.ts. 2: the log is stored in blocks (log-blocks.ts). 3:
+ * every applied value carries a checksum (applied-values.ts). A version 1 or 2 directory (one
+ * key per entry, raw applied values) is read as it is and migrated to 3 on open (migrate.ts),
+ * so an older build refuses it instead of misreading it.
  */
-export const formatVersion = 2;
+export const formatVersion = 3;
 
 /** Layout versions this build opens. */
-const formatVersionsReadable: readonly number[] = [1, 2];
+const formatVersionsReadable: readonly number[] = [1, 2, 3];
 
-/** A minimal structured logger; a pino Logger fits. */
-export interface StorageLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
+export type { StorageLogger } from './logger.js';
 
 /**
  * Writes the identity on first open; afterwards refuses a different cluster or node id with a
- * ClusterMismatchError naming both.
+ * ClusterMismatchError naming both. Returns the stored layout version (formatVersion for a new
+ * directory): an older one is migrated by the caller, which then writes the new version.
  */
-export async function checkIdentity(db: Db, dir: string, clusterId: string, nodeId: string): Promise<void> {
+export async function checkIdentity(db: Db, dir: string, clusterId: string, nodeId: string, verify = true): Promise<number> {
   const stored = await db.get(identityKey);
   if (stored === undefined) {
     await db.put(identityKey, encodeRecord({ clusterId, nodeId, formatVersion }), { sync: true });
-    return;
+    return formatVersion;
   }
-  const id = parseIdentity(decodeRecord('identity', stored));
+  const id = parseIdentity(decodeRecord('identity', stored, verify));
   if (id.clusterId !== clusterId || id.nodeId !== nodeId) {
     throw new ClusterMismatchError(dir, { clusterId: id.clusterId, nodeId: id.nodeId }, { clusterId, nodeId });
   }
   if (!formatVersionsReadable.includes(id.formatVersion)) {
-    throw new StorageCorruptionError('identity', null, `format version ${id.formatVersion}, this build reads ${formatVersionsReadable.join(' and ')}`);
+    throw new StorageFormatError(dir, id.formatVersion, formatVersionsReadable);
   }
-  if (id.formatVersion !== formatVersion) await db.put(identityKey, encodeRecord({ clusterId, nodeId, formatVersion }), { sync: true });
+  return id.formatVersion;
 }
 
 /** Everything open() puts into the read cache. */
@@ -81,10 +80,10 @@ export interface LoadedState {
 }
 
 /** Reads and verifies the persisted state (see module comment). */
-export async function loadState(db: Db, initialConfState: ConfState, logger: StorageLogger): Promise<LoadedState> {
-  const hardState = await readRecord(db, hardStateKey, 'hardState', parseHardState) ?? { term: 0, vote: '', commit: 0 };
-  let snapshot = await readRecord(db, snapshotMetaKey, 'snapshotMeta', parseSnapshotMeta);
-  let applied = await readRecord(db, appliedMetaKey, 'appliedMeta', parseAppliedMeta);
+export async function loadState(db: Db, initialConfState: ConfState, logger: StorageLogger, verify = true): Promise<LoadedState> {
+  const hardState = await readRecord(db, hardStateKey, 'hardState', parseHardState, verify) ?? { term: 0, vote: '', commit: 0 };
+  let snapshot = await readRecord(db, snapshotMetaKey, 'snapshotMeta', parseSnapshotMeta, verify);
+  let applied = await readRecord(db, appliedMetaKey, 'appliedMeta', parseAppliedMeta, verify);
   if (snapshot === undefined) {
     if (applied !== undefined) throw new StorageCorruptionError('snapshotMeta', null, 'missing while appliedMeta exists');
     snapshot = { index: 0, term: 0, confState: initialConfState };
@@ -98,7 +97,7 @@ export async function loadState(db: Db, initialConfState: ConfState, logger: Sto
   await discardStaleGenerations(db, applied.generation, logger);
   // An interrupted compaction leaves entries at or below the snapshot: they are garbage.
   await db.clear({ gte: logRange.gte, lte: logKey(snapshot.index) });
-  const { entries, blocks } = await loadLog(db, snapshot, logger);
+  const { entries, blocks } = await loadLog(db, snapshot, logger, verify);
   const lastIndex = snapshot.index + entries.length;
   if (applied.index < snapshot.index || applied.index > lastIndex) {
     throw new StorageCorruptionError('appliedMeta', applied.index, `applied index ${applied.index} outside the log [${snapshot.index}, ${lastIndex}]`);
@@ -124,9 +123,10 @@ async function raiseCommitToApplied(db: Db, hardState: HardState, applied: numbe
   return raised;
 }
 
-async function readRecord<T>(db: Db, key: Uint8Array, name: string, parse: (r: Record<string, unknown>) => T): Promise<T | undefined> {
+/** The record at `key` parsed with `parse`, or undefined; verified unless `verify` is false. */
+export async function readRecord<T>(db: Db, key: Uint8Array, name: string, parse: (r: Record<string, unknown>) => T, verify = true): Promise<T | undefined> {
   const v = await db.get(key);
-  return v === undefined ? undefined : parse(decodeRecord(name, v));
+  return v === undefined ? undefined : parse(decodeRecord(name, v, verify));
 }
 
 /**
@@ -155,7 +155,7 @@ async function discardStaleGenerations(db: Db, live: number, logger: StorageLogg
  * verifying checksums, contiguity and term order; drops blocks wholly behind the snapshot
  * (what an interrupted compaction left).
  */
-async function loadLog(db: Db, snapshot: SnapshotMeta, logger: StorageLogger): Promise<{ entries: Entry[]; blocks: StoredBlock[] }> {
+async function loadLog(db: Db, snapshot: SnapshotMeta, logger: StorageLogger, verify: boolean): Promise<{ entries: Entry[]; blocks: StoredBlock[] }> {
   const stored: Array<{ block: StoredBlock; value: Uint8Array; single: boolean }> = [];
   for await (const [key, value] of db.iterator({ gt: logKey(snapshot.index), lt: logRange.lt })) {
     const index = logKeyIndex(key);
@@ -187,7 +187,7 @@ async function loadLog(db: Db, snapshot: SnapshotMeta, logger: StorageLogger): P
     if (block.first < expected && entries.length > 0) {
       throw new StorageCorruptionError(`log[${block.first}]`, block.first, `entry stored twice (a block starting at ${block.first} overlaps the log up to ${prev.index})`);
     }
-    const decoded = single ? [decodeEntryValue(block.first, value)] : decodeLogBlock(block.first, value);
+    const decoded = single ? [decodeEntryValue(block.first, value, verify)] : decodeLogBlock(block.first, value, verify);
     for (const entry of decoded) {
       if (entry.index <= snapshot.index) continue;
       if (entry.term < prev.term) {

@@ -1,13 +1,15 @@
 /**
  * Direct access to a stopped node's LevelDB for the integration tests: read the applied state
- * to compare nodes byte for byte, and damage a stored log entry to test corruption detection.
+ * to compare nodes byte for byte, damage a stored log entry to test corruption detection, and
+ * read the identity and recovering marker a repair leaves.
  * The key layout is src/storage/keys.ts; the process owning the directory must have exited
  * (LevelDB's LOCK).
  */
 import { Level } from 'level';
-import { decodeRecord, parseAppliedMeta } from '../../src/storage/codec.js';
-import { appliedKeyPrefixBytes, appliedMetaKey, generationPrefix, logBlockKeyIndex, logBlockRange } from '../../src/storage/keys.js';
+import { decodeRecord, type Identity, parseAppliedMeta, parseIdentity } from '../../src/storage/codec.js';
+import { appliedKeyPrefixBytes, appliedMetaKey, generationPrefix, identityKey, logBlockKeyIndex, logBlockRange } from '../../src/storage/keys.js';
 import { logBlockEntryRanges } from '../../src/storage/log-blocks.js';
+import { readRecoveringMarker, type RecoveringMarker } from '../../src/storage/recovering.js';
 
 type Db = Level<Uint8Array, Uint8Array>;
 
@@ -83,5 +85,19 @@ export function flipLogEntryBit(dir: string, index: number, offset?: number): Pr
       return range[1] - range[0];
     }
     throw new Error(`${dir}: no log entry ${index}`);
+  });
+}
+
+/** The recovering marker (src/storage/recovering.ts) of the stopped node at `dir`, or undefined. */
+export function readRecovering(dir: string): Promise<RecoveringMarker | undefined> {
+  return withDb(dir, (db) => readRecoveringMarker(db, true));
+}
+
+/** The identity record of the stopped node at `dir`. */
+export function readIdentity(dir: string): Promise<Identity> {
+  return withDb(dir, async (db) => {
+    const raw = await db.get(identityKey);
+    if (raw === undefined) throw new Error(`${dir}: no identity`);
+    return parseIdentity(decodeRecord('identity', raw));
   });
 }

@@ -50,6 +50,9 @@ describe('skip-fsync test hook', () => {
     expect(loadTestHooks({ RAFTQ_TEST_UNSAFE: 'skip-fsync' }, silent).openDb).toBeDefined();
     expect(loadTestHooks({ RAFTQ_TEST_UNSAFE: 'skip-dir-fsync' }, silent).openDb).toBeDefined();
     expect(loadTestHooks({}, silent).openDb).toBeUndefined();
+    const skipChecksums = loadTestHooks({ RAFTQ_TEST_UNSAFE: 'skip-checksums' }, silent);
+    expect([skipChecksums.skipChecksums, skipChecksums.openDb?.name]).toEqual([true, 'openDbWithoutVerify']);
+    expect(loadTestHooks({ RAFTQ_TEST_UNSAFE: 'skip-fsync' }, silent).skipChecksums).toBeUndefined();
     expect(loadTestHooks({ RAFTQ_TEST_UNSAFE: 'commit-on-local-persist' }, silent).openDb).toBeUndefined();
     expect(() => loadTestHooks({ RAFTQ_TEST_UNSAFE: 'skip-fsynk' }, silent)).toThrow(/unknown mode "skip-fsynk".*skip-fsync/);
   });
