@@ -284,6 +284,9 @@ export class HttpApi {
     const s = this.#o.node.status();
     const lagMax = this.#o.readyLagEntriesMax ?? 1000;
     const lag = s.commitIndex - s.appliedIndex;
+    if (s.recovering !== undefined) {
+      throw new RaftqError('UNAVAILABLE', `recovering from storage damage since ${s.recovering.since}: catching up from its peers, not voting until it has (${s.recovering.reason})`);
+    }
     if (s.leader === '') throw new RaftqError('UNAVAILABLE', 'no leader is known');
     if (lag > lagMax) throw new RaftqError('UNAVAILABLE', `applied index lags the commit index by ${lag} entries`);
     return { status: 'ready', leader: s.leader, lag };

@@ -133,6 +133,8 @@ export interface NodeStatus {
   readonly confState: ConfState;
   readonly progress: Record<NodeId, { match: number; next: number; state: string; active: boolean }>;
   readonly peersConnected: Record<NodeId, boolean>;
+  /** Set while recovering from storage damage (raft/recovery.ts): why, and since when. */
+  readonly recovering?: { readonly reason: string; readonly since: string };
 }
 
 const forwardKind = 'submit';
@@ -239,6 +241,8 @@ export class NodeRuntime<Result, Reply> {
       rng: seededRng(seed),
       logger: opts.logger,
       ...(opts.testingKnobs !== undefined ? { testingKnobs: opts.testingKnobs } : {}),
+      // Rebuilt after damage (storage/repair.ts): no vote, in no quorum until caught up (raft/recovery.ts).
+      recovering: storage.recovering !== undefined,
     });
     this.#soft = { leader: NONE, role: 'follower' };
     this.#forwarder = new Forwarder((to, id, payload) => transport.sendApp(to, forwardKind, id, payload));
@@ -284,6 +288,8 @@ export class NodeRuntime<Result, Reply> {
       logger,
       ...(opts.openDb !== undefined ? { openDb: opts.openDb } : {}),
       ...(opts.skipChecksums === true ? { skipChecksums: true } : {}),
+      // Only peers can repair a damaged node: alone, it refuses to start (STORAGE_CORRUPT).
+      repair: Object.keys(config.peers).length > 1,
       onRepair: () => opts.metrics?.storageRepaired(),
     });
     try {
@@ -572,6 +578,7 @@ export class NodeRuntime<Result, Reply> {
       confState: s.confState,
       progress,
       peersConnected,
+      ...(this.#storage.recovering !== undefined ? { recovering: this.#storage.recovering } : {}),
     };
   }
 
@@ -913,6 +920,8 @@ export class NodeRuntime<Result, Reply> {
     // 2. Persist in one batch (persist-ready.ts); group commit: everything proposed since the
     //    last turn rides this fsync.
     await persistReady(this.#storage, rd, applied?.changes, this.#metrics);
+    // The core left recovery and this Ready, now durable, holds the term and vote it took.
+    if (rd.recovered) await this.#storage.markRecovered();
     // 3. Send; complete what was applied.
     if (!sendFirst) this.#sendMessages(rd);
     if (applied !== undefined) this.#settleApplied(applied);

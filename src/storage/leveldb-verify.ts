@@ -12,8 +12,11 @@
  * - every live log is scanned; every live table is verified (leveldb-table-verify.ts).
  *
  * A torn tail (a bad or unfinished record with nothing valid after it) is accepted at the end of
- * the newest live log and of the MANIFEST only: a power cut leaves one there, and what it cut was
- * never acknowledged. It is logged. Anything else is a StorageCorruptionError naming the file and
+ * each live log and of the MANIFEST: a power cut leaves one there, and what it cut was never
+ * acknowledged. That holds for an older live log too: LevelDB syncs only the log it writes, so a
+ * power cut between a log switch and the flush of the old memtable can tear the old log's
+ * unsynced tail (raftq's unsynced saves only move the commit index, see durable-storage.ts);
+ * every synced write in a log made everything before it in that log durable. It is logged. Anything else is a StorageCorruptionError naming the file and
  * byte offset; a read error is StorageIoError (STORAGE_IO). Files LevelDB will not read (older
  * MANIFESTs, logs already compacted, tables no MANIFEST lists) are not checked: LevelDB deletes
  * them. Reads go through a bounded window (leveldb-bytes.ts), whatever the file sizes.
@@ -35,7 +38,7 @@ export interface VerifyReport {
   readonly files: number;
   /** Their bytes. */
   readonly bytes: number;
-  /** Torn tails accepted (at most one per file: the newest log's and the MANIFEST's). */
+  /** Torn tails accepted (at most one per file: live logs and the MANIFEST). */
   readonly tornTails: ReadonlyArray<TornTail & { readonly file: string }>;
   /** Set when the directory's LOCK is held: nothing was checked (LevelDB's open refuses it). */
   readonly locked: boolean;
@@ -75,9 +78,9 @@ export function verifyLevelDbDir(dir: string, logger: StorageLogger): VerifyRepo
     if (torn !== undefined) tornTails.push({ file: manifest, ...torn });
   });
   const live = logs.filter((l) => l.number >= version.logNumber || l.number === version.prevLogNumber).sort((a, b) => a.number - b.number);
-  for (const [k, log] of live.entries()) {
+  for (const log of live) {
     withFile(dir, log.name, totals, (reader) => {
-      const torn = scanLogFile(reader, k === live.length - 1);
+      const torn = scanLogFile(reader, true);
       if (torn !== undefined) tornTails.push({ file: log.name, ...torn });
     });
   }
@@ -88,7 +91,7 @@ export function verifyLevelDbDir(dir: string, logger: StorageLogger): VerifyRepo
     withFile(dir, name, totals, (reader) => verifyTable(reader, size));
   }
   for (const t of tornTails) {
-    logger.warn({ dir, file: t.file, offset: t.offset, detail: t.detail }, 'torn tail accepted: the end of the newest LevelDB log (or MANIFEST) was cut by a crash; what it held was never synced');
+    logger.warn({ dir, file: t.file, offset: t.offset, detail: t.detail }, 'torn tail accepted: the end of a LevelDB log (or MANIFEST) was cut by a crash; what it held was never synced');
   }
   return { ...totals, tornTails, locked: false };
 }

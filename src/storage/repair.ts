@@ -39,6 +39,11 @@ export interface OpenStorageOptions extends DurableStorageOptions {
    * does not verify files with it (src/server/unverified-db.ts).
    */
   readonly skipChecksums?: boolean;
+  /**
+   * Whether damage may be repaired from peers (default true). A node with no peers (a
+   * single-node cluster) has nobody to repair from: its damage is refused (STORAGE_CORRUPT).
+   */
+  readonly repair?: boolean;
   /** Called once per repair (the raftq_storage_repairs_total counter). */
   readonly onRepair?: () => void;
   /** Wall clock in milliseconds for the marker and the quarantine name; default Date.now. */
@@ -65,7 +70,7 @@ export async function openStorage(dataDir: string, opts: OpenStorageOptions): Pr
   try {
     return await DurableStorage.open(dir, opts);
   } catch (err) {
-    if (!(err instanceof StorageCorruptionError)) throw err;
+    if (!(err instanceof StorageCorruptionError) || opts.repair === false) throw err;
     damage = err;
   }
   const now = new Date((opts.now ?? Date.now)());

@@ -2,14 +2,15 @@
  * Storage safety with real processes: a second process on a data directory in use is refused
  * at once (DATA_DIR_LOCKED) and the first keeps serving; a node whose stored log was damaged
  * (a flipped bit in an entry, an entry missing from the middle) says so in one error line that
- * names the index, moves its directory aside and starts from a fresh one marked recovering.
+ * names the index, moves its directory aside and starts from a fresh one marked recovering,
+ * from which it catches up with its peers (raft/recovery.ts) before it is ready again.
  */
 import { afterAll, beforeAll, describe, expect, onTestFailed, test } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { Level } from 'level';
 import { logBlockKey } from '../../src/storage/keys.js';
 import { storageDamagedMessage } from '../../src/storage/repair.js';
-import { Cluster, freePorts, queueState } from './cluster-harness.js';
+import { Cluster, freePorts, queueState, waitFor } from './cluster-harness.js';
 import { flipLogEntryBit, readIdentity, readRecovering, storedLogBlocks, storedLogIndexes } from './level-inspect.js';
 
 describe('storage safety', { timeout: 60_000 }, () => {
@@ -97,6 +98,18 @@ describe('storage safety', { timeout: 60_000 }, () => {
     // The two healthy nodes are a majority: the cluster goes on.
     await cluster.ok(leader, 'POST', '/v1/queues/safe/messages', { body: 'after-corruption' });
     expect((await queueState(cluster, followers[1], 'safe')).counts.visible).toBe(23);
+    // Restarted while still marked recovering, the victim catches up from its peers, says so,
+    // and holds everything again; its marker is gone once it voted nothing until then.
+    await cluster.restart(victim);
+    await cluster.waitForLog(victim, 'recovered from storage damage: voting and counting in quorums again');
+    await cluster.waitForLog(victim, 'storage recovered: caught up with a leader');
+    await cluster.waitForConvergence();
+    expect((await queueState(cluster, victim, 'safe')).counts.visible).toBe(23);
+    await waitFor('the victim to be ready', async () => (await cluster.http(victim, 'GET', '/ready')).status === 200);
+    await cluster.kill(victim, 'SIGKILL');
+    expect(await readRecovering(dir)).toBeUndefined();
+    await cluster.restart(victim);
+    await cluster.waitForConvergence();
   });
 
   test('an entry missing from the middle of the log (a gap): the node moves the directory aside and starts fresh, marked recovering', async () => {

@@ -177,6 +177,15 @@ describe('openStorage', () => {
     expect(repairs).toBe(1);
   });
 
+  it('with nobody to repair from (repair: false, a single-node cluster) damage is refused and the directory left as it is', async () => {
+    await populate();
+    flipBit(newestLog(dir), findInFile(newestLog(dir), taggedValue('p1', 30)) + 100);
+    await expect(openStorage(dir, options({ repair: false }))).rejects.toMatchObject({ code: 'STORAGE_CORRUPT' });
+    expect(repairs).toBe(0);
+    expect(quarantined()).toEqual([]);
+    expect(filesEndingWith(dir, '.log').length).toBeGreaterThan(0);
+  });
+
   it('a held lock, another cluster directory and a newer layout are refused, never repaired', async () => {
     await populate();
     await openIt();
