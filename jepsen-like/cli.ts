@@ -13,10 +13,10 @@ const usage = `usage: npm run jepsen -- [--workload queue|fifo|linearizable] [--
 Runs raftq under faults against real node processes and checks the history. One run prints its
 verdict and the report path; --runs N runs seeds N, N+1, ... and prints a summary table. The same
 seed replays the same fault schedule. Exit code 1 if any run is invalid. \`all\` is every nemesis
-but power, disk and corrupt; power (power loss on one node, a minority or all nodes: kill -9, unsynced writes
-discarded, restart) and disk (one node's disk full, fsyncs failing with EIO, or its logs
-unreadable at a restart: the node stops with exit 3 and is restarted at the heal) put each
-node's data directory on a powerfs FUSE mount and must be named.
+but power, disk and corrupt, which must be named. power (power loss on one node, a minority or
+all nodes: kill -9, unsynced writes discarded, restart) and disk (one node's disk full, fsyncs
+failing with EIO, or its logs unreadable at a restart: the node stops with exit 3 and is
+restarted at the heal) put each node's data directory on a powerfs FUSE mount.
 --power-torn (no value) makes every power cut tear the last unsynced write of each file: a
 prefix of it, cut at a 512-byte boundary and chosen by the run's seed, survives.
 corrupt kills a minority of nodes (one of 3, up to two of 5), damages one data file of each (flip
