@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import type { TestCluster } from '../../jepsen-like/cluster.js';
 import { corruptModes, corruptTargets, damageDataDir, describeDamage, faultRng, type CorruptMode } from '../../jepsen-like/corrupt-nemesis.js';
 import { History } from '../../jepsen-like/history.js';
 import { Nemesis, planFaults, type Fault } from '../../jepsen-like/nemesis.js';
+import { powerFsSkipReason, TestMounts } from '../storage/powerfs-mounts.js';
 
 /**
  * The corrupt nemesis on real files in a temporary directory: each mode changes exactly what
@@ -106,6 +107,30 @@ describe('damageDataDir', () => {
     writeFileSync(join(dir, '000003.log'), '');
     expect(damageDataDir('n1', dir, 'flip', seededRng(1))).toBeUndefined();
     expect(readFileSync(join(dir, 'LOG'), 'utf8')).toBe('info');
+  });
+});
+
+describe.skipIf(powerFsSkipReason !== '')(`damageDataDir on a powerfs mount${powerFsSkipReason}`, () => {
+  const mounts = new TestMounts();
+  afterEach(() => mounts.unmountAll());
+
+  it('makes its damage durable: a power cut right after it keeps the damage', async () => {
+    for (const mode of corruptModes) {
+      const fs = await mounts.mount('raftq-corrupt-powerfs');
+      const path = join(fs.mountPoint, '000005.ldb');
+      const fd = openSync(path, 'w');
+      writeSync(fd, Buffer.alloc(10_000, 0xa5));
+      fsyncSync(fd);
+      closeSync(fd);
+      const dirFd = openSync(fs.mountPoint, 'r'); // the new file's directory entry, durable too
+      fsyncSync(dirFd);
+      closeSync(dirFd);
+      const d = damageDataDir('n1', fs.mountPoint, mode, seededRng(7))!;
+      const damaged = readFileSync(path);
+      await fs.cut();
+      expect(readFileSync(path).equals(damaged), `${mode}: ${describeDamage(d)}`).toBe(true);
+      expect(damaged.equals(Buffer.alloc(10_000, 0xa5)), mode).toBe(false);
+    }
   });
 });
 
