@@ -159,14 +159,16 @@ describe.skipIf(!powerfs.ok)(`jepsen-like power cuts${powerfs.ok ? '' : ` (skipp
  * must say so. No FUSE needed: the damage is done to plain data directories of stopped nodes.
  */
 describe('jepsen-like file corruption', () => {
+  // Each damaged node gets 3.5 s after its restart to repair before the next fault damages
+  // another: two damaged nodes of three at once would be a damaged majority, which may stop.
   const corruptPlan: Fault[] = [
     { atMs: 3000, durationMs: 1500, kind: 'corrupt', variant: 'truncate', pick: 0.2 },
-    { atMs: 7000, durationMs: 1500, kind: 'corrupt', variant: 'flip', pick: 0.5 },
-    { atMs: 10500, durationMs: 1500, kind: 'corrupt', variant: 'zero', pick: 0.8 },
+    { atMs: 8000, durationMs: 1500, kind: 'corrupt', variant: 'flip', pick: 0.5 },
+    { atMs: 13000, durationMs: 1500, kind: 'corrupt', variant: 'zero', pick: 0.8 },
   ];
   // As for power cuts: the linearizable workload keeps a backlog, so damage to messages not yet
   // received shows as losses (or as bodies nobody enqueued).
-  const corruptRun = (name: string, o: Partial<RunOptions>): RunOptions => opts(name, { workload: 'linearizable', seed: 5, nemesis: ['corrupt'], faultPlan: corruptPlan, timeS: 15, ...o });
+  const corruptRun = (name: string, o: Partial<RunOptions>): RunOptions => opts(name, { workload: 'linearizable', seed: 5, nemesis: ['corrupt'], faultPlan: corruptPlan, timeS: 18, ...o });
 
   it('linearizable workload under corruption of one node at a time: nothing lost, every damaged node back', async () => {
     const r = await runTest(corruptRun('corrupt', {}));
