@@ -125,7 +125,7 @@ function powerLine(rs: readonly RunResult[]): string {
   return `power cuts: one ${sum((p) => p.cuts.one)}, minority ${sum((p) => p.cuts.minority)}, all ${sum((p) => p.cuts.all)} (discarded ${sum((p) => p.bytesDiscarded)} bytes in ${sum((p) => p.filesReverted)} files, ${sum((p) => p.entriesReverted)} directory entries)`;
 }
 
-/** "corruptions (scope minority): flip 2, truncate 1, zero 1 (4 files damaged ...)" over `rs`, or '' without corrupt. */
+/** "corruptions (scope minority): flip 2, truncate 1, zero 1 (files damaged: 4, table 3, write-ahead-log 1; ...)" over `rs`, or '' without corrupt. */
 function corruptionLine(rs: readonly RunResult[]): string {
   const cs = rs.map((r) => r.corruptions).filter((c) => c !== undefined);
   if (cs.length === 0) return '';
@@ -134,7 +134,7 @@ function corruptionLine(rs: readonly RunResult[]): string {
   const byRole = new Map<string, number>();
   for (const d of damages) byRole.set(d.role, (byRole.get(d.role) ?? 0) + 1);
   const roles = [...byRole].map(([role, n]) => `${role} ${n}`).join(', ');
-  return `corruptions (scope ${[...new Set(cs.map((c) => c.scope))].join('/')}): flip ${sum((c) => c.faults.flip)}, truncate ${sum((c) => c.faults.truncate)}, zero ${sum((c) => c.faults.zero)} (${damages.length} files damaged${roles !== '' ? `: ${roles}` : ''}; each damage in the run's history and report)`;
+  return `corruptions (scope ${[...new Set(cs.map((c) => c.scope))].join('/')}): flip ${sum((c) => c.faults.flip)}, truncate ${sum((c) => c.faults.truncate)}, zero ${sum((c) => c.faults.zero)} (files damaged: ${damages.length}${roles !== '' ? `, ${roles}` : ''}; each damage in the run's history and report)`;
 }
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -18,8 +18,8 @@ function powerRow(p: PowerCutSummary): [string, string] {
 }
 
 function corruptionRow(c: NonNullable<RunResult['corruptions']>): [string, string] {
-  const damages = c.damages.length > 0 ? `: ${c.damages.map(describeDamage).join('; ')}` : '';
-  return ['corruptions', `scope ${c.scope}; flip ${c.faults.flip}, truncate ${c.faults.truncate}, zero ${c.faults.zero}; ${c.damages.length} files damaged${damages}`];
+  const damages = c.damages.length > 0 ? ` (${c.damages.map(describeDamage).join('; ')})` : '';
+  return ['corruptions', `scope ${c.scope}; flip ${c.faults.flip}, truncate ${c.faults.truncate}, zero ${c.faults.zero}; files damaged: ${c.damages.length}${damages}`];
 }
 
 /**

@@ -46,7 +46,7 @@ describe('report', () => {
     try {
       writeReport(join(dir, 'report.html'), h.ops, [], result);
       const html = readFileSync(join(dir, 'report.html'), 'utf8');
-      expect(html).toContain('scope minority; flip 1, truncate 0, zero 1; 2 files damaged');
+      expect(html).toContain('scope minority; flip 1, truncate 0, zero 1; files damaged: 2 (n2 000005.ldb');
       expect(html).toContain('n2 000005.ldb (table, 9000 bytes): flipped 2 bits (at 17 bit 3, at 90 bit 0)');
       expect(html).toContain('n1 000007.log (write-ahead-log, 10000 bytes): zeroed 1808 bytes at 8192 (1700 were not zero)');
     } finally {
