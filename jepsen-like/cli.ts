@@ -1,22 +1,28 @@
 import { join, resolve } from 'node:path';
 import { unsafeModes, type UnsafeMode } from '../src/server/test-hooks.js';
+import { corruptScopes, type CorruptScope } from './corrupt-nemesis.js';
 import { allNemesisKinds, nemesisKinds, type NemesisKind } from './nemesis.js';
 import { runTest, type RunResult } from './runner.js';
 import { workloadNames, type WorkloadName } from './workloads.js';
 
-const usage = `usage: npm run jepsen -- [--workload queue|fifo|linearizable] [--nemesis kill,pause,partition,clock,latency,power,disk|all|none]
+const usage = `usage: npm run jepsen -- [--workload queue|fifo|linearizable] [--nemesis kill,pause,partition,clock,latency,power,disk,corrupt|all|none]
                        [--time SECONDS] [--seed N] [--runs N] [--nodes 3|5] [--workers N] [--out DIR]
                        [--client library|http] [--unsafe ${unsafeModes.join('|')}] [--power-torn]
+                       [--corrupt-scope ${corruptScopes.join('|')}]
 
 Runs raftq under faults against real node processes and checks the history. One run prints its
 verdict and the report path; --runs N runs seeds N, N+1, ... and prints a summary table. The same
 seed replays the same fault schedule. Exit code 1 if any run is invalid. \`all\` is every nemesis
-but power; power (power loss on one node, a minority or all nodes: kill -9, unsynced writes
-discarded, restart) and disk (one node's disk full, fsyncs failing with EIO, or its logs
-unreadable at a restart: the node stops with exit 3 and is restarted at the heal) put each
-node's data directory on a powerfs FUSE mount and must be named.
+but power, disk and corrupt, which must be named. power (power loss on one node, a minority or
+all nodes: kill -9, unsynced writes discarded, restart) and disk (one node's disk full, fsyncs
+failing with EIO, or its logs unreadable at a restart: the node stops with exit 3 and is
+restarted at the heal) put each node's data directory on a powerfs FUSE mount.
 --power-torn (no value) makes every power cut tear the last unsynced write of each file: a
-prefix of it, cut at a 512-byte boundary and chosen by the run's seed, survives.`;
+prefix of it, cut at a 512-byte boundary and chosen by the run's seed, survives.
+corrupt kills a minority of nodes (one of 3, up to two of 5), damages one data file of each (flip
+1-8 bits, truncate, or zero a 4 KiB chunk; file, offsets and mode from the seed) and restarts them
+at the heal; the damaged node must repair itself from its peers. --corrupt-scope all damages every
+node in each fault, which raftq may answer by stopping: for negative controls only.`;
 
 interface Args {
   workload: WorkloadName;
@@ -30,6 +36,7 @@ interface Args {
   unsafe?: UnsafeMode;
   client?: 'library' | 'http';
   powerTorn: boolean;
+  corruptScope?: CorruptScope;
 }
 
 function parse(argv: readonly string[]): Args | string {
@@ -86,6 +93,10 @@ function parse(argv: readonly string[]): Args | string {
         if (v !== 'library' && v !== 'http') return 'error INVALID_ARGUMENT: --client must be library or http';
         a.client = v;
         break;
+      case '--corrupt-scope':
+        if (!(corruptScopes as readonly string[]).includes(v)) return `error INVALID_ARGUMENT: --corrupt-scope must be one of ${corruptScopes.join(', ')}`;
+        a.corruptScope = v as CorruptScope;
+        break;
       case '--unsafe':
         if (!(unsafeModes as readonly string[]).includes(v)) return `error INVALID_ARGUMENT: --unsafe must be one of ${unsafeModes.join(', ')}`;
         a.unsafe = v as UnsafeMode;
@@ -114,6 +125,18 @@ function powerLine(rs: readonly RunResult[]): string {
   return `power cuts: one ${sum((p) => p.cuts.one)}, minority ${sum((p) => p.cuts.minority)}, all ${sum((p) => p.cuts.all)} (discarded ${sum((p) => p.bytesDiscarded)} bytes in ${sum((p) => p.filesReverted)} files, ${sum((p) => p.entriesReverted)} directory entries)`;
 }
 
+/** "corruptions (scope minority): flip 2, truncate 1, zero 1 (files damaged: 4, table 3, write-ahead-log 1; ...)" over `rs`, or '' without corrupt. */
+function corruptionLine(rs: readonly RunResult[]): string {
+  const cs = rs.map((r) => r.corruptions).filter((c) => c !== undefined);
+  if (cs.length === 0) return '';
+  const sum = (f: (c: (typeof cs)[number]) => number): number => cs.reduce((s, c) => s + f(c), 0);
+  const damages = cs.flatMap((c) => c.damages);
+  const byRole = new Map<string, number>();
+  for (const d of damages) byRole.set(d.role, (byRole.get(d.role) ?? 0) + 1);
+  const roles = [...byRole].map(([role, n]) => `${role} ${n}`).join(', ');
+  return `corruptions (scope ${[...new Set(cs.map((c) => c.scope))].join('/')}): flip ${sum((c) => c.faults.flip)}, truncate ${sum((c) => c.faults.truncate)}, zero ${sum((c) => c.faults.zero)} (files damaged: ${damages.length}${roles !== '' ? `, ${roles}` : ''}; each damage in the run's history and report)`;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const a = parse(argv);
   if (typeof a === 'string') {
@@ -125,13 +148,17 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write('error INVALID_ARGUMENT: --power-torn needs --nemesis power\n');
     return 2;
   }
+  if (a.corruptScope !== undefined && !a.nemesis.includes('corrupt')) {
+    process.stderr.write('error INVALID_ARGUMENT: --corrupt-scope needs --nemesis corrupt\n');
+    return 2;
+  }
   const results: RunResult[] = [];
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   for (let k = 0; k < a.runs; k++) {
     const seed = a.seed + k;
     const dir = resolve(join(a.out, `${stamp}-${a.workload}-s${seed}`));
-    process.stdout.write(`run ${k + 1}/${a.runs}: workload ${a.workload}, nemesis ${a.nemesis.join(',') || 'none'}${a.powerTorn ? ' (torn writes)' : ''}, seed ${seed}${a.unsafe !== undefined ? `, UNSAFE ${a.unsafe}` : ''}\n`);
-    const r = await runTest({ workload: a.workload, nemesis: a.nemesis, timeS: a.timeS, seed, nodes: a.nodes, workers: a.workers, dir, ...(a.client !== undefined ? { client: a.client } : {}), ...(a.unsafe !== undefined ? { unsafe: a.unsafe } : {}), ...(a.powerTorn ? { powerTorn: true } : {}), progress: (s) => process.stdout.write(s + '\n') });
+    process.stdout.write(`run ${k + 1}/${a.runs}: workload ${a.workload}, nemesis ${a.nemesis.join(',') || 'none'}${a.powerTorn ? ' (torn writes)' : ''}${a.corruptScope === 'all' ? ' (corrupting every node)' : ''}, seed ${seed}${a.unsafe !== undefined ? `, UNSAFE ${a.unsafe}` : ''}\n`);
+    const r = await runTest({ workload: a.workload, nemesis: a.nemesis, timeS: a.timeS, seed, nodes: a.nodes, workers: a.workers, dir, ...(a.client !== undefined ? { client: a.client } : {}), ...(a.unsafe !== undefined ? { unsafe: a.unsafe } : {}), ...(a.powerTorn ? { powerTorn: true } : {}), ...(a.corruptScope !== undefined ? { corruptScope: a.corruptScope } : {}), progress: (s) => process.stdout.write(s + '\n') });
     results.push(r);
     const q = r.queue;
     process.stdout.write(
@@ -142,6 +169,7 @@ async function main(argv: readonly string[]): Promise<number> {
         (r.diskStops.length > 0 ? `\ndisk-fault stops (expected): ${r.diskStops.map((d) => `${d.id} under ${d.fault}`).join(', ')}` : '') +
         (r.drainComplete ? '' : ', drain INCOMPLETE') +
         (r.powerCuts !== undefined ? `\n${powerLine([r])}` : '') +
+        (r.corruptions !== undefined ? `\n${corruptionLine([r])}` : '') +
         `\nreport: ${join(dir, 'report.html')}\n`,
     );
   }
@@ -153,6 +181,8 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`total: ${results.length} runs, ${invalid} invalid, ${sum((r) => r.ops)} ops, ${sum((r) => Object.values(r.faults).reduce((s, n) => s + n, 0))} faults, lost ${sum((r) => r.queue.lost)}, unexpected ${sum((r) => r.queue.unexpected)}, duplicated ${sum((r) => r.queue.duplicated)}\n`);
     const pl = powerLine(results);
     if (pl !== '') process.stdout.write(`${pl}\n(* power cuts one/minority/all)\n`);
+    const cl = corruptionLine(results);
+    if (cl !== '') process.stdout.write(`${cl}\n`);
   }
   return results.every((r) => r.valid) ? 0 : 1;
 }

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { describeOp, pairOps, type HistoryOp } from './history.js';
+import { describeDamage } from './corrupt-nemesis.js';
 import type { PowerCutSummary } from './nemesis.js';
 import type { RunResult } from './runner.js';
 
@@ -14,6 +15,11 @@ function esc(s: string): string {
 
 function powerRow(p: PowerCutSummary): [string, string] {
   return ['power cuts', `one ${p.cuts.one}, minority ${p.cuts.minority}, all ${p.cuts.all}; discarded ${p.bytesDiscarded} unsynced bytes in ${p.filesReverted} files and ${p.entriesReverted} directory entries`];
+}
+
+function corruptionRow(c: NonNullable<RunResult['corruptions']>): [string, string] {
+  const damages = c.damages.length > 0 ? ` (${c.damages.map(describeDamage).join('; ')})` : '';
+  return ['corruptions', `scope ${c.scope}; flip ${c.faults.flip}, truncate ${c.faults.truncate}, zero ${c.faults.zero}; files damaged: ${c.damages.length}${damages}`];
 }
 
 /**
@@ -69,6 +75,7 @@ export function writeReport(path: string, ops: readonly HistoryOp[], windows: Re
     ['operations', `${result.ops} (${result.okOps} ok, ${result.failOps} fail, ${result.infoOps} info)`],
     ['faults injected', Object.entries(result.faults).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'],
     ...(result.powerCuts !== undefined ? [powerRow(result.powerCuts)] : []),
+    ...(result.corruptions !== undefined ? [corruptionRow(result.corruptions)] : []),
     ['acknowledged enqueues', String(q.acknowledged)],
     ['lost', `${q.lost}${q.lostPossiblyHeld > 0 ? ` (${q.lostPossiblyHeld} held by a named receive with unknown outcome; see Excuses)` : ''}`],
     ['unexpected', String(q.unexpected)],

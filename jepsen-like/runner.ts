@@ -8,7 +8,8 @@ import { checkQueue, type QueueCheckResult } from './checkers/queue-checker.js';
 import { TestCluster } from './cluster.js';
 import { History } from './history.js';
 import type { UnsafeMode } from '../src/server/test-hooks.js';
-import { Nemesis, planFaults, type Fault, type NemesisKind, type PowerCutSummary } from './nemesis.js';
+import type { CorruptScope } from './corrupt-nemesis.js';
+import { Nemesis, planFaults, type CorruptionSummary, type Fault, type NemesisKind, type PowerCutSummary } from './nemesis.js';
 import { writeReport } from './report.js';
 import { runValid } from './verdict.js';
 import { LibraryWorkloadClient } from './library-client.js';
@@ -36,6 +37,8 @@ export interface RunOptions {
   readonly faultPlan?: readonly Fault[];
   /** Power cuts tear the last unsynced write of each file (powerfs torn writes, seeded with `seed`). */
   readonly powerTorn?: boolean;
+  /** Which nodes a `corrupt` fault damages; default `minority` (`all`: negative controls only). */
+  readonly corruptScope?: CorruptScope;
   readonly progress?: (line: string) => void;
 }
 
@@ -54,6 +57,8 @@ export interface RunResult {
   readonly powerCuts?: PowerCutSummary;
   /** Whether the power cuts tore writes (RunOptions.powerTorn). */
   readonly powerTorn?: boolean;
+  /** Corruption faults by mode and every damage done, with their scope (runs with `corrupt` only). */
+  readonly corruptions?: CorruptionSummary & { readonly scope: CorruptScope };
   readonly queue: QueueCheckResult;
   readonly fifo?: FifoCheckResult;
   /** Keyed enqueues resolved to one message each. */
@@ -85,7 +90,8 @@ export async function runTest(o: RunOptions): Promise<RunResult> {
   // Data directories go on powerfs mounts only when power cuts may come (it needs FUSE).
   const power = o.nemesis.some((k) => k === 'power' || k === 'disk') || (o.faultPlan?.some((f) => f.kind === 'power' || f.kind === 'disk') ?? false);
   const cluster = new TestCluster({ nodeCount: o.nodes, dir: join(o.dir, 'nodes'), rng: rand, power, ...(power && o.powerTorn === true ? { tornWritesSeed: o.seed } : {}), ...(o.unsafe !== undefined ? { env: { RAFTQ_TEST_UNSAFE: o.unsafe } } : {}) });
-  const nemesis = new Nemesis(cluster, history);
+  const corrupt = o.nemesis.includes('corrupt') || (o.faultPlan?.some((f) => f.kind === 'corrupt') ?? false);
+  const nemesis = new Nemesis(cluster, history, o.corruptScope !== undefined ? { corruptScope: o.corruptScope } : {});
   const workload = workloadByName(o.workload);
   const opTimeoutMs = o.opTimeoutMs ?? 5000;
   const clients: WorkloadClient[] = [];
@@ -193,6 +199,7 @@ export async function runTest(o: RunOptions): Promise<RunResult> {
     infoOps: c.info,
     faults: Object.fromEntries(nemesis.injected),
     ...(power ? { powerCuts: nemesis.powerCuts, powerTorn: o.powerTorn === true } : {}),
+    ...(corrupt ? { corruptions: { ...nemesis.corruptions, scope: o.corruptScope ?? 'minority' } } : {}),
     queue,
     ...(fifo !== undefined ? { fifo } : {}),
     dedup,

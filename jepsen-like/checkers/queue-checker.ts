@@ -30,7 +30,11 @@ export interface QueueCheckResult {
   /** Each excused loss and the receive that explains it. The rest of `lost` fail the run. */
   readonly lostExcused: readonly LostExcuse[];
   readonly lostValues: readonly string[];
-  /** Values received that no enqueue ever attempted. Must be 0. */
+  /**
+   * Values received that no enqueue explains: a body no enqueue ever attempted, or one received
+   * as a message whose id the cluster gave to enqueues of other bodies only (a damaged body that
+   * happens to spell another value). Must be 0.
+   */
   readonly unexpected: number;
   /** Enqueues with unknown outcome (info) whose value was received: they did take effect. */
   readonly recovered: number;
@@ -88,6 +92,10 @@ interface Pair {
  * is satisfied by the delivery, with one of the attempts' bodies, of the message id it was
  * given (or, in histories without ids, of any attempt's body).
  *
+ * A delivery must match its enqueue in both body and id: a body never enqueued is unexpected, and
+ * so is a body that was enqueued but arrives under the id of a message enqueued with other
+ * bodies, so a damaged body cannot pass for another message's.
+ *
  * Clock faults excuse nothing: cluster time does not follow a leader's wall clock (README "Time
  * and leases"), so a redelivery within a valid lease is a double delivery under any nemesis.
  */
@@ -125,6 +133,19 @@ export function checkQueue(ops: readonly HistoryOp[], opts: QueueCheckOptions = 
   const note = (s: string): void => {
     if (examples.length < 20) examples.push(s);
   };
+
+  // Every body each message id may carry: those of every attempt of each message given that id
+  // (one id given to several messages, after a broken build lost its log's tail, admits them all).
+  const bodiesOfId = new Map<string, { bodies: Set<string>; by: OpRef; value: string }>();
+  for (const attempts of messages.values()) {
+    for (const a of attempts) {
+      const id = a.done?.type === 'ok' ? a.done.messageId : undefined;
+      if (id === undefined) continue;
+      const entry = bodiesOfId.get(id) ?? { bodies: new Set<string>(), by: opRef(a.invoke), value: a.invoke.value as string };
+      for (const b of attempts) entry.bodies.add(b.invoke.value as string);
+      bodiesOfId.set(id, entry);
+    }
+  }
 
   // Losses, one acknowledged message at a time.
   const idsKnown = deliveredIds.size > 0;
@@ -169,6 +190,13 @@ export function checkQueue(ops: readonly HistoryOp[], opts: QueueCheckOptions = 
     if (!enqueue.has(v)) {
       unexpected++;
       note(`unexpected: ${v} was received but never enqueued`);
+    } else {
+      const foreign = list.find((d) => d.id !== undefined && bodiesOfId.has(d.id) && !bodiesOfId.get(d.id)!.bodies.has(v));
+      if (foreign !== undefined) {
+        const owner = bodiesOfId.get(foreign.id!)!;
+        unexpected++;
+        note(`unexpected: ${v} was received as message ${foreign.id} by ${describeOp(foreign.receive)}, but ${foreign.id} is the id the cluster gave to ${owner.value} (${describeOp(owner.by)})`);
+      }
     }
     // The state machine numbers deliveries: receiveCount is the true delivery order (a long
     // poll invoked earlier may complete with a later delivery).

@@ -125,6 +125,32 @@ describe('total-queue checker', () => {
     expect(r.valid).toBe(false);
   });
 
+  it('reports a mangled body that spells another enqueued value, delivered under the id of the message it damaged, as unexpected', () => {
+    // A bit flip turned message m1's body 'w1-12' into 'w1-13', the body of m2. The intact 'w1-12'
+    // and the real 'w1-13' arrive later (from healthy replicas, after the first lease ended): no
+    // loss, and 'w1-13' looks like an expected redelivery. Only the id gives the damage away.
+    const h = new H()
+      .op(1, 'enqueue', 0, 2, 'ok', { value: 'w1-12', messageId: 'm1' })
+      .op(1, 'enqueue', 3, 5, 'ok', { value: 'w1-13', messageId: 'm2' })
+      .op(2, 'receive', 6, 9, 'ok', { value: [{ ...d('w1-13'), id: 'm1' }], vis: 10 })
+      .op(3, 'receive', 100, 105, 'ok', { value: [{ ...d('w1-12', 2), id: 'm1' }, { ...d('w1-13', 2), id: 'm2' }], vis: 10 });
+    const r = checkQueue(h.ops, noWitness);
+    expect(r.lost).toBe(0);
+    expect(r.unexpected).toBe(1);
+    expect(r.examples.join('\n')).toContain('unexpected: w1-13 was received as message m1 by receive #4 by worker 2, but m1 is the id the cluster gave to w1-12 (enqueue #0 by worker 1)');
+    expect(r.valid).toBe(false);
+  });
+
+  it('accepts every body of a keyed message under its id: the attempts of one key are one message', () => {
+    const h = new H()
+      .op(1, 'enqueue', 0, 5, 'info', { value: 'k', key: 'k' })
+      .op(1, 'enqueue', 6, 7, 'ok', { value: 'k/r1', key: 'k', messageId: 'm1' })
+      .op(2, 'receive', 8, 9, 'ok', { value: [{ ...d('k'), id: 'm1' }], vis: 1000 });
+    const r = checkQueue(h.ops, noWitness);
+    expect(r.unexpected).toBe(0);
+    expect(r.valid).toBe(true);
+  });
+
   it('flags a definitely failed enqueue whose value shows up', () => {
     const h = new H().op(1, 'enqueue', 0, 5, 'fail', { value: 'c' }).op(2, 'receive', 6, 9, 'ok', { value: [d('c')], vis: 1000 });
     expect(checkQueue(h.ops, noWitness).failedButPresent).toBe(1);
