@@ -129,6 +129,8 @@ export class Raft {
   recovering: boolean;
   /** Set when recovery ended; RawNode reports it in the next Ready and clears it. */
   recoveredUnreported = false;
+  /** Why recovery began at run time (amnesia found); RawNode reports it in the next Ready. */
+  recoveryStartedUnreported: string | undefined;
   /** The term probe of the current recovery. */
   #termProbe = new TermProbe();
   /** Ticks since the last term probes went out. */
@@ -605,6 +607,11 @@ export class Raft {
   }
 
   #handleHeartbeat(m: HeartbeatMessage): void {
+    // The leader sends at most what it believes we hold: more than we have means we lost
+    // entries we acknowledged (a damaged log cut at a record boundary, a disk that lied).
+    if (m.commit > this.log.lastIndex() && !this.recovering) {
+      this.#enterRecovery(`leader ${m.from} of term ${m.term} believes this node holds entry ${m.commit}, but its log ends at ${this.log.lastIndex()}: acknowledged entries were lost`);
+    }
     // A leader that has not yet heard we are recovering believes we hold what we lost.
     this.log.commitTo(this.recovering ? Math.min(m.commit, this.log.lastIndex()) : m.commit);
     this.#send({ type: 'heartbeatResp', from: this.id, to: m.from, term: this.term, context: m.context });
@@ -672,6 +679,19 @@ export class Raft {
     pr.recovering = true;
     pr.match = 0;
     pr.becomeProbe();
+  }
+
+  /**
+   * Amnesia found at run time: this node lost entries it acknowledged. From now on it recovers
+   * as a node rebuilt after damage does (it may have voted on a longer log than it has).
+   */
+  #enterRecovery(reason: string): void {
+    this.#logger.error({ term: this.term, lastIndex: this.log.lastIndex() }, `storage lost acknowledged entries: recovering (${reason})`);
+    this.recovering = true;
+    this.recoveryStartedUnreported = reason;
+    this.#termProbe = new TermProbe();
+    this.#leaderCommit = { term: 0, index: 0 };
+    this.#probeElapsed = 0;
   }
 
   /** Answers a term probe (changing nothing), or records an answer while recovering. */

@@ -29,6 +29,11 @@ export interface Ready {
    * once this Ready is persisted, the runtime clears its durable recovering marker.
    */
   readonly recovered: boolean;
+  /**
+   * The node found at run time that it lost acknowledged entries and began recovering: the
+   * runtime writes its durable recovering marker (with this reason) before sending anything.
+   */
+  readonly recoveryStarted: string | undefined;
 }
 
 /** Public state of a node for status displays. */
@@ -125,7 +130,7 @@ export class RawNode {
     const r = this.raft;
     if (r.msgs.length > 0 || r.readStates.length > 0) return true;
     if (r.log.unstable.entries.length > 0 || r.log.hasPendingSnapshot()) return true;
-    if (r.log.hasNextCommittedEntries() || r.recoveredUnreported) return true;
+    if (r.log.hasNextCommittedEntries() || r.recoveredUnreported || r.recoveryStartedUnreported !== undefined) return true;
     if (!softEqual(this.#soft(), this.#prevSoft) || !hardEqual(this.#hard(), this.#prevHard)) return true;
     return false;
   }
@@ -167,8 +172,10 @@ export class RawNode {
       // A commit-only change may be lost in a crash (it is re-learned from the leader).
       mustSync: entries.length > 0 || snapshot !== undefined || hard.term !== this.#prevHard.term || hard.vote !== this.#prevHard.vote,
       recovered: r.recoveredUnreported,
+      recoveryStarted: r.recoveryStartedUnreported,
     };
     r.recoveredUnreported = false;
+    r.recoveryStartedUnreported = undefined;
     r.msgs = [];
     r.readStates = [];
     if (rd.softState !== undefined) this.#prevSoft = rd.softState;

@@ -919,6 +919,8 @@ export class NodeRuntime<Result, Reply> {
     const applied = rd.committedEntries.length > 0 ? this.#apply(rd.committedEntries) : undefined;
     // 2. Persist in one batch (persist-ready.ts); group commit: everything proposed since the
     //    last turn rides this fsync.
+    // The core found it lost acknowledged entries: a restart must recover too (raft/recovery.ts).
+    if (rd.recoveryStarted !== undefined) await this.#storage.markRecovering({ reason: rd.recoveryStarted, since: new Date(this.#now()).toISOString() });
     await persistReady(this.#storage, rd, applied?.changes, this.#metrics);
     // The core left recovery and this Ready, now durable, holds the term and vote it took.
     if (rd.recovered) await this.#storage.markRecovered();

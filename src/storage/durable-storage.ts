@@ -60,7 +60,7 @@ import { type BatchOp, clearDurably, type Db, openDb } from './level-db.js';
 import { checkIdentity, formatVersion, loadState } from './load.js';
 import { silentLogger, type StorageLogger } from './logger.js';
 import { migrateAppliedValues } from './migrate.js';
-import { deleteRecoveringMarker, readRecoveringMarker, type RecoveringMarker } from './recovering.js';
+import { deleteRecoveringMarker, readRecoveringMarker, type RecoveringMarker, writeRecoveringMarker } from './recovering.js';
 import { encodeLogBlock, type StoredBlock } from './log-blocks.js';
 import { decodeSnapshotChunk, snapshotChunkBytesMax } from './snapshot-chunks.js';
 import { LevelSnapshotReader, type SnapshotReader } from './snapshot-reader.js';
@@ -246,6 +246,19 @@ export class DurableStorage implements Storage, StateReader {
    */
   get recovering(): RecoveringMarker | undefined {
     return this.#recovering;
+  }
+
+  /**
+   * Writes the recovering marker, synced: the Raft core found at run time that this node lost
+   * entries it had acknowledged (raft/recovery.ts), so a restart must recover too. Idempotent.
+   */
+  markRecovering(marker: RecoveringMarker): Promise<void> {
+    return this.#exclusive(async () => {
+      if (this.#recovering !== undefined) return;
+      await writeRecoveringMarker(this.#db, marker);
+      this.#logger.warn({ dir: this.#dir, ...marker }, 'storage is recovering: it lost acknowledged entries, not yet caught up with a leader');
+      this.#recovering = marker;
+    });
   }
 
   /** Deletes the recovering marker, synced (the node has caught up). Idempotent. */

@@ -92,4 +92,24 @@ describe('the amnesia trap', () => {
     // It holds a vote in that term (it may have voted in it before the damage).
     expect(c.raft('n2').vote).not.toBe('');
   });
+
+  it('a log cut no checksum sees is found from the leader\'s heartbeat: the node recovers instead of failing an assertion', () => {
+    const c = new TestCluster({ seed: 9 });
+    c.campaign('n1');
+    for (const v of ['a', 'b', 'c', 'd']) c.propose('n1', v);
+    c.stabilize();
+    const last = c.raft('n2').log.lastIndex();
+    c.cutLog('n2', last - 3);
+    c.restart('n2');
+    c.sent = [];
+    c.tickAll(20);
+    // It said so on every response until it caught up, and probed the other voters' terms.
+    expect(c.sentWhere((m) => m.from === 'n2' && m.type === 'heartbeatResp' && m.recovering === true).length).toBeGreaterThan(0);
+    expect(c.sentWhere((m) => m.from === 'n2' && m.type === 'termProbe').map((m) => m.to).sort()).toEqual(['n1', 'n3']);
+    c.propose('n1', 'e');
+    c.tickAll(5);
+    expect(c.raft('n2').recovering).toBe(false);
+    expect(c.raft('n2').log.lastIndex()).toBe(c.raft('n1').log.lastIndex());
+    expect(c.applied('n2')).toEqual(c.applied('n1'));
+  });
 });

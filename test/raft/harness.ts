@@ -330,6 +330,15 @@ export class TestCluster {
     this.#check();
   }
 
+  /** Crashes `id` and cuts its durable log after `last` (SimNode.cutDurableLogAndRestart); it stays down until `restart`. */
+  cutLog(id: NodeId, last: number): void {
+    const sim = this.sim(id);
+    this.#down.add(id);
+    sim.cutDurableLogAndRestart(last);
+    this.#boot(sim);
+    this.#check();
+  }
+
   /** Brings a crashed node back up (it rebooted from its durable storage at the crash). */
   restart(id: NodeId): void {
     assert(this.#down.has(id), () => `${id} is not down`);

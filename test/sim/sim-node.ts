@@ -158,6 +158,23 @@ export class SimNode {
    * `protect` the rebuilt storage carries the recovering marker (the node votes in nothing and
    * counts in no quorum until caught up); without it the node is the amnesiac of the trap.
    */
+  /**
+   * Damage no checksum can see: the durable log loses its tail after `last` (a log cut at a
+   * record boundary, a disk that lied about a sync), and the node restarts on what is left.
+   * Only the leader can tell it (its heartbeat names a commit the node no longer holds).
+   */
+  cutDurableLogAndRestart(last: number): void {
+    const old = this.storage;
+    const first = old.firstIndex();
+    if (first - 1 > 0) throw new Error('cutDurableLogAndRestart: a compacted log is not supported');
+    this.storage = new MemoryStorage(old.snapshot().confState);
+    this.storage.append(old.entries(first, last + 1, Number.MAX_SAFE_INTEGER));
+    const hs = old.hardState();
+    this.storage.setHardState({ ...hs, commit: Math.min(hs.commit, last) });
+    this.acked = undefined;
+    this.crashAndRestart();
+  }
+
   wipeAndRestart(protect: boolean): void {
     this.storage = new MemoryStorage(this.#initial);
     this.snapshots.clear();
