@@ -97,8 +97,11 @@ function tornTailOrThrow(reader: WindowReader, blockAt: number, pos: number, det
 }
 
 /**
- * Whether a valid physical record lies after the bad one at `pos` of the block at `blockAt`:
- * at any later byte of that block, or at the start of any later block.
+ * Whether a valid record starts after the bad one at `pos` of the block at `blockAt`: at any
+ * later byte of that block, or at the start of any later block. Only the start of a logical
+ * record (FULL or FIRST) counts: the MIDDLE or LAST fragment of a large write cut by a power cut
+ * can reach the disk before its first pages do (the page cache writes back in any order), and
+ * is a torn tail, not damage followed by valid data.
  */
 function validRecordAfter(reader: WindowReader, blockAt: number, pos: number): boolean {
   const budget = { crcBytes: searchCrcBytesMax };
@@ -116,7 +119,7 @@ function validRecordAfter(reader: WindowReader, blockAt: number, pos: number): b
 function recordValidAt(block: Uint8Array, q: number, budget: { crcBytes: number }): boolean {
   if (q + headerBytes > block.length) return false;
   const type = block[q + 6]!;
-  if (type < full || type > last) return false;
+  if (type !== full && type !== first) return false;
   const crc = (block[q]! | (block[q + 1]! << 8) | (block[q + 2]! << 16) | (block[q + 3]! << 24)) >>> 0;
   const length = block[q + 4]! | (block[q + 5]! << 8);
   if (q + headerBytes + length > block.length) return false;
