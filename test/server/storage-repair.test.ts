@@ -25,9 +25,11 @@ describe('a server on a damaged data directory', { timeout: 60_000 }, () => {
     root = '';
   });
 
-  async function start(dataDir: string, peerPort: number, testMode: boolean, lines: string[]): Promise<RunningServer> {
+  /** Starts n1; `others` lists the other members' peer ports (none running: nobody answers n1). */
+  async function start(dataDir: string, peerPort: number, testMode: boolean, lines: string[], others: number[] = []): Promise<RunningServer> {
     const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(s) });
-    const args = ['--node-id', 'n1', '--peers', `n1=127.0.0.1:${peerPort}`, '--http-port', '0', '--client-port', '0', '--data-dir', dataDir, '--log-level', 'info', ...(testMode ? ['--test-mode'] : [])];
+    const peers = [`n1=127.0.0.1:${peerPort}`, ...others.map((port, i) => `n${i + 2}=127.0.0.1:${port}`)].join(',');
+    const args = ['--node-id', 'n1', '--peers', peers, '--http-port', '0', '--client-port', '0', '--data-dir', dataDir, '--log-level', 'info', ...(testMode ? ['--test-mode'] : [])];
     return startServer(loadServerConfig(args, {}), { logger });
   }
 
@@ -36,10 +38,10 @@ describe('a server on a damaged data directory', { timeout: 60_000 }, () => {
   }
 
   /** A one-node cluster with 20 messages, stopped; then a bit of message 3's body flipped on disk. */
-  async function damagedDir(): Promise<{ dataDir: string; peerPort: number }> {
+  async function damagedDir(): Promise<{ dataDir: string; peerPort: number; others: number[] }> {
     root = mkdtempSync(join(tmpdir(), 'raftq-repair-'));
     const dataDir = join(root, 'n1');
-    const [peerPort] = (await freePorts(1)) as [number];
+    const [peerPort, ...others] = (await freePorts(3)) as [number, number, number];
     const server = await start(dataDir, peerPort, false, []);
     await waitForLeader(server);
     expect((await http(server, 'PUT', '/v1/queues/q', {})).status).toBeLessThan(300);
@@ -47,7 +49,7 @@ describe('a server on a damaged data directory', { timeout: 60_000 }, () => {
     await server.stop();
     const log = newestLog(dataDir);
     flipBit(log, findInFile(log, new TextEncoder().encode('message-3-message-3-')) + 30);
-    return { dataDir, peerPort };
+    return { dataDir, peerPort, others };
   }
 
   async function waitForLeader(server: RunningServer): Promise<void> {
@@ -60,10 +62,10 @@ describe('a server on a damaged data directory', { timeout: 60_000 }, () => {
     return /^raftq_storage_repairs_total\{[^}]*\} (\d+)$/m.exec(text)?.[1];
   }
 
-  it('repairs it: one error line, the directory moved aside, a fresh one marked recovering, counted', async () => {
-    const { dataDir, peerPort } = await damagedDir();
+  it('repairs it when it has peers to repair from: one error line, the directory moved aside, a fresh one marked recovering, counted', async () => {
+    const { dataDir, peerPort, others } = await damagedDir();
     const lines: string[] = [];
-    const server = await start(dataDir, peerPort, false, lines);
+    const server = await start(dataDir, peerPort, false, lines, others);
     try {
       const damaged = lines.map((l) => JSON.parse(l) as { level: number; msg: string; damage?: string }).filter((l) => l.msg === storageDamagedMessage);
       expect(damaged).toHaveLength(1);
@@ -75,6 +77,12 @@ describe('a server on a damaged data directory', { timeout: 60_000 }, () => {
     } finally {
       await server.stop();
     }
+  });
+
+  it('refuses to start when it is alone (nobody to repair from), and leaves the directory as it was', async () => {
+    const { dataDir, peerPort } = await damagedDir();
+    await expect(start(dataDir, peerPort, false, [])).rejects.toMatchObject({ code: 'STORAGE_CORRUPT' });
+    expect(readdirSync(root)).toEqual(['n1']);
   });
 
   it('skip-checksums (test mode): nothing is verified or repaired', async () => {
