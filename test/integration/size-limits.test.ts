@@ -39,7 +39,10 @@ describe('size limits derived from the peer frame', { timeout: 120_000 }, () => 
   });
 
   test('a receive through a follower whose reply would exceed a peer frame is cut to fit, the rest released', async () => {
-    const c = (cluster = await Cluster.start({ name: 'size-reply-cut' }));
+    // A 15 MiB reply can starve a loaded machine's event loops for longer than the default 0.5 to
+    // 1 s election timeout; an election would then fail the forwarded receive with TIMEOUT (its
+    // outcome unknown, as it should). This test is about the cut, so elections wait 5 to 10 s.
+    const c = (cluster = await Cluster.start({ name: 'size-reply-cut', args: ['--election-ticks', '200'] }));
     onTestFailed(() => console.error(c.logTails(30)));
     const leader = await c.waitForLeader();
     await c.ok(leader.id, 'PUT', '/v1/queues/q', {});
