@@ -6,6 +6,19 @@ import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from
 import { join } from 'node:path';
 import { Level } from 'level';
 
+/** Deterministic pseudo-random bytes (xorshift32) from `seed`: snappy cannot shrink them, so a table stores them as they are. */
+export function noise(seed: number, bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < bytes; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
 /** A raw LevelDB handle as the tests open it (binary keys and values). */
 export type RawDb = Level<Uint8Array, Uint8Array>;
 

@@ -9,20 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyLevelDbDir } from '../../src/storage/leveldb-verify.js';
 import type { StorageLogger } from '../../src/storage/logger.js';
 import { makeTempDir, removeDir, utf8 } from './helpers.js';
-import { filesEndingWith, flipBit, newestLog, openRaw, sizeOf, taggedValue, truncateTo, zeroRange } from './leveldb-damage.js';
-
-/** Deterministic pseudo-random bytes (xorshift32) from `seed`. */
-function noise(seed: number, bytes: number): Uint8Array {
-  const out = new Uint8Array(bytes);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < bytes; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+import { filesEndingWith, flipBit, newestLog, noise, openRaw, sizeOf, taggedValue, truncateTo, zeroRange } from './leveldb-damage.js';
 
 describe('verifyLevelDbDir', () => {
   let dir: string;

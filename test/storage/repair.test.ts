@@ -15,24 +15,11 @@ import { openStorage, type OpenStorageOptions } from '../../src/storage/repair.j
 import { openDbWithoutVerify } from '../../src/server/unverified-db.js';
 import { testIdentity } from './durable-harness.js';
 import { makeTempDir, removeDir, utf8 } from './helpers.js';
-import { filesEndingWith, findInFile, flipBit, newestLog, openRaw, taggedValue } from './leveldb-damage.js';
+import { filesEndingWith, findInFile, flipBit, newestLog, noise, openRaw, taggedValue } from './leveldb-damage.js';
 import { encodeRecord } from '../../src/storage/codec.js';
 import { appliedKey, identityKey } from '../../src/storage/keys.js';
 
 const cs: ConfState = { voters: ['n1', 'n2', 'n3'], learners: [] };
-
-/** Deterministic bytes snappy cannot shrink (a table stores them as they are). */
-function noise(seed: number, bytes: number): Uint8Array {
-  const out = new Uint8Array(bytes);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < bytes; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 describe('openStorage', () => {
   let root: string;
