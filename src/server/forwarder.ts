@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { assert } from '../../raft/assert.js';
 import type { NodeId } from '../../raft/types.js';
 import { RaftqError, isErrorCode } from '../errors.js';
+import { pendingWithDeadline } from './deadline.js';
 
 /** Sends one forwarded request frame; false when it could not be queued (not sent). */
 export type ForwardSend = (to: NodeId, requestId: number, payload: Uint8Array) => boolean;
@@ -47,31 +48,27 @@ export class Forwarder {
   forward(leader: NodeId, payload: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
     const id = this.#nextId++;
     assert(Number.isSafeInteger(id), 'forward request ids exhausted');
-    return new Promise<Uint8Array>((resolve, reject) => {
-      const settle = (): void => {
-        clearTimeout(timer);
+    return pendingWithDeadline<Uint8Array>(
+      timeoutMs,
+      (settle) => {
+        this.#inFlight.set(id, {
+          leader,
+          resolve: (b) => {
+            this.#inFlight.delete(id);
+            settle.resolve(b);
+          },
+          reject: (e) => {
+            this.#inFlight.delete(id);
+            settle.reject(e);
+          },
+        });
+        if (!this.#send(leader, id, payload)) this.#inFlight.get(id)?.reject(new RaftqError('UNAVAILABLE', `leader ${leader} is not reachable`));
+      },
+      () => {
         this.#inFlight.delete(id);
-      };
-      const timer = setTimeout(() => {
-        settle();
-        reject(new RaftqError('TIMEOUT', `forwarded request to leader ${leader} timed out; its outcome is unknown`));
-      }, Math.max(0, timeoutMs));
-      timer.unref();
-      this.#inFlight.set(id, {
-        leader,
-        resolve: (b) => {
-          settle();
-          resolve(b);
-        },
-        reject: (e) => {
-          settle();
-          reject(e);
-        },
-      });
-      if (!this.#send(leader, id, payload)) {
-        this.#inFlight.get(id)?.reject(new RaftqError('UNAVAILABLE', `leader ${leader} is not reachable`));
-      }
-    });
+        return new RaftqError('TIMEOUT', `forwarded request to leader ${leader} timed out; its outcome is unknown`);
+      },
+    );
   }
 
   /**

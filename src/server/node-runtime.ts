@@ -11,6 +11,7 @@ import { type AppliedChanges, DurableStorage, type DurableStorageOptions, openSt
 import { PeerTransport, type AppFrame, type TransportCounters } from '../transport/index.js';
 import type { AppliedCommand, Application } from './application.js';
 import { ClusterClock, LeaderStamper } from './cluster-clock.js';
+import { pendingWithDeadline } from './deadline.js';
 import { decodeEntry, encodeEntry } from './entry-envelope.js';
 import { decodeForward, encodeForward } from './forward-frame.js';
 import { Forwarder, encodeErrorReply, encodeOkReply } from './forwarder.js';
@@ -407,24 +408,14 @@ export class NodeRuntime<Result, Reply> {
     }
     this.#log.info({ action, id, index: at.index, term: at.term }, 'proposed membership change');
     this.#kick();
-    const confState = await new Promise<ConfState>((resolve, reject) => {
-      const timer = setTimeout(() => {
+    const confState = await pendingWithDeadline<ConfState>(
+      timeoutMs,
+      (settle) => this.#confWaiters.set(at.index, { term: at.term, ...settle }),
+      () => {
         this.#confWaiters.delete(at.index);
-        reject(new RaftqError('TIMEOUT', `membership change at ${at.index} did not apply within ${timeoutMs} ms; its outcome is unknown (see GET /v1/cluster/members)`));
-      }, timeoutMs);
-      timer.unref();
-      this.#confWaiters.set(at.index, {
-        term: at.term,
-        resolve: (c) => {
-          clearTimeout(timer);
-          resolve(c);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
-    });
+        return new RaftqError('TIMEOUT', `membership change at ${at.index} did not apply within ${timeoutMs} ms; its outcome is unknown (see GET /v1/cluster/members)`);
+      },
+    );
     return { action, id, index: at.index, confState };
   }
 
@@ -662,31 +653,23 @@ export class NodeRuntime<Result, Reply> {
     if (this.#queued.length + this.#proposals.inFlight >= this.config.proposalsMax) {
       return Promise.reject(new RaftqError('UNAVAILABLE', `overloaded: ${this.config.proposalsMax} proposals in flight`));
     }
-    return new Promise<Result>((resolve, reject) => {
-      const q: QueuedProposal<Result> = {
-        payload,
-        decoded,
-        at: undefined,
-        resolve: (r) => {
-          clearTimeout(timer);
-          resolve(r);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      };
+    let q: QueuedProposal<Result> | undefined;
+    return pendingWithDeadline<Result>(
+      deadline - this.#now(),
+      (settle) => {
+        q = { payload, decoded, at: undefined, ...settle };
+        this.#queued.push(q);
+        this.#kick();
+      },
       // At the deadline the request stops counting toward proposalsMax: it leaves the queue,
       // or stops being tracked at its index (its entry may still commit: outcome unknown).
-      const timer = setTimeout(() => {
-        if (q.at === undefined) this.#queued = this.#queued.filter((x) => x !== q);
-        else this.#proposals.forget(q.at.index, q.at.term);
-        reject(new RaftqError('TIMEOUT', 'request timed out; its outcome is unknown'));
-      }, Math.max(0, deadline - this.#now()));
-      timer.unref();
-      this.#queued.push(q);
-      this.#kick();
-    });
+      () => {
+        const p = q!;
+        if (p.at === undefined) this.#queued = this.#queued.filter((x) => x !== p);
+        else this.#proposals.forget(p.at.index, p.at.term);
+        return new RaftqError('TIMEOUT', 'request timed out; its outcome is unknown');
+      },
+    );
   }
 
   /** Proposes everything queued as one batch: one append, one broadcast, one fsync. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { contextKey } from '../../raft/types.js';
 import { RaftqError, type ErrorCode } from '../errors.js';
+import { pendingWithDeadline } from './deadline.js';
 
 const encoder = new TextEncoder();
 
@@ -36,25 +37,17 @@ export class ReadIndexRequests {
   request(timeoutMs: number, timeoutCode: () => ErrorCode): Promise<number> {
     const context = encoder.encode(`${this.#prefix}${++this.#seq}`);
     const key = contextKey(context);
-    return new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => {
+    return pendingWithDeadline<number>(
+      timeoutMs,
+      (settle) => {
+        this.#reads.set(key, { context, ...settle });
+        this.#ask(context);
+      },
+      () => {
         this.#reads.delete(key);
-        reject(new RaftqError(timeoutCode(), 'linearizable read timed out waiting for a read index'));
-      }, Math.max(0, timeoutMs));
-      timer.unref();
-      this.#reads.set(key, {
-        context,
-        resolve: (i) => {
-          clearTimeout(timer);
-          resolve(i);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
-      this.#ask(context);
-    });
+        return new RaftqError(timeoutCode(), 'linearizable read timed out waiting for a read index');
+      },
+    );
   }
 
   /** A read state from the core: completes the read it names, if this process started it. */
@@ -95,25 +88,15 @@ export class AppliedWaiters {
    */
   wait(index: number, applied: number, timeoutMs: number): Promise<void> {
     if (applied >= index) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const w: AppliedWaiter = {
-        index,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        reject: (e: Error) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      };
-      const timer = setTimeout(() => {
+    let w: AppliedWaiter | undefined;
+    return pendingWithDeadline<void>(
+      timeoutMs,
+      (settle) => this.#waiters.push((w = { index, ...settle })),
+      () => {
         this.#waiters = this.#waiters.filter((x) => x !== w);
-        reject(new RaftqError('TIMEOUT', `timed out waiting for index ${index} to apply (applied ${applied} when the wait began)`));
-      }, Math.max(0, timeoutMs));
-      timer.unref();
-      this.#waiters.push(w);
-    });
+        return new RaftqError('TIMEOUT', `timed out waiting for index ${index} to apply (applied ${applied} when the wait began)`);
+      },
+    );
   }
 
   /** Resolves the waiters whose index is at or below `applied`. */
