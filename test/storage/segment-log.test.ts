@@ -200,3 +200,55 @@ describe('SegmentLog', () => {
     expect(await rejection(() => log.sync())).toMatchObject({ code: 'STORAGE_FULL' });
   });
 });
+
+describe('SegmentLog operation order', () => {
+  it('a read called before a truncation sees the records before it; one called after waits for it', async () => {
+    const log = await openSim(simDisk(), small);
+    log.append(records(1, 20));
+    await log.sync();
+    const before = log.entries(1, 21);
+    const truncation = log.truncateSuffix(6);
+    const after = log.entries(1, 6);
+    await truncation;
+    expect((await before).map((r) => r.index)).toEqual(records(1, 20).map((r) => r.index));
+    expect(show(await after)).toEqual(show(records(1, 5)));
+    log.append([record(6, 2)]);
+    expect(log.lastIndex()).toBe(6);
+  });
+
+  it('append while a truncation is pending is a programming error', async () => {
+    const log = await openSim(simDisk());
+    log.append(records(1, 5));
+    const truncation = log.truncateSuffix(3);
+    expect(() => log.append([record(6, 1)])).toThrow(AssertionError);
+    await truncation;
+    log.append([record(3, 1)]);
+  });
+
+  it('a truncation that deletes segments fsyncs the directory before cutting', async () => {
+    const disk = simDisk();
+    const log = await openSim(disk, small);
+    log.append(records(1, 30));
+    await log.sync();
+    const ops: string[] = [];
+    disk.beforeOp = (op) => ops.push(op);
+    await log.truncateSuffix(2);
+    const cut = ops.indexOf('truncate');
+    const dirSync = ops.indexOf('syncDir');
+    expect(cut).toBeGreaterThan(0);
+    expect(dirSync).toBeGreaterThan(ops.slice(0, cut).lastIndexOf('unlink'));
+    expect(dirSync).toBeLessThan(cut);
+  });
+
+  it('open removes sidecars whose segment is gone', async () => {
+    const disk = simDisk();
+    const log = await openSim(disk, small);
+    log.append(records(1, 30));
+    await log.sync();
+    await log.close();
+    const f = await disk.open(simDir, '00000000000000000999.idx', 'create');
+    await f.close();
+    await openSim(disk, small);
+    expect(await disk.list(simDir)).not.toContain('00000000000000000999.idx');
+  });
+});

@@ -36,7 +36,12 @@ export async function recoverSegments(dir: string, disk: SegmentDisk, indexInter
     .map((name) => ({ name, firstIndex: parseSegmentFileName(name) }))
     .filter((s): s is { name: string; firstIndex: number } => s.firstIndex !== undefined)
     .sort((a, b) => a.firstIndex - b.firstIndex);
-  for (const name of names) if (name.endsWith('.idx.tmp')) await removeIfPresent(disk, dir, name);
+  // Sidecar leftovers: an interrupted write, or the sidecar of a segment deleted by a
+  // compaction or truncation whose sidecar deletion was lost. Caches: removed, not synced.
+  const segmentNames = new Set(found.map((s) => s.name));
+  for (const name of names) {
+    if (name.endsWith('.idx.tmp') || (name.endsWith('.idx') && !segmentNames.has(name.replace(/\.idx$/, '.seg')))) await removeIfPresent(disk, dir, name);
+  }
   const segments: Segment[] = [];
   const rebuilt: string[] = [];
   let tornTail: RecoveryReport['tornTail'] = null;

@@ -16,7 +16,9 @@
  *   survives a power loss. Appends made while it runs ride the next sync.
  * - truncateSuffix() and compactPrefix() change the files at once but are durable only after
  *   the next sync(); until then a power loss may bring the removed records back (never a mix:
- *   sync's ordering above).
+ *   sync's ordering above). A truncation that deletes whole segments fsyncs the directory
+ *   before it cuts the segment holding `from`, so that no file system can keep the cut
+ *   without the deletions (a gap at open).
  * - A failed disk operation (ENOSPC, EIO) fails the log: every later call throws the same typed
  *   error (StorageFullError, StorageIoError). A failed fdatasync is never retried.
  * - close() closes the files; what was appended and not synced is dropped.
@@ -225,6 +227,10 @@ export class SegmentLog {
       assert(from >= this.firstIndex() && from <= this.lastIndex() + 1, () => `truncation at ${from} outside [${this.firstIndex()}, ${this.lastIndex() + 1}]`);
       try {
         while (this.#segments.length > 1 && this.#segments.at(-1)!.summary.firstIndex >= from) await this.#remove(this.#segments.pop()!);
+        // The deletions are made durable before the cut below can be: a cut segment must never
+        // be found shorter on disk with a deleted later segment still there (a gap at open).
+        if (this.#dirRemovalsPending) await this.#syncDir();
+        this.#dirRemovalsPending = false;
         const seg = this.#segments.at(-1);
         if (seg !== undefined && from <= seg.summary.lastIndex) await this.#cut(seg, from);
       } catch (err) {
