@@ -158,3 +158,27 @@ describe('SegmentLog recovery', () => {
     expectCorruptAt(await rejection(() => reopened.entries(1, 10)), first!, secondOffset);
   });
 });
+
+describe('SegmentLog recovery, exhaustively over cut points', () => {
+  it('a last segment cut at any byte opens to the whole records before the cut, reporting a torn tail unless the cut is on a boundary', async () => {
+    const { bytes, offsets } = threeRecords();
+    const whole = concat(...bytes);
+    for (let cut = 0; cut <= whole.length; cut++) {
+      const disk = simDisk();
+      await putFile(disk, seg1, whole.subarray(0, cut));
+      const log = await openSim(disk);
+      const complete = [...offsets, whole.length].filter((end, k) => k > 0 && end <= cut).length;
+      expect(log.lastIndex(), `cut ${cut}`).toBe(complete);
+      const boundary = [0, ...offsets.slice(1), whole.length].includes(cut);
+      expect(log.recovery.tornTail === null, `cut ${cut}`).toBe(boundary);
+      expect(show(await readAll(log))).toEqual(show(records(1, complete)));
+    }
+  });
+
+  it('a term that decreases across segments is corruption at the start of the later one', async () => {
+    const disk = simDisk();
+    await putFile(disk, seg1, encodeRecord(record(1, 2)));
+    await putFile(disk, '00000000000000000002.seg', encodeRecord(record(2, 1)));
+    expectCorruptAt(await rejection(() => openSim(disk)), '00000000000000000002.seg', 0);
+  });
+});
