@@ -45,6 +45,13 @@ import { removeIfPresent, writeIndexSidecar } from './sidecar-files.js';
 export const segmentBytesMaxDefault = 64 * 1024 * 1024;
 
 /**
+ * Largest configurable segmentBytesMax: 1 GiB. Byte offsets are stored as u32 in the sidecar,
+ * and a segment may exceed its limit by one record (at most recordPayloadBytesMax + header);
+ * 1 GiB keeps every offset far below 2^32.
+ */
+const segmentBytesMaxLimit = 1024 * 1024 * 1024;
+
+/**
  * Test-only modes that break the durability contract on purpose, so that the crash property
  * test can prove it detects the breakage (negative controls). Never set outside tests.
  */
@@ -94,7 +101,9 @@ export class SegmentLog {
     this.#unsafe = options.unsafe;
     this.#segments = segments;
     this.recovery = recovery;
-    assert(this.#segmentBytesMax > 0 && Number.isSafeInteger(this.#firstIndexIfEmpty) && this.#firstIndexIfEmpty >= 1, 'segment log options');
+    assert(this.#segmentBytesMax > 0 && this.#segmentBytesMax <= segmentBytesMaxLimit, () => `segmentBytesMax ${this.#segmentBytesMax} outside 1..${segmentBytesMaxLimit}`);
+    assert(this.#indexIntervalBytes > 0, 'indexIntervalBytes must be positive');
+    assert(Number.isSafeInteger(this.#firstIndexIfEmpty) && this.#firstIndexIfEmpty >= 1, 'firstIndexIfEmpty must be a positive integer');
     this.#checkInvariants();
   }
 
@@ -169,7 +178,7 @@ export class SegmentLog {
             seg.file = await this.#disk.open(this.#dir, seg.name, 'create');
             created = true;
           }
-          if (chunks > 0) await seg.file.append(concat(seg.pending.slice(0, chunks)));
+          if (chunks > 0) await seg.file.append(seg.pendingPrefix(chunks));
           seg.markWritten(chunks);
           if (this.#unsafe !== 'skip-fdatasync') await seg.file.datasync();
           seg.needsDatasync = false;
@@ -370,15 +379,4 @@ export class SegmentLog {
       prev = s;
     }
   }
-}
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }

@@ -58,6 +58,20 @@ export class Segment {
     this.indexWritten = false;
   }
 
+  /** The first `chunks` pending chunks as one buffer (one write per sync). */
+  pendingPrefix(chunks: number): Uint8Array {
+    assert(chunks >= 1 && chunks <= this.pending.length, 'pending prefix out of range');
+    if (chunks === 1) return this.pending[0]!;
+    const parts = this.pending.slice(0, chunks);
+    const out = new Uint8Array(parts.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of parts) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
+  }
+
   /** Marks the first `chunks` pending chunks as written to the file. */
   markWritten(chunks: number): void {
     assert(chunks <= this.pending.length, 'marking more chunks written than pending');
