@@ -41,6 +41,8 @@ export const crashCommands: fc.Arbitrary<CrashCommand[]> = fc.array(
 export interface CrashSetup {
   readonly diskSeed: number;
   readonly tornWrites: boolean;
+  /** Unsynced truncations may survive a crash (SimDisk option). */
+  readonly truncationsMayPersist?: boolean;
   readonly unsafe?: UnsafeSegmentLogMode;
 }
 
@@ -69,7 +71,7 @@ export function crashStats(): CrashStats {
 
 /** Runs `commands` and returns the first violation of the crash property, or null. */
 export async function findCrashViolation(commands: readonly CrashCommand[], setup: CrashSetup, stats: CrashStats = crashStats()): Promise<string | null> {
-  const disk: SimDisk = simDisk({ seed: setup.diskSeed, tornWrites: setup.tornWrites });
+  const disk: SimDisk = simDisk({ seed: setup.diskSeed, tornWrites: setup.tornWrites, truncationsMayPersist: setup.truncationsMayPersist ?? false });
   const open = (): Promise<SegmentLog> => SegmentLog.open(simDir, disk, { ...logOptions, ...(setup.unsafe === undefined ? {} : { unsafe: setup.unsafe }) });
   /** Every version ever appended at each index. */
   const versions = new Map<number, Set<string>>();

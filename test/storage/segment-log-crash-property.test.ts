@@ -52,6 +52,11 @@ describe('segment log power-loss property (SimDisk)', () => {
     expect(stats.interruptedSyncs).toBeGreaterThan(10);
   });
 
+  it('the same when unsynced truncations may survive a crash without the writes after them', async () => {
+    const stats = await checkProperty(crashSeed() + 2, { tornWrites: false, truncationsMayPersist: true });
+    expect(stats.checkedReopens).toBeGreaterThan(runs / 2);
+  });
+
   describe('negative controls: the property catches a log that breaks the contract', () => {
     const seeds = [1, 2, 3];
     it.each(seeds)('skipping fdatasync is caught (seed %i)', async (seed) => {

@@ -7,6 +7,8 @@
  * - with `tornWrites`, a file that only grew since its last datasync keeps, after a crash, its
  *   durable bytes plus a seeded prefix of the unsynced ones (a torn write: possibly cutting a
  *   record in two), instead of losing them all;
+ * - with `truncationsMayPersist`, an unsynced truncation may survive a crash without the
+ *   writes after it (a journaled size change);
  * - a crash can be scheduled after a number of disk operations (to crash inside a sync);
  *   after a crash every operation fails (code ECRASHED) until reboot();
  * - a fault (ENOSPC, EIO) can be injected on the next call of a chosen operation.
@@ -20,6 +22,8 @@ interface Inode {
   durable: Uint8Array;
   /** Only appends since the last datasync (no truncation). */
   grewOnly: boolean;
+  /** The shortest length truncated to since the last datasync, if any. */
+  truncatedTo: number | undefined;
 }
 
 interface Dir {
@@ -36,6 +40,11 @@ export interface SimDiskOptions {
   readonly seed?: number;
   /** Tear unsynced appends at a crash instead of dropping them all. */
   readonly tornWrites?: boolean;
+  /**
+   * An unsynced truncation may survive a crash (as a journaled size change does on ext4),
+   * without the writes after it: a seeded coin per truncated file.
+   */
+  readonly truncationsMayPersist?: boolean;
 }
 
 /** An error with an errno-style code, as node:fs throws. */
@@ -62,6 +71,7 @@ export class SimDisk implements SegmentDisk {
   readonly #dirs = new Map<string, Dir>();
   readonly #random: () => number;
   readonly #tornWrites: boolean;
+  readonly #truncationsMayPersist: boolean;
   /** Calls per operation since construction. */
   readonly calls = new Map<SimOp, number>();
   #down = false;
@@ -75,6 +85,7 @@ export class SimDisk implements SegmentDisk {
   constructor(options: SimDiskOptions = {}) {
     this.#random = seededRandom(options.seed ?? 1);
     this.#tornWrites = options.tornWrites ?? false;
+    this.#truncationsMayPersist = options.truncationsMayPersist ?? false;
   }
 
   /** Makes a durable, empty directory. */
@@ -94,10 +105,13 @@ export class SimDisk implements SegmentDisk {
       if (this.#tornWrites && inode.grewOnly && inode.data.length > inode.durable.length) {
         const extra = Math.floor(this.#random() * (inode.data.length - inode.durable.length + 1));
         survivor = inode.data.slice(0, inode.durable.length + extra);
+      } else if (this.#truncationsMayPersist && inode.truncatedTo !== undefined && this.#random() < 0.5) {
+        survivor = inode.durable.slice(0, Math.min(inode.truncatedTo, inode.durable.length));
       }
       inode.data = survivor;
       inode.durable = survivor;
       inode.grewOnly = true;
+      inode.truncatedTo = undefined;
     }
     this.#generation++;
     this.#down = true;
@@ -133,6 +147,7 @@ export class SimDisk implements SegmentDisk {
     inode.data = bytes.slice();
     inode.durable = inode.data;
     inode.grewOnly = true;
+    inode.truncatedTo = undefined;
   }
 
   /** Counts and gates one operation: crash, fault or go. */
@@ -163,7 +178,7 @@ export class SimDisk implements SegmentDisk {
     let inode = d.entries.get(name);
     if (mode === 'create') {
       if (inode !== undefined) throw errnoError('EEXIST', `${dir}/${name}`);
-      inode = { data: new Uint8Array(0), durable: new Uint8Array(0), grewOnly: true };
+      inode = { data: new Uint8Array(0), durable: new Uint8Array(0), grewOnly: true, truncatedTo: undefined };
       d.entries.set(name, inode);
     } else if (inode === undefined) {
       throw errnoError('ENOENT', `${dir}/${name}`);
@@ -224,12 +239,14 @@ export class SimDisk implements SegmentDisk {
         if (length < inode.data.length) {
           inode.data = inode.data.slice(0, length);
           inode.grewOnly = false;
+          inode.truncatedTo = Math.min(length, inode.truncatedTo ?? length);
         }
       },
       datasync: async () => {
         enter('datasync');
         inode.durable = inode.data;
         inode.grewOnly = true;
+        inode.truncatedTo = undefined;
       },
       close: async () => {
         enter('close');
