@@ -46,6 +46,9 @@ describe('forwarded requests', () => {
     const res = rt.submit(createQueue('q'), { timeoutMs: 60_000 });
     await waitFor('forward', () => p.n2.forwards.length === 1);
     const id = p.n2.forwards[0]!.requestId;
+    // startRuntime waits for n2's link only: a reply sent before n3's link is up would be
+    // dropped unseen (seen once under load: the wait below timed out).
+    await waitFor('n3 and n1 connected', () => p.n3.node.t.isConnected('n1'));
     const before = rt.transportStats().appFramesReceived;
     p.reply(p.n3, id, { ok: true, type: 'createQueue', created: false });
     await p.appFramesReceived(before + 1);
