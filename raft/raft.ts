@@ -627,17 +627,29 @@ export class Raft {
     }
   }
 
+  /**
+   * What stepping a snapshot message of term `msgTerm` carrying `s` would do now: nothing
+   * (`stale`: an older term, or at or below what we committed, hashicorp/raft #212;
+   * `not-member`: this node is not in its configuration), fast-forward the commit index
+   * (`have-entry`: we hold its last entry), or install it (`restore`). The one place of these
+   * rules: #restore acts on it, and the runtime asks it before streaming a snapshot in.
+   */
+  restoreDecision(msgTerm: number, s: SnapshotMeta): 'stale' | 'not-member' | 'have-entry' | 'restore' {
+    if (msgTerm < this.term || s.index <= this.log.committed) return 'stale';
+    if (!s.confState.voters.includes(this.id) && !s.confState.learners.includes(this.id)) return 'not-member';
+    return this.log.matchTerm(s.index, s.term) ? 'have-entry' : 'restore';
+  }
+
   /** Installs a snapshot unless it is stale or redundant. Returns whether it was installed. */
   #restore(s: SnapshotMeta): boolean {
-    // A stale snapshot (at or below what we committed) is discarded (hashicorp/raft #212).
-    if (s.index <= this.log.committed) return false;
+    const decision = this.restoreDecision(this.term, s);
+    if (decision === 'stale') return false;
     assert(this.role === 'follower', 'only a follower restores a snapshot');
-    const member = s.confState.voters.includes(this.id) || s.confState.learners.includes(this.id);
-    if (!member) {
+    if (decision === 'not-member') {
       this.#logger.warn({ term: this.term, index: s.index }, 'ignored snapshot: this node is not in its configuration');
       return false;
     }
-    if (this.log.matchTerm(s.index, s.term)) {
+    if (decision === 'have-entry') {
       // We already hold the entry: just fast-forward the commit index.
       this.log.commitTo(s.index);
       return false;

@@ -1,6 +1,6 @@
 import { assert } from './assert.js';
 import { Raft, type RaftConfig, type RaftStats } from './raft.js';
-import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, ReadState, SnapshotMeta, SoftState } from './types.js';
+import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, ReadState, Role, SnapshotMeta, SoftState } from './types.js';
 
 /**
  * One batch of work for the application, in this order:
@@ -55,79 +55,130 @@ export interface Status {
  * messages and proposals; drain Ready batches; confirm each with advance().
  */
 export class RawNode {
-  readonly raft: Raft;
+  readonly #raft: Raft;
   #prevSoft: SoftState;
   #prevHard: HardState;
   /** Invariant: at most one Ready is outstanding. */
   #outstanding: Ready | undefined;
 
   constructor(cfg: RaftConfig) {
-    this.raft = new Raft(cfg);
+    this.#raft = new Raft(cfg);
     this.#prevSoft = this.#soft();
     this.#prevHard = this.#hard();
   }
 
+  /** This node's role now. */
+  get role(): Role {
+    return this.#raft.role;
+  }
+
+  /** The leader this node knows of now, or NONE. */
+  get leader(): NodeId {
+    return this.#raft.lead;
+  }
+
+  /** The current term. */
+  get term(): number {
+    return this.#raft.term;
+  }
+
+  /** The highest index the core knows to be applied (advanced by advance()). */
+  get applied(): number {
+    return this.#raft.log.applied;
+  }
+
+  /** The index of the newest membership change proposed by this leader (0 when none is). */
+  get pendingConfIndex(): number {
+    return this.#raft.pendingConfIndex;
+  }
+
+  /** The configuration in force now. */
+  confState(): ConfState {
+    return this.#raft.prs.confState();
+  }
+
+  /**
+   * Whether stepping a snapshot message of term `msgTerm` carrying `snap` would make the core
+   * install it now (Raft.restoreDecision: the core's own rules, not a copy of them).
+   */
+  wouldRestore(msgTerm: number, snap: SnapshotMeta): boolean {
+    return this.#raft.restoreDecision(msgTerm, snap) === 'restore';
+  }
+
+  /** The index of the snapshot the core installed that no Ready has handed out yet, if any. */
+  pendingSnapshotIndex(): number | undefined {
+    return this.#raft.log.unstable.snapshot?.index;
+  }
+
+  /**
+   * The core itself, for tests, the simulator's checker and the interaction scenarios only:
+   * the runtime uses the methods above, so the core's state has one reader and one writer.
+   */
+  coreForTesting(): Raft {
+    return this.#raft;
+  }
+
   tick(): void {
-    this.raft.tick();
+    this.#raft.tick();
   }
 
   /** Campaigns now (unless not allowed), as if the election timeout had elapsed. */
   campaign(): void {
-    this.raft.campaignIfAllowed(false);
+    this.#raft.campaignIfAllowed(false);
   }
 
   /** See Raft.forgetLeader. */
   forgetLeader(): void {
-    this.raft.forgetLeader();
+    this.#raft.forgetLeader();
   }
 
   step(m: Message): void {
-    this.raft.step(m);
+    this.#raft.step(m);
   }
 
   /** See Raft.propose. */
   propose(data: Uint8Array): { index: number; term: number } {
-    return this.raft.propose(data);
+    return this.#raft.propose(data);
   }
 
   /** See Raft.proposeBatch. */
   proposeBatch(datas: readonly Uint8Array[]): { index: number; term: number } {
-    return this.raft.proposeBatch(datas);
+    return this.#raft.proposeBatch(datas);
   }
 
   proposeConfChange(cc: ConfChange): { index: number; term: number } {
-    return this.raft.proposeConfChange(cc);
+    return this.#raft.proposeConfChange(cc);
   }
 
   readIndex(context: Uint8Array): void {
-    this.raft.readIndex(context);
+    this.#raft.readIndex(context);
   }
 
   transferLeadership(to: NodeId): void {
-    this.raft.transferLeadership(to);
+    this.#raft.transferLeadership(to);
   }
 
   reportSnapshot(to: NodeId, ok: boolean): void {
-    this.raft.reportSnapshot(to, ok);
+    this.#raft.reportSnapshot(to, ok);
   }
 
   reportUnreachable(to: NodeId): void {
-    this.raft.reportUnreachable(to);
+    this.#raft.reportUnreachable(to);
   }
 
   /** See Raft.compactionLimit. */
   compactionLimit(upTo: number): number {
-    return this.raft.compactionLimit(upTo);
+    return this.#raft.compactionLimit(upTo);
   }
 
   get stats(): RaftStats {
-    return this.raft.stats;
+    return this.#raft.stats;
   }
 
   /** Whether ready() would return anything. */
   hasReady(): boolean {
     assert(this.#outstanding === undefined, 'hasReady() while a Ready is outstanding');
-    const r = this.raft;
+    const r = this.#raft;
     if (r.msgs.length > 0 || r.readStates.length > 0) return true;
     if (r.log.unstable.entries.length > 0 || r.log.hasPendingSnapshot()) return true;
     if (r.log.hasNextCommittedEntries() || r.recoveredUnreported || r.recoveryStartedUnreported !== undefined) return true;
@@ -144,7 +195,7 @@ export class RawNode {
    * term before it is durable. Callable at any time, a Ready outstanding or not.
    */
   takeUrgentMessages(): Message[] {
-    const r = this.raft;
+    const r = this.#raft;
     const term = this.#prevHard.term;
     const urgent: Message[] = [];
     const rest: Message[] = [];
@@ -156,7 +207,7 @@ export class RawNode {
   /** Collects the next batch of work. advance() must be called before the next ready(). */
   ready(applyBytesMax = 8 << 20): Ready {
     assert(this.#outstanding === undefined, 'ready() called twice without advance()');
-    const r = this.raft;
+    const r = this.#raft;
     const soft = this.#soft();
     const hard = this.#hard();
     const entries = r.log.unstableEntries();
@@ -187,7 +238,7 @@ export class RawNode {
   advance(rd: Ready): void {
     assert(this.#outstanding === rd, 'advance() with a Ready that is not outstanding');
     this.#outstanding = undefined;
-    const r = this.raft;
+    const r = this.#raft;
     if (rd.hardState !== undefined) this.#prevHard = rd.hardState;
     if (rd.snapshot !== undefined) {
       r.log.stableSnapTo(rd.snapshot.index);
@@ -200,7 +251,7 @@ export class RawNode {
 
   /** A snapshot of the node's state. */
   status(): Status {
-    const r = this.raft;
+    const r = this.#raft;
     const progress = new Map<NodeId, { match: number; next: number; state: string; recentActive: boolean }>();
     if (r.role === 'leader') {
       for (const [id, pr] of r.prs.progress) progress.set(id, { match: pr.match, next: pr.next, state: pr.state, recentActive: pr.recentActive });
@@ -219,11 +270,11 @@ export class RawNode {
   }
 
   #soft(): SoftState {
-    return { leader: this.raft.lead, role: this.raft.role };
+    return { leader: this.#raft.lead, role: this.#raft.role };
   }
 
   #hard(): HardState {
-    return { term: this.raft.term, vote: this.raft.vote, commit: this.raft.log.committed };
+    return { term: this.#raft.term, vote: this.#raft.vote, commit: this.#raft.log.committed };
   }
 }
 

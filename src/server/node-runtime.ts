@@ -356,13 +356,12 @@ export class NodeRuntime<Result, Reply> {
   async changeMembership(action: MemberAction, id: NodeId, addr?: PeerConfig, timeoutMs = this.config.requestTimeoutMs): Promise<MembershipResult> {
     this.#checkRunning();
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new RaftqError('INVALID_ARGUMENT', `bad node id ${JSON.stringify(id)}: 1-64 characters of [A-Za-z0-9_-]`);
-    const r = this.#raw.raft;
-    if (r.role !== 'leader') {
+    if (this.#raw.role !== 'leader') {
       const hint = this.#leaderHint();
       if (hint.leader === undefined) throw new RaftqError('NO_LEADER', 'no leader is known to change the membership');
       throw new RaftqError('NOT_LEADER', `${this.config.nodeId} is not the leader; ask ${hint.leader.id}`, hint);
     }
-    const cs = r.prs.confState();
+    const cs = this.#raw.confState();
     const voter = cs.voters.includes(id);
     const learner = cs.learners.includes(id);
     let cc: { type: 'addVoter' | 'addLearner' | 'removeNode'; nodeId: NodeId; context?: string };
@@ -381,10 +380,11 @@ export class NodeRuntime<Result, Reply> {
       case 'promote': {
         if (voter) throw new RaftqError('INVALID_ARGUMENT', `${id} is already a voter`);
         if (!learner) throw new RaftqError('INVALID_ARGUMENT', `${id} is not a learner; add it first`);
-        const pr = r.prs.progress.get(id);
-        const lag = r.log.committed - (pr?.match ?? 0);
+        const st = this.#raw.status();
+        const pr = st.progress.get(id);
+        const lag = st.commit - (pr?.match ?? 0);
         if (pr === undefined || !pr.recentActive || lag > promoteLagMax) {
-          throw new RaftqError('UNAVAILABLE', `learner ${id} has not caught up (match ${pr?.match ?? 0}, commit ${r.log.committed}, ${pr?.recentActive === true ? 'active' : 'not heard from recently'}); retry once it has`);
+          throw new RaftqError('UNAVAILABLE', `learner ${id} has not caught up (match ${pr?.match ?? 0}, commit ${st.commit}, ${pr?.recentActive === true ? 'active' : 'not heard from recently'}); retry once it has`);
         }
         const a = this.#addressBook[id];
         cc = a !== undefined ? { type: 'addVoter', nodeId: id, context: encodeMemberContext(a) } : { type: 'addVoter', nodeId: id };
@@ -396,8 +396,9 @@ export class NodeRuntime<Result, Reply> {
         cc = { type: 'removeNode', nodeId: id };
         break;
     }
-    if (r.pendingConfIndex > r.log.applied || this.#confWaiters.size > 0) {
-      throw new RaftqError('UNAVAILABLE', `another membership change (entry ${r.pendingConfIndex}) is not applied yet; retry when it is`);
+    const pendingConf = this.#raw.pendingConfIndex;
+    if (pendingConf > this.#raw.applied || this.#confWaiters.size > 0) {
+      throw new RaftqError('UNAVAILABLE', `another membership change (entry ${pendingConf}) is not applied yet; retry when it is`);
     }
     let at: { index: number; term: number };
     try {
@@ -488,11 +489,11 @@ export class NodeRuntime<Result, Reply> {
     let hinted: NodeId | undefined;
     for (;;) {
       this.#checkRunning();
-      if (this.#raw.raft.role === 'leader') {
+      if (this.#raw.role === 'leader') {
         const result = await this.#proposeLocal(payload, deadline);
         return await this.#app.reply(result);
       }
-      const leader = hinted ?? this.#raw.raft.lead;
+      const leader = hinted ?? this.#raw.leader;
       hinted = undefined;
       if (leader !== NONE && leader !== this.config.nodeId) {
         try {
@@ -510,7 +511,7 @@ export class NodeRuntime<Result, Reply> {
         }
       }
       await this.#waitForLeader(Math.min(deadline, this.#now() + this.config.leaderWaitMs));
-      if (this.#raw.raft.lead === NONE) {
+      if (this.#raw.leader === NONE) {
         throw new RaftqError('NO_LEADER', `no leader elected within ${this.config.leaderWaitMs} ms`);
       }
     }
@@ -523,7 +524,7 @@ export class NodeRuntime<Result, Reply> {
   async linearizableRead(timeoutMs = this.config.requestTimeoutMs): Promise<void> {
     const deadline = this.#now() + timeoutMs;
     this.#checkRunning();
-    const index = await this.#reads.request(timeoutMs, () => (this.#raw.raft.lead === NONE ? 'NO_LEADER' : 'TIMEOUT'));
+    const index = await this.#reads.request(timeoutMs, () => (this.#raw.leader === NONE ? 'NO_LEADER' : 'TIMEOUT'));
     // The deadline covers the wait for the index to apply too: a follower cut off after it
     // learned the index must not hang the read.
     await this.waitApplied(index, deadline - this.#now());
@@ -531,12 +532,12 @@ export class NodeRuntime<Result, Reply> {
 
   /** Resolves once the applied index reaches `index`; TIMEOUT after `timeoutMs`. */
   waitApplied(index: number, timeoutMs = this.config.requestTimeoutMs): Promise<void> {
-    return this.#appliedWaiters.wait(index, this.#raw.raft.log.applied, timeoutMs);
+    return this.#appliedWaiters.wait(index, this.#raw.applied, timeoutMs);
   }
 
   /** Asks the leader (this node) to hand leadership to `to`. */
   transferLeadership(to: NodeId): void {
-    if (this.#raw.raft.role !== 'leader') throw new RaftqError('NOT_LEADER', 'only the leader can transfer leadership', this.#leaderHint());
+    if (this.#raw.role !== 'leader') throw new RaftqError('NOT_LEADER', 'only the leader can transfer leadership', this.#leaderHint());
     try {
       this.#raw.transferLeadership(to);
     } catch (e) {
@@ -597,7 +598,7 @@ export class NodeRuntime<Result, Reply> {
    */
   async stop(transferWaitMs = 2000): Promise<void> {
     if (this.#stopped) return;
-    if (this.#raw.raft.role === 'leader' && Object.keys(this.config.peers).length > 1) await this.#handOffLeadership(transferWaitMs);
+    if (this.#raw.role === 'leader' && Object.keys(this.config.peers).length > 1) await this.#handOffLeadership(transferWaitMs);
     this.#stopped = true;
     if (this.#ticker !== undefined) clearInterval(this.#ticker);
     if (this.#housekeeper !== undefined) clearInterval(this.#housekeeper);
@@ -637,7 +638,7 @@ export class NodeRuntime<Result, Reply> {
     }
     this.#kick();
     const until = this.#now() + waitMs;
-    while (this.#raw.raft.role === 'leader' && this.#now() < until) await sleep(this.config.tickMs);
+    while (this.#raw.role === 'leader' && this.#now() < until) await sleep(this.config.tickMs);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -677,12 +678,12 @@ export class NodeRuntime<Result, Reply> {
     if (this.#queued.length === 0) return;
     const batch = this.#queued;
     this.#queued = [];
-    if (this.#raw.raft.role !== 'leader') {
+    if (this.#raw.role !== 'leader') {
       const err = new RaftqError('NOT_LEADER', 'leadership changed before the request was proposed', this.#leaderHint());
       for (const q of batch) q.reject(err);
       return;
     }
-    const stamp = this.#stamper.stamp(this.#raw.raft.term);
+    const stamp = this.#stamper.stamp(this.#raw.term);
     let first: { index: number; term: number };
     try {
       first = this.#raw.proposeBatch(batch.map((q) => encodeEntry(stamp, q.payload)));
@@ -716,7 +717,7 @@ export class NodeRuntime<Result, Reply> {
       const { requestId, command } = decodeForward(f.payload);
       reqId = requestId;
       this.#log.debug({ reqId, from }, 'serving a forwarded request');
-      if (this.#raw.raft.role !== 'leader') throw new RaftqError('NOT_LEADER', `${this.config.nodeId} is not the leader`, this.#leaderHint());
+      if (this.#raw.role !== 'leader') throw new RaftqError('NOT_LEADER', `${this.config.nodeId} is not the leader`, this.#leaderHint());
       this.#checkCommandSize(command);
       const result = await this.#proposeLocal(command, this.#now() + this.config.requestTimeoutMs);
       // The reply travels back in one AppFrame: one that would not fit is cut to fit (fewer
@@ -755,7 +756,7 @@ export class NodeRuntime<Result, Reply> {
   }
 
   #waitForLeader(until: number): Promise<void> {
-    if (this.#raw.raft.lead !== NONE) return Promise.resolve();
+    if (this.#raw.leader !== NONE) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, Math.max(0, until - this.#now()));
       timer.unref();
@@ -768,7 +769,7 @@ export class NodeRuntime<Result, Reply> {
   }
 
   #leaderHint(): { leader?: { id: string; http?: string; client?: string } } {
-    const id = this.#raw.raft.lead;
+    const id = this.#raw.leader;
     if (id === NONE) return {};
     const p = this.config.peers[id];
     const leader: { id: string; http?: string; client?: string } = { id };
@@ -810,25 +811,25 @@ export class NodeRuntime<Result, Reply> {
    * a short random delay, instead of waiting a whole election timeout.
    */
   #detectLeaderLoss(): void {
-    const r = this.#raw.raft;
-    if (r.role !== 'follower' || r.lead === NONE || r.lead === this.config.nodeId) {
+    const r = this.#raw;
+    if (r.role !== 'follower' || r.leader === NONE || r.leader === this.config.nodeId) {
       this.#leaderDownTicks = 0;
       return;
     }
-    if (this.#transport.isConnected(r.lead)) {
+    if (this.#transport.isConnected(r.leader)) {
       this.#leaderDownTicks = 0;
       return;
     }
     this.#leaderDownTicks++;
     if (this.#leaderDownTicks === 2) {
-      this.#log.info({ leader: r.lead, term: r.term }, 'lost the connection to the leader; forgetting it');
-      this.#forwarder.failTo(r.lead, 'the connection to the leader was lost');
+      this.#log.info({ leader: r.leader, term: r.term }, 'lost the connection to the leader; forgetting it');
+      this.#forwarder.failTo(r.leader, 'the connection to the leader was lost');
       this.#raw.forgetLeader();
     }
   }
 
   #housekeep(): void {
-    if (this.#stopped || this.#raw.raft.role !== 'leader') return;
+    if (this.#stopped || this.#raw.role !== 'leader') return;
     const cmd = this.#app.housekeeping(this.#monoNow());
     if (cmd === undefined) return;
     this.submit(cmd).catch((e: unknown) => this.#log.debug({ err: e }, 'housekeeping proposal failed'));
@@ -896,7 +897,7 @@ export class NodeRuntime<Result, Reply> {
     // itself toward a quorum only after advance() confirms its fsync (Raft thesis §10.2.1), so
     // it sends first and writes in parallel with its followers. Everyone else persists first:
     // their votes and acks promise durable state.
-    const sendFirst = this.#raw.raft.role === 'leader' && rd.softState === undefined;
+    const sendFirst = this.#raw.role === 'leader' && rd.softState === undefined;
     if (sendFirst) this.#sendMessages(rd);
     // 1. Apply the committed entries in memory; their state writes ride the save.
     const applied = rd.committedEntries.length > 0 ? this.#apply(rd.committedEntries) : undefined;
@@ -990,13 +991,13 @@ export class NodeRuntime<Result, Reply> {
   }
 
   #notifyApplied(): void {
-    this.#appliedWaiters.notify(this.#raw.raft.log.applied);
+    this.#appliedWaiters.notify(this.#raw.applied);
   }
 
   #onSoftState(s: SoftState): void {
     const prev = this.#soft;
     this.#soft = s;
-    const term = this.#raw.raft.term;
+    const term = this.#raw.term;
     if (s.leader !== prev.leader) {
       if (prev.leader !== NONE && prev.leader !== this.config.nodeId) this.#forwarder.failTo(prev.leader, `leader ${prev.leader} was replaced`);
       this.#log.info({ term, leader: s.leader || null, role: s.role }, s.leader === NONE ? 'leader lost' : 'leader changed');

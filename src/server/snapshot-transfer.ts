@@ -184,14 +184,12 @@ export class SnapshotTransfer {
     };
   }
 
-  /** Whether the core would install `msg`'s snapshot right now (mirrors Raft's restore rules). */
+  /**
+   * Whether the core would install `msg`'s snapshot right now (its own rules, RawNode.wouldRestore)
+   * and the stored state has not already applied past it.
+   */
   wouldRestore(msg: SnapshotMessage): boolean {
-    const r = this.#host.raw.raft;
-    const s = msg.snapshot;
-    if (msg.term < r.term) return false;
-    if (s.index <= r.log.committed || s.index <= this.#host.storage.appliedIndex()) return false;
-    if (!s.confState.voters.includes(r.id) && !s.confState.learners.includes(r.id)) return false;
-    return !r.log.matchTerm(s.index, s.term);
+    return msg.snapshot.index > this.#host.storage.appliedIndex() && this.#host.raw.wouldRestore(msg.term, msg.snapshot);
   }
 
   /** The end of a stream, under the ready-loop lock: restore in the core, switch the storage. */
@@ -205,7 +203,7 @@ export class SnapshotTransfer {
       if (!this.wouldRestore(msg)) throw new Error(`snapshot at ${msg.snapshot.index} became stale while streaming`);
       host.raw.step(msg);
       stepped = true;
-      assert(host.raw.raft.log.unstable.snapshot?.index === msg.snapshot.index, () => `the core did not restore snapshot ${msg.snapshot.index}`);
+      assert(host.raw.pendingSnapshotIndex() === msg.snapshot.index, () => `the core did not restore snapshot ${msg.snapshot.index}`);
       gateOpen();
       await install;
       await host.adopt(msg);

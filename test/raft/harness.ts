@@ -193,7 +193,7 @@ export class TestCluster {
 
   /** The Raft state machine of `id` (read its role, term, log, progress...). */
   raft(id: NodeId): Raft {
-    return this.sim(id).node.raft;
+    return this.sim(id).node.coreForTesting();
   }
 
   /** The commands `id` applied, in order. */
@@ -205,7 +205,7 @@ export class TestCluster {
   leader(): NodeId | undefined {
     let best: Raft | undefined;
     for (const n of this.nodes.values()) {
-      const r = n.node.raft;
+      const r = n.node.coreForTesting();
       if (this.#down.has(n.id) || r.role !== 'leader') continue;
       if (best === undefined || r.term > best.term) best = r;
     }
@@ -440,7 +440,7 @@ export class TestCluster {
   #check(): void {
     this.checker.checkNodes([...this.nodes.values()]);
     for (const sim of this.nodes.values()) {
-      const log = sim.node.raft.log;
+      const log = sim.node.coreForTesting().log;
       if (!(log.applied <= log.committed && log.committed <= log.lastIndex())) {
         throw new AssertionError(`${sim.id}: applied ${log.applied} <= committed ${log.committed} <= last ${log.lastIndex()} broken`);
       }

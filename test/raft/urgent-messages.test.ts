@@ -30,7 +30,7 @@ describe('urgent messages while a Ready is outstanding', () => {
     n1.step({ type: 'preVoteResp', from: 'n2', to: 'n1', term: 1, reject: false });
     persist(n1, storage); // term 1 and the vote are durable
     n1.step({ type: 'voteResp', from: 'n2', to: 'n1', term: 1, reject: false });
-    expect(n1.raft.role).toBe('leader');
+    expect(n1.role).toBe('leader');
     const outstanding = n1.ready(); // the leader's first entry, being persisted
     n1.tick();
     const urgent = n1.takeUrgentMessages();

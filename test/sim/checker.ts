@@ -103,7 +103,7 @@ export class SafetyChecker implements NodeObserver {
   /** Checks every node's current state; call after each simulator event. */
   checkNodes(nodes: readonly SimNode[]): void {
     for (const n of nodes) {
-      const r = n.node.raft;
+      const r = n.node.coreForTesting();
       const a = n.acked;
       if (a !== undefined && a.term === r.term && a.index >= r.log.firstIndex() && r.log.maybeTerm(a.index) !== a.entryTerm) {
         throw new SafetyViolation('Durability', `${n.id} acknowledged ${a.index}@${a.entryTerm} in term ${a.term} but its log no longer holds it`);
@@ -123,7 +123,7 @@ export class SafetyChecker implements NodeObserver {
   }
 
   #recordCommits(n: SimNode): void {
-    const log = n.node.raft.log;
+    const log = n.node.coreForTesting().log;
     const from = Math.max(this.#checkedCommit.get(n.id) ?? 0, log.firstIndex() - 1);
     for (let i = from + 1; i <= log.committed; i++) {
       const t = log.maybeTerm(i);
@@ -136,12 +136,12 @@ export class SafetyChecker implements NodeObserver {
   }
 
   #checkLeaderCompleteness(n: SimNode): void {
-    const log = n.node.raft.log;
+    const log = n.node.coreForTesting().log;
     for (const [i, t] of this.#committed) {
       if (i < log.firstIndex()) continue;
       const have = log.maybeTerm(i);
       if (have !== t) {
-        throw new SafetyViolation('LeaderCompleteness', `${n.id} leads term ${n.node.raft.term} without committed entry ${i}@${t} (has ${have ?? 'none'})`);
+        throw new SafetyViolation('LeaderCompleteness', `${n.id} leads term ${n.node.coreForTesting().term} without committed entry ${i}@${t} (has ${have ?? 'none'})`);
       }
     }
   }

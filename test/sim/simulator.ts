@@ -318,7 +318,7 @@ export class Simulator {
     if (!this.#healed) {
       const up = [...this.nodes.keys()].filter((id) => !this.#down.has(id));
       if (up.length > 0) {
-        const leader = up.find((id) => this.nodes.get(id)!.node.raft.role === 'leader');
+        const leader = up.find((id) => this.nodes.get(id)!.node.coreForTesting().role === 'leader');
         const id = leader !== undefined && this.#rng.next() < this.#o.faults.leaderCrashRate ? leader : up[this.#rng.int(up.length)]!;
         this.#crash(id);
         this.#at(this.#now + 1 + this.#rng.int(this.#o.faults.downMaxMs), { kind: 'restart', node: id });
@@ -394,7 +394,7 @@ export class Simulator {
     for (const key of [...this.#probes]) {
       if (this.#appliedEverywhere(key)) this.#probes.delete(key);
     }
-    const leader = [...this.nodes.values()].find((n) => n.node.raft.role === 'leader');
+    const leader = [...this.nodes.values()].find((n) => n.node.coreForTesting().role === 'leader');
     if (leader !== undefined) {
       for (const key of this.#probes) {
         if (leader.app.commands.includes(key) || this.#inLog(leader, key)) continue;
@@ -409,7 +409,7 @@ export class Simulator {
   }
 
   #inLog(n: SimNode, key: string): boolean {
-    const log = n.node.raft.log;
+    const log = n.node.coreForTesting().log;
     const lo = Math.max(log.applied + 1, log.firstIndex());
     if (lo > log.lastIndex()) return false;
     return log.slice(lo, log.lastIndex() + 1, Number.MAX_SAFE_INTEGER).some((e) => new TextDecoder().decode(e.data) === key);
@@ -429,7 +429,7 @@ export class Simulator {
 
   #describe(): string {
     return [...this.nodes.values()]
-      .map((n) => `${n.id}:${n.node.raft.role}@${n.node.raft.term} commit=${n.node.raft.log.committed} applied=${n.app.index} last=${n.node.raft.log.lastIndex()}`)
+      .map((n) => `${n.id}:${n.node.coreForTesting().role}@${n.node.coreForTesting().term} commit=${n.node.coreForTesting().log.committed} applied=${n.app.index} last=${n.node.coreForTesting().log.lastIndex()}`)
       .join(' ');
   }
 

@@ -145,7 +145,7 @@ const handlers: Record<string, Handler> = {
     const [from, to] = nodeIdxs(b);
     if (from === undefined || to === undefined) throw new Error('must specify exactly two node indexes');
     const n = env.node(from);
-    const m: Message = { type: 'snap', from: n.id, to: env.node(to).id, term: n.rawNode.raft.term, snapshot: n.storage.snapshot() };
+    const m: Message = { type: 'snap', from: n.id, to: env.node(to).id, term: n.rawNode.coreForTesting().term, snapshot: n.storage.snapshot() };
     env.messages.push(m);
     env.writeLine(describeMessage(m));
   },
@@ -153,7 +153,7 @@ const handlers: Record<string, Handler> = {
   'set-randomized-election-timeout': (env, b) => {
     const t = Number(b.args.find((a) => a.key === 'timeout')?.vals[0]);
     if (!(t > 0)) throw new Error('timeout must be set');
-    env.node(nodeIdx(b.args[0])).rawNode.raft.randomizedElectionTimeout = t;
+    env.node(nodeIdx(b.args[0])).rawNode.coreForTesting().randomizedElectionTimeout = t;
   },
 
   propose: (env, b) => {
@@ -238,14 +238,14 @@ const handlers: Record<string, Handler> = {
 
   'raft-state': (env) => {
     for (const n of env.nodes) {
-      const r = n.rawNode.raft;
+      const r = n.rawNode.coreForTesting();
       const voter = r.prs.isVoter(n.id) ? '(Voter)' : '(Non-Voter)';
       env.writeLine(`${n.id}: ${roleName(r.role)} ${voter} Term:${r.term} Lead:${r.lead === '' ? 0 : r.lead}`);
     }
   },
 
   status: (env, b) => {
-    const r = env.node(nodeIdx(b.args[0])).rawNode.raft;
+    const r = env.node(nodeIdx(b.args[0])).rawNode.coreForTesting();
     if (r.role !== 'leader') return;
     const ids = [...r.prs.progress.keys()].sort((x, y) => Number(x) - Number(y));
     for (const id of ids) env.writeLine(`${id}: ${describeProgress(r.prs.progress.get(id)!)}`);
