@@ -1,6 +1,6 @@
 /**
  * The composition root of one raftq node: it wires the node runtime (src/server) to the
- * client-facing APIs (src/api).
+ * client-facing APIs (src/api), which is why it sits above both (docs/ARCHITECTURE.md).
  */
 import type { Logger } from 'pino';
 import type { CommandResult } from '../queue/index.js';
