@@ -20,7 +20,8 @@ import { pipeline } from 'node:stream/promises';
 import { RaftqError, isErrorCode } from '../errors.js';
 import { encodeBackup, type BackupHeader } from '../server/backup.js';
 import { parseHostPort, type MemberAction } from '../server/membership.js';
-import type { NodeRuntime, PeerConfig } from '../server/node-runtime.js';
+import type { NodeRuntime } from '../server/node-runtime.js';
+import type { PeerConfig } from '../server/peer-config.js';
 import { readJsonBody } from './http-body.js';
 import { object } from './request-schemas.js';
 

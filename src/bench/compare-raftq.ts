@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { RaftqError } from '../errors.js';
 import { formatPeers, localClusterPeers } from '../server/config.js';
-import type { PeerConfig } from '../server/node-runtime.js';
+import type { PeerConfig } from '../server/peer-config.js';
 import { serverProcessEnv } from '../server/process-env.js';
 import { cliMain, hermeticEnv } from './compare-procs.js';
 

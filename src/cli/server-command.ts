@@ -1,6 +1,6 @@
 import { RaftqError } from '../errors.js';
 import { loadServerConfig, settings } from '../server/config.js';
-import { startServer } from '../server/start-server.js';
+import { startServer } from '../node/start-server.js';
 
 /** Help text of `raftq server`, generated from the settings schema. */
 export function serverHelp(): string {

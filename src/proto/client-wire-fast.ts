@@ -10,7 +10,7 @@
  */
 import { readMessageFields, writeMessageFields } from './message-fields.js';
 import { NotFastPath, ProtoReader, ProtoWriter, expectWireType, wireType } from './wire.js';
-import type { RequestOps, ResultTypes, WireOutgoing } from './client-wire.js';
+import type { RequestOps, ResultTypes, WireOutgoing } from './client-wire-types.js';
 
 /** Field numbers (client.proto): Request.enqueue, Response.enqueue. */
 const requestEnqueueField = 10;

@@ -2,7 +2,7 @@
  * Hand-written protobuf codecs of the per-message records (MessageRecordPb, PayloadRecordPb,
  * DedupRecordPb of src/proto/queue.proto): every enqueue writes a payload and a message record
  * on every node, and a restart decodes every message record. They produce exactly the bytes of
- * the protobufjs encoders in records.ts and decode to the same values (record-codec.test.ts):
+ * the protobufjs encoders in records-protobufjs.ts and decode to the same values (record-codec.test.ts):
  * implicit-presence fields are skipped at their default (a double at +0 but not -0, '' for
  * strings, empty bytes and lists), repeated doubles are packed and read packed or not.
  *
@@ -10,7 +10,8 @@
  * protobufjs reference decoder, so both paths agree on every input.
  */
 import { NotFastPath, ProtoReader, ProtoWriter, expectWireType, wireType } from '../proto/wire.js';
-import { decodeDedupPageWithProtobufjs, decodeDedupWithProtobufjs, decodeMessageWithProtobufjs, decodePayloadWithProtobufjs, type DedupPageEntry, type DedupRecord, type MessageRecord, type PayloadRecord } from './records.js';
+import type { DedupPageEntry, DedupRecord, MessageRecord, PayloadRecord } from './record-types.js';
+import { decodeDedupPageWithProtobufjs, decodeDedupWithProtobufjs, decodeMessageWithProtobufjs, decodePayloadWithProtobufjs } from './records-protobufjs.js';
 
 /** Reused by every encode here (encoding is synchronous and never nested). */
 const writer = new ProtoWriter(4096);

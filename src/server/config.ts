@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { RaftqError } from '../errors.js';
-import type { NodeRuntimeConfig, PeerConfig } from './node-runtime.js';
+import type { NodeRuntimeConfig } from './node-runtime.js';
+import type { PeerConfig } from './peer-config.js';
 
 /** Everything `raftq server` needs: the runtime settings plus the client-facing listeners. */
 export interface ServerConfig extends NodeRuntimeConfig {

@@ -16,7 +16,7 @@
  */
 import type { ConfState, NodeId } from '../../raft/types.js';
 import { RaftqError } from '../errors.js';
-import type { PeerConfig } from './node-runtime.js';
+import type { PeerConfig } from './peer-config.js';
 
 /**
  * Applied-state key of the address book. 0x6d ('m') is outside the queue state's 0x71 prefix,

@@ -35,14 +35,7 @@ import {
 import type { NodeMetrics } from './metrics-hooks.js';
 import { exitOnFatal } from './fatal-exit.js';
 import { SnapshotTransfer } from './snapshot-transfer.js';
-
-/** Where a peer listens, and where its clients connect. */
-export interface PeerConfig {
-  readonly host: string;
-  readonly peerPort: number;
-  readonly httpPort?: number;
-  readonly clientPort?: number;
-}
+import type { PeerConfig } from './peer-config.js';
 
 /** Settings of the node runtime (validated by config.ts before they get here). */
 export interface NodeRuntimeConfig {

@@ -21,7 +21,7 @@ import { openDbWithoutVerify } from './unverified-db.js';
  * - RAFTQ_TEST_UNSAFE=skip-checksums: no checksum is verified, LevelDB's files are not checked
  *   before it opens them, and a damaged directory is never repaired: damage is served (the
  *   corrupt nemesis's control).
- * Outside test mode none of this is read (start-server.ts calls loadTestHooks only then).
+ * Outside test mode none of this is read (src/node/start-server.ts calls loadTestHooks only then).
  */
 export interface TestHooks {
   readonly now?: () => number;

@@ -1,10 +1,11 @@
 /**
- * The frames of a peer connection as a discriminated union, and their conversion to and from
- * length-prefixed PeerFrame protobufs. Decoding validates everything and throws FrameError.
+ * The frames of a peer connection (a discriminated union, peer-frame-types.ts, re-exported here)
+ * and their conversion to and from length-prefixed PeerFrame protobufs. Decoding validates
+ * everything and throws FrameError.
  */
 import type { Message, SnapshotMessage } from '../../raft/types.js';
 import { raftMessageFromWire, raftMessageToWire } from './codec.js';
-import { FrameError, type HandshakeErrorCode } from './errors.js';
+import { FrameError } from './errors.js';
 import { encodeFrame } from './framing.js';
 import { decodeRaftBatchFast, encodeRaftBatchFast } from './raft-batch-codec.js';
 import { PeerFrameType, RefuseCodeWire, toObjectOptions } from './schema.js';
@@ -20,75 +21,9 @@ import {
   readU64,
   type WireObject,
 } from './wire-read.js';
+import type { RefuseCode, SnapshotChunkFrame, PeerFrame } from './peer-frame-types.js';
 
-/** The handshake failures a listener reports to the dialer in a Refuse frame. */
-export type RefuseCode = Exclude<HandshakeErrorCode, 'HANDSHAKE_TIMEOUT'>;
-
-/** Dialer -> listener: who is calling. */
-export interface HelloFrame {
-  readonly kind: 'hello';
-  readonly clusterId: string;
-  readonly nodeId: string;
-  readonly protocolVersion: number;
-}
-
-/** Listener -> dialer: handshake accepted. */
-export interface HelloAckFrame {
-  readonly kind: 'helloAck';
-  readonly nodeId: string;
-  readonly protocolVersion: number;
-}
-
-/** Listener -> dialer: handshake refused; the connection closes. */
-export interface RefuseFrame {
-  readonly kind: 'refuse';
-  readonly code: RefuseCode;
-  readonly reason: string;
-}
-
-/** Dialer -> listener: Raft messages. */
-export interface RaftBatchFrame {
-  readonly kind: 'raftBatch';
-  readonly messages: readonly Message[];
-}
-
-/** Dialer -> listener: one piece of a snapshot stream (see peer.proto SnapshotChunk). */
-export interface SnapshotChunkFrame {
-  readonly kind: 'snapshotChunk';
-  readonly streamId: number;
-  readonly seq: number;
-  readonly data: Uint8Array;
-  readonly done: boolean;
-  /** Present exactly on seq 0. */
-  readonly meta: SnapshotMessage | null;
-}
-
-/** Listener -> dialer: the outcome of a snapshot stream. */
-export interface SnapshotAckFrame {
-  readonly kind: 'snapshotAck';
-  readonly streamId: number;
-  readonly ok: boolean;
-  readonly reason: string;
-}
-
-/** Either direction after the handshake: opaque application bytes. */
-export interface AppFrame {
-  readonly kind: 'app';
-  /** The application's label for the payload, e.g. "forward" or "reply". */
-  readonly appKind: string;
-  readonly requestId: number;
-  readonly payload: Uint8Array;
-}
-
-/** Every frame of a peer connection. */
-export type PeerFrame =
-  | HelloFrame
-  | HelloAckFrame
-  | RefuseFrame
-  | RaftBatchFrame
-  | SnapshotChunkFrame
-  | SnapshotAckFrame
-  | AppFrame;
+export type * from './peer-frame-types.js';
 
 /**
  * Encodes `frame` with its length prefix, ready for socket.write. Replication batches take the

@@ -18,7 +18,7 @@ import { assert } from '../../raft/assert.js';
 import type { Entry, EntryType, Message } from '../../raft/types.js';
 import { NotFastPath, ProtoReader, ProtoWriter, delimitedBytes, expectWireType, varintBytes, wireType } from '../proto/wire.js';
 import { frameHeaderBytes } from './framing.js';
-import type { RaftBatchFrame } from './peer-frame.js';
+import type { RaftBatchFrame } from './peer-frame-types.js';
 
 /** PeerFrame.raft_batch, RaftBatch.messages, RaftMessage body fields (src/proto/peer.proto). */
 const field = {

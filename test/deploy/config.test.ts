@@ -2,7 +2,7 @@ import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadServerConfig } from '../../src/server/config.js';
-import { startServer, type RunningServer } from '../../src/server/start-server.js';
+import { startServer, type RunningServer } from '../../src/node/start-server.js';
 import { dashboardQueries, deployDir, exposedSeriesNames, freePorts, http, pythonYaml, raftqMetricNames, readDeploy, repoRoot, tempDir } from './helpers.js';
 
 /**

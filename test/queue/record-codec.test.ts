@@ -4,25 +4,27 @@ import { describe, expect, it } from 'vitest';
 import {
   decodeDedup,
   decodeDedupPage,
-  decodeDedupPageWithProtobufjs,
-  decodeDedupWithProtobufjs,
   decodeMessage,
-  decodeMessageWithProtobufjs,
   decodePayload,
-  decodePayloadWithProtobufjs,
   encodeDedup,
   encodeDedupPage,
-  encodeDedupPageWithProtobufjs,
-  encodeDedupWithProtobufjs,
   encodeMessage,
-  encodeMessageWithProtobufjs,
   encodePayload,
-  encodePayloadWithProtobufjs,
   type DedupPageEntry,
   type DedupRecord,
   type MessageRecord,
   type PayloadRecord,
 } from '../../src/queue/records.js';
+import {
+  decodeDedupPageWithProtobufjs,
+  decodeDedupWithProtobufjs,
+  decodeMessageWithProtobufjs,
+  decodePayloadWithProtobufjs,
+  encodeDedupPageWithProtobufjs,
+  encodeDedupWithProtobufjs,
+  encodeMessageWithProtobufjs,
+  encodePayloadWithProtobufjs,
+} from '../../src/queue/records-protobufjs.js';
 import { runOptions } from './arbitraries.js';
 
 const text = fc.oneof(fc.constantFrom('', 'g1', 'dlq', 'é€😀'), fc.string({ maxLength: 5 }));

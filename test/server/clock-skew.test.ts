@@ -6,7 +6,7 @@ import { freePorts } from '../../jepsen-like/free-ports.js';
 import { encodeCommand, type Command, type CommandResult } from '../../src/queue/index.js';
 import { loadServerConfig } from '../../src/server/config.js';
 import type { QueueReply } from '../../src/server/queue-app.js';
-import { startServer, type RunningServer } from '../../src/server/start-server.js';
+import { startServer, type RunningServer } from '../../src/node/start-server.js';
 
 /**
  * The state machine's time under a leader whose wall clock jumps, and under a new leader whose

@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePorts } from '../../jepsen-like/free-ports.js';
 import { loadServerConfig } from '../../src/server/config.js';
-import { type RunningServer, startServer } from '../../src/server/start-server.js';
+import { type RunningServer, startServer } from '../../src/node/start-server.js';
 import { storageDamagedMessage } from '../../src/storage/repair.js';
 import { findInFile, flipBit, newestLog } from '../storage/leveldb-damage.js';
 

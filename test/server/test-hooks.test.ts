@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePorts } from '../../jepsen-like/free-ports.js';
 import { loadServerConfig } from '../../src/server/config.js';
-import { startServer } from '../../src/server/start-server.js';
+import { startServer } from '../../src/node/start-server.js';
 import { loadTestHooks } from '../../src/server/test-hooks.js';
 import { unsyncedDb } from '../../src/server/unsynced-db.js';
 import type { Db } from '../../src/storage/level-db.js';

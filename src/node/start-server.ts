@@ -1,14 +1,18 @@
+/**
+ * The composition root of one raftq node: it wires the node runtime (src/server) to the
+ * client-facing APIs (src/api), which is why it sits above both (docs/ARCHITECTURE.md).
+ */
 import type { Logger } from 'pino';
 import type { CommandResult } from '../queue/index.js';
 import { BinaryApi } from '../api/binary-server.js';
 import { HttpApi } from '../api/http-server.js';
 import { Metrics } from '../api/metrics.js';
-import type { ServerConfig } from './config.js';
-import { createNodeLogger } from './logger.js';
-import { loadTestHooks } from './test-hooks.js';
-import { NodeRuntime } from './node-runtime.js';
-import { QueueApplication, queueReplyCodec, type QueueReply } from './queue-app.js';
-import { deriveSizeLimits } from './size-limits.js';
+import type { ServerConfig } from '../server/config.js';
+import { createNodeLogger } from '../server/logger.js';
+import { loadTestHooks } from '../server/test-hooks.js';
+import { NodeRuntime } from '../server/node-runtime.js';
+import { QueueApplication, queueReplyCodec, type QueueReply } from '../server/queue-app.js';
+import { deriveSizeLimits } from '../server/size-limits.js';
 
 /** A running raftq server: the node runtime plus its client-facing APIs. */
 export interface RunningServer {
