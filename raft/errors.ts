@@ -2,15 +2,21 @@
  * The documented sentinel errors of the Raft core. Each is an operating condition the caller
  * is expected to handle; a broken invariant is an AssertionError instead (see assert.ts).
  */
-export type RaftErrorCode =
-  | 'PROPOSAL_DROPPED'
-  | 'NOT_LEADER'
-  | 'COMPACTED'
-  | 'UNAVAILABLE'
-  | 'SNAPSHOT_TEMPORARILY_UNAVAILABLE'
-  | 'CONF_CHANGE_PENDING'
-  | 'INVALID_CONF_CHANGE'
-  | 'TRANSFER_IN_PROGRESS';
+
+/** Every stable code of a RaftError, for exhaustive tables and tests. */
+export const raftErrorCodes = [
+  'PROPOSAL_DROPPED',
+  'NOT_LEADER',
+  'COMPACTED',
+  'UNAVAILABLE',
+  'SNAPSHOT_TEMPORARILY_UNAVAILABLE',
+  'CONF_CHANGE_PENDING',
+  'INVALID_CONF_CHANGE',
+  'TRANSFER_IN_PROGRESS',
+] as const;
+
+/** A stable code of a RaftError (one of raftErrorCodes). */
+export type RaftErrorCode = (typeof raftErrorCodes)[number];
 
 /** An error from the Raft core with a stable `code`. */
 export class RaftError extends Error {

@@ -19,6 +19,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RaftqError, isErrorCode } from '../errors.js';
 import { encodeBackup, type BackupHeader } from '../server/backup.js';
+import { toRaftqError } from '../server/error-map.js';
 import { parseHostPort, type MemberAction } from '../server/membership.js';
 import type { NodeRuntime } from '../server/node-runtime.js';
 import type { PeerConfig } from '../server/peer-config.js';
@@ -53,7 +54,7 @@ async function json(res: ServerResponse, fn: () => Promise<unknown>): Promise<vo
   try {
     body = await fn();
   } catch (e) {
-    const err = e instanceof RaftqError ? e : new RaftqError('INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
+    const err = toRaftqError(e);
     res.statusCode = err.status;
     const error: Record<string, unknown> = { code: err.code, message: err.message };
     if (err.leader !== undefined) error['leader'] = err.leader;

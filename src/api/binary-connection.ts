@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { RaftqError } from '../errors.js';
 import { decodeRequest, encodeResponseFrame, type DecodedRequest, type ResultBody, type WireNodeRef } from '../proto/client-wire.js';
-import { toRaftqError } from '../server/node-runtime.js';
+import { toRaftqError } from '../server/error-map.js';
 import { FrameError } from '../transport/errors.js';
 import { FrameDecoder, frameHeaderBytes } from '../transport/framing.js';
 import { messageToWire, runOp, type BinaryContext, type SimpleOp } from './binary-ops.js';

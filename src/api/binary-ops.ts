@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import { RaftqError } from '../errors.js';
 import { validateCommand, type Command, type EnqueueCommand, type ReceiveCommand, type CommandResult, type EnqueueMessage, type QueueAttributesInput, type QueueInfo, type ReceivedMessage } from '../queue/index.js';
+import { toRaftqError } from '../server/error-map.js';
 import type { NodeRuntime } from '../server/node-runtime.js';
 import type { QueueApplication, QueueReply, ReceiveReply } from '../server/queue-app.js';
 import type { DecodedRequest, RequestOps, ResultBody, WireAttributes, WireClusterStatus, WireIncoming, WireOutgoing, WireQueueInfo } from '../proto/client-wire.js';
@@ -114,7 +115,7 @@ export async function runOp(ctx: BinaryContext, req: SimpleOp): Promise<ResultBo
  */
 export function submit<C extends Command>(ctx: BinaryContext, cmd: C): Promise<ReplyTo<C['type']>> {
   const err = validateCommand(cmd);
-  if (err !== undefined) return Promise.reject(new RaftqError(err.code, err.message));
+  if (err !== undefined) return Promise.reject(toRaftqError(err));
   return submitCommand(ctx.node, cmd);
 }
 

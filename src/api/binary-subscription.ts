@@ -1,6 +1,6 @@
 import { RaftqError } from '../errors.js';
 import type { ReceivedMessage } from '../queue/index.js';
-import { toRaftqError } from '../server/node-runtime.js';
+import { toRaftqError } from '../server/error-map.js';
 import { receiveCommand, submit, worthReceiving, type BinaryContext } from './binary-ops.js';
 
 /**

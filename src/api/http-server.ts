@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from 'pino';
 import { RaftqError, isErrorCode } from '../errors.js';
 import type { Command, CommandResult, QueueInfo } from '../queue/index.js';
+import { toRaftqError } from '../server/error-map.js';
 import type { NodeRuntime } from '../server/node-runtime.js';
 import type { QueueApplication, QueueReply } from '../server/queue-app.js';
 import { adminRoute } from './admin-routes.js';
@@ -122,7 +123,7 @@ export class HttpApi {
       res.setHeader('content-type', 'application/json');
       res.end(out);
     } catch (e) {
-      const err = e instanceof RaftqError ? e : new RaftqError('INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
+      const err = toRaftqError(e);
       status = err.status;
       if (err.code === 'INTERNAL') this.#o.logger.error({ err: e, route: routeName, reqId }, 'internal error serving request');
       else this.#o.logger.debug({ route: routeName, reqId, code: err.code }, 'request failed');

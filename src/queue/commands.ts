@@ -3,6 +3,7 @@
  * A command is validated before it is proposed (validate.ts) and applied on every node
  * (state-machine.ts); a result is computed identically on every node.
  */
+import type { ErrorCode } from '../errors.js';
 import type { QueueErrorCode } from './errors.js';
 
 /** Queue attributes as given by a client: every field optional, defaults apply on create. */
@@ -166,7 +167,8 @@ export type AckOutcome = 'deleted' | 'gone' | 'stale';
 /** A command that failed deterministically at apply time (state differs from validation time). */
 export interface ErrorResult {
   readonly ok: false;
-  readonly code: QueueErrorCode;
+  /** A catalogue code (src/errors.ts): one of queueErrorCodes, or INTERNAL for an undecodable entry (server/queue-app.ts). */
+  readonly code: ErrorCode;
   readonly message: string;
 }
 

@@ -1,34 +1,15 @@
-/**
- * Stable error codes of the queue service, exactly as DESIGN.md lists them. The queue state
- * machine itself only produces QUEUE_NOT_FOUND, QUEUE_EXISTS, INVALID_ARGUMENT, TOO_LARGE and
- * STALE_RECEIPT; the others belong to the node runtime and API and are listed so that one type
- * covers every code a client can see. A later issue merges this into a global src/errors.ts.
- */
-export type QueueErrorCode =
-  | 'NOT_LEADER'
-  | 'NO_LEADER'
-  | 'QUEUE_NOT_FOUND'
-  | 'QUEUE_EXISTS'
-  | 'INVALID_ARGUMENT'
-  | 'TOO_LARGE'
-  | 'STALE_RECEIPT'
-  | 'UNAVAILABLE'
-  | 'TIMEOUT'
-  | 'INTERNAL';
+import type { ErrorCode } from '../errors.js';
 
-/** Every code in QueueErrorCode, for exhaustive tests and catalogues. */
-export const queueErrorCodes: readonly QueueErrorCode[] = [
-  'NOT_LEADER',
-  'NO_LEADER',
-  'QUEUE_NOT_FOUND',
-  'QUEUE_EXISTS',
-  'INVALID_ARGUMENT',
-  'TOO_LARGE',
-  'STALE_RECEIPT',
-  'UNAVAILABLE',
-  'TIMEOUT',
-  'INTERNAL',
-];
+/**
+ * The codes the queue state machine produces, as a QueueError (validation) or an ErrorResult
+ * (apply time). They are codes of the one catalogue, src/errors.ts, which this module imports
+ * (a downward import: src/errors.ts is a leaf shared by every layer); the node runtime maps
+ * them to the codes a client sees through its error table (src/server/error-map.ts).
+ */
+export const queueErrorCodes = ['QUEUE_NOT_FOUND', 'QUEUE_EXISTS', 'INVALID_ARGUMENT', 'TOO_LARGE', 'STALE_RECEIPT'] as const satisfies readonly ErrorCode[];
+
+/** A code the queue state machine produces (one of queueErrorCodes). */
+export type QueueErrorCode = (typeof queueErrorCodes)[number];
 
 /** An operating error of the queue service (bad input or state), carrying a stable `code`. */
 export class QueueError extends Error {

@@ -6,7 +6,7 @@ import type { TestingKnobs } from '../../raft/raft.js';
 import { RawNode, type Ready } from '../../raft/raw-node.js';
 import { seededRng } from '../../raft/rng.js';
 import { NONE, type ConfState, type Entry, type Message, type NodeId, type SnapshotMessage, type SoftState } from '../../raft/types.js';
-import { RaftqError, isErrorCode } from '../errors.js';
+import { RaftqError } from '../errors.js';
 import { type AppliedChanges, DurableStorage, type DurableStorageOptions, openStorage, type StateWrite } from '../storage/index.js';
 import { PeerTransport, type AppFrame, type TransportCounters } from '../transport/index.js';
 import type { AppliedCommand, Application } from './application.js';
@@ -19,6 +19,7 @@ import { Mutex } from './mutex.js';
 import { PendingProposals } from './pending-proposals.js';
 import { persistReady } from './persist-ready.js';
 import { deriveSizeLimits, type SizeLimits } from './size-limits.js';
+import { toRaftqError } from './error-map.js';
 import { AppliedWaiters, ReadIndexRequests } from './read-waiters.js';
 import {
   decodeAddressBook,
@@ -391,13 +392,14 @@ export class NodeRuntime<Result, Reply> {
     }
     const pendingConf = this.#raw.pendingConfIndex;
     if (pendingConf > this.#raw.applied || this.#confWaiters.size > 0) {
-      throw new RaftqError('UNAVAILABLE', `another membership change (entry ${pendingConf}) is not applied yet; retry when it is`);
+      // The core's own check, made early (a change proposed here may not be in the log yet):
+      // the same error, mapped by the one table.
+      throw toRaftqError(new RaftError('CONF_CHANGE_PENDING', `another membership change (entry ${pendingConf}) is not applied yet; retry when it is`));
     }
     let at: { index: number; term: number };
     try {
       at = this.#raw.proposeConfChange(cc);
     } catch (e) {
-      if (e instanceof RaftError && e.code === 'CONF_CHANGE_PENDING') throw new RaftqError('UNAVAILABLE', e.message, { cause: e });
       throw toRaftqError(e);
     }
     this.#log.info({ action, id, index: at.index, term: at.term }, 'proposed membership change');
@@ -1065,28 +1067,6 @@ export class NodeRuntime<Result, Reply> {
   #checkRunning(): void {
     if (this.#stopped) throw new RaftqError('UNAVAILABLE', 'node is shutting down');
   }
-}
-
-/** Maps core and application errors to client-visible RaftqErrors. */
-export function toRaftqError(e: unknown): RaftqError {
-  if (e instanceof RaftqError) return e;
-  if (e instanceof RaftError) {
-    switch (e.code) {
-      case 'NOT_LEADER':
-        return new RaftqError(e.leader === '' ? 'NO_LEADER' : 'NOT_LEADER', e.message, { cause: e });
-      case 'PROPOSAL_DROPPED':
-      case 'TRANSFER_IN_PROGRESS':
-        return new RaftqError('UNAVAILABLE', e.message, { cause: e });
-      case 'INVALID_CONF_CHANGE':
-      case 'CONF_CHANGE_PENDING':
-        return new RaftqError('INVALID_ARGUMENT', e.message, { cause: e });
-      default:
-        return new RaftqError('INTERNAL', e.message, { cause: e });
-    }
-  }
-  const coded = e as { code?: unknown; message?: unknown };
-  if (e instanceof Error && isErrorCode(coded.code)) return new RaftqError(coded.code, e.message, { cause: e });
-  return new RaftqError('INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
 }
 
 function defaultFatal(logger: Logger): (err: unknown) => void {

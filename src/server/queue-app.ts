@@ -12,6 +12,7 @@ import {
 } from '../queue/index.js';
 import type { StateWrite } from '../storage/index.js';
 import type { AppliedCommand, Application } from './application.js';
+import { toRaftqError } from './error-map.js';
 
 /** A receive result with bodies attached: what a consumer gets back. */
 export interface ReceiveReply {
@@ -145,9 +146,9 @@ export class QueueApplication implements Application<CommandResult, QueueReply, 
 
   validate(payload: Uint8Array): Command {
     const cmd = decodeCommand(payload);
-    if (cmd instanceof Error) throw new RaftqError('INVALID_ARGUMENT', cmd.message);
+    if (cmd instanceof Error) throw toRaftqError(cmd);
     const err = validateCommand(cmd) ?? validateAgainstState(cmd, this.#sm);
-    if (err !== undefined) throw new RaftqError(err.code, err.message);
+    if (err !== undefined) throw toRaftqError(err);
     return cmd;
   }
 

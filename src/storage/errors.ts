@@ -3,8 +3,11 @@
  * is an AssertionError instead (raft/assert.ts) and is never caught.
  */
 
-/** The stable codes of storage errors. */
-export type StorageErrorCode = 'DATA_DIR_LOCKED' | 'STORAGE_CORRUPT' | 'CLUSTER_MISMATCH' | 'STORAGE_FORMAT' | 'SNAPSHOT_MALFORMED' | 'STORAGE_FULL' | 'STORAGE_IO';
+/** The stable codes of storage errors, every one, for exhaustive tables and tests. */
+export const storageErrorCodes = ['DATA_DIR_LOCKED', 'STORAGE_CORRUPT', 'CLUSTER_MISMATCH', 'STORAGE_FORMAT', 'SNAPSHOT_MALFORMED', 'STORAGE_FULL', 'STORAGE_IO'] as const;
+
+/** A stable code of a StorageError (one of storageErrorCodes). */
+export type StorageErrorCode = (typeof storageErrorCodes)[number];
 
 /** Base class of every storage error: a stable `code` and, where there is one, a `cause`. */
 export class StorageError extends Error {

@@ -21,7 +21,7 @@ export const layers: readonly Layer[] = [
   { name: 'errors', paths: ['src/errors.ts'], mayImport: [] },
   { name: 'storage', paths: ['src/storage/'], mayImport: ['raft'] },
   { name: 'transport', paths: ['src/transport/'], mayImport: ['raft', 'proto'] },
-  { name: 'queue', paths: ['src/queue/'], mayImport: ['raft', 'proto'] },
+  { name: 'queue', paths: ['src/queue/'], mayImport: ['raft', 'proto', 'errors'] },
   { name: 'server', paths: ['src/server/'], mayImport: ['raft', 'errors', 'storage', 'transport', 'queue'] },
   { name: 'api', paths: ['src/api/'], mayImport: ['proto', 'errors', 'transport', 'queue', 'server'] },
   { name: 'node', paths: ['src/node/'], mayImport: ['raft', 'proto', 'errors', 'storage', 'transport', 'queue', 'server', 'api'] },
