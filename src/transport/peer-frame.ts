@@ -5,7 +5,7 @@
 import type { Message, SnapshotMessage } from '../../raft/types.js';
 import { raftMessageFromWire, raftMessageToWire } from './codec.js';
 import { FrameError, type HandshakeErrorCode } from './errors.js';
-import { encodeFrame } from './framing.js';
+import { encodeFrame } from '../proto/framing.js';
 import { decodeRaftBatchFast, encodeRaftBatchFast } from './raft-batch-codec.js';
 import { PeerFrameType, RefuseCodeWire, toObjectOptions } from './schema.js';
 import {
