@@ -1,11 +1,12 @@
 /**
  * FrameError: bytes from the network that cannot be accepted. It lives here, in the bottom layer,
  * because the framing (framing.ts) throws it for every stream it splits: peer connections, the
- * binary client API and the client library. The peer protocol's decoders (src/transport) throw
- * it too, with the codes below; src/transport/errors.ts re-exports it next to the handshake
- * errors. Each code is stable (logs, metrics and tests key on it). A FrameError is an operating
- * condition: whoever reads the stream closes the connection that carried the bytes, never the
- * process. A broken invariant of raftq itself is never a FrameError.
+ * binary client API and the client library (FRAME_TOO_LARGE, TRUNCATED_FRAME). The peer
+ * protocol's decoders (src/transport) throw it with the other codes; src/transport/errors.ts
+ * re-exports it next to the handshake errors. Each code is stable (logs, metrics and tests key
+ * on it). A FrameError is an operating condition: whoever reads the stream closes the connection
+ * that carried the bytes, never the process. A broken invariant of raftq itself is never a
+ * FrameError.
  */
 
 /** Why bytes from the network were rejected. */
