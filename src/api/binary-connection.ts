@@ -1,9 +1,9 @@
 import type { Socket } from 'node:net';
 import { RaftqError } from '../errors.js';
 import { decodeRequest, encodeResponseFrame, type DecodedRequest, type ResultBody, type WireNodeRef } from '../proto/client-wire.js';
+import { FrameError } from '../proto/frame-error.js';
+import { FrameDecoder, frameHeaderBytes } from '../proto/framing.js';
 import { toRaftqError } from '../server/error-map.js';
-import { FrameError } from '../transport/errors.js';
-import { FrameDecoder, frameHeaderBytes } from '../transport/framing.js';
 import { messageToWire, runOp, type BinaryContext, type SimpleOp } from './binary-ops.js';
 import { ServerSubscription } from './binary-subscription.js';
 

@@ -3,15 +3,15 @@ import { RaftqError } from '../errors.js';
 import {
   decodeResponse,
   encodeRequestFrame,
-  frameHeaderBytes,
   type DecodedResponse,
   type RequestBody,
   type ResultName,
   type ResultTypes,
   type WireIncoming,
 } from '../proto/client-wire.js';
+import { FrameError } from '../proto/frame-error.js';
+import { FrameDecoder, frameHeaderBytes } from '../proto/framing.js';
 import { errorFromWire, leaderFromWire } from './errors.js';
-import { FrameReader } from './frame-reader.js';
 
 /**
  * Largest response frame the client accepts, in bytes: a receive of 100 messages of the
@@ -28,6 +28,24 @@ export interface ConnectionEvents {
   onLeader(conn: ClientConnection, leader: { id: string; client?: string; http?: string }): void;
   /** The connection closed; every request in flight has been failed with `err`. */
   onClose(conn: ClientConnection, err: RaftqError): void;
+}
+
+/**
+ * Feeds `chunk` from the server at `address` to `decoder` and returns the response bodies it
+ * completes, each a Buffer: a body spanning chunks comes out of FrameDecoder as a plain
+ * Uint8Array, and protobufjs decodes a Buffer differently (its BufferReader returns bytes fields
+ * as Buffers), so the client keeps decoding Buffers as it always has. Throws RaftqError TOO_LARGE
+ * when a header announces a frame above the decoder's limit.
+ */
+function responseBodies(decoder: FrameDecoder, chunk: Buffer, address: string): Buffer[] {
+  let bodies: Uint8Array[];
+  try {
+    bodies = decoder.push(chunk);
+  } catch (e) {
+    if (e instanceof FrameError && e.code === 'FRAME_TOO_LARGE') throw new RaftqError('TOO_LARGE', `${address} sent a response frame too large for the client (${e.message})`, { cause: e });
+    throw e;
+  }
+  return bodies.map((b) => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)));
 }
 
 /** Options of ClientConnection.open. */
@@ -74,7 +92,7 @@ export class ClientConnection {
   readonly helloLeader: { id: string; client?: string; http?: string } | undefined;
   readonly #socket: Socket;
   readonly #events: ConnectionEvents;
-  readonly #reader: FrameReader;
+  readonly #decoder: FrameDecoder;
   /** Requests the server may hold in flight on this connection (from its hello). */
   readonly #inflightMax: number;
   /** Largest request frame body the server accepts, in bytes (from its hello). */
@@ -95,10 +113,10 @@ export class ClientConnection {
   /** Resolves once the socket is fully closed (its handle released). */
   readonly socketClosed: Promise<void>;
 
-  private constructor(address: string, socket: Socket, reader: FrameReader, hello: { nodeId: string; leader: ClientConnection['helloLeader']; inflightMax: number; frameBytesMax: number }, events: ConnectionEvents) {
+  private constructor(address: string, socket: Socket, decoder: FrameDecoder, hello: { nodeId: string; leader: ClientConnection['helloLeader']; inflightMax: number; frameBytesMax: number }, events: ConnectionEvents) {
     this.address = address;
     this.#socket = socket;
-    this.#reader = reader;
+    this.#decoder = decoder;
     this.#inflightMax = hello.inflightMax > 0 ? hello.inflightMax : Number.POSITIVE_INFINITY;
     this.#frameBytesMax = hello.frameBytesMax > 0 ? hello.frameBytesMax : Number.POSITIVE_INFINITY;
     const { nodeId, leader: helloLeader } = hello;
@@ -126,12 +144,12 @@ export class ClientConnection {
       socket.once('error', (e) => fail(new RaftqError('UNAVAILABLE', `cannot connect to ${address}: ${e.message}`, { cause: e })));
       socket.once('close', () => fail(new RaftqError('UNAVAILABLE', `${address} closed the connection during the hello`)));
       // The hello is the first frame in each direction; its answer comes before anything else.
-      const hello = new FrameReader(responseFrameBytesMax);
+      const hello = new FrameDecoder(responseFrameBytesMax);
       const onData = (chunk: Buffer): void => {
         let bodies: Buffer[];
         let res: DecodedResponse;
         try {
-          bodies = hello.push(chunk);
+          bodies = responseBodies(hello, chunk, address);
           if (bodies.length === 0) return;
           res = decodeResponse(bodies[0]!);
         } catch (e) {
@@ -144,7 +162,7 @@ export class ClientConnection {
         }
         clearTimeout(timer);
         socket.removeAllListeners();
-        // The hello's reader goes on: it may hold the start of a later frame.
+        // The hello's decoder goes on: it may hold the start of a later frame.
         conn = new ClientConnection(address, socket, hello, {
             nodeId: res.value.nodeId,
             leader: leaderFromWire(res.value.leader),
@@ -329,7 +347,7 @@ export class ClientConnection {
     this.#lastReceivedMs = Date.now();
     let bodies: Buffer[];
     try {
-      bodies = this.#reader.push(chunk);
+      bodies = responseBodies(this.#decoder, chunk, this.address);
     } catch (e) {
       this.close(e instanceof RaftqError ? e : new RaftqError('UNAVAILABLE', String(e)));
       return;

@@ -8,6 +8,7 @@
  *   or undefined for any input that is not a plain Request{id, enqueue} / Response{id,
  *   enqueue}, which the protobufjs path then handles, errors included.
  */
+import { frameHeaderBytes } from './framing.js';
 import { readMessageFields, writeMessageFields } from './message-fields.js';
 import { NotFastPath, ProtoReader, ProtoWriter, expectWireType, wireType } from './wire.js';
 import type { RequestOps, ResultTypes, WireOutgoing } from './client-wire-types.js';
@@ -19,8 +20,9 @@ const responseEnqueueField = 19;
 /** Reused by every encode here (synchronous, never nested). */
 const writer = new ProtoWriter(4096);
 
+/** Writes the length prefix (framing.ts) over the placeholder that starts `frame`. */
 function patchLength(frame: Uint8Array): Uint8Array {
-  const n = frame.length - 4;
+  const n = frame.length - frameHeaderBytes;
   frame[0] = n >>> 24;
   frame[1] = (n >>> 16) & 0xff;
   frame[2] = (n >>> 8) & 0xff;

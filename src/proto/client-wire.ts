@@ -6,8 +6,8 @@
  * (`op`, `result`) names the member that is set. The interfaces of client-wire-types.ts (re-exported
  * here) describe exactly that shape, so the one cast per decode is the only unchecked step.
  */
-import protobuf from 'protobufjs';
 import { decodeEnqueueRequest, decodeEnqueueResponse, encodeEnqueueRequestFrame, encodeEnqueueResponseFrame } from './client-wire-fast.js';
+import { encodeFrame } from './framing.js';
 import { loadProto } from './load.js';
 import type { RequestOpName, RequestBody, DecodedRequest, WireNodeRef, ResultName, ResultBody, DecodedResponse } from './client-wire-types.js';
 
@@ -16,22 +16,6 @@ export type * from './client-wire-types.js';
 const root = loadProto('client.proto');
 const requestType = root.lookupType('raftq.client.Request');
 const responseType = root.lookupType('raftq.client.Response');
-
-/** Length of a frame's big-endian length prefix, in bytes. */
-export const frameHeaderBytes = 4;
-
-/**
- * Encodes `message` of `type` into one buffer that already holds its length prefix (the writer
- * reserves 4 bytes, and the prefix is patched in place: no header+body concatenation).
- */
-function encodeFramed(type: protobuf.Type, message: object): Uint8Array {
-  const writer = protobuf.Writer.create();
-  writer.fixed32(0);
-  type.encode(message, writer);
-  const frame = writer.finish();
-  new DataView(frame.buffer, frame.byteOffset, frameHeaderBytes).setUint32(0, frame.byteLength - frameHeaderBytes, false);
-  return frame;
-}
 
 /**
  * A length-prefixed Request frame. Precondition: 0 < id < 2^32. Enqueues take the hand-written
@@ -44,7 +28,7 @@ export function encodeRequestFrame(id: number, body: RequestBody): Uint8Array {
 
 /** encodeRequestFrame through protobufjs only (the reference of the hand-written path). */
 export function encodeRequestFrameWithProtobufjs(id: number, body: RequestBody): Uint8Array {
-  return encodeFramed(requestType, { id, ...body });
+  return encodeFrame(requestType, { id, ...body });
 }
 
 /** A length-prefixed Response frame (an enqueue result without a leader: hand-written, same bytes). */
@@ -55,7 +39,7 @@ export function encodeResponseFrame(id: number, leader: WireNodeRef | undefined,
 
 /** encodeResponseFrame through protobufjs only (the reference of the hand-written path). */
 export function encodeResponseFrameWithProtobufjs(id: number, leader: WireNodeRef | undefined, body: ResultBody): Uint8Array {
-  return encodeFramed(responseType, leader === undefined ? { id, ...body } : { id, leader, ...body });
+  return encodeFrame(responseType, leader === undefined ? { id, ...body } : { id, leader, ...body });
 }
 
 /**

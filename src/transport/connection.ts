@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { FrameError } from './errors.js';
-import { FrameDecoder } from './framing.js';
+import { FrameDecoder } from '../proto/framing.js';
 import { decodePeerFrame, type PeerFrame } from './peer-frame.js';
 import type { TransportCounters } from './stats.js';
 

@@ -8,5 +8,5 @@ export type { AppFrame } from './peer-frame.js';
 export type { PeerStats, TransportCounters, TransportStats } from './stats.js';
 export { FrameError, frameErrorCodes, handshakeErrorCodes, type FrameErrorCode, type HandshakeErrorCode } from './errors.js';
 export { encodeRaftMessage, decodeRaftMessage } from './codec.js';
-export { frameBytesMaxDefault } from './framing.js';
+export { frameBytesMaxDefault } from '../proto/framing.js';
 export { Backoff, type Rng } from './backoff.js';

@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { NodeId, SnapshotMessage } from '../../raft/types.js';
 import { reconnectDelayMsInitialDefault, reconnectDelayMsMaxDefault, type Rng } from './backoff.js';
-import { frameBytesMaxCeiling, frameBytesMaxDefault } from './framing.js';
+import { frameBytesMaxCeiling, frameBytesMaxDefault } from '../proto/framing.js';
 import { sendQueueBytesMaxDefault, sendQueueMessagesMaxDefault } from './send-queue.js';
 
 /** A TCP address. */

@@ -19,7 +19,7 @@ import { protocolVersion } from './schema.js';
 import { SendQueue, messageBytesEstimate } from './send-queue.js';
 import { streamSnapshot, type SnapshotAck } from './snapshot-sender.js';
 import type { PeerStats, TransportCounters } from './stats.js';
-import { frameHeaderBytes } from './framing.js';
+import { frameHeaderBytes } from '../proto/framing.js';
 
 /**
  * Bound on AppFrames queued per peer between flushes: 1024. AppFrames are forwarded client

@@ -5,8 +5,8 @@
  */
 import type { Message, SnapshotMessage } from '../../raft/types.js';
 import { raftMessageFromWire, raftMessageToWire } from './codec.js';
+import { encodeFrame } from '../proto/framing.js';
 import { FrameError } from './errors.js';
-import { encodeFrame } from './framing.js';
 import { decodeRaftBatchFast, encodeRaftBatchFast } from './raft-batch-codec.js';
 import { PeerFrameType, RefuseCodeWire, toObjectOptions } from './schema.js';
 import {

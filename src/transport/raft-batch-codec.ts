@@ -17,7 +17,7 @@ import protobuf from 'protobufjs';
 import { assert } from '../../raft/assert.js';
 import type { Entry, EntryType, Message } from '../../raft/types.js';
 import { NotFastPath, ProtoReader, ProtoWriter, delimitedBytes, expectWireType, varintBytes, wireType } from '../proto/wire.js';
-import { frameHeaderBytes } from './framing.js';
+import { frameHeaderBytes } from '../proto/framing.js';
 import type { RaftBatchFrame } from './peer-frame-types.js';
 
 /** PeerFrame.raft_batch, RaftBatch.messages, RaftMessage body fields (src/proto/peer.proto). */

@@ -10,7 +10,7 @@
  */
 import type { SnapshotMessage } from '../../raft/types.js';
 import type { FramedConnection } from './connection.js';
-import { frameHeaderBytes } from './framing.js';
+import { frameHeaderBytes } from '../proto/framing.js';
 import { encodePeerFrame } from './peer-frame.js';
 
 /** The receiver's verdict on a stream. */

@@ -7,7 +7,7 @@
  */
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, onTestFailed, test } from 'vitest';
-import { FrameDecoder, frameHeader } from '../../src/transport/framing.js';
+import { FrameDecoder, frameHeader } from '../../src/proto/framing.js';
 import { decodePeerFrame, encodePeerFrame, type PeerFrame } from '../../src/transport/peer-frame.js';
 import { protocolVersion } from '../../src/transport/schema.js';
 import { Cluster, queueState, waitFor } from './cluster-harness.js';

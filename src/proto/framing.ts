@@ -1,11 +1,23 @@
 /**
- * Length-prefixed framing: each frame is a 4-byte big-endian body length followed by the body.
- * FrameDecoder turns an arbitrarily chunked byte stream back into bodies and enforces the
- * maximum frame size from the header alone, before it buffers a single byte of the body.
+ * The one length-prefixed framing of raftq's TCP streams: each frame is a 4-byte big-endian body
+ * length followed by the body. Used by the peer transport (src/transport: PeerFrames between
+ * nodes), the binary client API (src/api/binary-connection.ts) and the client library
+ * (src/client/connection.ts). FrameDecoder turns an arbitrarily chunked byte stream back into
+ * bodies and enforces the maximum frame size from the header alone, before it buffers a single
+ * byte of the body.
+ *
+ * This module is in the bottom layer (the client imports it), so it imports nothing from raft/
+ * or other src/ directories. Bytes from the network that break the framing throw FrameError
+ * (frame-error.ts); a caller's bad argument throws RangeError, and a broken invariant of this
+ * module an Error: both are bugs, never operating conditions.
  */
 import protobuf from 'protobufjs';
-import { assert } from '../../raft/assert.js';
-import { FrameError } from './errors.js';
+import { FrameError } from './frame-error.js';
+
+/** Throws an Error (a bug in this module) unless `condition` holds. */
+function invariant(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new Error(`framing invariant broken: ${message}`);
+}
 
 /** Size of the length prefix in bytes. */
 export const frameHeaderBytes = 4;
@@ -36,9 +48,12 @@ export function encodeFrame(type: protobuf.Type, message: Readonly<Record<string
   return frame;
 }
 
-/** Prefixes an already encoded body with its length (two buffers, for a vectored write). */
+/**
+ * Prefixes an already encoded body with its length (two buffers, for a vectored write). Throws
+ * RangeError unless bodyBytes is an integer in 0..2^32-1 (what a length prefix can express).
+ */
 export function frameHeader(bodyBytes: number): Uint8Array {
-  assert(Number.isInteger(bodyBytes) && bodyBytes >= 0 && bodyBytes <= 0xffff_ffff, () => `frame body of ${bodyBytes} bytes`);
+  if (!(Number.isInteger(bodyBytes) && bodyBytes >= 0 && bodyBytes <= 0xffff_ffff)) throw new RangeError(`a frame body of ${bodyBytes} bytes cannot be framed`);
   const header = new Uint8Array(frameHeaderBytes);
   new DataView(header.buffer).setUint32(0, bodyBytes, false);
   return header;
@@ -60,9 +75,14 @@ export class FrameDecoder {
   /** Set once the stream broke; every later push rethrows it. */
   #failure: FrameError | undefined;
 
-  /** @param frameBytesMax largest accepted body in bytes (see frameBytesMaxDefault). */
+  /**
+   * @param frameBytesMax largest accepted body in bytes (see frameBytesMaxDefault); throws
+   *   RangeError unless it is an integer in 1..frameBytesMaxCeiling.
+   */
   constructor(frameBytesMax: number = frameBytesMaxDefault) {
-    assert(Number.isInteger(frameBytesMax) && frameBytesMax > 0 && frameBytesMax <= frameBytesMaxCeiling, 'frameBytesMax out of range');
+    if (!(Number.isInteger(frameBytesMax) && frameBytesMax > 0 && frameBytesMax <= frameBytesMaxCeiling)) {
+      throw new RangeError(`frameBytesMax ${frameBytesMax} is outside 1..${frameBytesMaxCeiling}`);
+    }
     this.#frameBytesMax = frameBytesMax;
   }
 
@@ -114,11 +134,11 @@ export class FrameDecoder {
 
   /** Removes and returns the first `n` buffered bytes. Precondition: n <= #bufferedBytes. */
   #take(n: number): Uint8Array {
-    assert(n <= this.#bufferedBytes, 'take beyond buffered bytes');
+    invariant(n <= this.#bufferedBytes, 'take beyond buffered bytes');
     this.#bufferedBytes -= n;
     const first = this.#chunks[0];
     if (n === 0) return new Uint8Array(0);
-    assert(first !== undefined, 'no chunk buffered');
+    invariant(first !== undefined, 'no chunk buffered');
     if (first.byteLength >= n) {
       if (first.byteLength === n) this.#chunks.shift();
       else this.#chunks[0] = first.subarray(n);
@@ -128,7 +148,7 @@ export class FrameDecoder {
     let filled = 0;
     while (filled < n) {
       const c = this.#chunks[0];
-      assert(c !== undefined, 'chunks ran out');
+      invariant(c !== undefined, 'chunks ran out');
       const used = Math.min(c.byteLength, n - filled);
       out.set(c.subarray(0, used), filled);
       filled += used;

@@ -1,8 +1,9 @@
+/** The one framing of raftq's TCP streams (peers, binary API, client): src/proto/framing.ts. */
 import fc from 'fast-check';
+import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
-import { FrameError } from '../../src/transport/errors.js';
-import { FrameDecoder, frameHeader } from '../../src/transport/framing.js';
-import { encodePeerFrame } from '../../src/transport/peer-frame.js';
+import { FrameError } from '../../src/proto/frame-error.js';
+import { FrameDecoder, encodeFrame, frameBytesMaxCeiling, frameHeader } from '../../src/proto/framing.js';
 
 /** Fixed unless FC_SEED is set; fast-check prints the seed and path of any failure. */
 const seed = Number(process.env['FC_SEED'] ?? 20240601);
@@ -76,7 +77,20 @@ describe('FrameDecoder', () => {
   });
 
   it('writes the length prefix in front of the encoded frame, big-endian', () => {
-    const f = encodePeerFrame({ kind: 'app', appKind: 'k', requestId: 1, payload: new Uint8Array(300) });
+    const type = new protobuf.Type('Blob').add(new protobuf.Field('payload', 1, 'bytes'));
+    const f = encodeFrame(type, { payload: new Uint8Array(300) });
     expect(new DataView(f.buffer, f.byteOffset).getUint32(0, false)).toBe(f.byteLength - 4);
+    const [body] = new FrameDecoder(1024).push(f);
+    expect(type.toObject(type.decode(body!))).toStrictEqual({ payload: Buffer.from(new Uint8Array(300)) });
+  });
+
+  it('throws RangeError for arguments no frame can have (a caller bug, not a FrameError)', () => {
+    expect(() => frameHeader(-1)).toThrow(RangeError);
+    expect(() => frameHeader(1.5)).toThrow(RangeError);
+    expect(() => frameHeader(2 ** 32)).toThrow(RangeError);
+    expect(frameHeader(2 ** 32 - 1)).toStrictEqual(new Uint8Array([0xff, 0xff, 0xff, 0xff]));
+    expect(() => new FrameDecoder(0)).toThrow(RangeError);
+    expect(() => new FrameDecoder(frameBytesMaxCeiling + 1)).toThrow(RangeError);
+    expect(() => new FrameDecoder(frameBytesMaxCeiling)).not.toThrow();
   });
 });
