@@ -14,6 +14,7 @@
  * - a fault (ENOSPC, EIO) can be injected on the next call of a chosen operation.
  * Directories exist durably once made (mkdir); the log never creates them.
  */
+import { seededRng } from '../../raft/rng.js';
 import type { SegmentDisk, SegmentFile } from '../../src/storage/segment-log/segment-disk.js';
 
 /** A file's content. Invariant: `grewOnly` implies durable is a prefix of data. */
@@ -52,18 +53,6 @@ export function errnoError(code: string, message: string): Error {
   return Object.assign(new Error(`${code}: ${message}`), { code });
 }
 
-/** A 32-bit seeded PRNG (mulberry32): deterministic across runs and platforms. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const mutatingOps: ReadonlySet<SimOp> = new Set<SimOp>(['open', 'unlink', 'rename', 'syncDir', 'append', 'truncate', 'datasync']);
 
 /** The simulated disk. */
@@ -83,7 +72,7 @@ export class SimDisk implements SegmentDisk {
   beforeOp: ((op: SimOp) => void) | undefined;
 
   constructor(options: SimDiskOptions = {}) {
-    this.#random = seededRandom(options.seed ?? 1);
+    this.#random = seededRng(options.seed ?? 1).next;
     this.#tornWrites = options.tornWrites ?? false;
     this.#truncationsMayPersist = options.truncationsMayPersist ?? false;
   }

@@ -3,6 +3,7 @@
  * 127.0.0.1 port 0 that are closed after each test.
  */
 import { pino, type Logger } from 'pino';
+import { seededRng as coreRng } from '../../raft/rng.js';
 import type { Message, NodeId, SnapshotMessage } from '../../raft/types.js';
 import { PeerTransport, type PeerTransportOptions } from '../../src/transport/index.js';
 
@@ -72,16 +73,9 @@ export class Harness {
   }
 }
 
-/** A deterministic RNG in [0, 1) (mulberry32). */
+/** A deterministic RNG in [0, 1) (raft/rng.ts: mulberry32). */
 export function seededRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return coreRng(seed).next;
 }
 
 /** A heartbeat from `from` to `to` whose context holds `n`, to check order and identity. */
