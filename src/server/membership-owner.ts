@@ -21,6 +21,7 @@ import { pendingWithDeadline, type Settle } from './deadline.js';
 import { toRaftqError } from './error-map.js';
 import { memberConfChange, type ReplicationStatus } from './member-change.js';
 import {
+  clusterNodes,
   decodeAddressBook,
   decodeMemberContext,
   encodeAddressBook,
@@ -28,6 +29,8 @@ import {
   membersKey,
   membersView,
   restrictToMembers,
+  type ClusterNode,
+  type ClusterStatus,
   type MemberAction,
   type MembershipResult,
   type MembersStatus,
@@ -245,6 +248,11 @@ export class Membership {
   /** The members with their addresses and, on the leader, replication progress (match, state, active). */
   members(st: MembersStatus): MembersView {
     return membersView(this.#confState, this.#book, st);
+  }
+
+  /** Every node this one dials (self included), with what `st` knows of it. */
+  nodes(st: ClusterStatus): ClusterNode[] {
+    return clusterNodes(this.#peers, st);
   }
 
   /**

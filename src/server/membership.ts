@@ -150,6 +150,45 @@ export function membersView(cs: ConfState, book: Readonly<Record<NodeId, PeerCon
   return { leader: st.leader, confState: cs, commitIndex: st.commitIndex, members };
 }
 
+/** One node of the cluster, as `GET /v1/cluster` and the binary API's cluster status show it. */
+export interface ClusterNode {
+  readonly id: NodeId;
+  readonly voter: boolean;
+  readonly peer: string;
+  readonly http?: string;
+  readonly client?: string;
+  /** Leader's view: highest log index known replicated on the node. */
+  readonly match?: number;
+  /** Leader's view: probe, replicate or snapshot. */
+  readonly state?: string;
+  /** Whether this node's transport is connected to it (absent for the node itself). */
+  readonly connected?: boolean;
+}
+
+/** The parts of the node's status that clusterNodes() shows; NodeStatus has them. */
+export interface ClusterStatus {
+  readonly id: NodeId;
+  readonly confState: ConfState;
+  readonly progress: Readonly<Record<NodeId, { readonly match: number; readonly state: string }>>;
+  readonly peersConnected: Readonly<Record<NodeId, boolean>>;
+}
+
+/** Every node of `peers` (the members' addresses, self included) with what `st` knows of it. */
+export function clusterNodes(peers: Readonly<Record<NodeId, PeerConfig>>, st: ClusterStatus): ClusterNode[] {
+  return Object.entries(peers).map(([id, p]) => {
+    const pr = st.progress[id];
+    return {
+      id,
+      voter: st.confState.voters.includes(id),
+      peer: `${p.host}:${p.peerPort}`,
+      ...(p.httpPort !== undefined ? { http: `${p.host}:${p.httpPort}` } : {}),
+      ...(p.clientPort !== undefined ? { client: `${p.host}:${p.clientPort}` } : {}),
+      ...(pr !== undefined ? { match: pr.match, state: pr.state } : {}),
+      ...(id !== st.id ? { connected: st.peersConnected[id] ?? false } : {}),
+    };
+  });
+}
+
 /**
  * The address book at startup: the persisted one (`stored`), overridden by the --peers flags
  * (`flags`) for the ids they name, restricted to the members of `cs`, the stored configuration;

@@ -20,7 +20,7 @@ import { persistReady } from './persist-ready.js';
 import { deriveSizeLimits, type SizeLimits } from './size-limits.js';
 import { toRaftqError } from './error-map.js';
 import { AppliedWaiters, ReadIndexRequests } from './read-waiters.js';
-import { decodeAddressBook, isMember, membersKey, startupAddressBook, transportPeers, type MemberAction, type MembershipResult, type MembersView } from './membership.js';
+import { decodeAddressBook, isMember, membersKey, startupAddressBook, transportPeers, type ClusterNode, type MemberAction, type MembershipResult, type MembersView } from './membership.js';
 import { Membership, type LeaderHint } from './membership-owner.js';
 import type { NodeMetrics } from './metrics-hooks.js';
 import { exitOnFatal } from './fatal-exit.js';
@@ -339,6 +339,11 @@ export class NodeRuntime<Result, Reply> {
    */
   members(): MembersView {
     return this.#membership.members(this.status());
+  }
+
+  /** Every node this one dials (self included), with its addresses, progress and connection, as of `st`. */
+  clusterNodes(st: NodeStatus = this.status()): ClusterNode[] {
+    return this.#membership.nodes(st);
   }
 
   // ---------------------------------------------------------------------------------------

@@ -302,6 +302,16 @@ describe('Membership: the address book', () => {
     expect(lines.filter((l) => l['msg'] === 'member has no known address: pass it in --peers').map((l) => l['peer'])).toEqual(['n5']);
   });
 
+  it('nodes(): every dialed node with its addresses, the leader\'s progress and the connection', () => {
+    const { m } = setup({ voters: ['n1', 'n2'], learners: ['n3'] });
+    const st = { id: 'n1', confState: { voters: ['n1', 'n2'], learners: ['n3'] }, progress: { n1: { match: 7, state: 'replicate' } }, peersConnected: { n2: true } };
+    expect(m.nodes(st)).toEqual([
+      { id: 'n1', voter: true, peer: '10.0.0.1:7001', http: '10.0.0.1:8001', client: '10.0.0.1:9001', match: 7, state: 'replicate' },
+      { id: 'n2', voter: true, peer: '10.0.0.2:7001', http: '10.0.0.2:8001', connected: true },
+      { id: 'n3', voter: false, peer: '10.0.0.3:7001', connected: false },
+    ]);
+  });
+
   it('the leader hint names the leader with its client-facing addresses', () => {
     const { m, raft } = setup();
     expect(m.leaderHint()).toEqual({ leader: { id: 'n1', http: '10.0.0.1:8001', client: '10.0.0.1:9001' } });
