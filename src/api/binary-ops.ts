@@ -197,15 +197,15 @@ export function messageToWire(m: ReceivedMessage): WireIncoming {
 
 function clusterStatus(ctx: BinaryContext): WireClusterStatus {
   const s = ctx.node.status();
-  const nodes = Object.entries(ctx.node.config.peers).map(([id, p]) => ({
-    id,
-    voter: s.confState.voters.includes(id),
-    peer: `${p.host}:${p.peerPort}`,
-    http: p.httpPort !== undefined ? `${p.host}:${p.httpPort}` : '',
-    client: p.clientPort !== undefined ? `${p.host}:${p.clientPort}` : '',
-    ...(s.progress[id] !== undefined ? { match: s.progress[id]!.match } : {}),
-    state: s.progress[id]?.state ?? '',
-    ...(id !== s.id ? { connected: s.peersConnected[id] ?? false } : {}),
+  const nodes = ctx.node.clusterNodes(s).map((n) => ({
+    id: n.id,
+    voter: n.voter,
+    peer: n.peer,
+    http: n.http ?? '',
+    client: n.client ?? '',
+    ...(n.match !== undefined ? { match: n.match } : {}),
+    state: n.state ?? '',
+    ...(n.connected !== undefined ? { connected: n.connected } : {}),
   }));
   return {
     id: s.id,

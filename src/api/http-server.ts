@@ -295,16 +295,7 @@ export class HttpApi {
 
   #cluster(): unknown {
     const s = this.#o.node.status();
-    const peers = this.#o.node.config.peers;
-    const nodes = Object.entries(peers).map(([id, p]) => ({
-      id,
-      voter: s.confState.voters.includes(id),
-      peer: `${p.host}:${p.peerPort}`,
-      ...(p.httpPort !== undefined ? { http: `${p.host}:${p.httpPort}` } : {}),
-      ...(p.clientPort !== undefined ? { client: `${p.host}:${p.clientPort}` } : {}),
-      ...(s.progress[id] !== undefined ? { match: s.progress[id]!.match, state: s.progress[id]!.state } : {}),
-      ...(id !== s.id ? { connected: s.peersConnected[id] ?? false } : {}),
-    }));
+    const nodes = this.#o.node.clusterNodes(s);
     return {
       id: s.id,
       role: s.role,

@@ -1,7 +1,8 @@
 /**
  * Membership bookkeeping of the node runtime: where members listen (the address book), how a
  * new member's addresses travel inside its conf change (`ConfChange.context`), and how the
- * book is persisted in the applied state so restarts, snapshots and backups carry it.
+ * book is persisted in the applied state so restarts, snapshots and backups carry it. These are
+ * the encodings and pure rules; the one holder of the book is Membership (membership-owner.ts).
  *
  * Rules (README "Operations" has the runbooks):
  * - Every conf change that adds a member carries that member's addresses as JSON in its
@@ -16,6 +17,7 @@
  */
 import type { ConfState, NodeId } from '../../raft/types.js';
 import { RaftqError } from '../errors.js';
+import type { PeerAddress } from '../transport/index.js';
 import type { PeerConfig } from './peer-config.js';
 
 /**
@@ -50,6 +52,23 @@ export interface MemberInfo {
   readonly state?: string;
   /** Leader's view: heard from within the last election timeout. */
   readonly active?: boolean;
+}
+
+/** The parts of the node's status that members() shows; NodeStatus has them. */
+export interface MembersStatus {
+  readonly id: NodeId;
+  readonly role: string;
+  readonly leader: NodeId;
+  readonly commitIndex: number;
+  readonly progress: Readonly<Record<NodeId, { readonly match: number; readonly state: string; readonly active: boolean }>>;
+}
+
+/** What `GET /v1/cluster/members` shows of this node's view. */
+export interface MembersView {
+  readonly leader: NodeId;
+  readonly confState: ConfState;
+  readonly commitIndex: number;
+  readonly members: MemberInfo[];
 }
 
 const encoder = new TextEncoder();
@@ -105,6 +124,80 @@ export function restrictToMembers(book: Readonly<Record<NodeId, PeerConfig>>, cs
   const out: Record<NodeId, PeerConfig> = {};
   for (const [id, p] of Object.entries(book)) if (id === self || isMember(cs, id)) out[id] = p;
   return out;
+}
+
+/** The addresses the transport dials for `book`: every entry but `self`. */
+export function transportPeers(book: Readonly<Record<NodeId, PeerConfig>>, self: NodeId): Record<NodeId, PeerAddress> {
+  const peers: Record<NodeId, PeerAddress> = {};
+  for (const [id, p] of Object.entries(book)) if (id !== self) peers[id] = { host: p.host, port: p.peerPort };
+  return peers;
+}
+
+/** The members of `cs` with their addresses in `book` and, when `st` is a leader's, replication progress (match, state, active). */
+export function membersView(cs: ConfState, book: Readonly<Record<NodeId, PeerConfig>>, st: MembersStatus): MembersView {
+  const members = [...cs.voters, ...cs.learners].map((id): MemberInfo => {
+    const p = book[id];
+    const pr = st.progress[id];
+    return {
+      id,
+      role: cs.voters.includes(id) ? 'voter' : 'learner',
+      ...(p !== undefined ? { peer: `${p.host}:${p.peerPort}` } : {}),
+      ...(p?.httpPort !== undefined ? { http: `${p.host}:${p.httpPort}` } : {}),
+      ...(p?.clientPort !== undefined ? { client: `${p.host}:${p.clientPort}` } : {}),
+      ...(st.role === 'leader' && pr !== undefined ? { match: pr.match, state: pr.state, active: id === st.id || pr.active } : {}),
+    };
+  });
+  return { leader: st.leader, confState: cs, commitIndex: st.commitIndex, members };
+}
+
+/** One node of the cluster, as `GET /v1/cluster` and the binary API's cluster status show it. */
+export interface ClusterNode {
+  readonly id: NodeId;
+  readonly voter: boolean;
+  readonly peer: string;
+  readonly http?: string;
+  readonly client?: string;
+  /** Leader's view: highest log index known replicated on the node. */
+  readonly match?: number;
+  /** Leader's view: probe, replicate or snapshot. */
+  readonly state?: string;
+  /** Whether this node's transport is connected to it (absent for the node itself). */
+  readonly connected?: boolean;
+}
+
+/** The parts of the node's status that clusterNodes() shows; NodeStatus has them. */
+export interface ClusterStatus {
+  readonly id: NodeId;
+  readonly confState: ConfState;
+  readonly progress: Readonly<Record<NodeId, { readonly match: number; readonly state: string }>>;
+  readonly peersConnected: Readonly<Record<NodeId, boolean>>;
+}
+
+/** Every node of `peers` (the members' addresses, self included) with what `st` knows of it. */
+export function clusterNodes(peers: Readonly<Record<NodeId, PeerConfig>>, st: ClusterStatus): ClusterNode[] {
+  return Object.entries(peers).map(([id, p]) => {
+    const pr = st.progress[id];
+    return {
+      id,
+      voter: st.confState.voters.includes(id),
+      peer: `${p.host}:${p.peerPort}`,
+      ...(p.httpPort !== undefined ? { http: `${p.host}:${p.httpPort}` } : {}),
+      ...(p.clientPort !== undefined ? { client: `${p.host}:${p.clientPort}` } : {}),
+      ...(pr !== undefined ? { match: pr.match, state: pr.state } : {}),
+      ...(id !== st.id ? { connected: st.peersConnected[id] ?? false } : {}),
+    };
+  });
+}
+
+/**
+ * The address book at startup: the persisted one (`stored`), overridden by the --peers flags
+ * (`flags`) for the ids they name, restricted to the members of `cs`, the stored configuration;
+ * a node with no membership yet (joining) keeps every --peers entry.
+ */
+export function startupAddressBook(flags: Readonly<Record<NodeId, PeerConfig>>, cs: ConfState, stored: Readonly<Record<NodeId, PeerConfig>>, self: NodeId): Record<NodeId, PeerConfig> {
+  const all = { ...stored, ...flags };
+  if (cs.voters.length === 0) return all;
+  return restrictToMembers(all, cs, self);
 }
 
 /**

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import { assert } from '../../raft/assert.js';
-import { applyConfChange, decodeConfChange } from '../../raft/conf-change.js';
 import { RaftError } from '../../raft/errors.js';
 import type { TestingKnobs } from '../../raft/raft.js';
 import { RawNode, type Ready } from '../../raft/raw-node.js';
@@ -21,18 +20,8 @@ import { persistReady } from './persist-ready.js';
 import { deriveSizeLimits, type SizeLimits } from './size-limits.js';
 import { toRaftqError } from './error-map.js';
 import { AppliedWaiters, ReadIndexRequests } from './read-waiters.js';
-import {
-  decodeAddressBook,
-  decodeMemberContext,
-  encodeAddressBook,
-  encodeMemberContext,
-  isMember,
-  membersKey,
-  restrictToMembers,
-  type MemberAction,
-  type MemberInfo,
-  type MembershipResult,
-} from './membership.js';
+import { decodeAddressBook, isMember, membersKey, startupAddressBook, transportPeers, type ClusterNode, type MemberAction, type MembershipResult, type MembersView } from './membership.js';
+import { Membership, type LeaderHint } from './membership-owner.js';
 import type { NodeMetrics } from './metrics-hooks.js';
 import { exitOnFatal } from './fatal-exit.js';
 import { SnapshotTransfer } from './snapshot-transfer.js';
@@ -133,8 +122,6 @@ export interface NodeStatus {
 }
 
 const forwardKind = 'submit';
-/** A learner may be promoted once its log is within this many entries of the commit index. */
-const promoteLagMax = 1000;
 const replyKind = 'reply';
 
 /** One Ready's applied entries: the state writes to persist, then what to complete. */
@@ -156,11 +143,10 @@ interface AppliedRound<Result> {
  * advance.
  */
 export class NodeRuntime<Result, Reply> {
+  /** The runtime settings. Invariant: `peers` is the membership's (see the config getter). */
   #config: NodeRuntimeConfig;
-  /** Every address this node knows (flags, persisted book, conf contexts), by node id. */
-  #addressBook: Record<NodeId, PeerConfig>;
-  /** Membership changes this leader proposed, by log index, until their entry applies. */
-  readonly #confWaiters = new Map<number, { term: number; resolve: (cs: ConfState) => void; reject: (e: Error) => void }>();
+  /** The applied configuration, the address book and the pending membership change. */
+  readonly #membership: Membership;
   /** Set when an applied conf entry added a member: compact the log at once (see #apply). */
   #compactNow = false;
   /** Last time the "log replay refused" warning of a joining node was logged. */
@@ -183,8 +169,6 @@ export class NodeRuntime<Result, Reply> {
   readonly #limits: SizeLimits = deriveSizeLimits();
   readonly #proposals: PendingProposals<Result>;
   readonly #snapshots: SnapshotTransfer;
-  /** Membership as of the applied index (persisted with the applied state). */
-  #confState: ConfState;
   #soft: SoftState;
   #ticker: NodeJS.Timeout | undefined;
   #housekeeper: NodeJS.Timeout | undefined;
@@ -213,7 +197,6 @@ export class NodeRuntime<Result, Reply> {
 
   private constructor(opts: NodeRuntimeOptions<Result, Reply>, storage: DurableStorage, transport: PeerTransport) {
     this.#config = opts.config;
-    this.#addressBook = { ...opts.config.peers };
     this.#log = opts.logger;
     this.#storage = storage;
     this.#transport = transport;
@@ -225,7 +208,6 @@ export class NodeRuntime<Result, Reply> {
     this.#onFatal = opts.onFatal ?? defaultFatal(opts.logger);
     this.#metrics = opts.metrics;
     this.#proposals = new PendingProposals<Result>();
-    this.#confState = storage.appliedConfState();
     const seed = opts.seed ?? (Date.now() ^ (process.pid << 8)) >>> 0;
     this.#raw = new RawNode({
       id: opts.config.nodeId,
@@ -240,6 +222,16 @@ export class NodeRuntime<Result, Reply> {
       recovering: storage.recovering !== undefined,
     });
     this.#soft = { leader: NONE, role: 'follower' };
+    this.#membership = new Membership({
+      self: opts.config.nodeId,
+      dataDir: opts.config.dataDir,
+      raft: this.#raw,
+      transport,
+      logger: opts.logger,
+      book: opts.config.peers,
+      confState: storage.appliedConfState(),
+      kick: () => this.#kick(),
+    });
     this.#forwarder = new Forwarder((to, id, payload) => transport.sendApp(to, forwardKind, id, payload));
     this.#reads = new ReadIndexRequests(opts.config.nodeId, (context) => this.#requestRead(context));
     const retryRng = seededRng(seed ^ 0x5eed);
@@ -292,15 +284,13 @@ export class NodeRuntime<Result, Reply> {
       const cs = storage.appliedConfState();
       if (config.join === true && cs.voters.length === 0) logger.info({ peers: Object.keys(config.peers) }, 'joining: not a member yet; waiting for the leader to add this node (raftq member add)');
       else if (config.join !== true && !isMember(cs, config.nodeId)) logger.warn({ confState: cs }, 'this node is not a member of the cluster configuration it stores (it was removed, or is still joining)');
-      const book = NodeRuntime.#startupBook(config, cs, decodeAddressBook(await storage.get(membersKey)));
-      const peers: Record<NodeId, { host: string; port: number }> = {};
-      for (const [id, p] of Object.entries(book)) if (id !== config.nodeId) peers[id] = { host: p.host, port: p.peerPort };
+      const book = startupAddressBook(config.peers, cs, decodeAddressBook(await storage.get(membersKey)), config.nodeId);
       let node: NodeRuntime<Result, Reply> | undefined;
       const transport = new PeerTransport({
         clusterId: config.clusterId,
         nodeId: config.nodeId,
         listen: { host: config.listenHost, port: self.peerPort },
-        peers,
+        peers: transportPeers(book, config.nodeId),
         logger,
         frameBytesMax: deriveSizeLimits().peerFrameBytesMax,
         snapshotSink: (from, msg) => node!.#snapshots.openSink(from, msg),
@@ -319,20 +309,11 @@ export class NodeRuntime<Result, Reply> {
     }
   }
 
-  /** The runtime settings; `peers` follows membership changes. */
+  /** The runtime settings; `peers` follows membership changes (the members' addresses). */
   get config(): NodeRuntimeConfig {
+    const peers = this.#membership.peers;
+    if (this.#config.peers !== peers) this.#config = { ...this.#config, peers };
     return this.#config;
-  }
-
-  /**
-   * The address book at startup: the persisted one, overridden by --peers for the ids it names,
-   * restricted to the stored configuration's members; a node with no membership yet (joining)
-   * keeps every --peers entry.
-   */
-  static #startupBook(config: NodeRuntimeConfig, cs: ConfState, stored: Record<NodeId, PeerConfig>): Record<NodeId, PeerConfig> {
-    const all = { ...stored, ...config.peers };
-    if (cs.voters.length === 0) return all;
-    return restrictToMembers(all, cs, config.nodeId);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -349,122 +330,20 @@ export class NodeRuntime<Result, Reply> {
    */
   async changeMembership(action: MemberAction, id: NodeId, addr?: PeerConfig, timeoutMs = this.config.requestTimeoutMs): Promise<MembershipResult> {
     this.#checkRunning();
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new RaftqError('INVALID_ARGUMENT', `bad node id ${JSON.stringify(id)}: 1-64 characters of [A-Za-z0-9_-]`);
-    if (this.#raw.role !== 'leader') {
-      const hint = this.#leaderHint();
-      if (hint.leader === undefined) throw new RaftqError('NO_LEADER', 'no leader is known to change the membership');
-      throw new RaftqError('NOT_LEADER', `${this.config.nodeId} is not the leader; ask ${hint.leader.id}`, hint);
-    }
-    const cs = this.#raw.confState();
-    const voter = cs.voters.includes(id);
-    const learner = cs.learners.includes(id);
-    let cc: { type: 'addVoter' | 'addLearner' | 'removeNode'; nodeId: NodeId; context?: string };
-    switch (action) {
-      case 'add': {
-        if (voter) throw new RaftqError('INVALID_ARGUMENT', `${id} is already a voter`);
-        if (learner) throw new RaftqError('INVALID_ARGUMENT', `${id} is already a learner; promote it once it has caught up`);
-        const a = addr ?? this.#addressBook[id];
-        if (a === undefined) throw new RaftqError('INVALID_ARGUMENT', `the peer address of ${id} is required (peer: "host:port")`);
-        for (const [other, p] of Object.entries(this.config.peers)) {
-          if (p.host === a.host && p.peerPort === a.peerPort) throw new RaftqError('INVALID_ARGUMENT', `peer address ${a.host}:${a.peerPort} is already used by ${other}`);
-        }
-        cc = { type: 'addLearner', nodeId: id, context: encodeMemberContext(a) };
-        break;
-      }
-      case 'promote': {
-        if (voter) throw new RaftqError('INVALID_ARGUMENT', `${id} is already a voter`);
-        if (!learner) throw new RaftqError('INVALID_ARGUMENT', `${id} is not a learner; add it first`);
-        const st = this.#raw.status();
-        const pr = st.progress.get(id);
-        const lag = st.commit - (pr?.match ?? 0);
-        if (pr === undefined || !pr.recentActive || lag > promoteLagMax) {
-          throw new RaftqError('UNAVAILABLE', `learner ${id} has not caught up (match ${pr?.match ?? 0}, commit ${st.commit}, ${pr?.recentActive === true ? 'active' : 'not heard from recently'}); retry once it has`);
-        }
-        const a = this.#addressBook[id];
-        cc = a !== undefined ? { type: 'addVoter', nodeId: id, context: encodeMemberContext(a) } : { type: 'addVoter', nodeId: id };
-        break;
-      }
-      case 'remove':
-        if (!voter && !learner) throw new RaftqError('INVALID_ARGUMENT', `${id} is not a member (voters: ${cs.voters.join(', ')}; learners: ${cs.learners.join(', ') || 'none'})`);
-        if (voter && cs.voters.length === 1) throw new RaftqError('INVALID_ARGUMENT', `cannot remove the last voter ${id}`);
-        cc = { type: 'removeNode', nodeId: id };
-        break;
-    }
-    const pendingConf = this.#raw.pendingConfIndex;
-    if (pendingConf > this.#raw.applied || this.#confWaiters.size > 0) {
-      // The core's own check, made early (a change proposed here may not be in the log yet):
-      // the same error, mapped by the one table.
-      throw toRaftqError(new RaftError('CONF_CHANGE_PENDING', `another membership change (entry ${pendingConf}) is not applied yet; retry when it is`));
-    }
-    let at: { index: number; term: number };
-    try {
-      at = this.#raw.proposeConfChange(cc);
-    } catch (e) {
-      throw toRaftqError(e);
-    }
-    this.#log.info({ action, id, index: at.index, term: at.term }, 'proposed membership change');
-    this.#kick();
-    const confState = await pendingWithDeadline<ConfState>(
-      timeoutMs,
-      (settle) => this.#confWaiters.set(at.index, { term: at.term, ...settle }),
-      () => {
-        this.#confWaiters.delete(at.index);
-        return new RaftqError('TIMEOUT', `membership change at ${at.index} did not apply within ${timeoutMs} ms; its outcome is unknown (see GET /v1/cluster/members)`);
-      },
-    );
-    return { action, id, index: at.index, confState };
+    return this.#membership.change(action, id, addr, timeoutMs);
   }
 
   /**
    * The members with their addresses and, on the leader, replication progress (match, state,
    * active).
    */
-  members(): { leader: NodeId; confState: ConfState; commitIndex: number; members: MemberInfo[] } {
-    const st = this.status();
-    const cs = this.#confState;
-    const ids = [...cs.voters, ...cs.learners];
-    const members = ids.map((id): MemberInfo => {
-      const p = this.#addressBook[id];
-      const pr = st.progress[id];
-      return {
-        id,
-        role: cs.voters.includes(id) ? 'voter' : 'learner',
-        ...(p !== undefined ? { peer: `${p.host}:${p.peerPort}` } : {}),
-        ...(p?.httpPort !== undefined ? { http: `${p.host}:${p.httpPort}` } : {}),
-        ...(p?.clientPort !== undefined ? { client: `${p.host}:${p.clientPort}` } : {}),
-        ...(st.role === 'leader' && pr !== undefined ? { match: pr.match, state: pr.state, active: id === st.id || pr.active } : {}),
-      };
-    });
-    return { leader: st.leader, confState: cs, commitIndex: st.commitIndex, members };
+  members(): MembersView {
+    return this.#membership.members(this.status());
   }
 
-  /**
-   * Brings the address book, the transport and config.peers in line with the applied
-   * membership: members get dialed, removed members are dropped.
-   */
-  #syncPeers(): void {
-    const cs = this.#confState;
-    const self = this.config.nodeId;
-    const next = cs.voters.length === 0 ? { ...this.#addressBook } : restrictToMembers(this.#addressBook, cs, self);
-    const prev = this.config.peers;
-    for (const id of Object.keys(prev)) {
-      if (id !== self && next[id] === undefined) {
-        this.#transport.removePeer(id);
-        this.#log.info({ peer: id }, 'peer removed from the transport');
-      }
-    }
-    for (const [id, p] of Object.entries(next)) {
-      if (id === self) continue;
-      const old = prev[id];
-      if (old === undefined || old.host !== p.host || old.peerPort !== p.peerPort) {
-        this.#transport.addPeer(id, { host: p.host, port: p.peerPort });
-        this.#log.info({ peer: id, addr: `${p.host}:${p.peerPort}` }, 'peer added to the transport');
-      }
-    }
-    for (const id of [...cs.voters, ...cs.learners]) {
-      if (id !== self && next[id] === undefined) this.#log.warn({ peer: id }, 'member has no known address: pass it in --peers');
-    }
-    this.#config = { ...this.#config, peers: next };
+  /** Every node this one dials (self included), with its addresses, progress and connection, as of `st`. */
+  clusterNodes(st: NodeStatus = this.status()): ClusterNode[] {
+    return this.#membership.nodes(st);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -602,8 +481,7 @@ export class NodeRuntime<Result, Reply> {
     for (const q of this.#queued) q.reject(err);
     this.#queued = [];
     this.#proposals.failAll(new RaftqError('TIMEOUT', 'node shut down before the request completed; outcome unknown'));
-    for (const w of this.#confWaiters.values()) w.reject(new RaftqError('TIMEOUT', 'node shut down before the membership change applied; outcome unknown'));
-    this.#confWaiters.clear();
+    this.#membership.failAll(new RaftqError('TIMEOUT', 'node shut down before the membership change applied; outcome unknown'));
     // Forwarded requests may still be applied by the leader: their outcome is unknown.
     this.#forwarder.failAll('the node shut down');
     this.#reads.failAll(new RaftqError('UNAVAILABLE', 'node shut down before the read completed'));
@@ -763,14 +641,8 @@ export class NodeRuntime<Result, Reply> {
     });
   }
 
-  #leaderHint(): { leader?: { id: string; http?: string; client?: string } } {
-    const id = this.#raw.leader;
-    if (id === NONE) return {};
-    const p = this.config.peers[id];
-    const leader: { id: string; http?: string; client?: string } = { id };
-    if (p?.httpPort !== undefined) leader.http = `${p.host}:${p.httpPort}`;
-    if (p?.clientPort !== undefined) leader.client = `${p.host}:${p.clientPort}`;
-    return { leader };
+  #leaderHint(): LeaderHint {
+    return this.#membership.leaderHint();
   }
 
   // ---------------------------------------------------------------------------------------
@@ -832,7 +704,7 @@ export class NodeRuntime<Result, Reply> {
 
   #onPeerMessage(m: Message): void {
     if (this.#stopped) return;
-    if (m.type === 'app' && m.index === 0 && m.entries.length > 0 && this.#confState.voters.length === 0 && this.#storage.snapshot().index === 0) {
+    if (m.type === 'app' && m.index === 0 && m.entries.length > 0 && this.#membership.confState.voters.length === 0 && this.#storage.snapshot().index === 0) {
       // A joining node knows no membership: replaying the log from index 1 onto it would give
       // it a configuration without the cluster's voters. It must receive a snapshot first
       // (leaders compact their log when they add a member, so one is always sent).
@@ -934,25 +806,12 @@ export class NodeRuntime<Result, Reply> {
     const confApplied: Array<{ index: number; term: number }> = [];
     for (const e of entries) {
       if (e.type === 'conf') {
-        const cc = decodeConfChange(e.data);
-        const before = this.#confState;
-        if (before.voters.length === 0) {
-          // Never apply a conf entry onto no membership (the core asserts the same): a joining
-          // node learns its configuration from a snapshot only.
-          throw new RaftqError('INTERNAL', `conf entry ${e.index} (${cc.type} ${cc.nodeId}) reached a node that knows no membership; a joining node must install a snapshot first. Wipe ${this.config.dataDir} and join again.`);
-        }
-        this.#confState = applyConfChange(before, cc);
-        const addr = decodeMemberContext(cc.context);
-        if (addr !== undefined && cc.type !== 'removeNode') this.#addressBook[cc.nodeId] = addr;
-        else if (cc.context !== undefined && cc.context !== '' && addr === undefined) this.#log.warn({ index: e.index, context: cc.context }, 'conf change context is not an address; ignored');
-        if (cc.type === 'removeNode' && !isMember(this.#confState, cc.nodeId)) delete this.#addressBook[cc.nodeId];
+        const { write, memberAdded } = this.#membership.applyConfEntry(e);
         // A new member must be brought up by a snapshot (it knows no membership): compact the
         // log through this entry so no leader can replay the log to it from index 1.
-        if (!isMember(before, cc.nodeId) && isMember(this.#confState, cc.nodeId)) this.#compactNow = true;
-        writes.push({ type: 'put', key: membersKey, value: encodeAddressBook(restrictToMembers(this.#addressBook, this.#confState, this.config.nodeId)) });
+        if (memberAdded) this.#compactNow = true;
+        writes.push(write);
         confApplied.push({ index: e.index, term: e.term });
-        this.#log.info({ index: e.index, change: cc.type, node: cc.nodeId, confState: this.#confState }, 'membership changed');
-        if (cc.nodeId === this.config.nodeId && cc.type === 'removeNode') this.#log.warn({ index: e.index }, 'this node was removed from the cluster; stop it and wipe its data directory');
       } else if (e.data.byteLength > 0) {
         const { stamp, payload } = decodeEntry(e.data);
         const nowMs = this.#clusterClock.apply(e.term, stamp);
@@ -966,23 +825,14 @@ export class NodeRuntime<Result, Reply> {
     assert(results.length === commands.length, 'application returned a result count different from its command count');
     const byIndex = new Map<number, Result>();
     commands.forEach((c, i) => byIndex.set(c.index, results[i]!));
-    return { changes: { writes, appliedIndex: entries[entries.length - 1]!.index, confState: this.#confState }, entries, byIndex, confApplied };
+    return { changes: { writes, appliedIndex: entries[entries.length - 1]!.index, confState: this.#membership.confState }, entries, byIndex, confApplied };
   }
 
   /** Completes the proposals and membership changes of a round whose state is durable. */
   #settleApplied({ entries, byIndex, confApplied }: AppliedRound<Result>): void {
     this.#metrics?.applied(entries.length);
     for (const e of entries) this.#proposals.settle(e.index, e.term, byIndex.get(e.index));
-    if (confApplied.length > 0) {
-      this.#syncPeers();
-      for (const c of confApplied) {
-        const w = this.#confWaiters.get(c.index);
-        if (w === undefined) continue;
-        this.#confWaiters.delete(c.index);
-        if (w.term === c.term) w.resolve(this.#confState);
-        else w.reject(new RaftqError('UNAVAILABLE', `leadership changed: the membership change at index ${c.index} was not applied; retry`));
-      }
-    }
+    this.#membership.settleApplied(confApplied);
   }
 
   #notifyApplied(): void {
@@ -1020,7 +870,7 @@ export class NodeRuntime<Result, Reply> {
     const target = this.#raw.compactionLimit(forced ? applied : keep);
     if (target <= snap) return;
     const t0 = this.#now();
-    await this.#storage.compact(target, this.#confState);
+    await this.#storage.compact(target, this.#membership.confState);
     this.#log.info({ index: target, applied, ms: this.#now() - t0 }, 'compacted the log');
     this.#metrics?.compacted();
   }
@@ -1053,14 +903,7 @@ export class NodeRuntime<Result, Reply> {
     this.#stamper.noteReceived();
     await this.#app.reload(this.#storage);
     await this.#clusterClock.load(this.#storage);
-    this.#confState = msg.snapshot.confState;
-    this.#addressBook = { ...this.#addressBook, ...decodeAddressBook(await this.#storage.get(membersKey)) };
-    this.#syncPeers();
-    for (const [i, w] of this.#confWaiters) {
-      if (i > msg.snapshot.index) continue;
-      this.#confWaiters.delete(i);
-      w.reject(new RaftqError('TIMEOUT', 'a snapshot replaced the log before the membership change applied; outcome unknown'));
-    }
+    this.#membership.adoptSnapshot(msg.snapshot, await this.#storage.get(membersKey));
     this.#proposals.failUpTo(msg.snapshot.index, new RaftqError('TIMEOUT', 'a snapshot replaced the log before the request applied; outcome unknown'));
   }
 
