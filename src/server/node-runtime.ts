@@ -10,13 +10,12 @@ import { type AppliedChanges, DurableStorage, type DurableStorageOptions, openSt
 import { PeerTransport, type AppFrame, type TransportCounters } from '../transport/index.js';
 import type { AppliedCommand, Application } from './application.js';
 import { ClusterClock, LeaderStamper } from './cluster-clock.js';
-import { pendingWithDeadline } from './deadline.js';
-import { decodeEntry, encodeEntry } from './entry-envelope.js';
+import { decodeEntry } from './entry-envelope.js';
 import { decodeForward, encodeForward } from './forward-frame.js';
 import { Forwarder, encodeErrorReply, encodeOkReply } from './forwarder.js';
 import { Mutex } from './mutex.js';
-import { PendingProposals } from './pending-proposals.js';
 import { persistReady } from './persist-ready.js';
+import { Proposer } from './proposer.js';
 import { deriveSizeLimits, type SizeLimits } from './size-limits.js';
 import { toRaftqError } from './error-map.js';
 import { AppliedWaiters, ReadIndexRequests } from './read-waiters.js';
@@ -94,16 +93,6 @@ export interface NodeRuntimeOptions<Result, Reply> {
   readonly skipChecksums?: boolean;
 }
 
-/** A client proposal from submit until its entry applies (or it times out). */
-interface QueuedProposal<Result> {
-  readonly payload: Uint8Array;
-  readonly decoded: unknown;
-  /** Where it was appended, once proposed. */
-  at: { index: number; term: number } | undefined;
-  readonly resolve: (r: Result) => void;
-  readonly reject: (e: Error) => void;
-}
-
 /** What /v1/cluster and `raftq status` show about one node. */
 export interface NodeStatus {
   readonly id: NodeId;
@@ -137,10 +126,12 @@ interface AppliedRound<Result> {
  * One raftq node: the Raft core driven by a tick timer and a ready loop over durable storage
  * and the peer transport, applying committed entries to the application and completing client
  * requests when their entries apply. Requests on a follower are forwarded to the leader.
+ * Parts own their state (issue 17, item 5): client proposals (proposer.ts), membership
+ * (membership-owner.ts), snapshot send/install (snapshot-transfer.ts).
  *
- * Ready loop order (persist-before-send): apply committed entries in memory, save entries +
- * hard state + their state writes (one fsync), send messages, complete the applied requests,
- * advance.
+ * Ready loop order (persist-before-send): flush the queued proposals into one append, apply
+ * committed entries in memory, save entries + hard state + their state writes (one fsync), send
+ * messages, complete the applied requests, advance.
  */
 export class NodeRuntime<Result, Reply> {
   /** The runtime settings. Invariant: `peers` is the membership's (see the config getter). */
@@ -167,7 +158,8 @@ export class NodeRuntime<Result, Reply> {
   readonly #lock = new Mutex();
   /** Every size limit, derived from the peer frame limit (size-limits.ts). */
   readonly #limits: SizeLimits = deriveSizeLimits();
-  readonly #proposals: PendingProposals<Result>;
+  /** Client proposals: queued until the next ready-loop turn, then pending until they apply. */
+  readonly #proposer: Proposer<Result>;
   readonly #snapshots: SnapshotTransfer;
   #soft: SoftState;
   #ticker: NodeJS.Timeout | undefined;
@@ -180,8 +172,6 @@ export class NodeRuntime<Result, Reply> {
   /** While a snapshot install holds the lock, inbound raft messages wait here. */
   #paused = false;
   #held: Message[] = [];
-  /** Proposals waiting for the next ready-loop turn (batched into one append). */
-  #queued: Array<QueuedProposal<Result>> = [];
   /** Requests this follower forwarded, until their reply. */
   readonly #forwarder: Forwarder;
   /** Source of request ids for requests that arrive without one. */
@@ -207,7 +197,6 @@ export class NodeRuntime<Result, Reply> {
     this.#stamper = new LeaderStamper(this.#monoNow, this.#now);
     this.#onFatal = opts.onFatal ?? defaultFatal(opts.logger);
     this.#metrics = opts.metrics;
-    this.#proposals = new PendingProposals<Result>();
     const seed = opts.seed ?? (Date.now() ^ (process.pid << 8)) >>> 0;
     this.#raw = new RawNode({
       id: opts.config.nodeId,
@@ -231,6 +220,17 @@ export class NodeRuntime<Result, Reply> {
       book: opts.config.peers,
       confState: storage.appliedConfState(),
       kick: () => this.#kick(),
+    });
+    this.#proposer = new Proposer<Result>({
+      raft: this.#raw,
+      app: opts.app,
+      stamper: this.#stamper,
+      proposalsMax: opts.config.proposalsMax,
+      commandBytesMax: this.#limits.commandBytesMax,
+      leaderHint: () => this.#leaderHint(),
+      kick: () => this.#kick(),
+      now: this.#now,
+      metrics: opts.metrics,
     });
     this.#forwarder = new Forwarder((to, id, payload) => transport.sendApp(to, forwardKind, id, payload));
     this.#reads = new ReadIndexRequests(opts.config.nodeId, (context) => this.#requestRead(context));
@@ -358,13 +358,13 @@ export class NodeRuntime<Result, Reply> {
   async submit(payload: Uint8Array, opts: { timeoutMs?: number; requestId?: string } = {}): Promise<Reply> {
     const deadline = this.#now() + (opts.timeoutMs ?? this.config.requestTimeoutMs);
     const requestId = opts.requestId ?? `${this.config.nodeId}-${++this.#requestSeq}`;
-    this.#checkCommandSize(payload);
+    this.#proposer.checkSize(payload);
     /** The node a NOT_LEADER answer named as leader: the next forward goes there. */
     let hinted: NodeId | undefined;
     for (;;) {
       this.#checkRunning();
       if (this.#raw.role === 'leader') {
-        const result = await this.#proposeLocal(payload, deadline);
+        const result = await this.#proposer.propose(payload, deadline);
         return await this.#app.reply(result);
       }
       const leader = hinted ?? this.#raw.leader;
@@ -477,10 +477,7 @@ export class NodeRuntime<Result, Reply> {
     if (this.#ticker !== undefined) clearInterval(this.#ticker);
     if (this.#housekeeper !== undefined) clearInterval(this.#housekeeper);
     await this.#lock.run(async () => {});
-    const err = new RaftqError('UNAVAILABLE', 'node is shutting down');
-    for (const q of this.#queued) q.reject(err);
-    this.#queued = [];
-    this.#proposals.failAll(new RaftqError('TIMEOUT', 'node shut down before the request completed; outcome unknown'));
+    this.#proposer.failAll();
     this.#membership.failAll(new RaftqError('TIMEOUT', 'node shut down before the membership change applied; outcome unknown'));
     // Forwarded requests may still be applied by the leader: their outcome is unknown.
     this.#forwarder.failAll('the node shut down');
@@ -515,62 +512,7 @@ export class NodeRuntime<Result, Reply> {
   }
 
   // ---------------------------------------------------------------------------------------
-  // Proposals and forwarding.
-
-  #proposeLocal(payload: Uint8Array, deadline: number): Promise<Result> {
-    let decoded: unknown;
-    try {
-      decoded = this.#app.validate(payload);
-    } catch (e) {
-      return Promise.reject(toRaftqError(e));
-    }
-    if (this.#queued.length + this.#proposals.inFlight >= this.config.proposalsMax) {
-      return Promise.reject(new RaftqError('UNAVAILABLE', `overloaded: ${this.config.proposalsMax} proposals in flight`));
-    }
-    let q: QueuedProposal<Result> | undefined;
-    return pendingWithDeadline<Result>(
-      deadline - this.#now(),
-      (settle) => {
-        q = { payload, decoded, at: undefined, ...settle };
-        this.#queued.push(q);
-        this.#kick();
-      },
-      // At the deadline the request stops counting toward proposalsMax: it leaves the queue,
-      // or stops being tracked at its index (its entry may still commit: outcome unknown).
-      () => {
-        const p = q!;
-        if (p.at === undefined) this.#queued = this.#queued.filter((x) => x !== p);
-        else this.#proposals.forget(p.at.index, p.at.term);
-        return new RaftqError('TIMEOUT', 'request timed out; its outcome is unknown');
-      },
-    );
-  }
-
-  /** Proposes everything queued as one batch: one append, one broadcast, one fsync. */
-  #flushProposals(): void {
-    if (this.#queued.length === 0) return;
-    const batch = this.#queued;
-    this.#queued = [];
-    if (this.#raw.role !== 'leader') {
-      const err = new RaftqError('NOT_LEADER', 'leadership changed before the request was proposed', this.#leaderHint());
-      for (const q of batch) q.reject(err);
-      return;
-    }
-    const stamp = this.#stamper.stamp(this.#raw.term);
-    let first: { index: number; term: number };
-    try {
-      first = this.#raw.proposeBatch(batch.map((q) => encodeEntry(stamp, q.payload)));
-    } catch (e) {
-      const err = toRaftqError(e);
-      for (const q of batch) q.reject(err);
-      return;
-    }
-    batch.forEach((q, i) => {
-      q.at = { index: first.index + i, term: first.term };
-      this.#proposals.add(q.at.index, q.at.term, q.resolve, q.reject, q.decoded);
-    });
-    this.#metrics?.proposed(batch.length);
-  }
+  // Forwarding (proposals: proposer.ts).
 
   #onApp(from: NodeId, f: AppFrame): void {
     if (f.appKind === forwardKind) {
@@ -591,8 +533,8 @@ export class NodeRuntime<Result, Reply> {
       reqId = requestId;
       this.#log.debug({ reqId, from }, 'serving a forwarded request');
       if (this.#raw.role !== 'leader') throw new RaftqError('NOT_LEADER', `${this.config.nodeId} is not the leader`, this.#leaderHint());
-      this.#checkCommandSize(command);
-      const result = await this.#proposeLocal(command, this.#now() + this.config.requestTimeoutMs);
+      this.#proposer.checkSize(command);
+      const result = await this.#proposer.propose(command, this.#now() + this.config.requestTimeoutMs);
       // The reply travels back in one AppFrame: one that would not fit is cut to fit (fewer
       // messages of a receive) and what was cut is released, never dropped.
       const fitted = await this.#app.replyWithin(result, command, this.#limits.forwardReplyBytesMax);
@@ -608,13 +550,6 @@ export class NodeRuntime<Result, Reply> {
     }
     if (!this.#stopped && !this.#transport.sendApp(from, replyKind, f.requestId, out)) {
       this.#log.warn({ reqId, from, bytes: out.byteLength }, 'could not send the reply to a forwarded request (peer not connected, or its send queue is full); it will time out there');
-    }
-  }
-
-  /** A command that could not travel in one append frame is refused before it is proposed or forwarded. */
-  #checkCommandSize(command: Uint8Array): void {
-    if (command.byteLength > this.#limits.commandBytesMax) {
-      throw new RaftqError('TOO_LARGE', `request of ${command.byteLength} bytes exceeds ${this.#limits.commandBytesMax} bytes, the most one replicated log entry can carry`);
     }
   }
 
@@ -756,7 +691,7 @@ export class NodeRuntime<Result, Reply> {
   }
 
   async #processReady(): Promise<boolean> {
-    this.#flushProposals();
+    this.#proposer.flush();
     if (!this.#raw.hasReady()) return false;
     const rd = this.#raw.ready();
     if (rd.softState !== undefined) this.#onSoftState(rd.softState);
@@ -815,7 +750,7 @@ export class NodeRuntime<Result, Reply> {
       } else if (e.data.byteLength > 0) {
         const { stamp, payload } = decodeEntry(e.data);
         const nowMs = this.#clusterClock.apply(e.term, stamp);
-        const decoded = this.#proposals.decodedAt(e.index, e.term);
+        const decoded = this.#proposer.decodedAt(e.index, e.term);
         commands.push(decoded === undefined ? { index: e.index, nowMs, payload } : { index: e.index, nowMs, payload, decoded });
       }
     }
@@ -831,7 +766,7 @@ export class NodeRuntime<Result, Reply> {
   /** Completes the proposals and membership changes of a round whose state is durable. */
   #settleApplied({ entries, byIndex, confApplied }: AppliedRound<Result>): void {
     this.#metrics?.applied(entries.length);
-    for (const e of entries) this.#proposals.settle(e.index, e.term, byIndex.get(e.index));
+    this.#proposer.settleApplied(entries, byIndex);
     this.#membership.settleApplied(confApplied);
   }
 
@@ -904,7 +839,7 @@ export class NodeRuntime<Result, Reply> {
     await this.#app.reload(this.#storage);
     await this.#clusterClock.load(this.#storage);
     this.#membership.adoptSnapshot(msg.snapshot, await this.#storage.get(membersKey));
-    this.#proposals.failUpTo(msg.snapshot.index, new RaftqError('TIMEOUT', 'a snapshot replaced the log before the request applied; outcome unknown'));
+    this.#proposer.adoptSnapshot(msg.snapshot.index);
   }
 
   #checkRunning(): void {
