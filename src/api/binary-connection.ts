@@ -55,6 +55,8 @@ export class BinaryConnection {
   #corked = false;
   #readPaused = false;
   #closed = false;
+  /** Aborted once the connection closes: its long polls end (with one last receive). */
+  readonly #closedController = new AbortController();
   #tornDown = false;
   readonly remote: string;
 
@@ -64,7 +66,7 @@ export class BinaryConnection {
     this.#decoder = new FrameDecoder(limits.frameBytesMax);
     this.#onClosed = onClosed;
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.#ctx = { ...ctx, isClosing: () => this.#closed || ctx.isClosing() };
+    this.#ctx = { ...ctx, closing: AbortSignal.any([ctx.closing, this.#closedController.signal]) };
     socket.setNoDelay(true);
     socket.setKeepAlive(true, limits.idleTimeoutMs);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -287,6 +289,7 @@ export class BinaryConnection {
     this.#ctx.logger.debug({ remote: this.remote, code: err.code, msg: err.message }, 'closing client connection');
     this.#send(0, errorBody(err));
     this.#closed = true;
+    this.#closedController.abort();
     this.#socket.end();
     setTimeout(() => this.#socket.destroy(), closeGraceMs).unref();
     this.#teardown();
@@ -301,6 +304,7 @@ export class BinaryConnection {
 
   #teardown(): void {
     this.#closed = true;
+    this.#closedController.abort();
     if (this.#tornDown) return;
     this.#tornDown = true;
     for (const v of this.#inflight.values()) if (v instanceof ServerSubscription) void v.cancel();

@@ -46,6 +46,8 @@ export class BinaryApi {
   readonly #ctx: BinaryContext;
   #sweeper: NodeJS.Timeout | undefined;
   #closing = false;
+  /** Aborted when close() starts: ends long polls (long-poll-receive.ts). */
+  readonly #closingController = new AbortController();
 
   constructor(o: BinaryApiOptions) {
     this.#o = o;
@@ -53,7 +55,7 @@ export class BinaryApi {
       node: o.node,
       app: o.app,
       logger: o.logger,
-      isClosing: () => this.#closing,
+      closing: this.#closingController.signal,
       ...(o.countRequest !== undefined ? { countRequest: o.countRequest } : {}),
     };
     this.#server = createServer({ noDelay: true }, (socket) => {
@@ -99,6 +101,7 @@ export class BinaryApi {
    */
   async close(): Promise<void> {
     this.#closing = true;
+    this.#closingController.abort();
     if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     const open = [...this.#connections];
