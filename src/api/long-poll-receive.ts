@@ -15,7 +15,7 @@
 import { RaftqError } from '../errors.js';
 import type { ReceiveCommand } from '../queue/index.js';
 import type { ReceiveReply } from '../server/queue-app.js';
-import { proposeCommand, type QueueOpsContext } from './queue-ops.js';
+import { checkCommand, proposeCommand, type QueueOpsContext } from './queue-ops.js';
 
 /** Longest long-poll wait of a receive, in milliseconds (both APIs; README "HTTP API v1"). */
 export const receiveWaitMsMax = 20_000;
@@ -54,6 +54,7 @@ export async function receiveWithWait(ctx: QueueOpsContext, args: ReceiveArgs, s
   const waitMs = args.waitMs ?? 0;
   if (!Number.isInteger(waitMs) || waitMs < 0 || waitMs > receiveWaitMsMax) throw new RaftqError('INVALID_ARGUMENT', `waitMs must be an integer within 0..${receiveWaitMsMax}`);
   const cmd = receiveCommand(args.queue, args.max, args.visibilityTimeoutMs);
+  checkCommand(cmd);
   const until = Date.now() + waitMs;
   for (;;) {
     const last = Date.now() >= until || stop.aborted;

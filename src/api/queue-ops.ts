@@ -28,10 +28,19 @@ export type VisibilityOutcome = ReplyTo<'changeVisibility'>['outcome'];
  * proposes it through the leader, and turns an error result into a RaftqError. The only door
  * through which the APIs propose a queue command.
  */
-export function proposeCommand<C extends Command>(ctx: QueueOpsContext, cmd: C): Promise<ReplyTo<C['type']>> {
-  const err = validateCommand(cmd);
-  if (err !== undefined) return Promise.reject(toRaftqError(err));
+export async function proposeCommand<C extends Command>(ctx: QueueOpsContext, cmd: C): Promise<ReplyTo<C['type']>> {
+  checkCommand(cmd);
   return submitCommand(ctx.node, cmd, ctx.requestId !== undefined ? { requestId: ctx.requestId } : {});
+}
+
+/**
+ * Throws INVALID_ARGUMENT (a RaftqError) when `cmd` is malformed: a bad queue name, a value
+ * out of range, a malformed receipt. Checks against current state (does the queue exist, does
+ * the body fit its limit) happen where the command is proposed, on the leader.
+ */
+export function checkCommand(cmd: Command): void {
+  const err = validateCommand(cmd);
+  if (err !== undefined) throw toRaftqError(err);
 }
 
 /** The queue `name` after a linearizable read barrier (undefined when it does not exist). */
