@@ -2,7 +2,7 @@ import { RaftqError } from '../errors.js';
 import type { ReceivedMessage } from '../queue/index.js';
 import { toRaftqError } from '../server/error-map.js';
 import type { BinaryContext } from './binary-ops.js';
-import { receiveCommand, recheckMs, worthReceiving } from './long-poll-receive.js';
+import { receiveCommand, wakeDelayMs, worthReceiving } from './long-poll-receive.js';
 import { proposeCommand } from './queue-ops.js';
 
 /**
@@ -93,7 +93,7 @@ export class ServerSubscription {
           const got = await this.#receive();
           if (got > 0) continue;
         }
-        await this.#sleep(this.#ctx.app.waitForActivity(this.queue, recheckMs));
+        await this.#sleep(this.#ctx.app.waitForActivity(this.queue, wakeDelayMs(this.#ctx, this.queue)));
       }
     } catch (e) {
       const err = toRaftqError(e);

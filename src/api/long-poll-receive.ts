@@ -2,13 +2,14 @@
  * The one long-poll receive of both APIs (and the wake-up rule of binary subscriptions).
  *
  * A receive is a write (it leases messages), so waiting must not propose a receive per check:
- * the loop proposes only when this node's applied state says one may find something, and
- * otherwise sleeps until one of
+ * the loop proposes only when this node's applied state says one may find something (a visible
+ * message, or a lease or delay that has run out), and otherwise sleeps until the first of
  * - activity on the queue (an enqueue, nack or redrive applied: QueueApplication.waitForActivity),
- * - a recheck every `recheckMs`: a lease or delay running out wakes nobody, and the state
- *   machine's clock only moves when an entry applies (housekeeping every 5 s), so stats alone
- *   would show an expired lease up to 5 s late; `worthReceiving` proposes anyway once the
- *   applied clock is older than `staleClockMs` while messages are in flight or delayed,
+ * - the earliest lease or delay expiry of the queue (QueueStateMachine.nextVisibleAtMs, against
+ *   QueueApplication.clockEstimateMs): an expiry wakes nobody else, and the state machine's
+ *   clock only moves when an entry applies (housekeeping every 5 s), so its stats alone would
+ *   show an expired lease up to 5 s late,
+ * - a recheck every `recheckMs`, a safety net,
  * - the end of the wait, or shutdown (`stop` aborted): then one last receive is proposed and
  *   its result returned, so a long poll never outlives the server by more than one proposal.
  */
@@ -22,13 +23,6 @@ export const receiveWaitMsMax = 20_000;
 
 /** How often a waiting receive re-checks without queue activity, in milliseconds. */
 export const recheckMs = 500;
-
-/**
- * When the applied state machine clock is older than this, in milliseconds, its stats may hide
- * messages whose lease or delay ran out, so a waiting receive proposes anyway to find out.
- * Twice the recheck: a receive that just stamped the clock is not repeated at once.
- */
-const staleClockMs = 1000;
 
 /** The arguments of a receive: up to `max` messages, waiting up to `waitMs` for one. */
 export interface ReceiveArgs {
@@ -63,20 +57,34 @@ export async function receiveWithWait(ctx: QueueOpsContext, args: ReceiveArgs, s
       if (res.messages.length > 0 || last) return res;
     }
     const left = until - Date.now();
-    if (left > 0) await waitForWake(ctx, args.queue, Math.min(left, recheckMs), stop);
+    if (left > 0) await waitForWake(ctx, args.queue, Math.min(left, wakeDelayMs(ctx, args.queue)), stop);
   }
 }
 
 /**
  * Whether a receive on `queue` may find something, judged from this node's applied state: the
  * queue is unknown here (the leader answers QUEUE_NOT_FOUND or knows better), a message is
- * visible, or leases and delays may have run out since the state machine's clock last moved.
+ * visible, or a lease or delay has run out since the state machine's clock last moved.
  */
 export function worthReceiving(ctx: Pick<QueueOpsContext, 'app'>, queue: string): boolean {
-  const sm = ctx.app.stateMachine;
-  const q = sm.getQueue(queue);
+  const q = ctx.app.stateMachine.getQueue(queue);
   if (q === undefined || q.stats.visible > 0) return true;
-  return q.stats.inFlight + q.stats.delayed > 0 && Date.now() - sm.clockMs >= staleClockMs;
+  return expiryInMs(ctx, queue) <= 0;
+}
+
+/**
+ * How long a waiter on `queue` may sleep before it should look again, in ms: until the
+ * earliest lease or delay expiry, at most `recheckMs` (also when that expiry is already past
+ * and a receive just found nothing: the leader's clock may not be there yet).
+ */
+export function wakeDelayMs(ctx: Pick<QueueOpsContext, 'app'>, queue: string): number {
+  const dueMs = expiryInMs(ctx, queue);
+  return dueMs > 0 ? Math.min(recheckMs, Math.ceil(dueMs)) : recheckMs;
+}
+
+/** Milliseconds until the earliest lease or delay of `queue` runs out (<= 0: it has; Infinity: none). */
+function expiryInMs(ctx: Pick<QueueOpsContext, 'app'>, queue: string): number {
+  return ctx.app.stateMachine.nextVisibleAtMs(queue) - ctx.app.clockEstimateMs();
 }
 
 /** Resolves on activity on `queue`, after `timeoutMs`, or when `stop` aborts, whichever is first. */

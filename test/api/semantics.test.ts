@@ -102,6 +102,13 @@ describe.each(apis.map((make, i) => ({ name: i === 0 ? 'http' : 'binary', make }
     expect(again).toMatchObject([{ id, receiveCount: 2 }]);
   });
 
+  test('a receive with wait returns a delayed message once its delay ran out', async () => {
+    await api.createQueue(q('delay'), { delayMs: 300 });
+    const [id] = await api.enqueue(q('delay'), ['later']);
+    expect(await api.receive(q('delay'), { max: 1 })).toEqual([]);
+    expect(await api.receive(q('delay'), { max: 1, waitMs: 3000 })).toMatchObject([{ id, body: 'later', receiveCount: 1 }]);
+  });
+
   test('a receive with wait wakes on an enqueue', async () => {
     await api.createQueue(q('wake'), {});
     const waiting = api.receive(q('wake'), { max: 1, waitMs: 10_000 });
