@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import type { Logger } from 'pino';
 import type { CommandResult } from '../queue/index.js';
@@ -51,6 +52,8 @@ export class BinaryApi {
 
   constructor(o: BinaryApiOptions) {
     this.#o = o;
+    // Every open connection listens on it until it closes (bounded by connectionsMax): no leak warning.
+    setMaxListeners(0, this.#closingController.signal);
     this.#ctx = {
       node: o.node,
       app: o.app,

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { RaftqError, isErrorCode } from '../errors.js';
@@ -55,6 +56,8 @@ export class HttpApi {
   constructor(o: HttpApiOptions) {
     this.#o = o;
     this.#routes = this.#buildRoutes();
+    // Every waiting long poll listens on it for a moment (bounded by the requests in flight): no leak warning.
+    setMaxListeners(0, this.#closing.signal);
     this.#server = createServer((req, res) => void this.#serve(req, res));
     // Slow or half-open clients: bounded header and request times, short keep-alive.
     this.#server.headersTimeout = 10_000;
