@@ -96,8 +96,8 @@ describe.each(apis.map((make, i) => ({ name: i === 0 ? 'http' : 'binary', make }
     const [m] = await api.receive(q('lease'), { max: 1, visibilityTimeoutMs: 200 });
     expect(m).toMatchObject({ id, receiveCount: 1 });
     // The lease ends 200 ms in; housekeeping (the only entry that moves the state machine's
-    // clock while the node is idle) runs every 5 s. A 3 s wait that depended on it would end
-    // empty more often than not; the shared long poll must find the message.
+    // clock while the node is idle) runs every 5 s, so a long poll that waited for it would end
+    // this 3 s wait empty in about half the runs. The shared long poll wakes at the lease's end.
     const again = await api.receive(q('lease'), { max: 1, waitMs: 3000 });
     expect(again).toMatchObject([{ id, receiveCount: 2 }]);
   });
