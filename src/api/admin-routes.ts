@@ -23,6 +23,7 @@ import { toRaftqError } from '../server/error-map.js';
 import { parseHostPort, type MemberAction } from '../server/membership.js';
 import type { NodeRuntime } from '../server/node-runtime.js';
 import type { PeerConfig } from '../server/peer-config.js';
+import { membersView } from './cluster-view.js';
 import { readJsonBody } from './http-body.js';
 import { object } from './request-schemas.js';
 
@@ -74,8 +75,8 @@ async function listMembers(node: AdminNode, req: IncomingMessage): Promise<unkno
       // Leader unreachable: answer with this node's view.
     }
   }
-  const m = node.members();
-  return { node: s.id, role: s.role, leader: m.leader || null, term: s.term, commitIndex: m.commitIndex, confState: m.confState, members: m.members, ...(s.role !== 'leader' ? { local: true } : {}) };
+  const v = membersView(node);
+  return { ...v, leader: v.leader ?? null, ...(v.role !== 'leader' ? { local: true } : {}) };
 }
 
 async function changeMembers(node: AdminNode, req: IncomingMessage, bodyBytesMax: number): Promise<unknown> {

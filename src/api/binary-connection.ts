@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Socket } from 'node:net';
 import { RaftqError } from '../errors.js';
 import { decodeRequest, encodeResponseFrame, type DecodedRequest, type ResultBody, type WireNodeRef } from '../proto/client-wire.js';
@@ -55,16 +56,28 @@ export class BinaryConnection {
   #corked = false;
   #readPaused = false;
   #closed = false;
+  /** Aborted once the connection closes: its long polls end (with one last receive). */
+  readonly #closedController = new AbortController();
+  /** The server's shutdown signal, forwarded to #closedController until teardown. */
+  readonly #serverClosing: AbortSignal;
+  readonly #onServerClosing = (): void => this.#closedController.abort();
   #tornDown = false;
   readonly remote: string;
 
   constructor(socket: Socket, ctx: BinaryContext, limits: ConnectionLimits, onClosed: (c: BinaryConnection) => void) {
     this.#socket = socket;
+    // Every waiting long poll listens on it for a moment (bounded by the requests in flight): no leak warning.
+    setMaxListeners(0, this.#closedController.signal);
     this.#limits = limits;
     this.#decoder = new FrameDecoder(limits.frameBytesMax);
     this.#onClosed = onClosed;
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.#ctx = { ...ctx, isClosing: () => this.#closed || ctx.isClosing() };
+    // The connection's long polls end when it closes or the server shuts down. A listener removed
+    // at teardown, not AbortSignal.any: the server's signal outlives many connections.
+    this.#serverClosing = ctx.closing;
+    if (ctx.closing.aborted) this.#closedController.abort();
+    else ctx.closing.addEventListener('abort', this.#onServerClosing, { once: true });
+    this.#ctx = { ...ctx, closing: this.#closedController.signal };
     socket.setNoDelay(true);
     socket.setKeepAlive(true, limits.idleTimeoutMs);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -287,6 +300,7 @@ export class BinaryConnection {
     this.#ctx.logger.debug({ remote: this.remote, code: err.code, msg: err.message }, 'closing client connection');
     this.#send(0, errorBody(err));
     this.#closed = true;
+    this.#closedController.abort();
     this.#socket.end();
     setTimeout(() => this.#socket.destroy(), closeGraceMs).unref();
     this.#teardown();
@@ -301,8 +315,10 @@ export class BinaryConnection {
 
   #teardown(): void {
     this.#closed = true;
+    this.#closedController.abort();
     if (this.#tornDown) return;
     this.#tornDown = true;
+    this.#serverClosing.removeEventListener('abort', this.#onServerClosing);
     for (const v of this.#inflight.values()) if (v instanceof ServerSubscription) void v.cancel();
     this.#onClosed(this);
   }

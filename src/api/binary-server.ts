@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import type { Logger } from 'pino';
 import type { CommandResult } from '../queue/index.js';
@@ -46,14 +47,18 @@ export class BinaryApi {
   readonly #ctx: BinaryContext;
   #sweeper: NodeJS.Timeout | undefined;
   #closing = false;
+  /** Aborted when close() starts: ends long polls (long-poll-receive.ts). */
+  readonly #closingController = new AbortController();
 
   constructor(o: BinaryApiOptions) {
     this.#o = o;
+    // Every open connection listens on it until it closes (bounded by connectionsMax): no leak warning.
+    setMaxListeners(0, this.#closingController.signal);
     this.#ctx = {
       node: o.node,
       app: o.app,
       logger: o.logger,
-      isClosing: () => this.#closing,
+      closing: this.#closingController.signal,
       ...(o.countRequest !== undefined ? { countRequest: o.countRequest } : {}),
     };
     this.#server = createServer({ noDelay: true }, (socket) => {
@@ -99,6 +104,7 @@ export class BinaryApi {
    */
   async close(): Promise<void> {
     this.#closing = true;
+    this.#closingController.abort();
     if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     const open = [...this.#connections];

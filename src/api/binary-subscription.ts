@@ -1,7 +1,9 @@
 import { RaftqError } from '../errors.js';
 import type { ReceivedMessage } from '../queue/index.js';
 import { toRaftqError } from '../server/error-map.js';
-import { receiveCommand, submit, worthReceiving, type BinaryContext } from './binary-ops.js';
+import type { BinaryContext } from './binary-ops.js';
+import { receiveCommand, wakeDelayMs, worthReceiving } from './long-poll-receive.js';
+import { proposeCommand } from './queue-ops.js';
 
 /**
  * Largest credit a subscription may hold, in messages. Credit bounds what the server may push
@@ -12,9 +14,6 @@ export const subscriptionCreditMax = 10_000;
 
 /** Messages per receive a subscription performs: the queue's limit per receive command. */
 const receiveBatchMax = 100;
-
-/** How often an idle subscription re-checks without an enqueue, in milliseconds. */
-const recheckMs = 500;
 
 /** Where a subscription sends what it receives. */
 export interface SubscriptionSink {
@@ -85,7 +84,7 @@ export class ServerSubscription {
 
   async #run(): Promise<void> {
     try {
-      while (!this.#cancelled && !this.#ctx.isClosing()) {
+      while (!this.#cancelled && !this.#ctx.closing.aborted) {
         if (this.#credit <= 0) {
           await this.#sleep(undefined);
           continue;
@@ -94,7 +93,7 @@ export class ServerSubscription {
           const got = await this.#receive();
           if (got > 0) continue;
         }
-        await this.#sleep(this.#ctx.app.waitForActivity(this.queue, recheckMs));
+        await this.#sleep(this.#ctx.app.waitForActivity(this.queue, wakeDelayMs(this.#ctx, this.queue)));
       }
     } catch (e) {
       const err = toRaftqError(e);
@@ -106,7 +105,7 @@ export class ServerSubscription {
   /** One receive of up to #credit messages, each delivered; returns how many. */
   async #receive(): Promise<number> {
     const max = Math.min(this.#credit, receiveBatchMax);
-    const res = await submit(this.#ctx, receiveCommand(this.queue, max, this.#visibilityTimeoutMs));
+    const res = await proposeCommand(this.#ctx, receiveCommand(this.queue, max, this.#visibilityTimeoutMs));
     if (res.messages.length > max) throw new RaftqError('INTERNAL', `receive of ${max} returned ${res.messages.length} messages`);
     const undelivered: ReceivedMessage[] = [];
     for (const m of res.messages) {
@@ -120,7 +119,7 @@ export class ServerSubscription {
   /** Makes messages the client never got visible again at once (best effort). */
   #release(messages: readonly ReceivedMessage[]): void {
     for (const m of messages) {
-      submit(this.#ctx, { type: 'changeVisibility', queue: this.queue, receipt: m.receipt, visibilityTimeoutMs: 0 }).catch((e: unknown) =>
+      proposeCommand(this.#ctx, { type: 'changeVisibility', queue: this.queue, receipt: m.receipt, visibilityTimeoutMs: 0 }).catch((e: unknown) =>
         this.#ctx.logger.debug({ err: e, queue: this.queue }, 'could not release an undelivered message; it returns when its lease ends'),
       );
     }

@@ -1,17 +1,19 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { RaftqError, isErrorCode } from '../errors.js';
-import type { Command, CommandResult, QueueInfo } from '../queue/index.js';
+import type { CommandResult, QueueInfo, ReceivedMessage } from '../queue/index.js';
 import { toRaftqError } from '../server/error-map.js';
 import type { NodeRuntime } from '../server/node-runtime.js';
 import type { QueueApplication, QueueReply } from '../server/queue-app.js';
 import { adminRoute } from './admin-routes.js';
+import { clusterView } from './cluster-view.js';
 import { readJsonBody } from './http-body.js';
 import { transferLeadershipAndWait } from './leader-transfer.js';
+import { receiveWithWait } from './long-poll-receive.js';
 import type { Metrics } from './metrics.js';
-import { submitCommand, type ReplyTo } from './submit-command.js';
-import { object, parseAck, parseAttributes, parseEnqueue, parseNack, parseReceive } from './request-schemas.js';
+import * as ops from './queue-ops.js';
+import { object, parseAck, parseAttributes, parseChangeVisibility, parseEnqueue, parseNack, parseReceive } from './request-schemas.js';
 
 /** What the HTTP API serves from. */
 export interface HttpApiOptions {
@@ -26,7 +28,8 @@ export interface HttpApiOptions {
   readonly readyLagEntriesMax?: number;
 }
 
-type Handler = (req: IncomingMessage, params: string[]) => Promise<unknown>;
+/** A route's handler: `ctx` carries the request's id to the ops it calls. */
+type Handler = (req: IncomingMessage, params: string[], ctx: ops.QueueOpsContext) => Promise<unknown>;
 
 interface Route {
   readonly method: string;
@@ -36,10 +39,6 @@ interface Route {
 }
 
 const fatalDecoder = new TextDecoder('utf-8', { fatal: true });
-/** The id of the HTTP request being served, for commands proposed on its behalf. */
-const requestContext = new AsyncLocalStorage<{ reqId: string }>();
-/** How often a waiting long-poll receive re-checks even without an enqueue (visibility expiries). */
-const longPollRecheckMs = 500;
 
 /**
  * The HTTP JSON API v1 (DESIGN.md), /metrics, /health and /ready. Every node serves it; a
@@ -50,11 +49,15 @@ export class HttpApi {
   readonly #o: HttpApiOptions;
   readonly #server: Server;
   readonly #routes: Route[];
+  /** Aborted when close() starts: ends long-poll receives (long-poll-receive.ts). */
+  readonly #closing = new AbortController();
   #requestSeq = 0;
 
   constructor(o: HttpApiOptions) {
     this.#o = o;
     this.#routes = this.#buildRoutes();
+    // Every waiting long poll listens on it for a moment (bounded by the requests in flight): no leak warning.
+    setMaxListeners(0, this.#closing.signal);
     this.#server = createServer((req, res) => void this.#serve(req, res));
     // Slow or half-open clients: bounded header and request times, short keep-alive.
     this.#server.headersTimeout = 10_000;
@@ -74,8 +77,9 @@ export class HttpApi {
     });
   }
 
-  /** Stops accepting connections and closes idle ones. */
+  /** Stops accepting connections, ends long polls (one last receive each) and closes idle connections. */
   close(): Promise<void> {
+    this.#closing.abort();
     return new Promise((resolve) => {
       this.#server.close(() => resolve());
       this.#server.closeIdleConnections();
@@ -84,18 +88,14 @@ export class HttpApi {
   }
 
   /**
-   * Serves one request inside its request-id context: the id comes from the client's
-   * `x-request-id` header (or is made here), is echoed in the response, and travels with the
-   * command when a follower forwards it, so logs on every node carry the same id.
+   * Serves one request. Its id comes from the client's `x-request-id` header (or is made here),
+   * is echoed in the response, and travels with the command when a follower forwards it, so logs
+   * on every node carry the same id.
    */
-  #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const given = req.headers['x-request-id'];
     const reqId = typeof given === 'string' && /^[\x21-\x7e]{1,128}$/.test(given) ? given : `${this.#o.node.config.nodeId}-h${++this.#requestSeq}`;
     res.setHeader('x-request-id', reqId);
-    return requestContext.run({ reqId }, () => this.#serveInContext(req, res, reqId));
-  }
-
-  async #serveInContext(req: IncomingMessage, res: ServerResponse, reqId: string): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
     let routeName = 'unknown';
     let status = 200;
@@ -118,7 +118,7 @@ export class HttpApi {
       if (match === undefined) throw new RaftqError('NOT_FOUND', `no route for ${req.method} ${url.pathname}`);
       if (match === 'method') throw new RaftqError('INVALID_ARGUMENT', `method ${req.method} is not allowed on ${url.pathname}`);
       routeName = match.route.name;
-      const body = await match.route.handler(req, match.params);
+      const body = await match.route.handler(req, match.params, { node: this.#o.node, app: this.#o.app, requestId: reqId });
       const out = body === undefined ? '{}' : JSON.stringify(body);
       res.setHeader('content-type', 'application/json');
       res.end(out);
@@ -158,55 +158,39 @@ export class HttpApi {
       r('GET', '/ready', 'ready', async () => this.#ready()),
       r('GET', '/v1/cluster', 'cluster', async () => this.#cluster()),
       r('POST', '/v1/cluster/transfer-leader', 'transferLeader', async (req) => this.#transferLeader(req)),
-      r('GET', '/v1/queues', 'listQueues', async () => {
-        await this.#o.node.linearizableRead();
-        return { queues: this.#o.app.stateMachine.listQueues().map(queueJson) };
+      r('GET', '/v1/queues', 'listQueues', async (_req, _p, ctx) => ({ queues: (await ops.listQueues(ctx)).map(queueJson) })),
+      r('PUT', `/v1/queues/${q}`, 'createQueue', async (req, [name], ctx) => {
+        const res = await ops.createQueue(ctx, name!, parseAttributes(await this.#body(req)));
+        return { queue: res.queue === undefined ? { name } : queueJson(res.queue) };
       }),
-      r('PUT', `/v1/queues/${q}`, 'createQueue', async (req, [name]) => {
-        const attributes = parseAttributes(await this.#body(req));
-        await this.#submit({ type: 'createQueue', queue: name!, attributes });
-        await this.#o.node.linearizableRead();
-        const info = this.#o.app.stateMachine.getQueue(name!);
-        return { queue: info === undefined ? { name } : queueJson(info) };
-      }),
-      r('GET', `/v1/queues/${q}`, 'getQueue', async (_req, [name]) => {
-        await this.#o.node.linearizableRead();
-        const info = this.#o.app.stateMachine.getQueue(name!);
-        if (info === undefined) throw new RaftqError('QUEUE_NOT_FOUND', `queue ${name} does not exist`);
-        return queueJson(info);
-      }),
-      r('DELETE', `/v1/queues/${q}`, 'deleteQueue', async (_req, [name]) => {
-        const res = await this.#submit({ type: 'deleteQueue', queue: name! });
-        return { deletedMessages: res.deletedMessages };
-      }),
-      r('POST', `/v1/queues/${q}/purge`, 'purge', async (req, [name]) => {
+      r('GET', `/v1/queues/${q}`, 'getQueue', async (_req, [name], ctx) => queueJson(await ops.getQueue(ctx, name!))),
+      r('DELETE', `/v1/queues/${q}`, 'deleteQueue', async (_req, [name], ctx) => ops.deleteQueue(ctx, name!)),
+      r('POST', `/v1/queues/${q}/purge`, 'purge', async (req, [name], ctx) => {
         object(await this.#body(req), 'request', []);
-        const res = await this.#submit({ type: 'purgeQueue', queue: name! });
-        return { purgedMessages: res.purgedMessages };
+        return ops.purgeQueue(ctx, name!);
       }),
-      r('POST', `/v1/queues/${q}/messages`, 'enqueue', async (req, [name]) => this.#enqueue(req, name!)),
-      r('POST', `/v1/queues/${q}/receive`, 'receive', async (req, [name]) => this.#receive(req, name!)),
-      r('POST', `/v1/queues/${q}/ack`, 'ack', async (req, [name]) => {
+      r('POST', `/v1/queues/${q}/messages`, 'enqueue', async (req, [name], ctx) => this.#enqueue(req, name!, ctx)),
+      r('POST', `/v1/queues/${q}/receive`, 'receive', async (req, [name], ctx) => {
+        const res = await receiveWithWait(ctx, { queue: name!, ...parseReceive(await this.#body(req)) }, this.#closing.signal);
+        return { messages: res.messages.map(messageJson) };
+      }),
+      r('POST', `/v1/queues/${q}/ack`, 'ack', async (req, [name], ctx) => {
         const { receipts, batch } = parseAck(await this.#body(req));
-        const res = await this.#submit({ type: 'ack', queue: name!, receipts });
-        if (!batch && res.outcomes[0] === 'stale') throw new RaftqError('STALE_RECEIPT', 'the receipt belongs to an earlier delivery; the message was delivered again since');
-        return batch ? { outcomes: res.outcomes } : {};
+        const outcomes = await ops.ack(ctx, name!, receipts);
+        if (!batch && outcomes[0] === 'stale') throw new RaftqError('STALE_RECEIPT', 'the receipt belongs to an earlier delivery; the message was delivered again since');
+        return batch ? { outcomes } : {};
       }),
-      r('POST', `/v1/queues/${q}/nack`, 'nack', async (req, [name]) => {
+      r('POST', `/v1/queues/${q}/nack`, 'nack', async (req, [name], ctx) => {
         const { receipt, delayMs } = parseNack(await this.#body(req));
-        const res = await this.#submit({ type: 'changeVisibility', queue: name!, receipt, visibilityTimeoutMs: delayMs });
-        return { outcome: res.outcome };
+        return { outcome: await ops.nack(ctx, name!, receipt, delayMs) };
       }),
-      r('POST', `/v1/queues/${q}/visibility`, 'changeVisibility', async (req, [name]) => {
-        const o = object(await this.#body(req), 'request', ['receipt', 'visibilityTimeoutMs']);
-        if (typeof o['receipt'] !== 'string' || typeof o['visibilityTimeoutMs'] !== 'number') throw new RaftqError('INVALID_ARGUMENT', 'receipt (string) and visibilityTimeoutMs (integer) are required');
-        const res = await this.#submit({ type: 'changeVisibility', queue: name!, receipt: o['receipt'], visibilityTimeoutMs: o['visibilityTimeoutMs'] });
-        return { outcome: res.outcome };
+      r('POST', `/v1/queues/${q}/visibility`, 'changeVisibility', async (req, [name], ctx) => {
+        const { receipt, visibilityTimeoutMs } = parseChangeVisibility(await this.#body(req));
+        return { outcome: await ops.changeVisibility(ctx, name!, receipt, visibilityTimeoutMs) };
       }),
-      r('POST', `/v1/queues/${q}/redrive`, 'redrive', async (req, [name]) => {
+      r('POST', `/v1/queues/${q}/redrive`, 'redrive', async (req, [name], ctx) => {
         object(await this.#body(req), 'request', []);
-        const res = await this.#submit({ type: 'redrive', queue: name! });
-        return { moved: res.moved };
+        return ops.redrive(ctx, name!);
       }),
     ];
   }
@@ -215,38 +199,13 @@ export class HttpApi {
     return readJsonBody(req, this.#o.bodyBytesMax);
   }
 
-  /** Proposes a command (through the leader) and turns an error result into a RaftqError. */
-  #submit<C extends Command>(cmd: C): Promise<ReplyTo<C['type']>> {
-    const reqId = requestContext.getStore()?.reqId;
-    return submitCommand(this.#o.node, cmd, reqId !== undefined ? { requestId: reqId } : {});
-  }
-
-  async #enqueue(req: IncomingMessage, queue: string): Promise<unknown> {
+  /** POST /v1/queues/{name}/messages: one message or a batch, with an optional Idempotency-Key. */
+  async #enqueue(req: IncomingMessage, queue: string, ctx: ops.QueueOpsContext): Promise<unknown> {
     const { messages, batch } = parseEnqueue(await this.#body(req));
     const key = req.headers['idempotency-key'];
     if (Array.isArray(key)) throw new RaftqError('INVALID_ARGUMENT', 'one Idempotency-Key header at most');
-    const cmd: Command = key !== undefined ? { type: 'enqueue', queue, messages, producerKey: { idempotencyKey: key } } : { type: 'enqueue', queue, messages };
-    const res = await this.#submit(cmd);
-    const ids = res.messages.map((m) => ({ id: m.id, offset: m.offset }));
-    return batch ? { messages: ids, duplicate: res.duplicate } : { ...ids[0], duplicate: res.duplicate };
-  }
-
-  /** A receive, long-polling up to waitMs for a message when none is visible. */
-  async #receive(req: IncomingMessage, queue: string): Promise<unknown> {
-    const { max, visibilityTimeoutMs, waitMs } = parseReceive(await this.#body(req));
-    const until = Date.now() + waitMs;
-    const cmd: Command = visibilityTimeoutMs === undefined ? { type: 'receive', queue, max } : { type: 'receive', queue, max, visibilityTimeoutMs };
-    for (;;) {
-      const local = this.#o.app.stateMachine.getQueue(queue);
-      const worthProposing = local === undefined || local.stats.visible > 0 || Date.now() >= until;
-      if (worthProposing) {
-        const res = await this.#submit(cmd);
-        if (res.messages.length > 0 || Date.now() >= until) return { messages: res.messages.map(messageJson) };
-      }
-      const left = until - Date.now();
-      if (left <= 0) return { messages: [] };
-      await this.#o.app.waitForActivity(queue, Math.min(left, longPollRecheckMs));
-    }
+    const res = await ops.enqueue(ctx, key !== undefined ? { queue, messages, producerKey: { idempotencyKey: key } } : { queue, messages });
+    return batch ? { messages: res.messages, duplicate: res.duplicate } : { ...res.messages[0], duplicate: res.duplicate };
   }
 
   /**
@@ -293,18 +252,18 @@ export class HttpApi {
     return { status: 'ready', leader: s.leader, lag };
   }
 
+  /** GET /v1/cluster: the shared cluster view (cluster-view.ts), an unknown leader as null. */
   #cluster(): unknown {
-    const s = this.#o.node.status();
-    const nodes = this.#o.node.clusterNodes(s);
+    const { id, role, leader, term, commitIndex, appliedIndex, lastIndex, snapshotIndex, nodes } = clusterView(this.#o.node);
     return {
-      id: s.id,
-      role: s.role,
-      leader: s.leader || null,
-      term: s.term,
-      commitIndex: s.commitIndex,
-      appliedIndex: s.appliedIndex,
-      lastIndex: s.lastIndex,
-      snapshotIndex: s.snapshotIndex,
+      id,
+      role,
+      leader: leader ?? null,
+      term,
+      commitIndex,
+      appliedIndex,
+      lastIndex,
+      snapshotIndex,
       // The answering node's process, for local tooling (raftq bench failover signals it).
       pid: process.pid,
       rssBytes: process.memoryUsage.rss(),
@@ -317,7 +276,7 @@ function queueJson(q: QueueInfo): unknown {
   return { name: q.name, attributes: q.attributes, createdAt: q.createdAtMs, stats: q.stats };
 }
 
-function messageJson(m: { id: string; offset: number; body: Uint8Array; receipt: string; receiveCount: number; enqueuedAtMs: number; attributes: Record<string, string>; groupId: string }): unknown {
+function messageJson(m: ReceivedMessage): unknown {
   let text: string | undefined;
   try {
     text = fatalDecoder.decode(m.body);

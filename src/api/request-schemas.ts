@@ -4,8 +4,8 @@ import type { EnqueueMessage, QueueAttributesInput } from '../queue/index.js';
 /**
  * Turns HTTP JSON bodies into queue command arguments, refusing wrong types and unknown fields
  * with INVALID_ARGUMENT (a typo such as "bdy" must not silently enqueue an empty message).
- * Range checks live in the queue's validateCommand, applied to every command before it is
- * proposed.
+ * Range checks live in the queue's validateCommand, applied by the op layer (queue-ops.ts) to
+ * every command before it is proposed.
  */
 type Json = Record<string, unknown>;
 
@@ -102,12 +102,11 @@ export function parseEnqueue(v: unknown): { messages: EnqueueMessage[]; batch: b
   return { messages: [parseMessage(v, 'message')], batch: false };
 }
 
-/** POST /v1/queues/{name}/receive body. */
+/** POST /v1/queues/{name}/receive body (waitMs is range-checked by the receive op). */
 export function parseReceive(v: unknown): { max: number; visibilityTimeoutMs?: number; waitMs: number } {
   const o = object(v, 'request', ['max', 'visibilityTimeoutMs', 'waitMs']);
   const max = optInt(o, 'max', 'request') ?? 1;
   const waitMs = optInt(o, 'waitMs', 'request') ?? 0;
-  if (waitMs < 0 || waitMs > 20_000) throw invalid('waitMs must be within 0..20000');
   const vis = optInt(o, 'visibilityTimeoutMs', 'request');
   return vis === undefined ? { max, waitMs } : { max, waitMs, visibilityTimeoutMs: vis };
 }
@@ -126,4 +125,11 @@ export function parseNack(v: unknown): { receipt: string; delayMs: number } {
   const o = object(v, 'request', ['receipt', 'delayMs']);
   if (typeof o['receipt'] !== 'string') throw invalid('receipt (a string) is required');
   return { receipt: o['receipt'], delayMs: optInt(o, 'delayMs', 'request') ?? 0 };
+}
+
+/** POST /v1/queues/{name}/visibility body. */
+export function parseChangeVisibility(v: unknown): { receipt: string; visibilityTimeoutMs: number } {
+  const o = object(v, 'request', ['receipt', 'visibilityTimeoutMs']);
+  if (typeof o['receipt'] !== 'string' || typeof o['visibilityTimeoutMs'] !== 'number') throw invalid('receipt (string) and visibilityTimeoutMs (integer) are required');
+  return { receipt: o['receipt'], visibilityTimeoutMs: o['visibilityTimeoutMs'] };
 }

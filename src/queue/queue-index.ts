@@ -203,6 +203,15 @@ export class QueueIndex {
     }
   }
 
+  /**
+   * The earliest visibleAtMs among invisible (leased or delayed) messages; Infinity when none.
+   * Never later than the true next expiry, possibly earlier (timers made stale by an ack or a
+   * new lease are dropped lazily): a hint for waking long polls, never used for delivery.
+   */
+  nextTimerAtMs(): number {
+    return this.#timers.peekKey();
+  }
+
   /** The offset of the next message to deliver, removed from the candidates; undefined when none. */
   pickNext(): number | undefined {
     return this.attributes.fifo ? this.#pickFifo() : this.#pickStandard();

@@ -155,6 +155,15 @@ export class QueueStateMachine implements QueueLookup {
     return { name: q.name, attributes: q.attributes, createdAtMs: q.createdAtMs, stats: q.stats(this.#clockMs) };
   }
 
+  /**
+   * When, on this machine's clock (ms), a leased or delayed message of queue `name` may next
+   * become visible; Infinity when none or no such queue. Never later than the truth, possibly
+   * earlier (see QueueIndex.nextTimerAtMs). Read-only: long polls wake on it.
+   */
+  nextVisibleAtMs(name: string): number {
+    return this.#queues.get(name)?.nextTimerAtMs() ?? Infinity;
+  }
+
   /** Every queue, by name. */
   listQueues(): QueueInfo[] {
     return this.#sortedQueues().map((q) => this.getQueue(q.name)!);

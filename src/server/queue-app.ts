@@ -37,6 +37,12 @@ export class QueueApplication implements Application<CommandResult, QueueReply, 
   #sm = new QueueStateMachine();
   #reader: StateReader | undefined;
   #lastExpireMs = 0;
+  /**
+   * performance.now() when the state machine's clock last moved here (an entry applied, or a
+   * reload). Invariant: set whenever #sm.clockMs changes, so clockEstimateMs() never runs behind
+   * by more than the time between the leader's stamp and this node's apply.
+   */
+  #clockMovedAtMono = performance.now();
   /** Long-poll receivers waiting for a queue to get new visible messages, by queue name. */
   readonly #waiters = new Map<string, Set<() => void>>();
 
@@ -64,7 +70,9 @@ export class QueueApplication implements Application<CommandResult, QueueReply, 
       batch.push({ cmd, ctx: { index: c.index, nowMs: c.nowMs } });
       positions.push(i);
     });
+    const clockBefore = this.#sm.clockMs;
     const applied = this.#sm.applyBatch(batch, writer);
+    if (this.#sm.clockMs !== clockBefore) this.#clockMovedAtMono = performance.now();
     let wakeAll = false;
     const wake = new Set<string>();
     applied.forEach((result, k) => {
@@ -98,6 +106,15 @@ export class QueueApplication implements Application<CommandResult, QueueReply, 
       timer.unref();
       waiters.add(done);
     });
+  }
+
+  /**
+   * This node's estimate of the state machine's clock now, in ms: its clock plus the local time
+   * elapsed since it last moved. The clock itself moves only when an entry applies; long polls
+   * compare this with nextVisibleAtMs to wake when a lease or delay runs out.
+   */
+  clockEstimateMs(): number {
+    return this.#sm.clockMs + (performance.now() - this.#clockMovedAtMono);
   }
 
   /** Wakes the long-poll waiters of `queue` (of every queue when undefined). */
@@ -142,6 +159,7 @@ export class QueueApplication implements Application<CommandResult, QueueReply, 
   async reload(reader: StateReader): Promise<void> {
     this.#reader = reader;
     this.#sm = await QueueStateMachine.load(reader);
+    this.#clockMovedAtMono = performance.now();
   }
 
   validate(payload: Uint8Array): Command {

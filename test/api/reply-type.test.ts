@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { HttpApi } from '../../src/api/http-server.js';
 import { Metrics } from '../../src/api/metrics.js';
 import type { CommandResult } from '../../src/queue/index.js';
+import { encodeReceipt } from '../../src/queue/receipts.js';
 import type { NodeRuntime } from '../../src/server/node-runtime.js';
 import { QueueApplication, type QueueReply } from '../../src/server/queue-app.js';
 
@@ -45,7 +46,9 @@ describe('replies of the wrong type', () => {
 
   it('an ack answered with an enqueue result is INTERNAL, not 200', async () => {
     const port = await apiAnswering({ ok: true, type: 'enqueue', messages: [], duplicate: false });
-    const res = await post(port, '/v1/queues/q/ack', { receipts: ['r'] });
+    // A well-formed receipt: a malformed one is refused (400) before anything is proposed.
+    const receipt = encodeReceipt({ queueId: 1, offset: 1, receiveCount: 1, deliveryIndex: 1 });
+    const res = await post(port, '/v1/queues/q/ack', { receipts: [receipt] });
     expect(res.status).toBe(500);
     expect(res.body).toMatchObject({ error: { code: 'INTERNAL' } });
   });

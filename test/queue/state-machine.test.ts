@@ -375,3 +375,22 @@ describe('load', () => {
     expect(h.receive('q').map((m) => m.offset)).toEqual([1, 2]);
   });
 });
+
+describe('nextVisibleAtMs (the long polls\' wake-up hint)', () => {
+  it('is the earliest lease or delay end, Infinity without one, and never later than the truth', () => {
+    const h = new Harness();
+    expect(h.sm.nextVisibleAtMs('q')).toBe(Infinity);
+    h.ok({ type: 'createQueue', queue: 'q' });
+    enqueue(h, 'q', 'a', 'b');
+    expect(h.sm.nextVisibleAtMs('q')).toBe(Infinity);
+    h.ok({ type: 'receive', queue: 'q', max: 1, visibilityTimeoutMs: 1000 });
+    expect(h.sm.nextVisibleAtMs('q')).toBe(t0Ms + 1000);
+    h.ok({ type: 'enqueue', queue: 'q', messages: [{ body: utf8('c'), delayMs: 400 }] }, 100);
+    expect(h.sm.nextVisibleAtMs('q')).toBe(t0Ms + 500);
+    // Due: the next entry makes the delayed message visible and the hint moves to the lease.
+    h.ok({ type: 'receive', queue: 'q', max: 2 }, 400);
+    expect(h.sm.nextVisibleAtMs('q')).toBeGreaterThan(t0Ms + 500);
+    expect(h.sm.nextVisibleAtMs('q')).toBeLessThanOrEqual(t0Ms + 1000);
+    expect(h.sm.nextVisibleAtMs('absent')).toBe(Infinity);
+  });
+});
