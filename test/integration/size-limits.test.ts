@@ -21,7 +21,9 @@ describe('size limits derived from the peer frame', { timeout: 120_000 }, () => 
   });
 
   test('an enqueue larger than one replicable entry is TOO_LARGE and the cluster goes on', async () => {
-    const c = (cluster = await Cluster.start({ name: 'size-too-large', args: ['--http-body-bytes-max', String(64 * mib), '--request-timeout-ms', '4000'] }));
+    // Parsing an 18 MiB request can stall a loaded machine past the default election timeout;
+    // the test is about the refusal, so elections wait 5 to 10 s (see the test below).
+    const c = (cluster = await Cluster.start({ name: 'size-too-large', args: ['--http-body-bytes-max', String(64 * mib), '--request-timeout-ms', '4000', '--election-ticks', '200'] }));
     onTestFailed(() => console.error(c.logTails(30)));
     const leader = await c.waitForLeader();
     await c.ok(leader.id, 'PUT', '/v1/queues/big', { maxMessageBytes: mib });
