@@ -13,17 +13,9 @@ import {
 import type { StateWrite } from '../storage/index.js';
 import type { AppliedCommand, Application } from './application.js';
 import { toRaftqError } from './error-map.js';
+import type { QueueReply } from './queue-reply-types.js';
 
-/** A receive result with bodies attached: what a consumer gets back. */
-export interface ReceiveReply {
-  readonly ok: true;
-  readonly type: 'receive';
-  readonly messages: readonly ReceivedMessage[];
-  readonly deadLettered: number;
-}
-
-/** What a client gets for a queue command: the apply result, with bodies for a receive. */
-export type QueueReply = Exclude<CommandResult, { type: 'receive' }> | ReceiveReply;
+export type { QueueReply, ReceiveReply } from './queue-reply-types.js';
 
 /** How often the leader proposes retention expiry, in milliseconds. */
 const expireEveryMs = 5_000;
