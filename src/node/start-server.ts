@@ -11,7 +11,7 @@ import type { ServerConfig } from '../server/config.js';
 import { createNodeLogger } from '../server/logger.js';
 import { loadTestHooks } from '../server/test-hooks.js';
 import { NodeRuntime } from '../server/node-runtime.js';
-import { QueueApplication, queueReplyCodec, type QueueReply } from '../server/queue-app.js';
+import { QueueApplication, queueReplyCodecs, type QueueReply } from '../server/queue-app.js';
 import { deriveSizeLimits } from '../server/size-limits.js';
 
 /** A running raftq server: the node runtime plus its client-facing APIs. */
@@ -48,7 +48,7 @@ export async function startServer(
     config,
     logger,
     app,
-    replyCodec: queueReplyCodec,
+    replyCodecs: queueReplyCodecs,
     metrics,
     ...(now !== undefined ? { now } : {}),
     ...(opts.monoNow !== undefined ? { monoNow: opts.monoNow } : {}),

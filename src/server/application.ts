@@ -1,4 +1,5 @@
 import type { StateReader, StateWrite } from '../storage/index.js';
+import type { ReplyEncoding } from './reply-encoding.js';
 
 /** A committed command handed to the application, with cluster time. */
 export interface AppliedCommand<Decoded = unknown> {
@@ -27,12 +28,12 @@ export interface Application<Result, Reply, Decoded = unknown> {
   /** Turns a result into the client's reply, after the writes are stored (may read state). */
   reply(result: Result): Promise<Reply>;
   /**
-   * Like reply, for a reply whose encoding (the runtime's replyCodec) must not exceed
-   * `bytesMax` bytes: a larger one is cut (e.g. fewer messages of a receive), and `release`
-   * holds the commands that undo what was cut (the runtime proposes them after replying).
-   * `command` is the payload whose result this is.
+   * Like reply, for a reply whose encoding as `encoding` (the runtime's replyCodecs) must not
+   * exceed `bytesMax` bytes: a larger one is cut (e.g. fewer messages of a receive), and
+   * `release` holds the commands that undo what was cut (the runtime proposes them after
+   * replying). `command` is the payload whose result this is.
    */
-  replyWithin(result: Result, command: Uint8Array, bytesMax: number): Promise<{ reply: Reply; release: readonly Uint8Array[] }>;
+  replyWithin(result: Result, command: Uint8Array, bytesMax: number, encoding: ReplyEncoding): Promise<{ reply: Reply; release: readonly Uint8Array[] }>;
   /** Rebuilds in-memory indexes from the stored state (startup, snapshot install). */
   reload(reader: StateReader): Promise<void>;
   /**

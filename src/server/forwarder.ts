@@ -3,13 +3,20 @@ import { assert } from '../../raft/assert.js';
 import type { NodeId } from '../../raft/types.js';
 import { RaftqError, isErrorCode } from '../errors.js';
 import { pendingWithDeadline } from './deadline.js';
+import { replyStatus, type ReplyEncoding } from './reply-encoding.js';
+
+/** An ok reply from the leader: its encoding (status byte 1 or 2) and the encoded reply. */
+export interface ForwardedReply {
+  readonly encoding: ReplyEncoding;
+  readonly bytes: Uint8Array;
+}
 
 /** Sends one forwarded request frame; false when it could not be queued (not sent). */
 export type ForwardSend = (to: NodeId, requestId: number, payload: Uint8Array) => boolean;
 
 interface InFlight {
   readonly leader: NodeId;
-  readonly resolve: (b: Uint8Array) => void;
+  readonly resolve: (r: ForwardedReply) => void;
   readonly reject: (e: Error) => void;
 }
 
@@ -42,13 +49,13 @@ export class Forwarder {
   }
 
   /**
-   * Sends `payload` to `leader` and resolves with the reply body; rejects with the leader's
+   * Sends `payload` to `leader` and resolves with the encoded reply; rejects with the leader's
    * error, TIMEOUT at `timeoutMs` (outcome unknown), or UNAVAILABLE when it could not be sent.
    */
-  forward(leader: NodeId, payload: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+  forward(leader: NodeId, payload: Uint8Array, timeoutMs: number): Promise<ForwardedReply> {
     const id = this.#nextId++;
     assert(Number.isSafeInteger(id), 'forward request ids exhausted');
-    return pendingWithDeadline<Uint8Array>(
+    return pendingWithDeadline<ForwardedReply>(
       timeoutMs,
       (settle) => {
         this.#inFlight.set(id, {
@@ -74,13 +81,17 @@ export class Forwarder {
   /**
    * A reply frame from `from`. Ignored (returns false) unless it answers a request in flight
    * that was sent to `from`: a late reply to a request that already ended, to a request of an
-   * earlier incarnation, or from another node never completes a request.
+   * earlier incarnation, or from another node never completes a request. The status byte
+   * (reply-encoding.ts) says ok in JSON (1), ok in binary (2) or error (0).
    */
   onReply(from: NodeId, requestId: number, body: Uint8Array): boolean {
     const w = this.#inFlight.get(requestId);
     if (w === undefined || w.leader !== from) return false;
-    if (body[0] === 1) w.resolve(body.subarray(1));
-    else w.reject(decodeRemoteError(body.subarray(1)));
+    const status = body[0];
+    if (status === replyStatus.okJson) w.resolve({ encoding: 'json', bytes: body.subarray(1) });
+    else if (status === replyStatus.okBinary) w.resolve({ encoding: 'binary', bytes: body.subarray(1) });
+    else if (status === replyStatus.error) w.reject(decodeRemoteError(body.subarray(1)));
+    else w.reject(new RaftqError('INTERNAL', `reply from leader ${from} has unknown status ${String(status)}`));
     return true;
   }
 
@@ -107,10 +118,10 @@ export function randomRequestIdStart(): number {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** The body of a reply frame that carries `reply` (status byte 1). */
-export function encodeOkReply(reply: Uint8Array): Uint8Array {
+/** The body of a reply frame that carries `reply` encoded as `encoding` (status byte 1 or 2). */
+export function encodeOkReply(reply: Uint8Array, encoding: ReplyEncoding): Uint8Array {
   const out = new Uint8Array(reply.byteLength + 1);
-  out[0] = 1;
+  out[0] = encoding === 'binary' ? replyStatus.okBinary : replyStatus.okJson;
   out.set(reply, 1);
   return out;
 }
@@ -119,7 +130,7 @@ export function encodeOkReply(reply: Uint8Array): Uint8Array {
 export function encodeErrorReply(err: RaftqError): Uint8Array {
   const enc = encoder.encode(JSON.stringify({ code: err.code, message: err.message, leader: err.leader }));
   const out = new Uint8Array(enc.byteLength + 1);
-  out[0] = 0;
+  out[0] = replyStatus.error;
   out.set(enc, 1);
   return out;
 }

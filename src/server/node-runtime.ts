@@ -13,6 +13,7 @@ import { ClusterClock, LeaderStamper } from './cluster-clock.js';
 import { decodeEntry } from './entry-envelope.js';
 import { decodeForward, encodeForward } from './forward-frame.js';
 import { Forwarder, encodeErrorReply, encodeOkReply } from './forwarder.js';
+import { forwardFlags, replyEncodingFor, type ReplyCodecs } from './reply-encoding.js';
 import { Mutex } from './mutex.js';
 import { persistReady } from './persist-ready.js';
 import { Proposer } from './proposer.js';
@@ -71,8 +72,11 @@ export interface NodeRuntimeOptions<Result, Reply> {
   readonly config: NodeRuntimeConfig;
   readonly logger: Logger;
   readonly app: Application<Result, Reply>;
-  /** Encodes a reply for a follower that forwarded the request, and decodes it there. */
-  readonly replyCodec: { encode(reply: Reply): Uint8Array; decode(bytes: Uint8Array): Reply };
+  /**
+   * Encode a reply for a follower that forwarded the request, and decode it there: JSON for
+   * followers of the previous release, binary for those that ask for it (reply-encoding.ts).
+   */
+  readonly replyCodecs: ReplyCodecs<Reply>;
   /**
    * Wall clock in milliseconds (default Date.now); injectable for clock-fault tests. Entries
    * carry it only as a slew target of cluster time (cluster-clock.ts).
@@ -147,7 +151,7 @@ export class NodeRuntime<Result, Reply> {
   readonly #transport: PeerTransport;
   readonly #raw: RawNode;
   readonly #app: Application<Result, Reply>;
-  readonly #replyCodec: NodeRuntimeOptions<Result, Reply>['replyCodec'];
+  readonly #replyCodecs: ReplyCodecs<Reply>;
   readonly #now: () => number;
   readonly #monoNow: () => number;
   /** Stamps this node's proposals; the replicated clock their entries advance when applied. */
@@ -191,7 +195,7 @@ export class NodeRuntime<Result, Reply> {
     this.#storage = storage;
     this.#transport = transport;
     this.#app = opts.app;
-    this.#replyCodec = opts.replyCodec;
+    this.#replyCodecs = opts.replyCodecs;
     this.#now = opts.now ?? Date.now;
     this.#monoNow = opts.monoNow ?? (() => performance.now());
     this.#stamper = new LeaderStamper(this.#monoNow, this.#now);
@@ -232,7 +236,7 @@ export class NodeRuntime<Result, Reply> {
       now: this.#now,
       metrics: opts.metrics,
     });
-    this.#forwarder = new Forwarder((to, id, payload) => transport.sendApp(to, forwardKind, id, payload));
+    this.#forwarder = new Forwarder((to, id, payload) => transport.sendApp(to, forwardKind, id, payload, forwardFlags()));
     this.#reads = new ReadIndexRequests(opts.config.nodeId, (context) => this.#requestRead(context));
     const retryRng = seededRng(seed ^ 0x5eed);
     this.#snapshots = new SnapshotTransfer({
@@ -372,7 +376,8 @@ export class NodeRuntime<Result, Reply> {
       if (leader !== NONE && leader !== this.config.nodeId) {
         try {
           this.#log.debug({ reqId: requestId, leader }, 'forwarding request to the leader');
-          return this.#replyCodec.decode(await this.#forwarder.forward(leader, encodeForward(requestId, payload), deadline - this.#now()));
+          const forwarded = await this.#forwarder.forward(leader, encodeForward(requestId, payload), deadline - this.#now());
+          return this.#replyCodecs[forwarded.encoding].decode(forwarded.bytes);
         } catch (e) {
           // The node we forwarded to is no longer leader (it did not propose the request):
           // wait a tick, so a stale view of the leader cannot turn into a tight loop, then try
@@ -537,8 +542,10 @@ export class NodeRuntime<Result, Reply> {
       const result = await this.#proposer.propose(command, this.#now() + this.config.requestTimeoutMs);
       // The reply travels back in one AppFrame: one that would not fit is cut to fit (fewer
       // messages of a receive) and what was cut is released, never dropped.
-      const fitted = await this.#app.replyWithin(result, command, this.#limits.forwardReplyBytesMax);
-      out = encodeOkReply(this.#replyCodec.encode(fitted.reply));
+      // The follower's flags choose the encoding (the rolling-upgrade rule, reply-encoding.ts).
+      const encoding = replyEncodingFor(f.flags);
+      const fitted = await this.#app.replyWithin(result, command, this.#limits.forwardReplyBytesMax, encoding);
+      out = encodeOkReply(this.#replyCodecs[encoding].encode(fitted.reply), encoding);
       if (fitted.release.length > 0) {
         this.#log.warn({ reqId, from, released: fitted.release.length }, 'a forwarded reply was cut to fit a peer frame; releasing what it left out');
         for (const cmd of fitted.release) this.submit(cmd).catch((e: unknown) => this.#log.warn({ err: e, reqId }, 'could not release a message left out of a reply; it returns when its lease ends'));

@@ -7,23 +7,17 @@ import {
   validateAgainstState,
   validateCommand,
   type CommandResult,
-  type ReceivedMessage,
   type StateReader,
 } from '../queue/index.js';
 import type { StateWrite } from '../storage/index.js';
 import type { AppliedCommand, Application } from './application.js';
 import { toRaftqError } from './error-map.js';
+import { binaryMessagesWithin, queueReplyBinaryCodec } from './queue-reply-binary.js';
+import { jsonMessagesWithin, queueReplyJsonCodec } from './queue-reply-json.js';
+import type { QueueReply } from './queue-reply-types.js';
+import type { ReplyCodecs, ReplyEncoding } from './reply-encoding.js';
 
-/** A receive result with bodies attached: what a consumer gets back. */
-export interface ReceiveReply {
-  readonly ok: true;
-  readonly type: 'receive';
-  readonly messages: readonly ReceivedMessage[];
-  readonly deadLettered: number;
-}
-
-/** What a client gets for a queue command: the apply result, with bodies for a receive. */
-export type QueueReply = Exclude<CommandResult, { type: 'receive' }> | ReceiveReply;
+export type { QueueReply, ReceiveReply } from './queue-reply-types.js';
 
 /** How often the leader proposes retention expiry, in milliseconds. */
 const expireEveryMs = 5_000;
@@ -131,24 +125,10 @@ export class QueueApplication implements Application<CommandResult, QueueReply, 
     return { ok: true, type: 'receive', messages, deadLettered: result.deadLettered };
   }
 
-  async replyWithin(result: CommandResult, command: Uint8Array, bytesMax: number): Promise<{ reply: QueueReply; release: readonly Uint8Array[] }> {
+  async replyWithin(result: CommandResult, command: Uint8Array, bytesMax: number, encoding: ReplyEncoding): Promise<{ reply: QueueReply; release: readonly Uint8Array[] }> {
     const reply = await this.reply(result);
     if (!reply.ok || reply.type !== 'receive') return { reply, release: [] };
-    // Nearly always far below the limit: a bound from the sizes alone spares encoding every
-    // body once here and again for the frame.
-    let bound = replyJsonOverheadBytesMax;
-    for (const m of reply.messages) bound += messageJsonBytesBound(m) + 1;
-    if (bound <= bytesMax) return { reply, release: [] };
-    // The encoding is a JSON object whose messages array holds each message's own JSON,
-    // comma-separated: its size is exact without encoding the whole reply again.
-    let bytes = jsonBytes({ ...reply, messages: [] });
-    let kept = 0;
-    for (const m of reply.messages) {
-      const n = jsonBytes(m) + (kept > 0 ? 1 : 0);
-      if (bytes + n > bytesMax) break;
-      bytes += n;
-      kept++;
-    }
+    const kept = encoding === 'binary' ? binaryMessagesWithin(reply, bytesMax) : jsonMessagesWithin(reply, bytesMax);
     if (kept === reply.messages.length) return { reply, release: [] };
     const cmd = decodeCommand(command);
     if (cmd instanceof Error || cmd.type !== 'receive') throw new RaftqError('INTERNAL', 'a receive result for a command that is not a receive');
@@ -178,46 +158,5 @@ export class QueueApplication implements Application<CommandResult, QueueReply, 
   }
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-/** JSON.stringify's replacer of the reply codec: byte arrays as {"$b64": ...}. */
-function bytesAsBase64(_k: string, v: unknown): unknown {
-  return v instanceof Uint8Array ? { $b64: Buffer.from(v).toString('base64') } : v;
-}
-
-/**
- * Bound on a receive reply's JSON without its messages, and on one message's JSON without its
- * strings and body: property names, punctuation and numbers take a few hundred bytes.
- */
-const replyJsonOverheadBytesMax = 1024;
-
-/**
- * An upper bound of jsonBytes(m) from sizes alone: the body as base64, every character of the
- * other strings at most 6 bytes (a \u escape), each attribute's quotes, colon and comma.
- */
-function messageJsonBytesBound(m: ReceivedMessage): number {
-  let chars = m.id.length + m.receipt.length + m.groupId.length;
-  for (const [k, v] of Object.entries(m.attributes)) chars += k.length + v.length + 6;
-  return 4 * Math.ceil(m.body.byteLength / 3) + 6 * chars + replyJsonOverheadBytesMax;
-}
-
-/** Bytes of `v` in the reply codec's encoding. */
-function jsonBytes(v: unknown): number {
-  return Buffer.byteLength(JSON.stringify(v, bytesAsBase64), 'utf8');
-}
-
-/** JSON with byte arrays as {"$b64": ...}: replies forwarded from the leader to a follower. */
-export const queueReplyCodec = {
-  encode(reply: QueueReply): Uint8Array {
-    return encoder.encode(JSON.stringify(reply, bytesAsBase64));
-  },
-  decode(bytes: Uint8Array): QueueReply {
-    return JSON.parse(decoder.decode(bytes), (_k, v: unknown) => {
-      if (typeof v === 'object' && v !== null && typeof (v as { $b64?: unknown }).$b64 === 'string') {
-        return new Uint8Array(Buffer.from((v as { $b64: string }).$b64, 'base64'));
-      }
-      return v;
-    }) as QueueReply;
-  },
-};
+/** The reply codecs of a queue node: JSON for followers of the previous release, binary otherwise. */
+export const queueReplyCodecs: ReplyCodecs<QueueReply> = { json: queueReplyJsonCodec, binary: queueReplyBinaryCodec };

@@ -16,7 +16,9 @@ export const peerFrameOverheadBytesMax = 4096;
  *   carry: no follower could receive it and nothing after it would commit. It is refused
  *   TOO_LARGE before it is proposed (or forwarded), whatever the API's own body limit;
  * - a reply to a forwarded request travels back in one AppFrame: at most `forwardReplyBytesMax`
- *   bytes, so a larger one (a receive of many large bodies) is cut to fit, never dropped.
+ *   bytes, so a larger one (a receive of many large bodies) is cut to fit, never dropped. The
+ *   cut is measured in the encoding the follower gets (reply-encoding.ts): binary bodies count
+ *   their own length, JSON bodies their base64.
  */
 export interface SizeLimits {
   /** Largest frame body on the peer transport, both directions. */

@@ -95,9 +95,9 @@ export class OutboundPeer {
   }
 
   /** Queues an AppFrame; false (not sent) when disconnected, too many are queued, or too large. */
-  enqueueApp(appKind: string, requestId: number, payload: Uint8Array): boolean {
+  enqueueApp(appKind: string, requestId: number, payload: Uint8Array, flags = 0): boolean {
     if (this.#state !== 'ready' || this.#appFrames.length >= appFramesQueuedMax) return false;
-    const frame = encodePeerFrame({ kind: 'app', appKind, requestId, payload });
+    const frame = encodePeerFrame({ kind: 'app', appKind, requestId, payload, flags });
     if (frame.byteLength - frameHeaderBytes > this.#opts.frameBytesMax) return false;
     this.#appFrames.push(frame);
     this.#scheduleFlush();

@@ -63,6 +63,11 @@ export interface AppFrame {
   readonly appKind: string;
   readonly requestId: number;
   readonly payload: Uint8Array;
+  /**
+   * Bits the application defines; absent means 0. A node of an earlier release drops them
+   * unread (an unknown protobuf field), so a bit may only ask for something optional.
+   */
+  readonly flags?: number;
 }
 
 /** Every frame of a peer connection. */

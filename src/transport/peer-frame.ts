@@ -75,7 +75,7 @@ function peerFrameToWire(f: PeerFrame): WireObject {
     case 'snapshotAck':
       return { snapshot_ack: { stream_id: f.streamId, ok: f.ok, reason: f.reason } };
     case 'app':
-      return { app: { kind: f.appKind, request_id: f.requestId, payload: f.payload } };
+      return { app: { kind: f.appKind, request_id: f.requestId, payload: f.payload, ...(f.flags ? { flags: f.flags } : {}) } };
   }
 }
 
@@ -101,8 +101,10 @@ function peerFrameFromWire(obj: WireObject): PeerFrame {
       return snapshotChunkFromWire(b);
     case 'snapshot_ack':
       return { kind: 'snapshotAck', streamId: readU64(b, 'stream_id'), ok: readBool(b, 'ok'), reason: readString(b, 'reason') };
-    case 'app':
-      return { kind: 'app', appKind: readString(b, 'kind'), requestId: readU64(b, 'request_id'), payload: readBytes(b, 'payload') };
+    case 'app': {
+      const flags = readU32(b, 'flags');
+      return { kind: 'app', appKind: readString(b, 'kind'), requestId: readU64(b, 'request_id'), payload: readBytes(b, 'payload'), ...(flags !== 0 ? { flags } : {}) };
+    }
     default:
       throw new FrameError('MALFORMED_FRAME', `PeerFrame kind ${kind} is not known`);
   }

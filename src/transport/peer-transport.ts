@@ -142,11 +142,13 @@ export class PeerTransport {
 
   /**
    * Sends an opaque AppFrame to `to` with the next flush. Returns false when it was not queued
-   * (peer unknown or disconnected, too many queued, or larger than frameBytesMax).
+   * (peer unknown or disconnected, too many queued, or larger than frameBytesMax). `flags` are
+   * the application's bits (AppFrame.flags; 0 is not written, so the frame is as before).
    */
-  sendApp(to: NodeId, kind: string, requestId: number, payload: Uint8Array): boolean {
+  sendApp(to: NodeId, kind: string, requestId: number, payload: Uint8Array, flags = 0): boolean {
     assert(Number.isSafeInteger(requestId) && requestId >= 0, 'requestId must be an unsigned safe integer');
-    return this.#outbound.get(to)?.enqueueApp(kind, requestId, payload) ?? false;
+    assert(Number.isInteger(flags) && flags >= 0 && flags <= 0xffffffff, 'flags must be a u32');
+    return this.#outbound.get(to)?.enqueueApp(kind, requestId, payload, flags) ?? false;
   }
 
   /** Counters since creation and the state of every outbound peer. */

@@ -41,14 +41,16 @@ describe('size limits derived from the peer frame', { timeout: 120_000 }, () => 
   });
 
   test('a receive through a follower whose reply would exceed a peer frame is cut to fit, the rest released', async () => {
-    // A 15 MiB reply can starve a loaded machine's event loops for longer than the default 0.5 to
+    // A 16 MiB reply can starve a loaded machine's event loops for longer than the default 0.5 to
     // 1 s election timeout; an election would then fail the forwarded receive with TIMEOUT (its
     // outcome unknown, as it should). This test is about the cut, so elections wait 5 to 10 s.
     const c = (cluster = await Cluster.start({ name: 'size-reply-cut', args: ['--election-ticks', '200'] }));
     onTestFailed(() => console.error(c.logTails(30)));
     const leader = await c.waitForLeader();
     await c.ok(leader.id, 'PUT', '/v1/queues/q', {});
-    const body = 'y'.repeat(150_000);
+    // 100 bodies of 200 KB: 20 MB raw, more than a 16 MiB peer frame in the binary reply
+    // encoding as in the JSON one (base64: 27 MB), so the reply is cut either way.
+    const body = 'y'.repeat(200_000);
     for (let b = 0; b < 4; b++) await c.ok(leader.id, 'POST', '/v1/queues/q/messages', { messages: Array.from({ length: 25 }, () => ({ body })) }, 30_000);
     const follower = c.ids.find((id) => id !== leader.id)!;
     const res = await c.http<{ messages: unknown[] }>(follower, 'POST', '/v1/queues/q/receive', { max: 100, visibilityTimeoutMs: 600_000 }, 60_000);

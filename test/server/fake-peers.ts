@@ -11,7 +11,8 @@ import { pino } from 'pino';
 import type { Message } from '../../raft/types.js';
 import { freePorts } from '../../jepsen-like/free-ports.js';
 import { NodeRuntime, type NodeRuntimeConfig } from '../../src/server/node-runtime.js';
-import { QueueApplication, queueReplyCodec, type QueueReply } from '../../src/server/queue-app.js';
+import { QueueApplication, queueReplyCodecs, type QueueReply } from '../../src/server/queue-app.js';
+import { replyStatus, type ReplyEncoding } from '../../src/server/reply-encoding.js';
 import type { CommandResult } from '../../src/queue/index.js';
 import type { AppFrame } from '../../src/transport/index.js';
 import { Harness, waitFor, type TestNode } from '../transport/helpers.js';
@@ -23,12 +24,22 @@ export const fakeTerm = 5;
 export interface ReceivedForward {
   readonly from: string;
   readonly requestId: number;
+  /** The AppFrame's flags (reply-encoding.ts), 0 when absent. */
+  readonly flags: number;
+  readonly payload: Uint8Array;
 }
 
-/** A fake peer: its transport, the Raft messages and forwarded requests it got. */
+/** A reply to a forwarded request as a fake peer received it: the AppFrame's request id and payload. */
+export interface ReceivedReply {
+  readonly requestId: number;
+  readonly payload: Uint8Array;
+}
+
+/** A fake peer: its transport, the Raft messages, forwarded requests and replies it got. */
 export interface FakePeer {
   readonly node: TestNode;
   readonly forwards: ReceivedForward[];
+  readonly replies: ReceivedReply[];
 }
 
 const encoder = new TextEncoder();
@@ -53,11 +64,13 @@ export class FakePeers {
   async #fake(id: string): Promise<FakePeer> {
     const node = await this.#harness.start(id);
     const forwards: ReceivedForward[] = [];
+    const replies: ReceivedReply[] = [];
     node.t.onApp((from: string, fr: AppFrame) => {
-      if (fr.appKind === 'submit') forwards.push({ from, requestId: fr.requestId });
+      if (fr.appKind === 'submit') forwards.push({ from, requestId: fr.requestId, flags: fr.flags ?? 0, payload: fr.payload });
+      else if (fr.appKind === 'reply') replies.push({ requestId: fr.requestId, payload: fr.payload });
     });
     node.t.addPeer('n1', { host: '127.0.0.1', port: this.#port });
-    return { node, forwards };
+    return { node, forwards, replies };
   }
 
   /** The running n1. */
@@ -68,6 +81,31 @@ export class FakePeers {
 
   /** Starts n1 (again, on the same data directory) and waits until it follows n2. */
   async startRuntime(overrides: Partial<NodeRuntimeConfig> = {}): Promise<NodeRuntime<CommandResult, QueueReply>> {
+    const rt = await this.#launch(overrides);
+    await waitFor('n2 and n1 connected', () => this.n2.node.t.isConnected('n1') && rt.status().peersConnected['n2'] === true);
+    this.heartbeat();
+    await waitFor('n1 follows n2', () => rt.leader()?.id === 'n2');
+    return rt;
+  }
+
+  /**
+   * Starts n1 and makes it the leader: n2 and n3 answer as followers with empty logs would
+   * (grant every vote, acknowledge every append and heartbeat), so n1's entries commit.
+   */
+  async startLeaderRuntime(): Promise<NodeRuntime<CommandResult, QueueReply>> {
+    for (const p of [this.n2, this.n3]) {
+      p.node.t.onMessage((m) => {
+        p.node.received.push(m);
+        const answer = followerAnswer(p.node.id, m);
+        if (answer !== undefined) p.node.t.send([answer]);
+      });
+    }
+    const rt = await this.#launch({ electionTicks: 10 });
+    await waitFor('n1 leads', () => rt.status().role === 'leader' && this.n2.node.t.isConnected('n1'));
+    return rt;
+  }
+
+  async #launch(overrides: Partial<NodeRuntimeConfig>): Promise<NodeRuntime<CommandResult, QueueReply>> {
     const config: NodeRuntimeConfig = {
       nodeId: 'n1',
       clusterId: 'test-cluster',
@@ -95,17 +133,13 @@ export class FakePeers {
       config,
       logger: pino({ level: 'silent' }),
       app: new QueueApplication(),
-      replyCodec: queueReplyCodec,
+      replyCodecs: queueReplyCodecs,
       onFatal: (e) => {
         throw e;
       },
       seed: 1,
     });
-    const rt = this.#runtime;
-    await waitFor('n2 and n1 connected', () => this.n2.node.t.isConnected('n1') && rt.status().peersConnected['n2'] === true);
-    this.heartbeat();
-    await waitFor('n1 follows n2', () => rt.leader()?.id === 'n2');
-    return rt;
+    return this.#runtime;
   }
 
   /** Stops n1 (its in-memory state is gone, as after a crash; the data directory stays). */
@@ -124,8 +158,11 @@ export class FakePeers {
     from.node.t.send([m]);
   }
 
-  /** Sends a forwarded-request reply from `from` to n1: ok with `reply`, or an error. */
-  reply(from: FakePeer, requestId: number, reply: QueueReply | { error: { code: string; message: string; leader?: { id: string } } }): void {
+  /**
+   * Sends a forwarded-request reply from `from` to n1: ok with `reply` in `encoding` (JSON by
+   * default, as a leader of the previous release answers), or an error.
+   */
+  reply(from: FakePeer, requestId: number, reply: QueueReply | { error: { code: string; message: string; leader?: { id: string } } }, encoding: ReplyEncoding = 'json'): void {
     let out: Uint8Array;
     if ('error' in reply) {
       const enc = encoder.encode(JSON.stringify(reply.error));
@@ -133,9 +170,9 @@ export class FakePeers {
       out[0] = 0;
       out.set(enc, 1);
     } else {
-      const enc = queueReplyCodec.encode(reply);
+      const enc = queueReplyCodecs[encoding].encode(reply);
       out = new Uint8Array(enc.byteLength + 1);
-      out[0] = 1;
+      out[0] = encoding === 'binary' ? replyStatus.okBinary : replyStatus.okJson;
       out.set(enc, 1);
     }
     from.node.t.sendApp('n1', 'reply', requestId, out);
@@ -155,5 +192,22 @@ export class FakePeers {
     await this.stopRuntime();
     await this.#harness.closeAll();
     rmSync(this.#dataDir, { recursive: true, force: true });
+  }
+}
+
+/** What a follower with an empty log answers to `m` from a candidate or leader: yes to everything. */
+function followerAnswer(self: string, m: Message): Message | undefined {
+  const env = { from: self, to: m.from, term: m.term };
+  switch (m.type) {
+    case 'preVote':
+      return { ...env, type: 'preVoteResp', reject: false };
+    case 'vote':
+      return { ...env, type: 'voteResp', reject: false };
+    case 'app':
+      return { ...env, type: 'appResp', index: m.index + m.entries.length, reject: false, rejectHint: 0, logTerm: 0 };
+    case 'heartbeat':
+      return { ...env, type: 'heartbeatResp', context: m.context };
+    default:
+      return undefined;
   }
 }
