@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import { assert } from '../../raft/assert.js';
-import { RaftError } from '../../raft/errors.js';
 import type { TestingKnobs } from '../../raft/raft.js';
 import { RawNode, type Ready } from '../../raft/raw-node.js';
 import { seededRng } from '../../raft/rng.js';
@@ -19,7 +18,7 @@ import { persistReady } from './persist-ready.js';
 import { Proposer } from './proposer.js';
 import { deriveSizeLimits, type SizeLimits } from './size-limits.js';
 import { toRaftqError } from './error-map.js';
-import { AppliedWaiters, ReadIndexRequests } from './read-waiters.js';
+import { LinearizableReads } from './reads.js';
 import { decodeAddressBook, isMember, membersKey, startupAddressBook, transportPeers, type ClusterNode, type MemberAction, type MembershipResult, type MembersView } from './membership.js';
 import { Membership, type LeaderHint } from './membership-owner.js';
 import type { NodeMetrics } from './metrics-hooks.js';
@@ -130,8 +129,8 @@ interface AppliedRound<Result> {
  * One raftq node: the Raft core driven by a tick timer and a ready loop over durable storage
  * and the peer transport, applying committed entries to the application and completing client
  * requests when their entries apply. Requests on a follower are forwarded to the leader.
- * Parts own their state (issue 17, item 5): client proposals (proposer.ts), membership
- * (membership-owner.ts), snapshot send/install (snapshot-transfer.ts).
+ * Parts own their state (issue 17, item 5): client proposals (proposer.ts), linearizable reads
+ * (reads.ts), membership (membership-owner.ts), snapshot send/install (snapshot-transfer.ts).
  *
  * Ready loop order (persist-before-send): flush the queued proposals into one append, apply
  * committed entries in memory, save entries + hard state + their state writes (one fsync), send
@@ -180,10 +179,8 @@ export class NodeRuntime<Result, Reply> {
   readonly #forwarder: Forwarder;
   /** Source of request ids for requests that arrive without one. */
   #requestSeq = 0;
-  /** Linearizable reads waiting for a read index. */
-  readonly #reads: ReadIndexRequests;
-  /** Waiters for the applied index to reach a value. */
-  readonly #appliedWaiters = new AppliedWaiters();
+  /** Linearizable reads: waiting for a read index, then for it to apply. */
+  readonly #reads: LinearizableReads;
   /** Waiters for a leader to be known. */
   #leaderWaiters: Array<() => void> = [];
   /** Ticks since this follower's connection to its leader was seen down. */
@@ -237,7 +234,7 @@ export class NodeRuntime<Result, Reply> {
       metrics: opts.metrics,
     });
     this.#forwarder = new Forwarder((to, id, payload) => transport.sendApp(to, forwardKind, id, payload, forwardFlags()));
-    this.#reads = new ReadIndexRequests(opts.config.nodeId, (context) => this.#requestRead(context));
+    this.#reads = new LinearizableReads({ self: opts.config.nodeId, raft: this.#raw, kick: () => this.#kick(), now: this.#now });
     const retryRng = seededRng(seed ^ 0x5eed);
     this.#snapshots = new SnapshotTransfer({
       raw: this.#raw,
@@ -401,17 +398,13 @@ export class NodeRuntime<Result, Reply> {
    * Raft thesis §6.4): a read after it is linearizable.
    */
   async linearizableRead(timeoutMs = this.config.requestTimeoutMs): Promise<void> {
-    const deadline = this.#now() + timeoutMs;
     this.#checkRunning();
-    const index = await this.#reads.request(timeoutMs, () => (this.#raw.leader === NONE ? 'NO_LEADER' : 'TIMEOUT'));
-    // The deadline covers the wait for the index to apply too: a follower cut off after it
-    // learned the index must not hang the read.
-    await this.waitApplied(index, deadline - this.#now());
+    await this.#reads.read(timeoutMs);
   }
 
   /** Resolves once the applied index reaches `index`; TIMEOUT after `timeoutMs`. */
   waitApplied(index: number, timeoutMs = this.config.requestTimeoutMs): Promise<void> {
-    return this.#appliedWaiters.wait(index, this.#raw.applied, timeoutMs);
+    return this.#reads.waitApplied(index, timeoutMs);
   }
 
   /** Asks the leader (this node) to hand leadership to `to`. */
@@ -486,8 +479,7 @@ export class NodeRuntime<Result, Reply> {
     this.#membership.failAll(new RaftqError('TIMEOUT', 'node shut down before the membership change applied; outcome unknown'));
     // Forwarded requests may still be applied by the leader: their outcome is unknown.
     this.#forwarder.failAll('the node shut down');
-    this.#reads.failAll(new RaftqError('UNAVAILABLE', 'node shut down before the read completed'));
-    this.#appliedWaiters.failAll(new RaftqError('UNAVAILABLE', 'node shut down before the read completed'));
+    this.#reads.failAll();
     await this.#transport.close();
     await this.#storage.close();
     this.#log.info({}, 'node stopped');
@@ -557,16 +549,6 @@ export class NodeRuntime<Result, Reply> {
     }
     if (!this.#stopped && !this.#transport.sendApp(from, replyKind, f.requestId, out)) {
       this.#log.warn({ reqId, from, bytes: out.byteLength }, 'could not send the reply to a forwarded request (peer not connected, or its send queue is full); it will time out there');
-    }
-  }
-
-  #requestRead(context: Uint8Array): void {
-    try {
-      this.#raw.readIndex(context);
-      this.#kick();
-    } catch (e) {
-      if (!(e instanceof RaftError)) throw e;
-      // No leader right now: retried on the next leader change (see #onSoftState).
     }
   }
 
@@ -720,10 +702,10 @@ export class NodeRuntime<Result, Reply> {
     // 3. Send; complete what was applied.
     if (!sendFirst) this.#sendMessages(rd);
     if (applied !== undefined) this.#settleApplied(applied);
-    for (const rs of rd.readStates) this.#reads.onReadState(rs.context, rs.index);
+    this.#reads.onReadStates(rd.readStates);
     // 4. Advance.
     this.#raw.advance(rd);
-    this.#notifyApplied();
+    this.#reads.notifyApplied();
     await this.#maybeCompact();
     return true;
   }
@@ -777,10 +759,6 @@ export class NodeRuntime<Result, Reply> {
     this.#membership.settleApplied(confApplied);
   }
 
-  #notifyApplied(): void {
-    this.#appliedWaiters.notify(this.#raw.applied);
-  }
-
   #onSoftState(s: SoftState): void {
     const prev = this.#soft;
     this.#soft = s;
@@ -796,7 +774,7 @@ export class NodeRuntime<Result, Reply> {
       this.#leaderWaiters = [];
       for (const w of waiters) w();
       // ReadIndex requests die with the old leader: ask the new one.
-      this.#reads.retryAll();
+      this.#reads.onLeaderKnown();
     }
   }
 

@@ -1,3 +1,8 @@
+/**
+ * The two tables of linearizable reads: ReadIndex rounds waiting for their read index, and
+ * waiters for the applied index. LinearizableReads (reads.ts) owns one of each and is their
+ * only user; they know nothing of the Raft core beyond the `ask` callback.
+ */
 import { randomBytes } from 'node:crypto';
 import { contextKey } from '../../raft/types.js';
 import { RaftqError, type ErrorCode } from '../errors.js';
