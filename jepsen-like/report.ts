@@ -63,10 +63,10 @@ export function writeReport(path: string, ops: readonly HistoryOp[], windows: Re
   const ticks = [1, 10, 100, 1000, 10000].filter((t) => t <= maxLat * 1.5).map((t) => `<text x="2" y="${y(t).toFixed(1)}" font-size="10">${t} ms</text>`).join('');
   const verdict = result.valid ? '<span style="color:#2e7d32">VALID</span>' : '<span style="color:#c62828">INVALID</span>';
   const q = result.queue;
-  const byCause = (c: 'nack' | 'lease-expired'): number => q.redeliveries.filter((r) => r.cause === c).length;
+  const byCause = (c: 'nack' | 'nack-unknown' | 'lease-expired'): number => q.redeliveries.filter((r) => r.cause === c).length;
   const excuses = [
     ...q.lostExcused.map((e) => `lost ${e.value}: held by ${describeOp(e.by)} (unknown outcome, lease outlives the run)`),
-    ...q.redeliveries.map((r) => `redelivery of ${r.value} by ${describeOp(r.delivery)}: ${r.cause === 'nack' ? `after ${describeOp(r.by)}` : `the lease of ${describeOp(r.by)} had ended`}`),
+    ...q.redeliveries.map((r) => `redelivery of ${r.value} by ${describeOp(r.delivery)}: ${r.cause === 'nack' ? `after ${describeOp(r.by)}` : r.cause === 'nack-unknown' ? `after ${describeOp(r.by)} (outcome unknown: it may have applied)` : `the lease of ${describeOp(r.by)} had ended`}`),
   ];
   const rows: Array<[string, string]> = [
     ['workload', result.workload],
@@ -81,7 +81,7 @@ export function writeReport(path: string, ops: readonly HistoryOp[], windows: Re
     ['unexpected', String(q.unexpected)],
     ['recovered (unknown outcome, present)', String(q.recovered)],
     ['failed but present', String(q.failedButPresent)],
-    ['duplicated values', `${q.duplicated} (${q.expectedRedeliveries} expected redeliveries: ${byCause('nack')} after a nack, ${byCause('lease-expired')} after the lease ended, ${q.expectedRedeliveries - q.redeliveries.length} under clock faults; ${q.doubleDeliveries} double deliveries)`],
+    ['duplicated values', `${q.duplicated} (${q.expectedRedeliveries} expected redeliveries: ${byCause('nack')} after a nack, ${byCause('nack-unknown')} after a nack of unknown outcome, ${byCause('lease-expired')} after the lease ended, ${q.expectedRedeliveries - q.redeliveries.length} under clock faults; ${q.doubleDeliveries} double deliveries)`],
     ['dedup', `${result.dedup.keys} keys, ${result.dedup.retriedKeys} sent more than once, ${result.dedup.misses.length} misses`],
     ['ack violations', String(q.ackViolations)],
     ['drain complete', String(result.drainComplete)],

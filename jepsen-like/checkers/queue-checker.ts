@@ -12,8 +12,11 @@ export interface Redelivery {
   readonly value: string;
   /** The receive that delivered the message again. */
   readonly delivery: OpRef;
-  /** `nack`: a successful nack of the earlier receipt; `lease-expired`: the earlier lease ended first. */
-  readonly cause: 'nack' | 'lease-expired';
+  /**
+   * `nack`: a successful nack of the earlier receipt; `nack-unknown`: a nack of it whose outcome
+   * is unknown (it may have applied); `lease-expired`: the earlier lease ended first.
+   */
+  readonly cause: 'nack' | 'nack-unknown' | 'lease-expired';
   /** The nack, or the earlier receive whose lease had ended. */
   readonly by: OpRef;
 }
@@ -85,7 +88,8 @@ interface Pair {
  * (the run ends with a heal and a drain); nothing may be received that was never enqueued; a
  * message whose ack succeeded must never be delivered by a receive invoked after that ack
  * completed. A redelivery is expected only when an operation explains it: a successful nack of
- * the earlier receipt, or the earlier receive whose lease had ended. A loss is excused only when
+ * the earlier receipt (or one whose outcome is unknown: it may have applied), or the earlier
+ * receive whose lease had ended. A nack that failed (a definite error) explains nothing. A loss is excused only when
  * `opts.heldBy` names the receive that holds it.
  *
  * Enqueue attempts that carry the same dedup key are one message: an attempt acknowledged ok
@@ -108,6 +112,7 @@ export function checkQueue(ops: readonly HistoryOp[], opts: QueueCheckOptions = 
   const deliveredIds = new Set<string>();
   const acks = new Map<string, { mono: number; by: OpRef }>(); // value -> earliest ack completion
   const nacks = new Map<string, Pair[]>(); // receipt -> successful nacks of it
+  const unknownNacks = new Map<string, Pair[]>(); // receipt -> nacks of it whose outcome is unknown
   const endMono = ops.length > 0 ? ops[ops.length - 1]!.mono : 0;
   for (const p of pairs) {
     const { invoke, done } = p;
@@ -127,6 +132,8 @@ export function checkQueue(ops: readonly HistoryOp[], opts: QueueCheckOptions = 
       if (prev === undefined || done.mono < prev.mono) acks.set(invoke.value, { mono: done.mono, by: opRef(invoke) });
     } else if (invoke.f === 'nack' && done?.type === 'ok' && invoke.receipt !== undefined) {
       nacks.set(invoke.receipt, [...(nacks.get(invoke.receipt) ?? []), p]);
+    } else if (invoke.f === 'nack' && (done === undefined || done.type === 'info') && invoke.receipt !== undefined) {
+      unknownNacks.set(invoke.receipt, [...(unknownNacks.get(invoke.receipt) ?? []), p]);
     }
   }
   const examples: string[] = [];
@@ -207,11 +214,16 @@ export function checkQueue(ops: readonly HistoryOp[], opts: QueueCheckOptions = 
       const cur = list[i]!;
       // The earlier lease began no earlier than its receive's invocation; if this delivery
       // completed before that lease could have ended, the earlier receipt was still valid —
-      // unless a successful nack of that very receipt, applied before this delivery, explains it.
+      // unless a successful nack of that very receipt, applied before this delivery, explains it,
+      // or a nack of it whose outcome is unknown (it may have applied any time after its invoke).
       const nack = (nacks.get(prev.receipt) ?? []).find((n) => n.invoke.mono <= cur.doneMono);
+      const unknownNack = (unknownNacks.get(prev.receipt) ?? []).find((n) => n.invoke.mono <= cur.doneMono);
       if (nack !== undefined) {
         expectedRedeliveries++;
         redeliveries.push({ value: v, delivery: cur.receive, cause: 'nack', by: opRef(nack.invoke) });
+      } else if (unknownNack !== undefined) {
+        expectedRedeliveries++;
+        redeliveries.push({ value: v, delivery: cur.receive, cause: 'nack-unknown', by: opRef(unknownNack.invoke) });
       } else if (cur.doneMono >= prev.invokeMono + prev.visibilityMs) {
         expectedRedeliveries++;
         redeliveries.push({ value: v, delivery: cur.receive, cause: 'lease-expired', by: prev.receive });

@@ -6,7 +6,7 @@ import { AckBatcher } from './ack-batcher.js';
 import { Consumer, type MessageHandler } from './consumer.js';
 import { Message, type Settler } from './message.js';
 import { MessageStream } from './message-stream.js';
-import { Router } from './router.js';
+import { type CallOptions, Router } from './router.js';
 import type {
   BatchEntry,
   Body,
@@ -184,12 +184,12 @@ export class Client {
 
   /** Returns a received message to the queue, visible again after `delayMs` (default 0). */
   async nack(queue: string, receipt: string, options: { delayMs?: number } = {}): Promise<void> {
-    await this.#call({ nack: { queue, receipt, delayMs: options.delayMs ?? 0 } }, 'nack');
+    await this.#call({ nack: { queue, receipt, delayMs: options.delayMs ?? 0 } }, 'nack', { unknownIfAfterUnknown: 'STALE_RECEIPT' });
   }
 
   /** Sets a received message's lease to end `visibilityTimeoutMs` from now (extend or shorten). */
   async changeVisibility(queue: string, receipt: string, visibilityTimeoutMs: number): Promise<void> {
-    await this.#call({ changeVisibility: { queue, receipt, visibilityTimeoutMs } }, 'changeVisibility');
+    await this.#call({ changeVisibility: { queue, receipt, visibilityTimeoutMs } }, 'changeVisibility', { unknownIfAfterUnknown: 'STALE_RECEIPT' });
   }
 
   /** Moves every message of a dead-letter queue back to its source queue; returns how many. */
@@ -245,7 +245,7 @@ export class Client {
     await this.#router.close();
   }
 
-  async #call<K extends ResultName>(body: RequestBody, expect: K, opts: { extraTimeoutMs?: number } = {}): Promise<Ok<K>> {
+  async #call<K extends ResultName>(body: RequestBody, expect: K, opts: CallOptions = {}): Promise<Ok<K>> {
     const res = await this.#router.call(body, expect, opts);
     if (res === undefined) throw new RaftqError('INTERNAL', `no ${expect} result`);
     return res;

@@ -22,6 +22,13 @@ export interface CallOptions {
    * means that attempt succeeded: a retried deleteQueue that finds no queue.
    */
   readonly doneIfAfterUnknown?: RaftqError['code'];
+  /**
+   * An error code that, after an attempt whose outcome is unknown, may have been caused by that
+   * very attempt, so it proves nothing: reported as TIMEOUT (outcome unknown) with the error as
+   * its cause. A nack or changeVisibility that applied makes its receipt stale once the message
+   * is delivered again, so a retry answered STALE_RECEIPT cannot say whether the first applied.
+   */
+  readonly unknownIfAfterUnknown?: RaftqError['code'];
 }
 
 /**
@@ -88,6 +95,9 @@ export class Router {
       } catch (e) {
         const err = asRaftqError(e);
         if (opts.doneIfAfterUnknown === err.code && outcomeUnknown) return undefined;
+        if (opts.unknownIfAfterUnknown === err.code && outcomeUnknown) {
+          throw new RaftqError('TIMEOUT', `an earlier attempt's outcome is unknown (its connection was lost or it timed out), and a retry was answered ${err.code}, which that attempt may have caused: the outcome is unknown`, { cause: err });
+        }
         if (!isRetryable(err) || this.closed) throw err;
         if (sent && (err.code === 'TIMEOUT' || err.code === 'UNAVAILABLE')) outcomeUnknown = true;
         let delay = backoffMs(attempt, this.settings.retryDelayMs, this.settings.retryDelayMsMax);
