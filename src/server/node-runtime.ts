@@ -16,6 +16,7 @@ import { forwardFlags, replyEncodingFor, type ReplyCodecs } from './reply-encodi
 import { Mutex } from './mutex.js';
 import { persistReady } from './persist-ready.js';
 import { Proposer } from './proposer.js';
+import { Compactor } from './compactor.js';
 import { deriveSizeLimits, type SizeLimits } from './size-limits.js';
 import { toRaftqError } from './error-map.js';
 import { LinearizableReads } from './reads.js';
@@ -130,7 +131,8 @@ interface AppliedRound<Result> {
  * and the peer transport, applying committed entries to the application and completing client
  * requests when their entries apply. Requests on a follower are forwarded to the leader.
  * Parts own their state (issue 17, item 5): client proposals (proposer.ts), linearizable reads
- * (reads.ts), membership (membership-owner.ts), snapshot send/install (snapshot-transfer.ts).
+ * (reads.ts), membership (membership-owner.ts), log compaction (compactor.ts), snapshot send/install
+ * (snapshot-transfer.ts).
  *
  * Ready loop order (persist-before-send): flush the queued proposals into one append, apply
  * committed entries in memory, save entries + hard state + their state writes (one fsync), send
@@ -141,8 +143,6 @@ export class NodeRuntime<Result, Reply> {
   #config: NodeRuntimeConfig;
   /** The applied configuration, the address book and the pending membership change. */
   readonly #membership: Membership;
-  /** Set when an applied conf entry added a member: compact the log at once (see #apply). */
-  #compactNow = false;
   /** Last time the "log replay refused" warning of a joining node was logged. */
   #joinRefusedLoggedAt = 0;
   readonly #log: Logger;
@@ -164,6 +164,8 @@ export class NodeRuntime<Result, Reply> {
   /** Client proposals: queued until the next ready-loop turn, then pending until they apply. */
   readonly #proposer: Proposer<Result>;
   readonly #snapshots: SnapshotTransfer;
+  /** Log compaction: when a snapshot is due and how much log it keeps (compactor.ts). */
+  readonly #compactor: Compactor;
   #soft: SoftState;
   #ticker: NodeJS.Timeout | undefined;
   #housekeeper: NodeJS.Timeout | undefined;
@@ -235,6 +237,15 @@ export class NodeRuntime<Result, Reply> {
     });
     this.#forwarder = new Forwarder((to, id, payload) => transport.sendApp(to, forwardKind, id, payload, forwardFlags()));
     this.#reads = new LinearizableReads({ self: opts.config.nodeId, raft: this.#raw, kick: () => this.#kick(), now: this.#now });
+    this.#compactor = new Compactor({
+      storage,
+      raft: this.#raw,
+      settings: opts.config,
+      confState: () => this.#membership.confState,
+      logger: opts.logger,
+      now: this.#now,
+      metrics: opts.metrics,
+    });
     const retryRng = seededRng(seed ^ 0x5eed);
     this.#snapshots = new SnapshotTransfer({
       raw: this.#raw,
@@ -706,7 +717,7 @@ export class NodeRuntime<Result, Reply> {
     // 4. Advance.
     this.#raw.advance(rd);
     this.#reads.notifyApplied();
-    await this.#maybeCompact();
+    await this.#compactor.maybeCompact();
     return true;
   }
 
@@ -733,7 +744,7 @@ export class NodeRuntime<Result, Reply> {
         const { write, memberAdded } = this.#membership.applyConfEntry(e);
         // A new member must be brought up by a snapshot (it knows no membership): compact the
         // log through this entry so no leader can replay the log to it from index 1.
-        if (memberAdded) this.#compactNow = true;
+        if (memberAdded) this.#compactor.memberAdded();
         writes.push(write);
         confApplied.push({ index: e.index, term: e.term });
       } else if (e.data.byteLength > 0) {
@@ -776,23 +787,6 @@ export class NodeRuntime<Result, Reply> {
       // ReadIndex requests die with the old leader: ask the new one.
       this.#reads.onLeaderKnown();
     }
-  }
-
-  async #maybeCompact(): Promise<void> {
-    const applied = this.#storage.appliedIndex();
-    const snap = this.#storage.snapshot().index;
-    const forced = this.#compactNow;
-    this.#compactNow = false;
-    const due = applied - snap >= this.config.snapshotEntries || (this.#storage.logBytes() >= this.config.snapshotBytes && applied > snap);
-    if (!due && !(forced && applied > snap)) return;
-    // Keep at most compactionTrailingEntries entries, and at most compactionTrailingBytes bytes.
-    const keep = Math.max(applied - this.config.compactionTrailingEntries, this.#storage.indexKeepingBytes(applied, this.config.compactionTrailingBytes));
-    const target = this.#raw.compactionLimit(forced ? applied : keep);
-    if (target <= snap) return;
-    const t0 = this.#now();
-    await this.#storage.compact(target, this.#membership.confState);
-    this.#log.info({ index: target, applied, ms: this.#now() - t0 }, 'compacted the log');
-    this.#metrics?.compacted();
   }
 
   // ---------------------------------------------------------------------------------------
