@@ -3,7 +3,7 @@ import { assert } from '../../raft/assert.js';
 import type { TestingKnobs } from '../../raft/raft.js';
 import { RawNode, type Ready } from '../../raft/raw-node.js';
 import { seededRng } from '../../raft/rng.js';
-import { NONE, type ConfState, type Entry, type Message, type NodeId, type SnapshotMessage, type SoftState } from '../../raft/types.js';
+import { NONE, type ConfState, type Entry, type Message, type NodeId, type SoftState } from '../../raft/types.js';
 import { RaftqError } from '../errors.js';
 import { type AppliedChanges, DurableStorage, type DurableStorageOptions, openStorage, type StateWrite } from '../storage/index.js';
 import { PeerTransport, type AppFrame, type TransportCounters } from '../transport/index.js';
@@ -16,6 +16,7 @@ import { forwardFlags, replyEncodingFor, type ReplyCodecs } from './reply-encodi
 import { Mutex } from './mutex.js';
 import { persistReady } from './persist-ready.js';
 import { Proposer } from './proposer.js';
+import { Compactor } from './compactor.js';
 import { deriveSizeLimits, type SizeLimits } from './size-limits.js';
 import { toRaftqError } from './error-map.js';
 import { LinearizableReads } from './reads.js';
@@ -23,6 +24,7 @@ import { decodeAddressBook, isMember, membersKey, startupAddressBook, transportP
 import { Membership, type LeaderHint } from './membership-owner.js';
 import type { NodeMetrics } from './metrics-hooks.js';
 import { exitOnFatal } from './fatal-exit.js';
+import { SnapshotAdoption } from './snapshot-adoption.js';
 import { SnapshotTransfer } from './snapshot-transfer.js';
 import type { PeerConfig } from './peer-config.js';
 
@@ -130,7 +132,8 @@ interface AppliedRound<Result> {
  * and the peer transport, applying committed entries to the application and completing client
  * requests when their entries apply. Requests on a follower are forwarded to the leader.
  * Parts own their state (issue 17, item 5): client proposals (proposer.ts), linearizable reads
- * (reads.ts), membership (membership-owner.ts), snapshot send/install (snapshot-transfer.ts).
+ * (reads.ts), membership (membership-owner.ts), log compaction (compactor.ts), snapshot send/install
+ * (snapshot-transfer.ts) and what follows an install (snapshot-adoption.ts).
  *
  * Ready loop order (persist-before-send): flush the queued proposals into one append, apply
  * committed entries in memory, save entries + hard state + their state writes (one fsync), send
@@ -141,8 +144,6 @@ export class NodeRuntime<Result, Reply> {
   #config: NodeRuntimeConfig;
   /** The applied configuration, the address book and the pending membership change. */
   readonly #membership: Membership;
-  /** Set when an applied conf entry added a member: compact the log at once (see #apply). */
-  #compactNow = false;
   /** Last time the "log replay refused" warning of a joining node was logged. */
   #joinRefusedLoggedAt = 0;
   readonly #log: Logger;
@@ -164,6 +165,8 @@ export class NodeRuntime<Result, Reply> {
   /** Client proposals: queued until the next ready-loop turn, then pending until they apply. */
   readonly #proposer: Proposer<Result>;
   readonly #snapshots: SnapshotTransfer;
+  /** Log compaction: when a snapshot is due and how much log it keeps (compactor.ts). */
+  readonly #compactor: Compactor;
   #soft: SoftState;
   #ticker: NodeJS.Timeout | undefined;
   #housekeeper: NodeJS.Timeout | undefined;
@@ -172,9 +175,8 @@ export class NodeRuntime<Result, Reply> {
   #stopped = false;
   /** The ready loop failed (onFatal was called): it never runs again, the failed Ready is never advanced. */
   #failed = false;
-  /** While a snapshot install holds the lock, inbound raft messages wait here. */
-  #paused = false;
-  #held: Message[] = [];
+  /** The pause around a snapshot install's end, and the adoption of its state (snapshot-adoption.ts). */
+  readonly #adoption: SnapshotAdoption;
   /** Requests this follower forwarded, until their reply. */
   readonly #forwarder: Forwarder;
   /** Source of request ids for requests that arrive without one. */
@@ -235,6 +237,26 @@ export class NodeRuntime<Result, Reply> {
     });
     this.#forwarder = new Forwarder((to, id, payload) => transport.sendApp(to, forwardKind, id, payload, forwardFlags()));
     this.#reads = new LinearizableReads({ self: opts.config.nodeId, raft: this.#raw, kick: () => this.#kick(), now: this.#now });
+    this.#compactor = new Compactor({
+      storage,
+      raft: this.#raw,
+      settings: opts.config,
+      confState: () => this.#membership.confState,
+      logger: opts.logger,
+      now: this.#now,
+      metrics: opts.metrics,
+    });
+    this.#adoption = new SnapshotAdoption({
+      lock: this.#lock,
+      step: (m) => this.#raw.step(m),
+      kick: () => this.#kick(),
+      storage,
+      stamper: this.#stamper,
+      app: opts.app,
+      clusterClock: this.#clusterClock,
+      membership: this.#membership,
+      proposer: this.#proposer,
+    });
     const retryRng = seededRng(seed ^ 0x5eed);
     this.#snapshots = new SnapshotTransfer({
       raw: this.#raw,
@@ -246,8 +268,8 @@ export class NodeRuntime<Result, Reply> {
         this.#raw.reportSnapshot(to, ok);
         this.#kick();
       },
-      runPaused: (fn) => this.#runPaused(fn),
-      adopt: (msg) => this.#adoptSnapshot(msg),
+      runPaused: (fn) => this.#adoption.runPaused(fn),
+      adopt: (msg) => this.#adoption.adopt(msg),
       onFatal: (err) => this.#onFatal(err),
       isStopped: () => this.#stopped,
       onSnapshotSent: () => this.#metrics?.snapshotSent(),
@@ -579,7 +601,7 @@ export class NodeRuntime<Result, Reply> {
   }
 
   #tick(): void {
-    if (this.#stopped || this.#paused) return;
+    if (this.#stopped || this.#adoption.paused) return;
     this.#raw.tick();
     this.#detectLeaderLoss();
     this.#sendUrgent();
@@ -640,10 +662,7 @@ export class NodeRuntime<Result, Reply> {
     }
     // Entries from a leader: stamps made no later than now (cluster-clock.ts).
     if (m.type === 'app' && m.entries.length > 0) this.#stamper.noteReceived();
-    if (this.#paused) {
-      this.#held.push(m);
-      return;
-    }
+    if (this.#adoption.hold(m)) return;
     this.#raw.step(m);
     if (m.type === 'heartbeat') this.#sendUrgent();
     this.#kick();
@@ -706,7 +725,7 @@ export class NodeRuntime<Result, Reply> {
     // 4. Advance.
     this.#raw.advance(rd);
     this.#reads.notifyApplied();
-    await this.#maybeCompact();
+    await this.#compactor.maybeCompact();
     return true;
   }
 
@@ -733,7 +752,7 @@ export class NodeRuntime<Result, Reply> {
         const { write, memberAdded } = this.#membership.applyConfEntry(e);
         // A new member must be brought up by a snapshot (it knows no membership): compact the
         // log through this entry so no leader can replay the log to it from index 1.
-        if (memberAdded) this.#compactNow = true;
+        if (memberAdded) this.#compactor.memberAdded();
         writes.push(write);
         confApplied.push({ index: e.index, term: e.term });
       } else if (e.data.byteLength > 0) {
@@ -776,55 +795,6 @@ export class NodeRuntime<Result, Reply> {
       // ReadIndex requests die with the old leader: ask the new one.
       this.#reads.onLeaderKnown();
     }
-  }
-
-  async #maybeCompact(): Promise<void> {
-    const applied = this.#storage.appliedIndex();
-    const snap = this.#storage.snapshot().index;
-    const forced = this.#compactNow;
-    this.#compactNow = false;
-    const due = applied - snap >= this.config.snapshotEntries || (this.#storage.logBytes() >= this.config.snapshotBytes && applied > snap);
-    if (!due && !(forced && applied > snap)) return;
-    // Keep at most compactionTrailingEntries entries, and at most compactionTrailingBytes bytes.
-    const keep = Math.max(applied - this.config.compactionTrailingEntries, this.#storage.indexKeepingBytes(applied, this.config.compactionTrailingBytes));
-    const target = this.#raw.compactionLimit(forced ? applied : keep);
-    if (target <= snap) return;
-    const t0 = this.#now();
-    await this.#storage.compact(target, this.#membership.confState);
-    this.#log.info({ index: target, applied, ms: this.#now() - t0 }, 'compacted the log');
-    this.#metrics?.compacted();
-  }
-
-  // ---------------------------------------------------------------------------------------
-  // Snapshots.
-
-  /**
-   * Runs `fn` (the end of a snapshot install, snapshot-transfer.ts) holding the ready-loop lock
-   * with inbound Raft messages held back; they are stepped once it ends.
-   */
-  #runPaused(fn: () => Promise<void>): Promise<void> {
-    return this.#lock.run(async () => {
-      this.#paused = true;
-      try {
-        await fn();
-      } finally {
-        this.#paused = false;
-        const held = this.#held;
-        this.#held = [];
-        for (const m of held) this.#raw.step(m);
-        this.#kick();
-      }
-    });
-  }
-
-  /** The storage switched to `msg`'s snapshot: reload the application, adopt its membership. */
-  async #adoptSnapshot(msg: SnapshotMessage): Promise<void> {
-    // The snapshot came from another node: every stamp it reflects was made before now.
-    this.#stamper.noteReceived();
-    await this.#app.reload(this.#storage);
-    await this.#clusterClock.load(this.#storage);
-    this.#membership.adoptSnapshot(msg.snapshot, await this.#storage.get(membersKey));
-    this.#proposer.adoptSnapshot(msg.snapshot.index);
   }
 
   #checkRunning(): void {

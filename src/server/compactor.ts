@@ -1,0 +1,93 @@
+/**
+ * Log compaction (issue 17, item 5): when this node takes a snapshot of its applied state and
+ * drops the log behind it. The runtime calls maybeCompact at the end of every ready-loop turn
+ * (after advance) and memberAdded when an applied conf entry added a member.
+ *
+ * A compaction is due once snapshotEntries applied entries lie behind the last snapshot, or the
+ * stored log takes snapshotBytes (with something applied past the snapshot). It keeps at most
+ * compactionTrailingEntries entries and at most compactionTrailingBytes bytes behind the applied
+ * index, so briefly lagging followers need no snapshot. After a member was added it compacts
+ * through the applied index at once: the new member knows no membership and must be brought up
+ * by a snapshot, never by a log replay from index 1. Either way the Raft core caps the index
+ * (compactionLimit: on a leader, not past a snapshot still being sent), and nothing is
+ * done unless the result lies past the current snapshot.
+ *
+ * Storage and the Raft core are reached through narrow interfaces, so tests drive this class
+ * with fakes (test/server/compactor.test.ts).
+ */
+import type { Logger } from 'pino';
+import type { ConfState } from '../../raft/types.js';
+import type { NodeMetrics } from './metrics-hooks.js';
+
+/** What compaction needs of durable storage; DurableStorage has it. */
+export interface CompactorStorage {
+  appliedIndex(): number;
+  snapshot(): { readonly index: number };
+  /** Bytes the stored log entries take. */
+  logBytes(): number;
+  /** The compaction index that keeps at most `bytes` of stored log after it, below `upTo` (at least the snapshot index). */
+  indexKeepingBytes(upTo: number, bytes: number): number;
+  compact(index: number, confState: ConfState): Promise<void>;
+}
+
+/** What compaction needs of the Raft core; RawNode has it. */
+export interface CompactorRaft {
+  /** `upTo`, lowered on a leader below a snapshot still being sent to a follower. */
+  compactionLimit(upTo: number): number;
+}
+
+/** The thresholds (NodeRuntimeConfig's, validated by config.ts). */
+export interface CompactionSettings {
+  readonly snapshotEntries: number;
+  readonly compactionTrailingEntries: number;
+  readonly snapshotBytes: number;
+  readonly compactionTrailingBytes: number;
+}
+
+/** What Compactor needs of its node. */
+export interface CompactorOptions {
+  readonly storage: CompactorStorage;
+  readonly raft: CompactorRaft;
+  readonly settings: CompactionSettings;
+  /** The applied configuration, stored with the snapshot. */
+  readonly confState: () => ConfState;
+  readonly logger: Pick<Logger, 'info'>;
+  /** Clock of the log line's duration, in milliseconds. */
+  readonly now: () => number;
+  readonly metrics?: Pick<NodeMetrics, 'compacted'> | undefined;
+}
+
+/** Decides and performs log compactions: see the module comment. */
+export class Compactor {
+  readonly #o: CompactorOptions;
+  /** Set when an applied conf entry added a member: compact the log at the next chance. */
+  #compactNow = false;
+
+  constructor(opts: CompactorOptions) {
+    this.#o = opts;
+  }
+
+  /** An applied conf entry added a member: the next maybeCompact compacts through the applied index. */
+  memberAdded(): void {
+    this.#compactNow = true;
+  }
+
+  /** Compacts the log if a compaction is due (or forced); the caller holds the ready-loop lock. */
+  async maybeCompact(): Promise<void> {
+    const { storage, settings } = this.#o;
+    const applied = storage.appliedIndex();
+    const snap = storage.snapshot().index;
+    const forced = this.#compactNow;
+    this.#compactNow = false;
+    const due = applied - snap >= settings.snapshotEntries || (storage.logBytes() >= settings.snapshotBytes && applied > snap);
+    if (!due && !(forced && applied > snap)) return;
+    // Keep at most compactionTrailingEntries entries, and at most compactionTrailingBytes bytes.
+    const keep = Math.max(applied - settings.compactionTrailingEntries, storage.indexKeepingBytes(applied, settings.compactionTrailingBytes));
+    const target = this.#o.raft.compactionLimit(forced ? applied : keep);
+    if (target <= snap) return;
+    const t0 = this.#o.now();
+    await storage.compact(target, this.#o.confState());
+    this.#o.logger.info({ index: target, applied, ms: this.#o.now() - t0 }, 'compacted the log');
+    this.#o.metrics?.compacted();
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * Compactor (src/server/compactor.ts), log compaction, driven with a fake storage and a fake
+ * Raft core: no disk. Each test plays the ready loop's part by hand (memberAdded, maybeCompact).
+ */
+import { describe, expect, it } from 'vitest';
+import type { ConfState } from '../../raft/types.js';
+import { Compactor, type CompactionSettings, type CompactorRaft, type CompactorStorage } from '../../src/server/compactor.js';
+
+/** A log of equal-sized entries from snapshotIndex+1 through lastIndex; compact moves the snapshot. */
+class FakeStorage implements CompactorStorage {
+  snapshotIndex = 0;
+  applied = 0;
+  lastIndex = 0;
+  entryBytes = 10;
+  readonly compactions: Array<{ index: number; confState: ConfState }> = [];
+
+  appliedIndex(): number {
+    return this.applied;
+  }
+  snapshot(): { index: number } {
+    return { index: this.snapshotIndex };
+  }
+  logBytes(): number {
+    return (this.lastIndex - this.snapshotIndex) * this.entryBytes;
+  }
+  /** Entries after the result, through upTo, take at most `bytes` (the entry at upTo always kept). */
+  indexKeepingBytes(upTo: number, bytes: number): number {
+    const n = Math.max(1, Math.floor(bytes / this.entryBytes));
+    return Math.max(this.snapshotIndex, upTo - n);
+  }
+  compact(index: number, confState: ConfState): Promise<void> {
+    this.compactions.push({ index, confState });
+    this.snapshotIndex = index;
+    return Promise.resolve();
+  }
+}
+
+/** A core that lowers every limit to `cap` (a snapshot still being sent), or leaves it. */
+class FakeRaft implements CompactorRaft {
+  cap = Infinity;
+  readonly asked: number[] = [];
+  compactionLimit(upTo: number): number {
+    this.asked.push(upTo);
+    return Math.min(upTo, this.cap);
+  }
+}
+
+const conf: ConfState = { voters: ['n1', 'n2', 'n3'], learners: [] };
+const defaults: CompactionSettings = { snapshotEntries: 100, compactionTrailingEntries: 20, snapshotBytes: 1_000_000, compactionTrailingBytes: 1_000_000 };
+
+function setup(settings: Partial<CompactionSettings> = {}) {
+  const storage = new FakeStorage();
+  const raft = new FakeRaft();
+  const logs: Array<{ obj: unknown; msg: string }> = [];
+  let compacted = 0;
+  let clock = 1000;
+  const compactor = new Compactor({
+    storage,
+    raft,
+    settings: { ...defaults, ...settings },
+    confState: () => conf,
+    logger: { info: ((obj: unknown, msg: string) => void logs.push({ obj, msg })) as never },
+    now: () => (clock += 5),
+    metrics: { compacted: () => void compacted++ },
+  });
+  return { storage, raft, logs, compactor, compacted: () => compacted };
+}
+
+describe('Compactor', () => {
+  it('does nothing before snapshotEntries entries are applied past the snapshot', async () => {
+    const { storage, compactor, compacted } = setup();
+    storage.applied = storage.lastIndex = 99;
+    await compactor.maybeCompact();
+    expect(storage.compactions).toEqual([]);
+    expect(compacted()).toBe(0);
+  });
+
+  it('is due by entries: compacts keeping compactionTrailingEntries, with the applied configuration, one log line and metric', async () => {
+    const { storage, compactor, logs, compacted } = setup();
+    storage.applied = storage.lastIndex = 100;
+    await compactor.maybeCompact();
+    expect(storage.compactions).toEqual([{ index: 80, confState: conf }]);
+    expect(logs).toEqual([{ obj: { index: 80, applied: 100, ms: 5 }, msg: 'compacted the log' }]);
+    expect(compacted()).toBe(1);
+  });
+
+  it('counts entries from the snapshot, not from index 0', async () => {
+    const { storage, compactor } = setup();
+    storage.snapshotIndex = 80;
+    storage.applied = storage.lastIndex = 179;
+    await compactor.maybeCompact();
+    expect(storage.compactions).toEqual([]);
+    storage.applied = storage.lastIndex = 180;
+    await compactor.maybeCompact();
+    expect(storage.compactions.map((c) => c.index)).toEqual([160]);
+  });
+
+  it('is due by bytes once something is applied past the snapshot; keeps at most compactionTrailingBytes', async () => {
+    const { storage, compactor } = setup({ snapshotBytes: 500, compactionTrailingBytes: 100 });
+    storage.lastIndex = 60; // 600 bytes stored
+    storage.applied = 0;
+    await compactor.maybeCompact();
+    expect(storage.compactions).toEqual([]); // nothing applied past the snapshot
+    storage.applied = 50;
+    await compactor.maybeCompact();
+    // Trailing entries would keep 30..50; trailing bytes keep only 10 entries: 40.
+    expect(storage.compactions.map((c) => c.index)).toEqual([40]);
+  });
+
+  it('keeps the larger of the trailing-entries and trailing-bytes indexes (the fewer entries)', async () => {
+    const { storage, compactor } = setup({ compactionTrailingEntries: 5, compactionTrailingBytes: 1_000 });
+    storage.applied = storage.lastIndex = 100;
+    await compactor.maybeCompact();
+    expect(storage.compactions.map((c) => c.index)).toEqual([95]);
+  });
+
+  it('after a member was added compacts through the applied index at once, then only when due again', async () => {
+    const { storage, raft, compactor } = setup();
+    storage.applied = storage.lastIndex = 7;
+    compactor.memberAdded();
+    await compactor.maybeCompact();
+    expect(storage.compactions.map((c) => c.index)).toEqual([7]);
+    expect(raft.asked).toEqual([7]);
+    storage.applied = storage.lastIndex = 9;
+    await compactor.maybeCompact();
+    expect(storage.compactions.map((c) => c.index)).toEqual([7]); // the flag was consumed
+  });
+
+  it('a forced compaction with nothing applied past the snapshot does nothing (and is not kept for later)', async () => {
+    const { storage, raft, compactor } = setup();
+    storage.snapshotIndex = storage.applied = storage.lastIndex = 7;
+    compactor.memberAdded();
+    await compactor.maybeCompact();
+    expect(raft.asked).toEqual([]);
+    storage.applied = storage.lastIndex = 8;
+    await compactor.maybeCompact();
+    expect(storage.compactions).toEqual([]);
+  });
+
+  it("respects the core's compactionLimit", async () => {
+    const { storage, raft, compactor } = setup();
+    raft.cap = 50;
+    storage.applied = storage.lastIndex = 100;
+    await compactor.maybeCompact();
+    expect(raft.asked).toEqual([80]);
+    expect(storage.compactions.map((c) => c.index)).toEqual([50]);
+  });
+
+  it('never compacts to or below the snapshot', async () => {
+    const { storage, raft, compactor, logs, compacted } = setup();
+    storage.snapshotIndex = 60;
+    raft.cap = 60;
+    storage.applied = storage.lastIndex = 160;
+    await compactor.maybeCompact();
+    raft.cap = 10;
+    compactor.memberAdded();
+    await compactor.maybeCompact();
+    expect(storage.compactions).toEqual([]);
+    expect(logs).toEqual([]);
+    expect(compacted()).toBe(0);
+  });
+});
