@@ -6,13 +6,12 @@ import { seededRng } from '../../raft/rng.js';
 import { NONE, type ConfState, type Entry, type Message, type NodeId, type SoftState } from '../../raft/types.js';
 import { RaftqError } from '../errors.js';
 import { type AppliedChanges, DurableStorage, type DurableStorageOptions, openStorage, type StateWrite } from '../storage/index.js';
-import { PeerTransport, type AppFrame, type TransportCounters } from '../transport/index.js';
+import { PeerTransport, type TransportCounters } from '../transport/index.js';
 import type { AppliedCommand, Application } from './application.js';
 import { ClusterClock, LeaderStamper } from './cluster-clock.js';
 import { decodeEntry } from './entry-envelope.js';
-import { decodeForward, encodeForward } from './forward-frame.js';
-import { Forwarder, encodeErrorReply, encodeOkReply } from './forwarder.js';
-import { forwardFlags, replyEncodingFor, type ReplyCodecs } from './reply-encoding.js';
+import { Forwarding } from './forwarding.js';
+import type { ReplyCodecs } from './reply-encoding.js';
 import { Mutex } from './mutex.js';
 import { persistReady } from './persist-ready.js';
 import { Proposer } from './proposer.js';
@@ -115,9 +114,6 @@ export interface NodeStatus {
   readonly recovering?: { readonly reason: string; readonly since: string };
 }
 
-const forwardKind = 'submit';
-const replyKind = 'reply';
-
 /** One Ready's applied entries: the state writes to persist, then what to complete. */
 interface AppliedRound<Result> {
   readonly changes: AppliedChanges;
@@ -131,8 +127,8 @@ interface AppliedRound<Result> {
  * One raftq node: the Raft core driven by a tick timer and a ready loop over durable storage
  * and the peer transport, applying committed entries to the application and completing client
  * requests when their entries apply. Requests on a follower are forwarded to the leader.
- * Parts own their state (issue 17, item 5): client proposals (proposer.ts), linearizable reads
- * (reads.ts), membership (membership-owner.ts), log compaction (compactor.ts), snapshot send/install
+ * Parts own their state (issue 17, item 5): client proposals (proposer.ts), forwarding
+ * (forwarding.ts), linearizable reads (reads.ts), membership (membership-owner.ts), log compaction (compactor.ts), snapshot send/install
  * (snapshot-transfer.ts) and what follows an install (snapshot-adoption.ts).
  *
  * Ready loop order (persist-before-send): flush the queued proposals into one append, apply
@@ -151,7 +147,6 @@ export class NodeRuntime<Result, Reply> {
   readonly #transport: PeerTransport;
   readonly #raw: RawNode;
   readonly #app: Application<Result, Reply>;
-  readonly #replyCodecs: ReplyCodecs<Reply>;
   readonly #now: () => number;
   readonly #monoNow: () => number;
   /** Stamps this node's proposals; the replicated clock their entries advance when applied. */
@@ -177,16 +172,12 @@ export class NodeRuntime<Result, Reply> {
   #failed = false;
   /** The pause around a snapshot install's end, and the adoption of its state (snapshot-adoption.ts). */
   readonly #adoption: SnapshotAdoption;
-  /** Requests this follower forwarded, until their reply. */
-  readonly #forwarder: Forwarder;
+  /** Forwarding: requests this follower forwards, requests this leader serves for followers (forwarding.ts). */
+  readonly #forwarding: Forwarding<Result, Reply>;
   /** Source of request ids for requests that arrive without one. */
   #requestSeq = 0;
   /** Linearizable reads: waiting for a read index, then for it to apply. */
   readonly #reads: LinearizableReads;
-  /** Waiters for a leader to be known. */
-  #leaderWaiters: Array<() => void> = [];
-  /** Ticks since this follower's connection to its leader was seen down. */
-  #leaderDownTicks = 0;
 
   private constructor(opts: NodeRuntimeOptions<Result, Reply>, storage: DurableStorage, transport: PeerTransport) {
     this.#config = opts.config;
@@ -194,7 +185,6 @@ export class NodeRuntime<Result, Reply> {
     this.#storage = storage;
     this.#transport = transport;
     this.#app = opts.app;
-    this.#replyCodecs = opts.replyCodecs;
     this.#now = opts.now ?? Date.now;
     this.#monoNow = opts.monoNow ?? (() => performance.now());
     this.#stamper = new LeaderStamper(this.#monoNow, this.#now);
@@ -235,7 +225,20 @@ export class NodeRuntime<Result, Reply> {
       now: this.#now,
       metrics: opts.metrics,
     });
-    this.#forwarder = new Forwarder((to, id, payload) => transport.sendApp(to, forwardKind, id, payload, forwardFlags()));
+    this.#forwarding = new Forwarding<Result, Reply>({
+      settings: () => this.config,
+      raft: this.#raw,
+      proposer: this.#proposer,
+      app: opts.app,
+      replyCodecs: opts.replyCodecs,
+      transport,
+      forwardReplyBytesMax: this.#limits.forwardReplyBytesMax,
+      leaderHint: () => this.#leaderHint(),
+      release: (cmd) => this.submit(cmd),
+      isStopped: () => this.#stopped,
+      logger: opts.logger,
+      now: this.#now,
+    });
     this.#reads = new LinearizableReads({ self: opts.config.nodeId, raft: this.#raw, kick: () => this.#kick(), now: this.#now });
     this.#compactor = new Compactor({
       storage,
@@ -321,7 +324,7 @@ export class NodeRuntime<Result, Reply> {
       node = new NodeRuntime({ ...opts, config: { ...config, peers: book } }, storage, transport);
       await node.#clusterClock.load(storage);
       transport.onMessage((m) => node.#onPeerMessage(m));
-      transport.onApp((from, f) => node.#onApp(from, f));
+      transport.onApp((from, f) => node.#forwarding.onApp(from, f));
       await transport.start();
       node.#startTimers();
       logger.info({ applied: storage.appliedIndex(), last: storage.lastIndex(), term: storage.hardState().term }, 'node started');
@@ -381,38 +384,7 @@ export class NodeRuntime<Result, Reply> {
   async submit(payload: Uint8Array, opts: { timeoutMs?: number; requestId?: string } = {}): Promise<Reply> {
     const deadline = this.#now() + (opts.timeoutMs ?? this.config.requestTimeoutMs);
     const requestId = opts.requestId ?? `${this.config.nodeId}-${++this.#requestSeq}`;
-    this.#proposer.checkSize(payload);
-    /** The node a NOT_LEADER answer named as leader: the next forward goes there. */
-    let hinted: NodeId | undefined;
-    for (;;) {
-      this.#checkRunning();
-      if (this.#raw.role === 'leader') {
-        const result = await this.#proposer.propose(payload, deadline);
-        return await this.#app.reply(result);
-      }
-      const leader = hinted ?? this.#raw.leader;
-      hinted = undefined;
-      if (leader !== NONE && leader !== this.config.nodeId) {
-        try {
-          this.#log.debug({ reqId: requestId, leader }, 'forwarding request to the leader');
-          const forwarded = await this.#forwarder.forward(leader, encodeForward(requestId, payload), deadline - this.#now());
-          return this.#replyCodecs[forwarded.encoding].decode(forwarded.bytes);
-        } catch (e) {
-          // The node we forwarded to is no longer leader (it did not propose the request):
-          // wait a tick, so a stale view of the leader cannot turn into a tight loop, then try
-          // the leader it named, or whichever leader this node knows by then.
-          if (!(e instanceof RaftqError && e.code === 'NOT_LEADER') || this.#now() + this.config.tickMs >= deadline) throw e;
-          await sleep(this.config.tickMs);
-          const hint = e.leader?.id;
-          if (hint !== undefined && hint !== leader && hint !== this.config.nodeId && this.config.peers[hint] !== undefined) hinted = hint;
-          continue;
-        }
-      }
-      await this.#waitForLeader(Math.min(deadline, this.#now() + this.config.leaderWaitMs));
-      if (this.#raw.leader === NONE) {
-        throw new RaftqError('NO_LEADER', `no leader elected within ${this.config.leaderWaitMs} ms`);
-      }
-    }
+    return this.#forwarding.submit(payload, deadline, requestId);
   }
 
   /**
@@ -500,7 +472,7 @@ export class NodeRuntime<Result, Reply> {
     this.#proposer.failAll();
     this.#membership.failAll(new RaftqError('TIMEOUT', 'node shut down before the membership change applied; outcome unknown'));
     // Forwarded requests may still be applied by the leader: their outcome is unknown.
-    this.#forwarder.failAll('the node shut down');
+    this.#forwarding.failAll('the node shut down');
     this.#reads.failAll();
     await this.#transport.close();
     await this.#storage.close();
@@ -530,63 +502,6 @@ export class NodeRuntime<Result, Reply> {
     while (this.#raw.role === 'leader' && this.#now() < until) await sleep(this.config.tickMs);
   }
 
-  // ---------------------------------------------------------------------------------------
-  // Forwarding (proposals: proposer.ts).
-
-  #onApp(from: NodeId, f: AppFrame): void {
-    if (f.appKind === forwardKind) {
-      void this.#serveForwarded(from, f);
-    } else if (f.appKind === replyKind) {
-      if (!this.#forwarder.onReply(from, f.requestId, f.payload)) this.#log.debug({ peer: from, requestId: f.requestId }, 'ignored a reply that answers no request in flight to that node');
-    } else {
-      this.#log.warn({ peer: from, kind: f.appKind }, 'ignored unknown app frame');
-    }
-  }
-
-  /** Serves a request a follower forwarded: only as leader, never forwarding it again. */
-  async #serveForwarded(from: NodeId, f: AppFrame): Promise<void> {
-    let out: Uint8Array;
-    let reqId = '';
-    try {
-      const { requestId, command } = decodeForward(f.payload);
-      reqId = requestId;
-      this.#log.debug({ reqId, from }, 'serving a forwarded request');
-      if (this.#raw.role !== 'leader') throw new RaftqError('NOT_LEADER', `${this.config.nodeId} is not the leader`, this.#leaderHint());
-      this.#proposer.checkSize(command);
-      const result = await this.#proposer.propose(command, this.#now() + this.config.requestTimeoutMs);
-      // The reply travels back in one AppFrame: one that would not fit is cut to fit (fewer
-      // messages of a receive) and what was cut is released, never dropped.
-      // The follower's flags choose the encoding (the rolling-upgrade rule, reply-encoding.ts).
-      const encoding = replyEncodingFor(f.flags);
-      const fitted = await this.#app.replyWithin(result, command, this.#limits.forwardReplyBytesMax, encoding);
-      out = encodeOkReply(this.#replyCodecs[encoding].encode(fitted.reply), encoding);
-      if (fitted.release.length > 0) {
-        this.#log.warn({ reqId, from, released: fitted.release.length }, 'a forwarded reply was cut to fit a peer frame; releasing what it left out');
-        for (const cmd of fitted.release) this.submit(cmd).catch((e: unknown) => this.#log.warn({ err: e, reqId }, 'could not release a message left out of a reply; it returns when its lease ends'));
-      }
-    } catch (e) {
-      const err = toRaftqError(e);
-      this.#log.debug({ reqId, from, code: err.code }, 'forwarded request failed');
-      out = encodeErrorReply(err);
-    }
-    if (!this.#stopped && !this.#transport.sendApp(from, replyKind, f.requestId, out)) {
-      this.#log.warn({ reqId, from, bytes: out.byteLength }, 'could not send the reply to a forwarded request (peer not connected, or its send queue is full); it will time out there');
-    }
-  }
-
-  #waitForLeader(until: number): Promise<void> {
-    if (this.#raw.leader !== NONE) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, Math.max(0, until - this.#now()));
-      timer.unref();
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#leaderWaiters.push(done);
-    });
-  }
-
   #leaderHint(): LeaderHint {
     return this.#membership.leaderHint();
   }
@@ -603,7 +518,7 @@ export class NodeRuntime<Result, Reply> {
   #tick(): void {
     if (this.#stopped || this.#adoption.paused) return;
     this.#raw.tick();
-    this.#detectLeaderLoss();
+    this.#forwarding.tick();
     this.#sendUrgent();
     this.#kick();
   }
@@ -616,29 +531,6 @@ export class NodeRuntime<Result, Reply> {
     if (!this.#driving) return;
     const urgent = this.#raw.takeUrgentMessages();
     if (urgent.length > 0) this.#transport.send(urgent);
-  }
-
-  /**
-   * A crashed leader's TCP connections drop at once: a follower that sees its link to the
-   * leader down for a few ticks forgets the leader (so it grants pre-votes) and campaigns after
-   * a short random delay, instead of waiting a whole election timeout.
-   */
-  #detectLeaderLoss(): void {
-    const r = this.#raw;
-    if (r.role !== 'follower' || r.leader === NONE || r.leader === this.config.nodeId) {
-      this.#leaderDownTicks = 0;
-      return;
-    }
-    if (this.#transport.isConnected(r.leader)) {
-      this.#leaderDownTicks = 0;
-      return;
-    }
-    this.#leaderDownTicks++;
-    if (this.#leaderDownTicks === 2) {
-      this.#log.info({ leader: r.leader, term: r.term }, 'lost the connection to the leader; forgetting it');
-      this.#forwarder.failTo(r.leader, 'the connection to the leader was lost');
-      this.#raw.forgetLeader();
-    }
   }
 
   #housekeep(): void {
@@ -783,15 +675,13 @@ export class NodeRuntime<Result, Reply> {
     this.#soft = s;
     const term = this.#raw.term;
     if (s.leader !== prev.leader) {
-      if (prev.leader !== NONE && prev.leader !== this.config.nodeId) this.#forwarder.failTo(prev.leader, `leader ${prev.leader} was replaced`);
+      this.#forwarding.leaderReplaced(prev.leader);
       this.#log.info({ term, leader: s.leader || null, role: s.role }, s.leader === NONE ? 'leader lost' : 'leader changed');
       this.#metrics?.leaderChanged();
     }
     if (s.role !== prev.role) this.#log.info({ term, role: s.role }, `became ${s.role}`);
     if (s.leader !== NONE) {
-      const waiters = this.#leaderWaiters;
-      this.#leaderWaiters = [];
-      for (const w of waiters) w();
+      this.#forwarding.leaderKnown();
       // ReadIndex requests die with the old leader: ask the new one.
       this.#reads.onLeaderKnown();
     }
