@@ -11,8 +11,8 @@ export const nemesisKinds: readonly NemesisKind[] = ['kill', 'pause', 'partition
 
 /**
  * The families of `--nemesis all`: every one but `power` and `disk`, which need FUSE (powerfs),
- * and `corrupt`, which a correct raftq survives only with the repair from peers of issue 16: it
- * joins `all` once the long corrupt runs (README "Fault matrix") pass. Those are named explicitly.
+ * and `corrupt`, whose long runs (README "Fault matrix") pass on their own but have not yet been
+ * run mixed with the other faults. Those are named explicitly.
  */
 export const allNemesisKinds: readonly NemesisKind[] = ['kill', 'pause', 'partition', 'clock', 'latency'];
 
