@@ -27,6 +27,7 @@
  */
 import { assert } from '../../../raft/assert.js';
 import { typedDiskError } from '../disk-errors.js';
+import { LogCompactedError } from '../errors.js';
 import { type StorageLogger, silentLogger } from '../logger.js';
 import { OpGate } from './op-gate.js';
 import { encodeRecord, recordPayloadBytesMax, type SegmentRecord } from './record-format.js';
@@ -133,9 +134,10 @@ export class SegmentLog {
     return last === undefined ? this.#firstIndexIfEmpty - 1 : last.summary.lastIndex;
   }
 
-  /** The term of record `index`. Invariant: firstIndex() <= index <= lastIndex(). */
+  /** The term of record `index`. Below firstIndex() throws LogCompactedError; index <= lastIndex() is asserted. */
   term(index: number): number {
     this.#checkUsable();
+    if (index < this.firstIndex()) throw new LogCompactedError(index, this.firstIndex());
     return this.#segmentAt(index).summary.termOf(index);
   }
 
@@ -194,13 +196,15 @@ export class SegmentLog {
 
   /**
    * The records [lo, hiExclusive), stopping early once their payloads would exceed
-   * `payloadBytesMax` (the first always comes). Invariant: firstIndex() <= lo <= hiExclusive <=
-   * lastIndex() + 1. A damaged record throws SegmentCorruptionError; it is never returned.
+   * `payloadBytesMax` (the first always comes). lo below firstIndex() throws LogCompactedError;
+   * lo <= hiExclusive <= lastIndex() + 1 is asserted (a caller bug). A damaged record throws
+   * SegmentCorruptionError; it is never returned.
    */
   entries(lo: number, hiExclusive: number, payloadBytesMax = Number.POSITIVE_INFINITY): Promise<SegmentRecord[]> {
     return this.#gate.read(async () => {
       this.#checkUsable();
-      assert(lo >= this.firstIndex() && lo <= hiExclusive && hiExclusive <= this.lastIndex() + 1, () => `entries [${lo}, ${hiExclusive}) outside [${this.firstIndex()}, ${this.lastIndex() + 1})`);
+      if (lo < this.firstIndex()) throw new LogCompactedError(lo, this.firstIndex());
+      assert(lo <= hiExclusive && hiExclusive <= this.lastIndex() + 1, () => `entries [${lo}, ${hiExclusive}) outside [${this.firstIndex()}, ${this.lastIndex() + 1})`);
       const out: SegmentRecord[] = [];
       let payloadBytes = 0;
       let index = lo;
