@@ -35,7 +35,6 @@ export async function resetSegmentFiles(disk: SegmentDisk, dir: string, old: rea
   // The log already empty at nextIndex: its one segment is the result (its file made durable).
   const same = old.length === 1 && old[0]!.name === name && old[0]!.summary.empty ? old[0]! : undefined;
   const fresh = same ?? new Segment(name, new SegmentSummary(nextIndex, indexIntervalBytes), undefined, false);
-  fresh.pending.length = 0;
   if (fresh.file === undefined) fresh.file = await disk.open(dir, name, 'create');
   await syncDir();
   for (const seg of [...old].reverse()) {
