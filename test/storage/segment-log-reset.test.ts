@@ -1,8 +1,11 @@
 /** SegmentLog.reset(nextIndex): round trip, reopen, and a crash at every step of it. */
 import { describe, expect, it } from 'vitest';
 import { AssertionError } from '../../raft/assert.js';
-import { LogCompactedError } from '../../src/storage/errors.js';
-import { openSim, readAll, records, rejection, segmentNames, show, simDisk } from './segment-log-helpers.js';
+import { LogCompactedError, StorageCorruptionError } from '../../src/storage/errors.js';
+import { resetMarkerFileName, segmentFileName } from '../../src/storage/segment-log/segment-names.js';
+import { encodeResetMarker } from '../../src/storage/segment-log/segment-reset.js';
+import { openSim, readAll, records, rejection, segmentNames, show, simDir, simDisk } from './segment-log-helpers.js';
+import type { SimDisk } from './sim-disk.js';
 
 const small = { segmentBytesMax: 200, indexIntervalBytes: 64 };
 
@@ -58,10 +61,64 @@ describe('SegmentLog.reset', () => {
     expect([reopened.firstIndex(), reopened.lastIndex()]).toEqual([7, 6]);
   });
 
+  /** A closed log of records 1..30 in several segments, plus an empty segment 500 after a lost middle one. */
+  async function gapLayout(): Promise<{ disk: SimDisk; names: string[] }> {
+    const disk = simDisk();
+    const log = await openSim(disk, small);
+    log.append(records(1, 30));
+    await log.sync();
+    await log.close();
+    const before = await segmentNames(disk);
+    expect(before.length).toBeGreaterThan(3);
+    await disk.unlink(simDir, before[2]!);
+    await (await disk.open(simDir, segmentFileName(500), 'create')).close();
+    await disk.syncDir(simDir);
+    return { disk, names: await segmentNames(disk) };
+  }
+
+  async function putMarker(disk: SimDisk, name: string, bytes: Uint8Array): Promise<void> {
+    const f = await disk.open(simDir, name, 'create');
+    await f.append(bytes);
+    await f.datasync();
+    await f.close();
+    await disk.syncDir(simDir);
+  }
+
+  it('an empty last segment after a gap, without a reset marker, is STORAGE_CORRUPT and nothing is deleted', async () => {
+    const { disk, names } = await gapLayout();
+    const err = await rejection(() => openSim(disk, small));
+    expect(err).toBeInstanceOf(StorageCorruptionError);
+    expect(String((err as Error).message)).toContain('.seg');
+    expect(await segmentNames(disk)).toEqual(names);
+  });
+
+  it('a reset marker with a bad CRC is STORAGE_CORRUPT and nothing is deleted', async () => {
+    const { disk, names } = await gapLayout();
+    const bytes = new Uint8Array(12);
+    new DataView(bytes.buffer).setBigUint64(0, 500n, true);
+    await putMarker(disk, resetMarkerFileName(500), bytes);
+    expect(await rejection(() => openSim(disk, small))).toBeInstanceOf(StorageCorruptionError);
+    expect(await segmentNames(disk)).toEqual(names);
+    expect(await disk.list(simDir)).toContain(resetMarkerFileName(500));
+  });
+
+  it('a valid marker naming the empty last segment finishes the reset; one naming a held index is STORAGE_CORRUPT', async () => {
+    const { disk } = await gapLayout();
+    await putMarker(disk, resetMarkerFileName(10), encodeResetMarker(10));
+    expect(await rejection(() => openSim(disk, small))).toBeInstanceOf(StorageCorruptionError);
+    await disk.unlink(simDir, resetMarkerFileName(10));
+    await putMarker(disk, resetMarkerFileName(500), encodeResetMarker(500));
+    const reopened = await openSim(disk, small);
+    expect([reopened.firstIndex(), reopened.lastIndex()]).toEqual([500, 499]);
+    expect(await disk.list(simDir)).toEqual([segmentFileName(500)]);
+    await reopened.close();
+  });
+
   for (const nextIndex of [31, 500]) {
     it(`a crash at every step of reset(${nextIndex}) reopens the old log or the empty new one`, async () => {
       const seen = new Set<string>();
-      for (let step = 0; step < 40; step++) {
+      let finished = false;
+      for (let step = 0; step < 80; step++) {
         const disk = simDisk();
         const log = await openSim(disk, small);
         log.append(records(1, 30, (i) => 1 + Math.floor(i / 10)));
@@ -84,8 +141,10 @@ describe('SegmentLog.reset', () => {
           seen.add('new');
         }
         await reopened.close();
+        finished = done;
         if (done) break;
       }
+      expect(finished).toBe(true);
       expect([...seen].sort()).toEqual(['new', 'old']);
     });
   }

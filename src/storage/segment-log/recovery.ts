@@ -9,7 +9,8 @@
  * offset) and reported. Anything else is SegmentCorruptionError (STORAGE_CORRUPT): a bad
  * record with a valid one after it, an index gap or reordering within or between segments, a
  * decreasing term, an empty segment before the last. Nothing is repaired silently. A reset
- * a crash interrupted is finished first (segment-reset.ts).
+ * a crash interrupted is finished first, and only when its durable marker proves it
+ * (segment-reset.ts); without a marker, such a layout is STORAGE_CORRUPT like any gap.
  */
 import type { StorageLogger } from '../logger.js';
 import { SegmentCorruptionError } from './segment-corruption.js';
@@ -38,7 +39,7 @@ export async function recoverSegments(dir: string, disk: SegmentDisk, indexInter
     .map((name) => ({ name, firstIndex: parseSegmentFileName(name) }))
     .filter((s): s is { name: string; firstIndex: number } => s.firstIndex !== undefined)
     .sort((a, b) => a.firstIndex - b.firstIndex);
-  const found = await recoverInterruptedReset(disk, dir, sorted, indexIntervalBytes, logger);
+  const found = await recoverInterruptedReset(disk, dir, names, sorted, indexIntervalBytes, logger);
   // Sidecar leftovers: an interrupted write, or the sidecar of a segment deleted by a
   // compaction or truncation whose sidecar deletion was lost. Caches: removed, not synced.
   const segmentNames = new Set(found.map((s) => s.name));
