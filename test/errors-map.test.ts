@@ -32,6 +32,7 @@ const expectedStorage: Record<StorageErrorCode, ErrorCode> = {
   SNAPSHOT_MALFORMED: 'INTERNAL',
   STORAGE_FULL: 'INTERNAL',
   STORAGE_IO: 'INTERNAL',
+  LOG_COMPACTED: 'INTERNAL',
 };
 
 /** The expected API code of each queue code: the state machine speaks catalogue codes. */

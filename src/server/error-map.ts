@@ -45,6 +45,7 @@ export const errorTable: ErrorTable = {
     SNAPSHOT_MALFORMED: { code: 'INTERNAL', reason: 'a bad snapshot chunk from a peer: a replication failure, not a request outcome' },
     STORAGE_FULL: { code: 'INTERNAL', reason: 'the disk is full: the node stops (fatal-exit.ts) and the write was never acknowledged' },
     STORAGE_IO: { code: 'INTERNAL', reason: 'the disk failed (EIO): the node stops (fatal-exit.ts) and the write was never acknowledged' },
+    LOG_COMPACTED: { code: 'INTERNAL', reason: 'handled by the Raft storage adapter; reaching a client is a bug' },
   },
   queue: {
     QUEUE_NOT_FOUND: { code: 'QUEUE_NOT_FOUND', reason: 'the queue state machine speaks catalogue codes: passed through' },

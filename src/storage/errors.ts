@@ -4,7 +4,7 @@
  */
 
 /** The stable codes of storage errors, every one, for exhaustive tables and tests. */
-export const storageErrorCodes = ['DATA_DIR_LOCKED', 'STORAGE_CORRUPT', 'CLUSTER_MISMATCH', 'STORAGE_FORMAT', 'SNAPSHOT_MALFORMED', 'STORAGE_FULL', 'STORAGE_IO'] as const;
+export const storageErrorCodes = ['DATA_DIR_LOCKED', 'STORAGE_CORRUPT', 'CLUSTER_MISMATCH', 'STORAGE_FORMAT', 'SNAPSHOT_MALFORMED', 'STORAGE_FULL', 'STORAGE_IO', 'LOG_COMPACTED'] as const;
 
 /** A stable code of a StorageError (one of storageErrorCodes). */
 export type StorageErrorCode = (typeof storageErrorCodes)[number];
@@ -121,5 +121,22 @@ export class StorageIoError extends StorageError {
     cause: unknown,
   ) {
     super('STORAGE_IO', `I/O error (EIO) on the disk of data directory ${dir} during ${operation}: check the disk (dmesg)${operation.includes('fsync') ? '; a failed fsync is never retried' : ''}`, { cause });
+  }
+}
+
+/**
+ * A log read asked for records below the log's first index: they were compacted away (or
+ * discarded by a reset). Not damage and not a caller bug: the Raft storage adapter answers it
+ * (a snapshot is sent instead). A read above the last index stays an AssertionError.
+ */
+export class LogCompactedError extends StorageError {
+  override readonly name = 'LogCompactedError';
+  constructor(
+    /** The index asked for. */
+    readonly index: number,
+    /** The log's first index when it was asked. */
+    readonly firstIndex: number,
+  ) {
+    super('LOG_COMPACTED', `log index ${index} is compacted: the log starts at ${firstIndex}`);
   }
 }

@@ -11,7 +11,7 @@ export {
   type StateReader,
   type StateWrite,
 } from './durable-storage.js';
-export { ClusterMismatchError, DataDirLockedError, SnapshotFormatError, StorageCorruptionError, StorageError, storageErrorCodes, type StorageErrorCode, StorageFormatError, StorageFullError, StorageIoError } from './errors.js';
+export { ClusterMismatchError, DataDirLockedError, LogCompactedError, SnapshotFormatError, StorageCorruptionError, StorageError, storageErrorCodes, type StorageErrorCode, StorageFormatError, StorageFullError, StorageIoError } from './errors.js';
 export type { StorageLogger } from './logger.js';
 export type { RecoveringMarker } from './recovering.js';
 export { openStorage, type OpenStorageOptions, quarantinedCopiesMax } from './repair.js';

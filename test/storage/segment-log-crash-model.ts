@@ -1,12 +1,14 @@
 /**
  * The crash model check of the segment log: runs a sequence of commands (append, sync,
- * truncate, compact, crash, crash inside a sync) against a SegmentLog on a SimDisk and an
+ * truncate, compact, reset, crash, crash inside a sync or a reset) against a SegmentLog on a SimDisk and an
  * in-memory model, and after every crash and reopen checks:
  * - every record whose sync resolved before the crash, and that was not truncated or
  *   compacted since, is there with the same term and payload;
  * - every record there was appended at that index at some time (nothing unexpected, no
  *   garbage, no torn record);
- * - opening after a pure power loss never reports corruption.
+ * - opening after a pure power loss never reports corruption;
+ * - after a reset(nextIndex) resolved (and no compaction since), the first index is nextIndex;
+ *   a crash inside a reset reopens the old log (its synced records) or the empty new one.
  * Returns the first violation found, or null.
  */
 import fc from 'fast-check';
@@ -22,6 +24,8 @@ export type CrashCommand =
   | { readonly type: 'syncCrash'; readonly afterMutations: number }
   | { readonly type: 'truncate'; readonly fraction: number }
   | { readonly type: 'compact'; readonly fraction: number }
+  | { readonly type: 'reset'; readonly gap: number }
+  | { readonly type: 'resetCrash'; readonly gap: number; readonly afterMutations: number }
   | { readonly type: 'crash' };
 
 /** The scenario generator: mostly appends and syncs, some truncations, compactions and crashes. */
@@ -33,6 +37,8 @@ export const crashCommands: fc.Arbitrary<CrashCommand[]> = fc.array(
     { weight: 2, arbitrary: fc.record({ type: fc.constant('truncate' as const), fraction: fc.double({ min: 0, max: 1, noNaN: true }) }) },
     { weight: 1, arbitrary: fc.record({ type: fc.constant('compact' as const), fraction: fc.double({ min: 0, max: 1, noNaN: true }) }) },
     { weight: 1, arbitrary: fc.constant({ type: 'crash' as const }) },
+    { weight: 1, arbitrary: fc.record({ type: fc.constant('reset' as const), gap: fc.integer({ min: 0, max: 30 }) }) },
+    { weight: 1, arbitrary: fc.record({ type: fc.constant('resetCrash' as const), gap: fc.integer({ min: 0, max: 30 }), afterMutations: fc.integer({ min: 0, max: 8 }) }) },
   ),
   { minLength: 1, maxLength: 60, size: 'max' },
 );
@@ -62,11 +68,13 @@ export interface CrashStats {
   tornTails: number;
   /** Reopens that found more than one segment. */
   multiSegmentReopens: number;
+  /** Resets that a crash interrupted. */
+  interruptedResets: number;
 }
 
 /** Fresh, zeroed statistics. */
 export function crashStats(): CrashStats {
-  return { checkedReopens: 0, interruptedSyncs: 0, tornTails: 0, multiSegmentReopens: 0 };
+  return { checkedReopens: 0, interruptedSyncs: 0, tornTails: 0, multiSegmentReopens: 0, interruptedResets: 0 };
 }
 
 /** Runs `commands` and returns the first violation of the crash property, or null. */
@@ -79,6 +87,10 @@ export async function findCrashViolation(commands: readonly CrashCommand[], setu
   let current = new Map<number, string>();
   /** Records a resolved sync promised. */
   let required = new Map<number, string>();
+  /** The first index a resolved reset promised (until a compaction may move it). */
+  let requiredFirst: number | undefined;
+  /** The next index of a reset a crash interrupted: the reopened log may be empty there instead. */
+  let resetInFlight: number | undefined;
   let term = 1;
   let appends = 0;
   let log = await open();
@@ -96,6 +108,11 @@ export async function findCrashViolation(commands: readonly CrashCommand[], setu
     if (log.recovery.segments > 1) stats.multiSegmentReopens++;
     const found = await log.entries(log.firstIndex(), log.lastIndex() + 1);
     const byIndex = new Map(found.map((r) => [r.index, keyOf(r)]));
+    const resetDone = resetInFlight !== undefined && found.length === 0 && log.firstIndex() === resetInFlight;
+    if (resetDone) requiredFirst = resetInFlight;
+    resetInFlight = undefined;
+    if (resetDone) required = new Map();
+    if (requiredFirst !== undefined && log.firstIndex() !== requiredFirst) return `step ${step}: reset to ${requiredFirst} reopened with first index ${log.firstIndex()}`;
     for (const [index, key] of required) {
       if (byIndex.get(index) !== key) return `step ${step}: synced record ${index} (${key}) is ${byIndex.has(index) ? `now ${byIndex.get(index)}` : 'missing'} after a power loss`;
     }
@@ -152,6 +169,29 @@ export async function findCrashViolation(commands: readonly CrashCommand[], setu
         const first = await log.compactPrefix(upTo);
         if (first > upTo + 1 && first !== log.firstIndex()) return `step ${step}: compaction to ${upTo} moved the first index to ${first}`;
         for (const m of [current, required]) for (const i of [...m.keys()]) if (i < first) m.delete(i);
+        requiredFirst = undefined;
+        break;
+      }
+      case 'reset': {
+        const next = log.lastIndex() + 1 + cmd.gap;
+        await log.reset(next);
+        current = new Map();
+        required = new Map();
+        requiredFirst = next;
+        break;
+      }
+      case 'resetCrash': {
+        const next = log.lastIndex() + 1 + cmd.gap;
+        disk.scheduleCrash(cmd.afterMutations);
+        try {
+          await log.reset(next);
+          required = new Map();
+          requiredFirst = next;
+        } catch {
+          stats.interruptedResets++; // crashed inside the reset: the old log or the new one
+          resetInFlight = next;
+        }
+        violation = await crashAndCheck(step);
         break;
       }
       case 'crash':

@@ -39,11 +39,12 @@ async function violationFound(seed: number, setup: Omit<CrashSetup, 'diskSeed'>)
 }
 
 describe('segment log power-loss property (SimDisk)', () => {
-  it('keeps every synced record and invents none, across crashes (also inside syncs)', async () => {
+  it('keeps every synced record and invents none, across crashes (also inside syncs and resets)', async () => {
     const stats = await checkProperty(crashSeed(), { tornWrites: false });
     expect(stats.checkedReopens).toBeGreaterThan(runs / 2);
     expect(stats.interruptedSyncs).toBeGreaterThan(10);
     expect(stats.multiSegmentReopens).toBeGreaterThan(10);
+    expect(stats.interruptedResets).toBeGreaterThan(10);
   });
 
   it('the same with torn writes: unsynced tails survive as seeded prefixes', async () => {

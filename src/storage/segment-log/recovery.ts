@@ -8,12 +8,15 @@
  * it) was never synced, so never acknowledged; it is cut off, logged (warn, segment and byte
  * offset) and reported. Anything else is SegmentCorruptionError (STORAGE_CORRUPT): a bad
  * record with a valid one after it, an index gap or reordering within or between segments, a
- * decreasing term, an empty segment before the last. Nothing is repaired silently.
+ * decreasing term, an empty segment before the last. Nothing is repaired silently. A reset
+ * a crash interrupted is finished first, and only when its durable marker proves it
+ * (segment-reset.ts); without a marker, such a layout is STORAGE_CORRUPT like any gap.
  */
 import type { StorageLogger } from '../logger.js';
 import { SegmentCorruptionError } from './segment-corruption.js';
 import type { SegmentDisk } from './segment-disk.js';
 import { parseSegmentFileName } from './segment-names.js';
+import { recoverInterruptedReset } from './segment-reset.js';
 import { scanSegment } from './segment-scan.js';
 import { Segment } from './segment.js';
 import type { SegmentSummary } from './segment-summary.js';
@@ -32,10 +35,11 @@ export interface RecoveryReport {
 /** Recovers every segment of `dir`, in index order. Closes what it opened if it throws. */
 export async function recoverSegments(dir: string, disk: SegmentDisk, indexIntervalBytes: number, logger: StorageLogger): Promise<{ segments: Segment[]; report: RecoveryReport }> {
   const names = await disk.list(dir);
-  const found = names
+  const sorted = names
     .map((name) => ({ name, firstIndex: parseSegmentFileName(name) }))
     .filter((s): s is { name: string; firstIndex: number } => s.firstIndex !== undefined)
     .sort((a, b) => a.firstIndex - b.firstIndex);
+  const found = await recoverInterruptedReset(disk, dir, names, sorted, indexIntervalBytes, logger);
   // Sidecar leftovers: an interrupted write, or the sidecar of a segment deleted by a
   // compaction or truncation whose sidecar deletion was lost. Caches: removed, not synced.
   const segmentNames = new Set(found.map((s) => s.name));

@@ -14,6 +14,7 @@
  *   (a truncation's deletions must be durable before the records that replace them), and last
  *   if segment files were created. When it resolves, everything appended before it was called
  *   survives a power loss. Appends made while it runs ride the next sync.
+ * - reset() is durable when it resolves (segment-reset.ts).
  * - truncateSuffix() and compactPrefix() change the files at once but are durable only after
  *   the next sync(); until then a power loss may bring the removed records back (never a mix:
  *   sync's ordering above). A truncation that deletes whole segments fsyncs the directory
@@ -27,49 +28,21 @@
  */
 import { assert } from '../../../raft/assert.js';
 import { typedDiskError } from '../disk-errors.js';
+import { LogCompactedError } from '../errors.js';
 import { type StorageLogger, silentLogger } from '../logger.js';
 import { OpGate } from './op-gate.js';
+import { segmentBytesMaxDefault, segmentBytesMaxLimit, type SegmentLogOptions, type UnsafeSegmentLogMode } from './segment-log-options.js';
 import { encodeRecord, recordPayloadBytesMax, type SegmentRecord } from './record-format.js';
 import { type RecoveryReport, recoverSegments } from './recovery.js';
 import type { SegmentDisk } from './segment-disk.js';
 import { indexFileName, segmentFileName } from './segment-names.js';
 import { indexIntervalBytesDefault, SegmentSummary } from './segment-summary.js';
 import { Segment } from './segment.js';
+import { checkSegmentInvariants } from './segment-invariants.js';
+import { resetSegmentFiles } from './segment-reset.js';
 import { removeIfPresent, writeIndexSidecar } from './sidecar-files.js';
 
-/**
- * Default largest segment: 64 MiB. The last segment is scanned in full at every open (at a
- * few hundred MB/s, well under a second), and space is reclaimed a whole segment at a time;
- * Kafka's 1 GiB would make opens take seconds and hold dead space longer.
- */
-export const segmentBytesMaxDefault = 64 * 1024 * 1024;
-
-/**
- * Largest configurable segmentBytesMax: 1 GiB. Byte offsets are stored as u32 in the sidecar,
- * and a segment may exceed its limit by one record (at most recordPayloadBytesMax + header);
- * 1 GiB keeps every offset far below 2^32.
- */
-const segmentBytesMaxLimit = 1024 * 1024 * 1024;
-
-/**
- * Test-only modes that break the durability contract on purpose, so that the crash property
- * test can prove it detects the breakage (negative controls). Never set outside tests.
- */
-export type UnsafeSegmentLogMode = 'skip-fdatasync' | 'skip-dir-fsync';
-
-/** Options of SegmentLog.open. */
-export interface SegmentLogOptions {
-  /** Largest segment file in bytes before the next append rolls to a new one (a larger single record gets a segment of its own). Default 64 MiB. */
-  readonly segmentBytesMax?: number;
-  /** Spacing of the sparse offset index in bytes of records. Default 4 KiB. */
-  readonly indexIntervalBytes?: number;
-  /** The index the first append must have when the directory holds no segment. Default 1. */
-  readonly firstIndexIfEmpty?: number;
-  /** Where recovery reports torn tails and rebuilt indexes. Default: silent. */
-  readonly logger?: StorageLogger;
-  /** TEST ONLY: skip a sync step (negative controls of the crash tests). */
-  readonly unsafe?: UnsafeSegmentLogMode;
-}
+export { segmentBytesMaxDefault, type SegmentLogOptions, type UnsafeSegmentLogMode } from './segment-log-options.js';
 
 /** A segmented, checksummed, append-only log of records in one directory. */
 export class SegmentLog {
@@ -133,9 +106,10 @@ export class SegmentLog {
     return last === undefined ? this.#firstIndexIfEmpty - 1 : last.summary.lastIndex;
   }
 
-  /** The term of record `index`. Invariant: firstIndex() <= index <= lastIndex(). */
+  /** The term of record `index`. Below firstIndex() throws LogCompactedError; index <= lastIndex() is asserted. */
   term(index: number): number {
     this.#checkUsable();
+    if (index < this.firstIndex()) throw new LogCompactedError(index, this.firstIndex());
     return this.#segmentAt(index).summary.termOf(index);
   }
 
@@ -194,13 +168,15 @@ export class SegmentLog {
 
   /**
    * The records [lo, hiExclusive), stopping early once their payloads would exceed
-   * `payloadBytesMax` (the first always comes). Invariant: firstIndex() <= lo <= hiExclusive <=
-   * lastIndex() + 1. A damaged record throws SegmentCorruptionError; it is never returned.
+   * `payloadBytesMax` (the first always comes). lo below firstIndex() throws LogCompactedError;
+   * lo <= hiExclusive <= lastIndex() + 1 is asserted (a caller bug). A damaged record throws
+   * SegmentCorruptionError; it is never returned.
    */
   entries(lo: number, hiExclusive: number, payloadBytesMax = Number.POSITIVE_INFINITY): Promise<SegmentRecord[]> {
     return this.#gate.read(async () => {
       this.#checkUsable();
-      assert(lo >= this.firstIndex() && lo <= hiExclusive && hiExclusive <= this.lastIndex() + 1, () => `entries [${lo}, ${hiExclusive}) outside [${this.firstIndex()}, ${this.lastIndex() + 1})`);
+      if (lo < this.firstIndex()) throw new LogCompactedError(lo, this.firstIndex());
+      assert(lo <= hiExclusive && hiExclusive <= this.lastIndex() + 1, () => `entries [${lo}, ${hiExclusive}) outside [${this.firstIndex()}, ${this.lastIndex() + 1})`);
       const out: SegmentRecord[] = [];
       let payloadBytes = 0;
       let index = lo;
@@ -268,6 +244,31 @@ export class SegmentLog {
       }
       this.#checkInvariants();
       return this.firstIndex();
+    });
+  }
+
+  /**
+   * Discards every record and leaves the log empty with firstIndex() === nextIndex (a follower
+   * installing a snapshot past its log's end); the next append must be nextIndex. Durable when
+   * it resolves (and so after the next sync()): a power loss at any point reopens either the old
+   * log or the new empty one (the file order is segment-reset.ts). Invariant: nextIndex >
+   * lastIndex(), or the log is already empty at nextIndex.
+   */
+  reset(nextIndex: number): Promise<void> {
+    return this.#gate.mutate(true, async () => {
+      this.#checkUsable();
+      this.#checkInvariants();
+      const emptyThere = this.lastIndex() < this.firstIndex() && this.firstIndex() === nextIndex;
+      assert(Number.isSafeInteger(nextIndex) && (nextIndex > this.lastIndex() || emptyThere), () => `reset to ${nextIndex} not past the last index ${this.lastIndex()}`);
+      try {
+        const fresh = await resetSegmentFiles(this.#disk, this.#dir, this.#segments, nextIndex, this.#indexIntervalBytes, () => this.#syncDir());
+        this.#segments = [fresh];
+        this.#dirRemovalsPending = false;
+      } catch (err) {
+        throw this.#fail(err, 'reset of the segments');
+      }
+      assert(this.firstIndex() === nextIndex && this.lastIndex() === nextIndex - 1, () => `reset to ${nextIndex} left [${this.firstIndex()}, ${this.lastIndex()}]`);
+      this.#checkInvariants();
     });
   }
 
@@ -365,18 +366,8 @@ export class SegmentLog {
     if (this.#failed !== undefined) throw this.#failed;
   }
 
-  /** Asserts the invariants of #segments. */
+  /** Asserts the invariants of #segments (segment-invariants.ts). */
   #checkInvariants(): void {
-    let prev: SegmentSummary | undefined;
-    for (const [i, seg] of this.#segments.entries()) {
-      const s = seg.summary;
-      assert(!s.empty || i === this.#segments.length - 1, () => `empty segment ${seg.name} before the last`);
-      assert(seg.writtenBytes + seg.pending.reduce((n, c) => n + c.length, 0) === s.bytes, () => `segment ${seg.name} byte accounting`);
-      if (prev !== undefined) {
-        assert(s.firstIndex === prev.lastIndex + 1, () => `segment ${seg.name} does not continue ${prev!.lastIndex}`);
-        assert(s.empty || s.firstTerm >= prev.lastTerm, () => `segment ${seg.name} term decreases`);
-      }
-      prev = s;
-    }
+    checkSegmentInvariants(this.#segments);
   }
 }

@@ -29,3 +29,18 @@ export function parseSegmentFileName(name: string): number | undefined {
   const n = Number(m[1]);
   return Number.isSafeInteger(n) && n >= 1 ? n : undefined;
 }
+
+const markerPattern = /^reset-(\d{20})\.marker$/;
+
+/** The file name of the marker of a reset to `nextIndex` (segment-reset.ts). */
+export function resetMarkerFileName(nextIndex: number): string {
+  return `reset-${String(nextIndex).padStart(digits, '0')}.marker`;
+}
+
+/** The next index a reset marker file name encodes, or undefined for any other name. */
+export function parseResetMarkerFileName(name: string): number | undefined {
+  const m = markerPattern.exec(name);
+  if (m === null) return undefined;
+  const n = Number(m[1]);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
