@@ -10,21 +10,25 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { logDirName } from './raft-log-store.js';
 
 /**
- * What a data file holds. LevelDB today keeps the Raft log, the hard state and the state
- * machine in one database, so its roles are LevelDB's own:
- * - `write-ahead-log`: `NNNNNN.log`, the most recent writes (log entries, hard state, applied
- *   state) not yet compacted into tables;
+ * What a data file holds. The Raft log is in segment files under `log/`:
+ * - `segment`: `log/<first index, 20 digits>.seg`, the log's records;
+ * - `segment-index`: `log/<same>.idx`, a segment's sparse offset index (a cache: rebuilt at
+ *   open when missing or damaged);
+ * LevelDB keeps the hard state, the metadata and the state machine, under LevelDB's own roles:
+ * - `write-ahead-log`: `NNNNNN.log`, the most recent writes (hard state, applied state) not
+ *   yet compacted into tables;
  * - `table`: `NNNNNN.ldb` (`.sst` in older LevelDB), sorted immutable tables of everything older;
  * - `manifest`: `MANIFEST-NNNNNN`, which tables make up the database;
  * - `current`: `CURRENT`, the name of the live manifest.
  */
-export type DataFileRole = 'write-ahead-log' | 'table' | 'manifest' | 'current';
+export type DataFileRole = 'segment' | 'segment-index' | 'write-ahead-log' | 'table' | 'manifest' | 'current';
 
 /** One file holding node state. */
 export interface DataFile {
-  /** The file's name in the data directory. */
+  /** The file's path relative to the data directory (`log/...` for the segment log's files). */
   readonly name: string;
   /** Its absolute (or `dir`-relative, as given) path. */
   readonly path: string;
@@ -46,6 +50,13 @@ export function dataFileRole(name: string): DataFileRole | undefined {
   return undefined;
 }
 
+/** The role of the file called `name` in the segment log's directory, or undefined (temporary files, markers). */
+export function segmentFileRole(name: string): DataFileRole | undefined {
+  if (/^\d{20}\.seg$/.test(name)) return 'segment';
+  if (/^\d{20}\.idx$/.test(name)) return 'segment-index';
+  return undefined;
+}
+
 /**
  * The files of data directory `dir` that hold the Raft log, the hard state or the state
  * machine, each with its role and size, sorted by name. Files that vanish while being listed
@@ -53,8 +64,15 @@ export function dataFileRole(name: string): DataFileRole | undefined {
  */
 export function dataFiles(dir: string): DataFile[] {
   const files: DataFile[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const role = dataFileRole(name);
+  const candidates: Array<{ name: string; role: DataFileRole | undefined }> = readdirSync(dir).sort().map((name) => ({ name, role: dataFileRole(name) }));
+  let segmentNames: string[] = [];
+  try {
+    segmentNames = readdirSync(join(dir, logDirName)).sort();
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'ENOENT' && (err as { code?: unknown }).code !== 'ENOTDIR') throw err;
+  }
+  for (const name of segmentNames) candidates.push({ name: `${logDirName}/${name}`, role: segmentFileRole(name) });
+  for (const { name, role } of candidates) {
     if (role === undefined) continue;
     const path = join(dir, name);
     let sizeBytes: number;

@@ -1,12 +1,15 @@
 /**
- * The durable storage of one node: raft's `Storage` backed by one LevelDB per data directory,
- * plus the applied-state keyspace the queue state machine reads and writes.
+ * The durable storage of one node: raft's `Storage` over one data directory, the Raft log in
+ * segment files under `<dir>/log` (raft-log-store.ts, src/storage/segment-log) and everything
+ * else in one LevelDB in `<dir>`: hard state, snapshot and applied meta, and the applied-state
+ * keyspace the queue state machine reads and writes.
  *
  * The core reads synchronously, so a MemoryStorage holds everything it may ask for (the log
- * since the last compaction, hard state, snapshot meta) and every write goes to LevelDB first,
- * then to the MemoryStorage. Key layout: keys.ts. Value encodings and checksums: codec.ts (log
- * entries, records), applied-values.ts (every applied value: verified on every read, so damage
- * is never returned, applied, or sent in a snapshot). Opening after damage: repair.ts.
+ * since the last compaction, hard state, snapshot meta) and every write goes to disk first,
+ * then to the MemoryStorage. Key layout: keys.ts. Value encodings and checksums: codec.ts
+ * (records), applied-values.ts (every applied value: verified on every read, so damage is never
+ * returned, applied, or sent in a snapshot); segment records carry their own CRC-32C. Opening
+ * after damage: repair.ts. A directory of the previous layout is converted: convert-log.ts.
  *
  * Durability rule. A synced LevelDB write makes durable only itself, NOT the unsynced writes
  * before it: LevelDB syncs only its current log file and closes a full one without syncing it
@@ -17,23 +20,33 @@
  * written in the same batch as what relies on it); a write may skip the sync only if losing
  * it, alone and whatever else survives, leaves a state that open() accepts and the node
  * repairs. Each write, and why:
- * - save(): one Ready's entries, hard state and snapshot meta in ONE synced batch (votes and
- *   acks promise it). Unsynced only when just the commit index moved (SaveBatch.sync): a lost
- *   commit is re-learned from the leader, and open() raises a commit below the applied index.
+ * - save(): one Ready's entries in the segments (one segment-log sync: fdatasync, plus a
+ *   directory fsync when a segment was created or deleted), and its hard state, snapshot meta
+ *   and applied changes in ONE synced LevelDB batch (votes and acks promise both: the save
+ *   resolves after both). The two run at once when the batch does not rely on the new entries
+ *   (its commit and applied index lie in the log as it was), else the segments first: a commit
+ *   or applied index durable without the entries it covers would be damage at open. A crash
+ *   between them leaves entries without the hard state of their term, which is safe (a vote is
+ *   in the batch, and no message promising it left). Unsynced only when just the commit index
+ *   moved (SaveBatch.sync): a lost commit is re-learned from the leader, and open() raises a
+ *   commit below the applied index.
  * - applyBatch(), or save() with `applied`: state changes and the applied index in one SYNCED
  *   batch. Each batch is a delta on the one before, so a lost batch under a surviving later
  *   one would leave a silent hole in the state (which the node may later send to others in a
  *   snapshot); and compaction drops the log behind the applied index, so it must be durable
  *   before that. The runtime writes a Ready's applied entries with its save: one fsync.
  * - compact(): the synced snapshot meta first; it relies only on synced applied batches. The
- *   block deletes after it are unsynced: a block that comes back lies at or below the
- *   snapshot, and open() drops it.
+ *   segment deletions after it are durable only at the next sync: a segment that comes back
+ *   lies at or below the snapshot, and open() skips it.
  * - installSnapshot(): stages the new state under the next generation in SYNCED batches (one
  *   per chunk, at most snapshotChunkBytesMax), then switches with one synced batch
  *   (generation, applied index, snapshot meta, log deletions). The switch relies on every
  *   staged pair, hence the syncs; a crash before it leaves the old state intact and open()
  *   discards the staged keys. No marker key is needed: the generation is the commit record.
  *   The switch also raises the hard state's commit to the snapshot index (never lowers it).
+ *   Then the log is replaced by an empty one after the snapshot (raft-log-store.ts replace);
+ *   a crash before that is durable leaves a log that does not continue the snapshot, which
+ *   open() replaces (raft-log-store.ts reconciliation).
  *   Clearing the staging generation (before staging, after a failed install, at open) is
  *   durable too (level-db.ts clearDurably): a lost delete would bring stale pairs back into
  *   the generation the next switch makes live. Clearing generations below the live one may be
@@ -43,9 +56,11 @@
  *   stages and switches like a snapshot install (migrate.ts).
  * - markRecovered(): the synced delete of the recovering marker (recovering.ts): once the
  *   runtime counts the node in quorums again, a marker coming back would wrongly stop it.
- * Cost: one fsync per Ready that saves entries or applies any (saves that only move the commit
- * index are free), one per compaction, and one per snapshot chunk on install; plus a readdir
- * per synced write and a directory fsync per LevelDB log switch or compaction.
+ * Cost: one fdatasync of the last segment per Ready that saves entries, one LevelDB fsync per
+ * Ready that applies any or changes term or vote (saves that only move the commit index are
+ * free), one per compaction, and one per snapshot chunk on install; plus a readdir per synced
+ * LevelDB write and a directory fsync per LevelDB log switch or compaction and per segment
+ * created or deleted.
  *
  * Mutations run one at a time through an internal queue; reads of the applied state do not wait.
  */
@@ -55,13 +70,18 @@ import { MemoryStorage, type Storage } from '../../raft/storage.js';
 import type { ConfState, Entry, HardState, SnapshotMeta } from '../../raft/types.js';
 import { decodeAppliedValue, encodeAppliedValue } from './applied-values.js';
 import { type AppliedMeta, decodeRecord, encodeRecord, parseAppliedMeta } from './codec.js';
-import { appliedKey, appliedKeyPrefixBytes, appliedMetaKey, generationMax, generationPrefix, hardStateKey, logBlockKey, prefixEnd, snapshotMetaKey } from './keys.js';
+import { convertLogToSegments } from './convert-log.js';
+import { appliedKey, appliedKeyPrefixBytes, appliedMetaKey, generationMax, generationPrefix, hardStateKey, prefixEnd, snapshotMetaKey } from './keys.js';
 import { type BatchOp, clearDurably, type Db, openDb } from './level-db.js';
-import { checkIdentity, formatVersion, loadState } from './load.js';
+import { checkAgainstLog, checkIdentity, checksummedValuesVersion, formatVersion, loadMeta } from './load.js';
+import { entryBytes, LogRuns } from './log-runs.js';
 import { silentLogger, type StorageLogger } from './logger.js';
 import { migrateAppliedValues } from './migrate.js';
+import { RaftLogStore } from './raft-log-store.js';
 import { deleteRecoveringMarker, readRecoveringMarker, type RecoveringMarker, writeRecoveringMarker } from './recovering.js';
-import { encodeLogBlock, type StoredBlock } from './log-blocks.js';
+import { nodeDisk } from './segment-log/node-disk.js';
+import type { SegmentDisk } from './segment-log/segment-disk.js';
+import type { UnsafeSegmentLogMode } from './segment-log/segment-log-options.js';
 import { decodeSnapshotChunk, snapshotChunkBytesMax } from './snapshot-chunks.js';
 import { LevelSnapshotReader, type SnapshotReader } from './snapshot-reader.js';
 
@@ -88,6 +108,12 @@ export interface DurableStorageOptions {
    * False only for the skip-checksums negative control (test mode): damage is then served.
    */
   readonly verifyChecksums?: boolean;
+  /** The file system of the log's segments; default the real one. Tests pass a SimDisk. */
+  readonly segmentDisk?: SegmentDisk;
+  /** Largest segment file in bytes (segment-log-options.ts); default 64 MiB. */
+  readonly segmentBytesMax?: number;
+  /** TEST ONLY: a segment-log negative control that skips a sync step. */
+  readonly unsafeSegmentLog?: UnsafeSegmentLogMode;
 }
 
 /** One Raft Ready's persistence. */
@@ -123,7 +149,7 @@ export interface AppliedChanges {
 
 /** What one save cost. */
 export interface SaveResult {
-  /** Wall time of the synced LevelDB batch in milliseconds (0 when there was nothing to write). */
+  /** Wall time of the save's syncs (segments and LevelDB) in milliseconds (0 when there was nothing to write). */
   readonly syncMs: number;
   /** Entries written (after skipping compacted ones). */
   readonly entryCount: number;
@@ -156,7 +182,10 @@ export interface InstallResult {
   readonly chunkCount: number;
 }
 
-/** raft Storage + applied state over one LevelDB (see module comment). */
+/** Log entries per accounting run at open (log-runs.ts): the saves that wrote them are not known. */
+const openRunEntries = 64;
+
+/** raft Storage + applied state over segments and one LevelDB (see module comment). */
 export class DurableStorage implements Storage, StateReader {
   readonly #db: Db;
   readonly #dir: string;
@@ -171,15 +200,10 @@ export class DurableStorage implements Storage, StateReader {
    * Invariant: mem.snapshot().index <= applied.index <= mem.lastIndex().
    */
   #applied: AppliedMeta;
-  /**
-   * Where the log is stored, in index order. Invariant: contiguous (each block starts right
-   * after the previous one ends); empty iff the log is empty; otherwise the first block starts
-   * at or before mem.firstIndex() and the last ends at mem.lastIndex(). Updated only after the
-   * LevelDB write that it mirrors succeeded.
-   */
-  #blocks: StoredBlock[];
-  /** Invariant: the sum of #blocks' bytes (kept, not summed: logBytes() runs every Ready). */
-  #blockBytes = 0;
+  /** The log's segments. Invariant: its last index equals mem.lastIndex() between mutations. */
+  readonly #log: RaftLogStore;
+  /** Byte accounting of the log (log-runs.ts). Invariant: covers [mem.firstIndex(), mem.lastIndex()]. */
+  readonly #runs = new LogRuns();
   /** Tail of the mutation queue. Invariant: at most one mutation touches LevelDB at a time. */
   #tail: Promise<unknown> = Promise.resolve();
   /** Invariant: true while a snapshot is being staged; at most one install at a time. */
@@ -190,7 +214,8 @@ export class DurableStorage implements Storage, StateReader {
   /** The recovering marker as stored (recovering.ts); undefined once markRecovered synced its delete. */
   #recovering: RecoveringMarker | undefined;
 
-  private constructor(db: Db, dir: string, logger: StorageLogger, mem: MemoryStorage, applied: AppliedMeta, blocks: StoredBlock[], verify: boolean, recovering: RecoveringMarker | undefined) {
+  private constructor(db: Db, log: RaftLogStore, dir: string, logger: StorageLogger, mem: MemoryStorage, applied: AppliedMeta, verify: boolean, recovering: RecoveringMarker | undefined) {
+    this.#log = log;
     this.#db = db;
     this.#verify = verify;
     this.#recovering = recovering;
@@ -198,38 +223,45 @@ export class DurableStorage implements Storage, StateReader {
     this.#logger = logger;
     this.#mem = mem;
     this.#applied = applied;
-    this.#blocks = blocks;
-    for (const b of blocks) this.#blockBytes += b.bytes;
-    this.#checkInvariants(0);
+    // Accounted in runs of up to openRunEntries (a measure only: log-runs.ts).
+    const loaded = mem.entries(mem.firstIndex(), mem.lastIndex() + 1, Number.MAX_SAFE_INTEGER);
+    for (let k = 0; k < loaded.length; k += openRunEntries) this.#runs.append(loaded.slice(k, k + openRunEntries), () => 0);
+    this.#checkInvariants();
   }
 
   /**
    * Opens (creating if missing) the data directory `dir`. Throws DataDirLockedError if another
    * process holds it, ClusterMismatchError if it belongs to another cluster or node, and
    * StorageCorruptionError if a file, a checksum or the log's contiguity fails (repair.ts
-   * openStorage turns that into a repair). Migrates an older layout (migrate.ts).
+   * openStorage turns that into a repair). Migrates an older layout (migrate.ts, then
+   * convert-log.ts).
    */
   static async open(dir: string, opts: DurableStorageOptions): Promise<DurableStorage> {
     assert(opts.clusterId !== '' && opts.nodeId !== '', 'clusterId and nodeId must be non-empty');
     const logger = opts.logger ?? silentLogger;
     const verify = opts.verifyChecksums ?? true;
+    const disk = opts.segmentDisk ?? nodeDisk;
     const db = await (opts.openDb ?? openDb)(dir, logger);
+    let log: RaftLogStore | undefined;
     try {
       const storedVersion = await checkIdentity(db, dir, opts.clusterId, opts.nodeId, verify);
-      const loaded = await loadState(db, opts.initialConfState ?? { voters: [], learners: [] }, logger, verify);
-      const applied = storedVersion < formatVersion ? await migrateAppliedValues(db, loaded.applied, opts, storedVersion, logger) : loaded.applied;
+      const meta = await loadMeta(db, opts.initialConfState ?? { voters: [], learners: [] }, logger, verify);
+      const applied = storedVersion < checksummedValuesVersion ? await migrateAppliedValues(db, meta.applied, opts, storedVersion, logger) : meta.applied;
+      const segmentOpts = { logger, ...(opts.segmentBytesMax !== undefined ? { segmentBytesMax: opts.segmentBytesMax } : {}) };
+      if (storedVersion < formatVersion) await convertLogToSegments({ db, disk, dir, identity: opts, snapshot: meta.snapshot, verify, ...segmentOpts });
+      const opened = await RaftLogStore.open(disk, dir, meta.snapshot, { ...segmentOpts, ...(opts.unsafeSegmentLog !== undefined ? { unsafe: opts.unsafeSegmentLog } : {}) });
+      log = opened.store;
+      const hardState = await checkAgainstLog(db, meta, Math.max(meta.snapshot.index, log.lastIndex()), logger);
       const recovering = await readRecoveringMarker(db, verify);
       if (recovering !== undefined) logger.warn({ dir, ...recovering }, 'storage is recovering: rebuilt after damage, not yet caught up with a leader');
-      const mem = new MemoryStorage(loaded.snapshot.confState);
-      mem.applySnapshot(loaded.snapshot);
-      mem.append(loaded.entries);
-      mem.setHardState(loaded.hardState);
-      logger.info(
-        { dir, firstIndex: mem.firstIndex(), lastIndex: mem.lastIndex(), applied: loaded.applied.index, term: loaded.hardState.term },
-        'storage opened',
-      );
-      return new DurableStorage(db, dir, logger, mem, applied, loaded.blocks, verify, recovering);
+      const mem = new MemoryStorage(meta.snapshot.confState);
+      mem.applySnapshot(meta.snapshot);
+      mem.append(opened.entries);
+      mem.setHardState(hardState);
+      logger.info({ dir, firstIndex: mem.firstIndex(), lastIndex: mem.lastIndex(), applied: applied.index, term: hardState.term }, 'storage opened');
+      return new DurableStorage(db, log, dir, logger, mem, applied, verify, recovering);
     } catch (err) {
+      await log?.close();
       await db.close();
       throw err;
     }
@@ -319,8 +351,7 @@ export class DurableStorage implements Storage, StateReader {
     const first = snapshot === null ? this.#mem.firstIndex() : snapshot.index + 1;
     const last = snapshot === null ? this.#mem.lastIndex() : snapshot.index;
     const entries = batch.entries.filter((e) => e.index >= first);
-    const blocksBefore = snapshot === null ? this.#blocks : [];
-    const { newLast, cut, added } = this.#appendOps(entries, last, snapshot === null, ops, blocksBefore);
+    const newLast = this.#checkAppend(entries, last, snapshot === null);
     const applied = batch.applied === undefined ? undefined : this.#appliedOps(batch.applied, newLast, ops);
     if (batch.hardState !== undefined) {
       const hs = batch.hardState;
@@ -330,19 +361,51 @@ export class DurableStorage implements Storage, StateReader {
       assert(hs.commit <= newLast, () => `commit ${hs.commit} beyond the last index ${newLast} after this save`);
       ops.push({ type: 'put', key: hardStateKey, value: encodeRecord(hs) });
     }
-    if (ops.length === 0) return { syncMs: 0, entryCount: 0 };
+    if (ops.length === 0 && entries.length === 0) return { syncMs: 0, entryCount: 0 };
     const started = performance.now();
-    await this.#db.batch(ops, { sync });
+    if (snapshot !== null) {
+      // The snapshot meta first (its state is installed), then the log replaced after it.
+      await this.#db.batch(ops, { sync: true });
+      await this.#log.replace(snapshot.index + 1);
+      await this.#writeEntries(entries);
+    } else {
+      // The entries in the log before this save that it keeps: what the batch may rely on.
+      const kept = entries.length === 0 ? last : Math.min(last, entries[0]!.index - 1);
+      const independent = (batch.hardState?.commit ?? 0) <= kept && (applied?.index ?? 0) <= kept;
+      if (independent) {
+        await Promise.all([this.#writeEntries(entries), ops.length === 0 ? undefined : this.#db.batch(ops, { sync })]);
+      } else {
+        await this.#writeEntries(entries);
+        if (ops.length > 0) await this.#db.batch(ops, { sync });
+      }
+    }
     const syncMs = performance.now() - started;
-    if (snapshot !== null) this.#mem.applySnapshot(snapshot);
+    if (snapshot !== null) {
+      this.#mem.applySnapshot(snapshot);
+      this.#runs.clear();
+    }
+    this.#runs.append(entries, (from, to) => this.#bytesOf(from, to));
     this.#mem.append(entries);
-    // A snapshot replaced the whole log (every block was deleted); else the tail from `cut` on.
-    this.#replaceBlocks(snapshot === null ? cut : 0, added);
     if (batch.hardState !== undefined) this.#mem.setHardState(batch.hardState);
     if (applied !== undefined) this.#applied = applied;
     assert(this.#mem.lastIndex() === newLast, () => `last index ${this.#mem.lastIndex()} != ${newLast} after save`);
-    this.#checkInvariants(snapshot === null ? cut : 0);
+    this.#checkInvariants();
     return { syncMs, entryCount: entries.length };
+  }
+
+  /** Writes `entries` to the segments (overwriting a conflicting suffix) and syncs them. */
+  async #writeEntries(entries: readonly Entry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.#log.write(entries);
+    await this.#log.sync();
+  }
+
+  /** Bytes accounted for the stored entries in [from, to) (log-runs.ts). */
+  #bytesOf(from: number, to: number): number {
+    let bytes = 0;
+    const lo = Math.max(from, this.#mem.firstIndex());
+    if (lo < to) for (const e of this.#mem.entries(lo, to, Number.MAX_SAFE_INTEGER)) bytes += entryBytes(e);
+    return bytes;
   }
 
   /** A save may skip the sync only when nothing but the commit index changes (module comment). */
@@ -360,21 +423,17 @@ export class DurableStorage implements Storage, StateReader {
     if (meta.index < current) throw new RaftError('COMPACTED', `snapshot ${meta.index} is older than ${current}`);
     if (meta.index === current) return null;
     assert(meta.index <= this.#applied.index, () => `snapshot ${meta.index} saved before its state was installed (applied ${this.#applied.index})`);
-    this.#pushLogDeletes(ops);
     ops.push({ type: 'put', key: snapshotMetaKey, value: encodeRecord(meta) });
     return meta;
   }
 
   /**
-   * Adds the ops that store `entries` as one block, deleting what they overwrite: blocks that
-   * start at or after the first new entry go, and a block straddling it is rewritten without its
-   * overwritten tail. `last` is the last index before the batch, `before` the stored blocks.
-   * Returns the new last index and how the blocks change: from position `cut` on, `added`
-   * replaces them (usually `cut` is the end: only the new block is added).
+   * Checks `entries` (contiguous, terms not decreasing, the first at most `last` + 1, an applied
+   * entry rewritten only with its own term) and returns the last index after writing them.
    */
-  #appendOps(entries: readonly Entry[], last: number, checkApplied: boolean, ops: BatchOp[], before: readonly StoredBlock[]): { newLast: number; cut: number; added: StoredBlock[] } {
+  #checkAppend(entries: readonly Entry[], last: number, checkApplied: boolean): number {
     const head = entries[0];
-    if (head === undefined) return { newLast: last, cut: before.length, added: [] };
+    if (head === undefined) return last;
     assert(head.index <= last + 1, () => `append at ${head.index} leaves a gap after last index ${last}`);
     let prev: Entry | undefined;
     for (const e of entries) {
@@ -385,39 +444,7 @@ export class DurableStorage implements Storage, StateReader {
       }
       prev = e;
     }
-    const newLast = entries[entries.length - 1]!.index;
-    // The blocks the new entries overwrite, in whole or in part, are a suffix.
-    let cut = before.length;
-    while (cut > 0 && before[cut - 1]!.last >= head.index) cut--;
-    const added: StoredBlock[] = [];
-    for (const b of before.slice(cut)) {
-      ops.push({ type: 'del', key: b.key });
-      if (b.first >= head.index) continue;
-      // Straddles the first new entry: keep its entries still in the log before it.
-      const from = Math.max(b.first, this.#mem.firstIndex());
-      if (from < head.index) {
-        const value = encodeLogBlock(this.#mem.entries(from, head.index, Number.MAX_SAFE_INTEGER));
-        const kept: StoredBlock = { first: from, last: head.index - 1, key: logBlockKey(from), bytes: value.length };
-        ops.push({ type: 'put', key: kept.key, value });
-        added.push(kept);
-      }
-    }
-    const value = encodeLogBlock(entries);
-    const block: StoredBlock = { first: head.index, last: newLast, key: logBlockKey(head.index), bytes: value.length };
-    ops.push({ type: 'put', key: block.key, value });
-    added.push(block);
-    return { newLast, cut, added };
-  }
-
-  /** Replaces the stored blocks from position `cut` on with `added`, keeping #blockBytes. */
-  #replaceBlocks(cut: number, added: readonly StoredBlock[]): void {
-    for (const b of this.#blocks.splice(cut, this.#blocks.length - cut, ...added)) this.#blockBytes -= b.bytes;
-    for (const b of added) this.#blockBytes += b.bytes;
-  }
-
-  /** Deletes every stored log block (the whole log is being replaced). */
-  #pushLogDeletes(ops: BatchOp[]): void {
-    for (const b of this.#blocks) ops.push({ type: 'del', key: b.key });
+    return entries[entries.length - 1]!.index;
   }
 
   /**
@@ -432,12 +459,9 @@ export class DurableStorage implements Storage, StateReader {
       const meta: SnapshotMeta = { index, term: this.#mem.term(index), confState };
       // Synced first. It relies on the applied state up to `index`, which applyBatch synced.
       await this.#db.put(snapshotMetaKey, encodeRecord(meta), { sync: true });
-      // Unsynced: a block that comes back after a power loss is behind the snapshot, dropped at open.
-      // Blocks wholly at or behind the snapshot go; the one holding index + 1 stays whole.
-      let n = 0;
-      while (n < this.#blocks.length && this.#blocks[n]!.last <= index) n++;
-      if (n > 0) await this.#db.batch(this.#blocks.slice(0, n).map((b): BatchOp => ({ type: 'del', key: b.key })));
-      for (const b of this.#blocks.splice(0, n)) this.#blockBytes -= b.bytes;
+      // Durable at the next sync: a segment that comes back lies at or below the snapshot, skipped at open.
+      await this.#log.compact(index);
+      this.#runs.dropThrough(index);
       this.#mem.createSnapshot(index, confState);
       this.#mem.compact(index);
       assert(this.#mem.firstIndex() === index + 1, () => `first index ${this.#mem.firstIndex()} after compact ${index}`);
@@ -447,26 +471,17 @@ export class DurableStorage implements Storage, StateReader {
 
   /** Bytes of the stored log (what the read cache holds, give or take the entry framing). */
   logBytes(): number {
-    return this.#blockBytes;
+    return this.#runs.bytes;
   }
 
   /**
    * The compaction index that keeps at most `bytes` of stored log after it, below `upTo`:
-   * whole blocks are kept from `upTo` backwards while they fit, and the block holding `upTo`
-   * is always kept (so a follower one Ready behind never needs a snapshot, however large that
+   * whole saves are kept from `upTo` backwards while they fit, and the save holding `upTo` is
+   * always kept (so a follower one Ready behind never needs a snapshot, however large that
    * Ready was). At least the snapshot index.
    */
   indexKeepingBytes(upTo: number, bytes: number): number {
-    let kept = 0;
-    let first = true;
-    for (let k = this.#blocks.length - 1; k >= 0; k--) {
-      const b = this.#blocks[k]!;
-      if (b.first > upTo) continue;
-      kept += b.bytes;
-      if (kept > bytes) return Math.max(this.#mem.snapshot().index, Math.min(upTo, first ? b.first - 1 : b.last));
-      first = false;
-    }
-    return this.#mem.snapshot().index;
+    return this.#runs.indexKeepingBytes(upTo, bytes, this.#mem.snapshot().index);
   }
 
   // ---- applied state ----
@@ -606,7 +621,6 @@ export class DurableStorage implements Storage, StateReader {
     this.#checkInstallable(meta);
     const applied: AppliedMeta = { index: meta.index, confState: meta.confState, generation: gen };
     const ops: BatchOp[] = [];
-    this.#pushLogDeletes(ops);
     ops.push({ type: 'put', key: snapshotMetaKey, value: encodeRecord(meta) });
     ops.push({ type: 'put', key: appliedMetaKey, value: encodeRecord(applied) });
     // A snapshot holds only committed state. Raising the durable commit with it keeps
@@ -615,11 +629,13 @@ export class DurableStorage implements Storage, StateReader {
     const hardState: HardState = hs.commit < meta.index ? { ...hs, commit: meta.index } : hs;
     if (hardState !== hs) ops.push({ type: 'put', key: hardStateKey, value: encodeRecord(hardState) });
     await this.#db.batch(ops, { sync: true });
+    // Then the log: a crash before this is durable leaves a log open() replaces (module comment).
+    await this.#log.replace(meta.index + 1);
     this.#mem.applySnapshot(meta);
-    this.#replaceBlocks(0, []);
+    this.#runs.clear();
     this.#mem.setHardState(hardState);
     this.#applied = applied;
-    this.#checkInvariants(0);
+    this.#checkInvariants();
   }
 
   // ---- lifecycle ----
@@ -629,6 +645,7 @@ export class DurableStorage implements Storage, StateReader {
     if (this.#closed) return;
     this.#closed = true;
     await this.#tail;
+    await this.#log.close();
     await this.#db.close();
   }
 
@@ -640,23 +657,14 @@ export class DurableStorage implements Storage, StateReader {
     return result;
   }
 
-  /**
-   * Checks the storage invariants. Block contiguity is checked from position `fromBlock` (a
-   * save checks only the blocks it changed and their neighbour; open checks them all).
-   */
-  #checkInvariants(fromBlock: number): void {
+  /** Checks the storage invariants. */
+  #checkInvariants(): void {
     const snap = this.#mem.snapshot().index;
     const last = this.#mem.lastIndex();
     assert(this.#mem.firstIndex() === snap + 1, 'first index != snapshot index + 1');
     assert(snap <= this.#applied.index && this.#applied.index <= last, () => `applied ${this.#applied.index} outside [${snap}, ${last}]`);
     assert(this.#mem.hardState().commit <= last, () => `commit ${this.#mem.hardState().commit} beyond last index ${last}`);
-    const blocks = this.#blocks;
-    if (blocks.length === 0) {
-      assert(last === snap, () => `log [${snap + 1}, ${last}] has no stored blocks`);
-    } else {
-      assert(blocks[0]!.first <= snap + 1 && blocks[blocks.length - 1]!.last === last, () => `stored blocks [${blocks[0]!.first}, ${blocks[blocks.length - 1]!.last}] do not cover the log [${snap + 1}, ${last}]`);
-      for (let k = Math.max(1, fromBlock); k < blocks.length; k++) assert(blocks[k]!.first === blocks[k - 1]!.last + 1, () => `stored blocks not contiguous at ${blocks[k]!.first}`);
-    }
-    if (fromBlock === 0) assert(this.#blockBytes === blocks.reduce((n, b) => n + b.bytes, 0), 'stored block bytes out of step with the blocks');
+    assert(this.#log.lastIndex() === last, () => `segment log ends at ${this.#log.lastIndex()}, the log at ${last}`);
+    this.#runs.checkCovers(snap + 1, last);
   }
 }

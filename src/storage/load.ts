@@ -35,15 +35,19 @@ import type { StorageLogger } from './logger.js';
 import { decodeLogBlock, logBlockCount, type StoredBlock } from './log-blocks.js';
 
 /**
- * Version of the key layout in keys.ts. 2: the log is stored in blocks (log-blocks.ts). 3:
- * every applied value carries a checksum (applied-values.ts). A version 1 or 2 directory (one
- * key per entry, raw applied values) is read as it is and migrated to 3 on open (migrate.ts),
- * so an older build refuses it instead of misreading it.
+ * Version of the directory layout. 2: the log is stored in LevelDB blocks (log-blocks.ts). 3:
+ * every applied value carries a checksum (applied-values.ts). 4: the log is stored in segment
+ * files under `log/` (raft-log-store.ts), LevelDB keeps no log. A version 1 or 2 directory (one
+ * key per entry, raw applied values) is migrated to 3 on open (migrate.ts), and a version 3
+ * one to 4 (convert-log.ts), so an older build refuses the result instead of misreading it.
  */
-export const formatVersion = 3;
+export const formatVersion = 4;
+
+/** The version whose applied values first carry checksums (migrate.ts brings older ones to it). */
+export const checksummedValuesVersion = 3;
 
 /** Layout versions this build opens. */
-const formatVersionsReadable: readonly number[] = [1, 2, 3];
+const formatVersionsReadable: readonly number[] = [1, 2, 3, 4];
 
 export type { StorageLogger } from './logger.js';
 
@@ -68,19 +72,20 @@ export async function checkIdentity(db: Db, dir: string, clusterId: string, node
   return id.formatVersion;
 }
 
-/** Everything open() puts into the read cache. */
-export interface LoadedState {
+/** The records open() reads from LevelDB. */
+export interface LoadedMeta {
   readonly hardState: HardState;
   readonly snapshot: SnapshotMeta;
   readonly applied: AppliedMeta;
-  /** The log after the snapshot, contiguous from snapshot.index + 1. */
-  readonly entries: Entry[];
-  /** Where those entries are stored, in index order (the first may start at or before the snapshot). */
-  readonly blocks: StoredBlock[];
 }
 
-/** Reads and verifies the persisted state (see module comment). */
-export async function loadState(db: Db, initialConfState: ConfState, logger: StorageLogger, verify = true): Promise<LoadedState> {
+/**
+ * Reads and verifies the persisted records (hard state, snapshot meta, applied meta), writing
+ * the first snapshot and applied meta of a new directory, and discards what an interrupted
+ * snapshot install staged. The log is read separately: from segments (raft-log-store.ts) or,
+ * in a directory of layout version 3 or older, from LevelDB (loadLevelLog, for the conversion).
+ */
+export async function loadMeta(db: Db, initialConfState: ConfState, logger: StorageLogger, verify = true): Promise<LoadedMeta> {
   const hardState = await readRecord(db, hardStateKey, 'hardState', parseHardState, verify) ?? { term: 0, vote: '', commit: 0 };
   let snapshot = await readRecord(db, snapshotMetaKey, 'snapshotMeta', parseSnapshotMeta, verify);
   let applied = await readRecord(db, appliedMetaKey, 'appliedMeta', parseAppliedMeta, verify);
@@ -95,17 +100,23 @@ export async function loadState(db: Db, initialConfState: ConfState, logger: Sto
   }
   if (applied === undefined) throw new StorageCorruptionError('appliedMeta', null, 'missing while snapshotMeta exists');
   await discardStaleGenerations(db, applied.generation, logger);
-  // An interrupted compaction leaves entries at or below the snapshot: they are garbage.
-  await db.clear({ gte: logRange.gte, lte: logKey(snapshot.index) });
-  const { entries, blocks } = await loadLog(db, snapshot, logger, verify);
-  const lastIndex = snapshot.index + entries.length;
+  return { hardState, snapshot, applied };
+}
+
+/**
+ * Checks the records against the log loaded after them (its last index): the applied index
+ * lies within [snapshot, last], the commit at most at last; returns the hard state with a
+ * commit below the applied index raised to it (raiseCommitToApplied).
+ */
+export async function checkAgainstLog(db: Db, meta: LoadedMeta, lastIndex: number, logger: StorageLogger): Promise<HardState> {
+  const { applied, snapshot, hardState } = meta;
   if (applied.index < snapshot.index || applied.index > lastIndex) {
     throw new StorageCorruptionError('appliedMeta', applied.index, `applied index ${applied.index} outside the log [${snapshot.index}, ${lastIndex}]`);
   }
   if (hardState.commit > lastIndex) {
     throw new StorageCorruptionError('hardState', hardState.commit, `commit ${hardState.commit} beyond the last stored entry ${lastIndex} (log truncated?)`);
   }
-  return { hardState: await raiseCommitToApplied(db, hardState, applied.index, logger), snapshot, applied, entries, blocks };
+  return raiseCommitToApplied(db, hardState, applied.index, logger);
 }
 
 /**
@@ -151,32 +162,26 @@ async function discardStaleGenerations(db: Db, live: number, logger: StorageLogg
 }
 
 /**
- * Loads entries after the snapshot from both layouts (one key per entry, then blocks),
- * verifying checksums, contiguity and term order; drops blocks wholly behind the snapshot
- * (what an interrupted compaction left).
+ * Loads the entries after the snapshot from a directory of layout version 3 or older (the log
+ * in LevelDB, one key per entry or in blocks), verifying checksums, contiguity and term order.
+ * Read only: convert-log.ts moves them into segments and then deletes the keys.
  */
-async function loadLog(db: Db, snapshot: SnapshotMeta, logger: StorageLogger, verify: boolean): Promise<{ entries: Entry[]; blocks: StoredBlock[] }> {
+export async function loadLevelLog(db: Db, snapshot: SnapshotMeta, verify: boolean): Promise<Entry[]> {
   const stored: Array<{ block: StoredBlock; value: Uint8Array; single: boolean }> = [];
   for await (const [key, value] of db.iterator({ gt: logKey(snapshot.index), lt: logRange.lt })) {
     const index = logKeyIndex(key);
     if (index === null) throw new StorageCorruptionError(describeKey(key), null, 'malformed key in the log keyspace');
     stored.push({ block: { first: index, last: index, key, bytes: value.length }, value, single: true });
   }
-  const garbage: Uint8Array[] = [];
   for await (const [key, value] of db.iterator(logBlockRange)) {
     const first = logBlockKeyIndex(key);
     if (first === null || first < 1) throw new StorageCorruptionError(describeKey(key), null, 'malformed key in the log block keyspace');
     const last = first + logBlockCount(first, value) - 1;
-    if (last <= snapshot.index) garbage.push(key);
-    else stored.push({ block: { first, last, key, bytes: value.length }, value, single: false });
-  }
-  if (garbage.length > 0) {
-    logger.info({ blocks: garbage.length, snapshot: snapshot.index }, 'dropping log blocks behind the snapshot');
-    await db.batch(garbage.map((key) => ({ type: 'del' as const, key })));
+    // Wholly behind the snapshot: what an interrupted compaction left.
+    if (last > snapshot.index) stored.push({ block: { first, last, key, bytes: value.length }, value, single: false });
   }
   stored.sort((a, b) => a.block.first - b.block.first);
   const entries: Entry[] = [];
-  const blocks: StoredBlock[] = [];
   let prev = { index: snapshot.index, term: snapshot.term };
   for (const { block, value, single } of stored) {
     const expected = prev.index + 1;
@@ -196,7 +201,6 @@ async function loadLog(db: Db, snapshot: SnapshotMeta, logger: StorageLogger, ve
       entries.push(entry);
       prev = entry;
     }
-    blocks.push(block);
   }
-  return { entries, blocks };
+  return entries;
 }

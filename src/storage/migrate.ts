@@ -1,5 +1,5 @@
 /**
- * Migration of a layout version 1 or 2 directory to version 3 (load.ts formatVersion): every
+ * Migration of a layout version 1 or 2 directory to version 3 (load.ts checksummedValuesVersion): every
  * applied value gets its checksum (applied-values.ts).
  *
  * Done like a snapshot install (durable-storage.ts): the checksummed pairs are staged under the
@@ -14,7 +14,7 @@ import { encodeAppliedValue } from './applied-values.js';
 import { type AppliedMeta, encodeRecord, type Identity } from './codec.js';
 import { appliedKey, appliedKeyPrefixBytes, appliedMetaKey, generationMax, generationPrefix, identityKey } from './keys.js';
 import { type BatchOp, clearDurably, type Db } from './level-db.js';
-import { formatVersion } from './load.js';
+import { checksummedValuesVersion } from './load.js';
 import type { StorageLogger } from './logger.js';
 
 /**
@@ -25,7 +25,7 @@ const migrateBatchBytesMax = 1024 * 1024;
 
 /** Migrates the applied state (module comment); returns the applied meta now live. */
 export async function migrateAppliedValues(db: Db, applied: AppliedMeta, identity: Omit<Identity, 'formatVersion'>, fromVersion: number, logger: StorageLogger): Promise<AppliedMeta> {
-  assert(fromVersion < formatVersion, () => `migration from version ${fromVersion}`);
+  assert(fromVersion < checksummedValuesVersion, () => `migration from version ${fromVersion}`);
   const gen = applied.generation + 1;
   assert(gen <= generationMax, 'applied-state generations exhausted');
   const staged = { gte: generationPrefix(gen), lt: generationPrefix(gen + 1) };
@@ -49,12 +49,12 @@ export async function migrateAppliedValues(db: Db, applied: AppliedMeta, identit
   await db.batch(
     [
       { type: 'put', key: appliedMetaKey, value: encodeRecord(migrated) },
-      { type: 'put', key: identityKey, value: encodeRecord({ clusterId: identity.clusterId, nodeId: identity.nodeId, formatVersion }) },
+      { type: 'put', key: identityKey, value: encodeRecord({ clusterId: identity.clusterId, nodeId: identity.nodeId, formatVersion: checksummedValuesVersion }) },
     ],
     { sync: true },
   );
   // Unsynced: the old generation is below the live one, never read again (open clears it again).
   await db.clear({ gte: generationPrefix(applied.generation), lt: staged.gte });
-  logger.info({ fromVersion, toVersion: formatVersion, pairs }, 'storage layout migrated: applied values now carry checksums');
+  logger.info({ fromVersion, toVersion: checksummedValuesVersion, pairs }, 'storage layout migrated: applied values now carry checksums');
   return migrated;
 }

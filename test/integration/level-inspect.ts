@@ -1,14 +1,16 @@
 /**
- * Direct access to a stopped node's LevelDB for the integration tests: read the applied state
- * to compare nodes byte for byte, damage a stored log entry to test corruption detection, and
- * read the identity and recovering marker a repair leaves.
- * The key layout is src/storage/keys.ts; the process owning the directory must have exited
- * (LevelDB's LOCK).
+ * Direct access to a stopped node's data directory for the integration tests: read the applied
+ * state to compare nodes byte for byte, damage a stored log entry (in the segment files under
+ * `log/`) to test corruption detection, and read the identity and recovering marker a repair
+ * leaves. The key layout is src/storage/keys.ts, the record framing
+ * src/storage/segment-log/record-format.ts; the process owning the directory must have exited.
  */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Level } from 'level';
 import { decodeRecord, type Identity, parseAppliedMeta, parseIdentity } from '../../src/storage/codec.js';
-import { appliedKeyPrefixBytes, appliedMetaKey, generationPrefix, identityKey, logBlockKeyIndex, logBlockRange } from '../../src/storage/keys.js';
-import { logBlockEntryRanges } from '../../src/storage/log-blocks.js';
+import { appliedKeyPrefixBytes, appliedMetaKey, generationPrefix, identityKey } from '../../src/storage/keys.js';
+import { decodeRecord as decodeSegmentRecord } from '../../src/storage/segment-log/record-format.js';
 import { readRecoveringMarker, type RecoveringMarker } from '../../src/storage/recovering.js';
 
 type Db = Level<Uint8Array, Uint8Array>;
@@ -46,46 +48,61 @@ export function readAppliedState(dir: string): Promise<AppliedState> {
   });
 }
 
-/** The stored log blocks of the stopped node at `dir`: first index and entry count, ascending. */
-export function storedLogBlocks(dir: string): Promise<Array<{ first: number; count: number }>> {
-  return withDb(dir, async (db) => {
-    const out: Array<{ first: number; count: number }> = [];
-    for await (const [k, v] of db.iterator(logBlockRange)) {
-      const first = logBlockKeyIndex(k);
-      if (first !== null) out.push({ first, count: logBlockEntryRanges(first, v).length });
-    }
-    return out;
-  });
+/** One record of the stopped node's segment log: where it is and how long. */
+export interface StoredRecord {
+  /** The segment file's path. */
+  readonly file: string;
+  readonly index: number;
+  /** Byte offset of the record in its segment. */
+  readonly offset: number;
+  /** Bytes of the whole record (header and payload). */
+  readonly bytes: number;
 }
 
-/** The indexes of the log entries stored at `dir`, ascending. */
-export async function storedLogIndexes(dir: string): Promise<number[]> {
-  const out: number[] = [];
-  for (const b of await storedLogBlocks(dir)) for (let k = 0; k < b.count; k++) out.push(b.first + k);
+/** Every record of the segment log of the stopped node at `dir`, in index order (record-format.ts). */
+export function storedLogRecords(dir: string): StoredRecord[] {
+  const logDir = join(dir, 'log');
+  const out: StoredRecord[] = [];
+  for (const name of readdirSync(logDir).filter((n) => n.endsWith('.seg')).sort()) {
+    const file = join(logDir, name);
+    const bytes = readFileSync(file);
+    for (let at = 0; at < bytes.length;) {
+      const d = decodeSegmentRecord(bytes, at);
+      if (d.type !== 'valid') throw new Error(`${file} at byte ${at}: ${d.type}`);
+      out.push({ file, index: d.record.index, offset: at, bytes: d.recordBytes });
+      at += d.recordBytes;
+    }
+  }
   return out;
 }
 
-/**
- * Flips one bit of the stored value of log entry `index` (byte `offset` of the entry, default
- * its last one: inside the entry's data, past its checksum) inside its block and writes the
- * block back. Returns the entry value's length.
- */
-export function flipLogEntryBit(dir: string, index: number, offset?: number): Promise<number> {
-  return withDb(dir, async (db) => {
-    for await (const [key, value] of db.iterator(logBlockRange)) {
-      const first = logBlockKeyIndex(key);
-      if (first === null) continue;
-      const ranges = logBlockEntryRanges(first, value);
-      const range = ranges[index - first];
-      if (index < first || range === undefined) continue;
-      const damaged = Uint8Array.from(value);
-      const at = range[0] + (offset ?? range[1] - range[0] - 1);
-      damaged[at] = damaged[at]! ^ 0x01;
-      await db.put(key, damaged, { sync: true });
-      return range[1] - range[0];
-    }
-    throw new Error(`${dir}: no log entry ${index}`);
-  });
+/** The indexes of the log entries stored at `dir`, ascending. */
+export function storedLogIndexes(dir: string): number[] {
+  return storedLogRecords(dir).map((r) => r.index);
+}
+
+/** The stored record of entry `index` at `dir`; throws if there is none. */
+export function storedLogRecord(dir: string, index: number): StoredRecord {
+  const r = storedLogRecords(dir).find((x) => x.index === index);
+  if (r === undefined) throw new Error(`${dir}: no log entry ${index}`);
+  return r;
+}
+
+/** Flips one bit in the last byte of entry `index`'s record (inside its payload, under its CRC). */
+export function flipLogEntryBit(dir: string, index: number): StoredRecord {
+  const r = storedLogRecord(dir, index);
+  const bytes = readFileSync(r.file);
+  bytes[r.offset + r.bytes - 1] = bytes[r.offset + r.bytes - 1]! ^ 0x01;
+  writeFileSync(r.file, bytes);
+  return r;
+}
+
+/** Cuts entry `index`'s record out of its segment: the log then jumps over it (a gap). */
+export function cutLogEntry(dir: string, index: number): StoredRecord {
+  const r = storedLogRecord(dir, index);
+  const bytes = readFileSync(r.file);
+  writeFileSync(r.file, Buffer.concat([bytes.subarray(0, r.offset), bytes.subarray(r.offset + r.bytes)]));
+  return r;
 }
 
 /** The recovering marker (src/storage/recovering.ts) of the stopped node at `dir`, or undefined. */

@@ -7,11 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, onTestFailed, test } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
-import { Level } from 'level';
-import { logBlockKey } from '../../src/storage/keys.js';
 import { storageDamagedMessage } from '../../src/storage/repair.js';
 import { Cluster, freePorts, queueState, waitFor } from './cluster-harness.js';
-import { flipLogEntryBit, readIdentity, readRecovering, storedLogBlocks, storedLogIndexes } from './level-inspect.js';
+import { cutLogEntry, flipLogEntryBit, readIdentity, readRecovering, storedLogIndexes } from './level-inspect.js';
 
 describe('storage safety', { timeout: 60_000 }, () => {
   let cluster: Cluster;
@@ -90,11 +88,11 @@ describe('storage safety', { timeout: 60_000 }, () => {
     const victim = followers[0];
     await cluster.kill(victim, 'SIGKILL');
     const dir = cluster.node(victim).dataDir;
-    const indexes = await storedLogIndexes(dir);
+    const indexes = storedLogIndexes(dir);
     expect(indexes.length).toBeGreaterThan(20);
     const index = indexes[Math.floor(indexes.length / 2)]!;
-    await flipLogEntryBit(dir, index);
-    await expectRepaired(victim, new RegExp(`log\\[${index}\\].*checksum mismatch`));
+    const damaged = flipLogEntryBit(dir, index);
+    await expectRepaired(victim, new RegExp(`segment \\d{20}\\.seg at byte ${damaged.offset}`));
     // The two healthy nodes are a majority: the cluster goes on.
     await cluster.ok(leader, 'POST', '/v1/queues/safe/messages', { body: 'after-corruption' });
     expect((await queueState(cluster, followers[1], 'safe')).counts.visible).toBe(23);
@@ -117,15 +115,12 @@ describe('storage safety', { timeout: 60_000 }, () => {
     const victim = followers[1];
     await cluster.kill(victim, 'SIGKILL');
     const dir = cluster.node(victim).dataDir;
-    // Drop a whole block from the middle of the log: its first entry is the first one missing.
-    const blocks = await storedLogBlocks(dir);
-    expect(blocks.length).toBeGreaterThan(2);
-    const missing = blocks[Math.floor(blocks.length / 2)]!.first;
-    const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view', createIfMissing: false });
-    await db.open();
-    await db.del(logBlockKey(missing), { sync: true });
-    await db.close();
-    await expectRepaired(victim, new RegExp(`log\\[${missing}\\].*gap in the log`));
+    // Cut one record out of the middle of the log: the records after it jump over its index.
+    const indexes = storedLogIndexes(dir);
+    expect(indexes.length).toBeGreaterThan(2);
+    const missing = indexes[Math.floor(indexes.length / 2)]!;
+    const cut = cutLogEntry(dir, missing);
+    await expectRepaired(victim, new RegExp(`segment \\d{20}\\.seg at byte ${cut.offset}`));
     // The leader is alone now but alive: corruption elsewhere never takes it down.
     expect(cluster.isRunning(leader)).toBe(true);
     expect((await cluster.http(leader, 'GET', '/health')).status).toBe(200);

@@ -3,8 +3,9 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Entry } from '../../raft/types.js';
-import { dataFileRole, dataFiles } from '../../src/storage/data-files.js';
-import { openTest } from './durable-harness.js';
+import { dataFileRole, dataFiles, segmentFileRole } from '../../src/storage/data-files.js';
+import { DurableStorage, type StateWrite } from '../../src/storage/durable-storage.js';
+import { testIdentity } from './durable-harness.js';
 import { makeTempDir, removeDir } from './helpers.js';
 
 let dir: string;
@@ -42,6 +43,17 @@ describe('dataFiles', () => {
     expect(dataFiles(dir)[0]!.path).toBe(join(dir, '000003.log'));
   });
 
+  it('names the segment log\'s files under log/ and leaves out its temporary files', () => {
+    mkdirSync(join(dir, 'log'));
+    const seg = '00000000000000000001.seg';
+    for (const [name, text] of [[seg, 'records'], ['00000000000000000001.idx', 'ix'], ['00000000000000000001.idx.tmp', 't'], ['1.seg', 'x']] as const) writeFileSync(join(dir, 'log', name), text);
+    expect(dataFiles(dir).map((f) => [f.name, f.role, f.sizeBytes])).toEqual([
+      ['log/00000000000000000001.idx', 'segment-index', 2],
+      [`log/${seg}`, 'segment', 7],
+    ]);
+    expect(segmentFileRole(seg)).toBe('segment');
+  });
+
   it('roles of names that only look like data files', () => {
     const cases: Array<[string, string | undefined]> = [
       ['MANIFEST-', undefined],
@@ -55,22 +67,29 @@ describe('dataFiles', () => {
   });
 
   it('classifies every file a real node writes: one that holds node state is never missed', async () => {
-    // A layout change (a new file kind) fails here until data-files.ts knows it. Enough data
-    // to fill LevelDB's 4 MiB write buffer, so tables are written besides the log.
-    const storage = await openTest(dir);
+    // A layout change (a new file kind) fails here until data-files.ts knows it. Enough applied
+    // state to fill LevelDB's 4 MiB write buffer, so tables are written besides its log, and
+    // small segments, so that sealed ones get their index sidecars.
+    const storage = await DurableStorage.open(dir, { ...testIdentity, segmentBytesMax: 256 * 1024 });
     try {
       const body = new Uint8Array(64 * 1024).fill(7);
       for (let batch = 0; batch < 10; batch++) {
         const entries: Entry[] = [];
         for (let k = 1; k <= 10; k++) entries.push({ index: batch * 10 + k, term: 1, type: 'normal', data: body });
-        await storage.save({ entries, hardState: { term: 1, vote: 'n1', commit: batch * 10 } });
+        await storage.save({ entries, hardState: { term: 1, vote: 'n1', commit: batch * 10 + 10 } });
+        const writes = entries.map((e): StateWrite => ({ type: 'put', key: Buffer.from(`m/${e.index}`), value: body }));
+        await storage.applyBatch(writes, batch * 10 + 10, { voters: [], learners: [] });
       }
     } finally {
       await storage.close();
     }
     const listed = new Set(dataFiles(dir).map((f) => f.name));
-    for (const name of readdirSync(dir)) expect(listed.has(name) || notState.has(name), `${name} is neither a data file nor known to hold no state`).toBe(true);
+    for (const name of readdirSync(dir)) {
+      if (name === 'log') continue;
+      expect(listed.has(name) || notState.has(name), `${name} is neither a data file nor known to hold no state`).toBe(true);
+    }
+    for (const name of readdirSync(join(dir, 'log'))) expect(listed.has(`log/${name}`), `log/${name} is not a data file`).toBe(true);
     const roles = new Set(dataFiles(dir).map((f) => f.role));
-    expect(roles).toEqual(new Set(['write-ahead-log', 'table', 'manifest', 'current']));
+    expect(roles).toEqual(new Set(['segment', 'segment-index', 'write-ahead-log', 'table', 'manifest', 'current']));
   });
 });

@@ -1,14 +1,13 @@
 /** DurableStorage: the compliance suite, plus reopen, corruption and identity checks. */
-import { Level } from 'level';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConfState } from '../../raft/types.js';
 import { DurableStorage } from '../../src/storage/durable-storage.js';
 import { ClusterMismatchError, StorageCorruptionError } from '../../src/storage/errors.js';
-import { encodeEntryValue } from '../../src/storage/codec.js';
-import { logBlockKey, logBlockRange, logKey } from '../../src/storage/keys.js';
-import { logBlockEntryRanges } from '../../src/storage/log-blocks.js';
-import { durableHarness, openTest } from './durable-harness.js';
+import { durableHarness, openTest, testIdentity } from './durable-harness.js';
 import { bytes, entries, makeTempDir, removeDir, utf8 } from './helpers.js';
+import { SimDisk } from './sim-disk.js';
 import { registerStorageSuite } from './storage-suite.js';
 
 registerStorageSuite('DurableStorage', durableHarness);
@@ -32,32 +31,36 @@ describe('DurableStorage on disk', () => {
     return s;
   }
 
-  /** Opens the raw LevelDB (storage closed) and lets `fn` tamper with it. */
-  async function tamper(fn: (db: Level<Uint8Array, Uint8Array>) => Promise<void>): Promise<void> {
-    const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
-    await db.open();
-    await fn(db);
-    await db.close();
+  /** Opens `dir` with segments of at most `segmentBytesMax` bytes (small: a segment per save). */
+  async function openSmall(segmentBytesMax = 64): Promise<DurableStorage> {
+    const s = await DurableStorage.open(dir, { ...testIdentity, initialConfState: cs, segmentBytesMax });
+    open.push(s);
+    return s;
   }
 
-  /** Writes entries 1..5 in three saves: blocks [1, 2], [3, 3] and [4, 5]. */
+  async function closeAll(): Promise<void> {
+    for (const s of open) await s.close();
+    open = [];
+  }
+
+  /** Writes entries 1..5 in three saves, with small segments: [1, 2], [3], [4], [5]. */
   async function writeLog(): Promise<void> {
-    const s = await DurableStorage.open(dir, { clusterId: 'c1', nodeId: 'n1', initialConfState: cs });
+    const s = await openSmall();
     await s.save({ entries: entries(1, 2) });
     await s.save({ entries: entries(3, 3) });
     const result = await s.save({ entries: entries(4, 5), hardState: { term: 1, vote: 'n1', commit: 4 } });
     expect(result.entryCount).toBe(2);
     expect(result.syncMs).toBeGreaterThan(0);
-    await s.close();
+    await closeAll();
   }
 
-  /** The first index of every stored log block, read from the raw LevelDB. */
-  async function blockFirsts(): Promise<number[]> {
-    const out: number[] = [];
-    await tamper(async (db) => {
-      for await (const k of db.keys(logBlockRange)) out.push(Buffer.from(k).readUInt32BE(5));
-    });
-    return out;
+  /** The segment files of the log, by first index. */
+  async function segmentFirsts(): Promise<number[]> {
+    return (await readdir(join(dir, 'log'))).filter((n) => n.endsWith('.seg')).map((n) => Number(n.slice(0, -4))).sort((a, b) => a - b);
+  }
+
+  function segmentPath(first: number): string {
+    return join(dir, 'log', `${String(first).padStart(20, '0')}.seg`);
   }
 
   it('keeps applied state, applied index and membership across reopen', async () => {
@@ -77,81 +80,103 @@ describe('DurableStorage on disk', () => {
     expect(pairs).toEqual(['q/b=2', 'q/c=4']);
   });
 
-  it('refuses to open when a stored entry fails its checksum, naming the index', async () => {
+  it('refuses to open when a stored entry fails its checksum, naming the segment and byte', async () => {
     await writeLog();
-    await tamper(async (db) => {
-      // Entry 4 is the first of block [4, 5]: flip the last byte of its data.
-      const v = await db.get(logBlockKey(4));
-      const flipped = Uint8Array.from(v!);
-      const [, end] = logBlockEntryRanges(4, flipped)[0]!;
-      flipped[end - 1]! ^= 0x01;
-      await db.put(logBlockKey(4), flipped);
-    });
+    expect(await segmentFirsts()).toEqual([1, 3, 4, 5]); // 64 bytes hold two small records
+    // Entry 3 is alone in a sealed segment: flip the last byte of its payload.
+    const bytesOf3 = await readFile(segmentPath(3));
+    bytesOf3[bytesOf3.length - 1]! ^= 0x01;
+    await writeFile(segmentPath(3), bytesOf3);
     const err = await openTest(dir).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StorageCorruptionError);
-    expect(err).toMatchObject({ code: 'STORAGE_CORRUPT', index: 4 });
-    expect((err as Error).message).toMatch(/log\[4\].*checksum/);
-  });
-
-  it('refuses a block stored under the wrong key, naming its first entry', async () => {
-    await writeLog();
-    await tamper(async (db) => {
-      const v = await db.get(logBlockKey(3));
-      await db.del(logBlockKey(3));
-      await db.put(logBlockKey(2), v!); // entry 3's value where entry 2 was
-    });
-    await expect(openTest(dir)).rejects.toMatchObject({ code: 'STORAGE_CORRUPT' });
+    expect(err).toMatchObject({ code: 'STORAGE_CORRUPT' });
+    expect((err as Error).message).toMatch(/segment 0+3\.seg at byte 0/);
   });
 
   it('refuses to open when an entry is missing from the middle of the log', async () => {
     await writeLog();
-    expect(await blockFirsts()).toEqual([1, 3, 4]);
-    await tamper((db) => db.del(logBlockKey(3)));
+    await rm(segmentPath(3));
     const err = await openTest(dir).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'STORAGE_CORRUPT', index: 3 });
-    expect((err as Error).message).toMatch(/log\[3\].*gap/);
+    expect(err).toMatchObject({ code: 'STORAGE_CORRUPT', index: 4 });
+    expect((err as Error).message).toMatch(/starts at index 4, the one before ends at 2/);
   });
 
   it('refuses to open when the commit index is beyond the stored log', async () => {
     await writeLog();
-    await tamper((db) => db.del(logBlockKey(4)));
+    await rm(segmentPath(5));
+    await rm(segmentPath(4));
     await expect(openTest(dir)).rejects.toMatchObject({ code: 'STORAGE_CORRUPT', key: 'hardState' });
   });
 
-  it('reads a log of the older one-key-per-entry layout, then appends blocks after it', async () => {
-    await (await openDir()).close();
-    open = [];
-    await tamper(async (db) => {
-      for (const e of entries(1, 4)) await db.put(logKey(e.index), encodeEntryValue(e));
-    });
-    let s = await openDir();
-    expect([s.firstIndex(), s.lastIndex()]).toEqual([1, 4]);
-    expect(s.entries(1, 5, Infinity).map((e) => e.index)).toEqual([1, 2, 3, 4]);
-    // Overwrite from 3 (a follower's conflicting suffix): the single keys 3 and 4 go.
-    await s.save({ entries: entries(3, 6, () => 2) });
-    expect(s.term(3)).toBe(2);
-    await s.close();
-    open = [];
-    s = await openDir();
-    expect(s.entries(1, 7, Infinity).map((e) => `${e.index}/${e.term}`)).toEqual(['1/1', '2/1', '3/2', '4/2', '5/2', '6/2']);
+  it('refuses to open when the log starts after the snapshot (entries missing at its head)', async () => {
+    await writeLog();
+    await rm(segmentPath(1));
+    const err = await openTest(dir).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'STORAGE_CORRUPT', index: 1 });
+    expect((err as Error).message).toMatch(/snapshot ends at 0 and the stored log starts at 3/);
   });
 
-  it('rewrites a block that a conflicting append cuts in the middle, and compacts around blocks', async () => {
-    let s = await openDir();
+  it('cuts a segment that a conflicting append overwrites in the middle, and compacts whole segments', async () => {
+    let s = await openSmall(1024);
     await s.save({ entries: entries(1, 6) });
-    await s.save({ entries: entries(4, 5, () => 2) }); // cuts block [1, 6] after 3 and drops 6
+    await s.save({ entries: entries(4, 5, () => 2) }); // cuts [1, 6] after 3 and drops 6
     expect([s.lastIndex(), s.term(3), s.term(4)]).toEqual([5, 1, 2]);
     await s.save({ entries: entries(6, 8, () => 2) });
     await s.applyBatch([], 7, cs);
-    await s.compact(4, cs); // block [1, 3] goes, [4, 5] stays whole
-    expect(await (async () => {
-      await s.close();
-      open = [];
-      return blockFirsts();
-    })()).toEqual([4, 6]);
-    s = await openDir();
+    await s.compact(4, cs); // one segment [1, 8]: kept whole, read from 5 on
+    await closeAll();
+    expect(await segmentFirsts()).toEqual([1]);
+    s = await openSmall(1024);
     expect([s.firstIndex(), s.lastIndex()]).toEqual([5, 8]);
     expect(s.entries(5, 9, Infinity).map((e) => `${e.index}/${e.term}`)).toEqual(['5/2', '6/2', '7/2', '8/2']);
+    await closeAll();
+    s = await openSmall();
+    await s.save({ entries: entries(9, 12, () => 2) });
+    await s.applyBatch([], 11, cs);
+    await s.compact(10, cs);
+    await closeAll();
+    expect(await segmentFirsts()).toEqual([11, 12]);
+  });
+
+  it('skips records a crash left behind a compaction', async () => {
+    let s = await openSmall();
+    await s.save({ entries: entries(1, 4) });
+    await s.save({ entries: entries(5, 6) });
+    await closeAll();
+    const firsts = await segmentFirsts();
+    const saved = await Promise.all(firsts.map(async (f) => [f, await readFile(segmentPath(f))] as const));
+    s = await openSmall();
+    await s.applyBatch([], 4, cs);
+    await s.compact(4, cs);
+    await closeAll();
+    expect(await segmentFirsts()).toEqual([5, 6]);
+    // The deletions were lost to a crash: the segments come back.
+    for (const [f, b] of saved) await writeFile(segmentPath(f), b);
+    s = await openSmall();
+    expect([s.firstIndex(), s.lastIndex(), s.term(4)]).toEqual([5, 6, 1]);
+  });
+
+  it('replaces a log that does not continue the snapshot (an install interrupted before its log reset)', async () => {
+    const disk = new SimDisk();
+    const warnings: string[] = [];
+    const logger = { info: () => undefined, warn: (_: object, msg: string) => void warnings.push(msg) };
+    const opts = { ...testIdentity, initialConfState: cs, segmentDisk: disk, logger };
+    let s = await DurableStorage.open(dir, opts);
+    open.push(s);
+    await s.save({ entries: entries(1, 5), hardState: { term: 1, vote: 'n1', commit: 3 } });
+    // The reset after the LevelDB switch fails: the switch is durable, the log is not replaced.
+    disk.injectFault('open', 'EIO');
+    await expect(s.installSnapshot({ index: 20, term: 3, confState: cs }, (async function* () {})())).rejects.toMatchObject({ code: 'STORAGE_IO' });
+    await closeAll();
+    s = await DurableStorage.open(dir, opts);
+    open.push(s);
+    expect([s.snapshot().index, s.firstIndex(), s.lastIndex(), s.appliedIndex(), s.hardState().commit]).toEqual([20, 21, 20, 20, 20]);
+    expect(warnings).toContain('replacing a log that does not continue the snapshot (an install interrupted before it replaced the log)');
+    await s.save({ entries: entries(21, 22, () => 3) });
+    await closeAll();
+    s = await DurableStorage.open(dir, opts);
+    open.push(s);
+    expect(s.entries(21, 23, Infinity).map((e) => `${e.index}/${e.term}`)).toEqual(['21/3', '22/3']);
   });
 
   it.each([
@@ -167,43 +192,16 @@ describe('DurableStorage on disk', () => {
     expect((err as Error).message).toContain(`cluster "${requested.clusterId}" node "${requested.nodeId}"`);
   });
 
-  it('clears log entries a crash left behind a compaction', async () => {
-    let s = await openDir();
-    await s.save({ entries: entries(1, 4) });
-    await s.save({ entries: entries(5, 6) });
-    await s.close();
-    let head: Uint8Array | undefined;
-    await tamper(async (db) => {
-      head = await db.get(logBlockKey(1));
-    });
-    s = await openDir();
-    await s.applyBatch([], 4, cs);
-    await s.compact(4, cs);
-    await s.close();
-    expect(await blockFirsts()).toEqual([5]);
-    await tamper(async (db) => {
-      // Garbage behind the snapshot: an older-layout key and the block [1, 4] the compaction
-      // dropped, as if it had been interrupted before the delete.
-      await db.put(logKey(2), new Uint8Array([1, 2, 3]));
-      await db.put(logBlockKey(1), head!);
-    });
-    s = await openDir();
-    expect([s.firstIndex(), s.lastIndex(), s.term(4)]).toEqual([5, 6, 1]);
-    await s.close();
-    open = [];
-    expect(await blockFirsts()).toEqual([5]);
-  });
-
-  it('names the compaction point that keeps a byte budget of whole blocks, always the newest', async () => {
+  it('names the compaction point that keeps a byte budget of whole saves, always the newest', async () => {
     const s = await openDir();
-    await s.save({ entries: entries(1, 3) }); // block [1, 3]
-    await s.save({ entries: entries(4, 6) }); // block [4, 6]
-    await s.save({ entries: entries(7, 9) }); // block [7, 9]
+    await s.save({ entries: entries(1, 3) }); // run [1, 3]
+    await s.save({ entries: entries(4, 6) }); // run [4, 6]
+    await s.save({ entries: entries(7, 9) }); // run [7, 9]
     const total = s.logBytes();
     expect(total).toBeGreaterThan(0);
     expect(s.indexKeepingBytes(9, total)).toBe(0); // everything fits: compact nothing
-    expect(s.indexKeepingBytes(9, 1)).toBe(6); // the block holding 9 stays even over budget
-    expect(s.indexKeepingBytes(5, 1)).toBe(3); // the block holding 5 stays
+    expect(s.indexKeepingBytes(9, 1)).toBe(6); // the save holding 9 stays even over budget
+    expect(s.indexKeepingBytes(5, 1)).toBe(3); // the save holding 5 stays
     expect(s.indexKeepingBytes(9, total - 1)).toBe(3); // [4, 9] fits, [1, 3] does not
   });
 

@@ -1,13 +1,17 @@
 /**
  * Layout 2 -> 3 (migrate.ts): an existing directory whose applied values carry no checksum still
  * opens; its values are rewritten with checksums under a new generation, switched with the
- * identity's new version in one synced batch; a crash midway is redone from the start.
+ * identity's new version in one synced batch; a crash midway is redone from the start. Then
+ * 3 -> 4 (convert-log.ts, tested in convert-log.test.ts) moves its log into segments.
  */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConfState } from '../../raft/types.js';
 import { decodeRecord, encodeRecord, parseAppliedMeta, parseIdentity } from '../../src/storage/codec.js';
 import { DurableStorage } from '../../src/storage/durable-storage.js';
-import { appliedKey, appliedKeyPrefixBytes, appliedMetaKey, generationPrefix, identityKey } from '../../src/storage/keys.js';
+import { appliedKey, appliedKeyPrefixBytes, appliedMetaKey, generationPrefix, identityKey, logBlockKey } from '../../src/storage/keys.js';
+import { encodeLogBlock } from '../../src/storage/log-blocks.js';
 import { formatVersion } from '../../src/storage/load.js';
 import { testIdentity } from './durable-harness.js';
 import { makeTempDir, removeDir, utf8 } from './helpers.js';
@@ -28,12 +32,16 @@ describe('migration to layout 3 (checksummed applied values)', () => {
   /** A directory as layout 2 wrote it: raw applied values, identity version 2. */
   async function writeLayout2(extra?: (db: Awaited<ReturnType<typeof openRaw>>, gen: number) => Promise<void>): Promise<void> {
     const s = await DurableStorage.open(dir, { ...testIdentity, initialConfState: cs });
-    await s.save({ entries: [{ index: 1, term: 1, type: 'normal', data: new Uint8Array(1) }] });
+    const entry = { index: 1, term: 1, type: 'normal' as const, data: new Uint8Array(1) };
+    await s.save({ entries: [entry] });
     await s.applyBatch(pairs.map(([k, v]) => ({ type: 'put' as const, key: utf8(k), value: utf8(v) })), 1, cs);
     await s.close();
     const db = await openRaw(dir);
     const gen = parseAppliedMeta(decodeRecord('appliedMeta', (await db.get(appliedMetaKey))!)).generation;
     for (const [k, v] of pairs) await db.put(appliedKey(gen, utf8(k)), utf8(v));
+    // Layout 2 kept the log in LevelDB blocks, not in segments.
+    await db.put(logBlockKey(1), encodeLogBlock([entry]));
+    await rm(join(dir, 'log'), { recursive: true });
     await db.put(identityKey, encodeRecord({ ...testIdentity, formatVersion: 2 }), { sync: true });
     await extra?.(db, gen);
     await db.close();
@@ -47,6 +55,7 @@ describe('migration to layout 3 (checksummed applied values)', () => {
       for await (const [k] of s.iterate(utf8('msg-'))) iterated.push(new TextDecoder().decode(k));
       expect(iterated).toHaveLength(pairs.length);
       expect(s.appliedIndex()).toBe(1);
+      expect(s.entries(1, 2, Infinity).map((e) => e.term)).toEqual([1]);
     } finally {
       await s.close();
     }
@@ -64,8 +73,8 @@ describe('migration to layout 3 (checksummed applied values)', () => {
     }
   }
 
-  it('opens a layout 2 directory, checksums every applied value and marks it 3', async () => {
-    expect(formatVersion).toBe(3);
+  it('opens a layout 2 directory, checksums every applied value, moves its log into segments and marks it 4', async () => {
+    expect(formatVersion).toBe(4);
     await writeLayout2();
     await expectMigrated();
     await expectMigrated(); // a second open changes nothing

@@ -4,7 +4,9 @@
  * DurableStorage, cuts the power (power-cut.ts: every synced write kept, unsynced ones dropped
  * or kept at random from a seed), reopens the result and checks that what the storage promised
  * is there and consistent: applied state complete up to the applied index, applied index at
- * or above the snapshot, commit at or above applied.
+ * or above the snapshot, commit at or above applied. The log's segments live on a SimDisk
+ * (sim-disk.ts) that loses power at the same moment: only what was fdatasynced survives, with
+ * torn tails under the random model.
  */
 import { afterEach, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { seededRng } from '../../raft/rng.js';
@@ -15,6 +17,7 @@ import { encodeSnapshotChunks, type StatePair } from '../../src/storage/snapshot
 import { testIdentity } from './durable-harness.js';
 import { entries, makeTempDir, removeDir } from './helpers.js';
 import { type LossModel, powerCut, type RecordedWrite, WriteRecorder } from './power-cut.js';
+import { SimDisk } from './sim-disk.js';
 
 const cs: ConfState = { voters: ['n1', 'n2', 'n3'], learners: [] };
 /** Small chunks, so that an install stages many batches. */
@@ -79,9 +82,12 @@ interface Promised {
 describe('power cut (google/leveldb#193 semantics)', () => {
   let dirs: string[] = [];
   let open: DurableStorage[] = [];
+  /** The segments' disk; a random model tears unsynced tails (seeded). */
+  let disk: SimDisk;
   beforeEach(() => {
     dirs = [];
     open = [];
+    disk = new SimDisk();
   });
   afterEach(async () => {
     for (const s of open) await s.close();
@@ -96,6 +102,7 @@ describe('power cut (google/leveldb#193 semantics)', () => {
     const s = await DurableStorage.open(dir, {
       ...testIdentity,
       initialConfState: cs,
+      segmentDisk: disk,
       ...(extra.recorder !== undefined ? { openDb: extra.recorder.openDb } : {}),
       ...(extra.logger !== undefined ? { logger: extra.logger } : {}),
     });
@@ -107,11 +114,24 @@ describe('power cut (google/leveldb#193 semantics)', () => {
     open = open.filter((o) => o !== s);
   }
 
-  /** Cuts the power on `recorder`'s writes under `model` and opens what is left. */
-  async function cutAndReopen(recorder: WriteRecorder, model: LossModel): Promise<DurableStorage> {
+  /**
+   * Cuts the power on `recorder`'s writes under `model` (and on the segments' disk), rebuilds
+   * the LevelDB part in a fresh directory, moves the segments there and opens what is left.
+   */
+  async function cutAndReopen(recorder: WriteRecorder, model: LossModel, from: string): Promise<DurableStorage> {
     const dir = await tempDir();
-    await powerCut(recorder.writes, dir, model);
+    await cutTo(recorder.writes, from, dir, model);
     return openDir(dir);
+  }
+
+  /** The power cut of both parts: LevelDB's writes replayed into `to`, the segments moved there. */
+  async function cutTo(writes: readonly RecordedWrite[], from: string, to: string, model: LossModel): Promise<void> {
+    if (model.kind !== 'keepAll') {
+      disk.crash();
+      disk.reboot();
+    }
+    await powerCut(writes, to, model);
+    disk.moveTree(from, to);
   }
 
   /** Checks every promise and the storage's own invariants on a storage reopened after a cut. */
@@ -127,7 +147,8 @@ describe('power cut (google/leveldb#193 semantics)', () => {
 
   it('a snapshot install survives a power cut that drops every unsynced write', async () => {
     const recorder = new WriteRecorder();
-    const s = await openDir(await tempDir(), { recorder });
+    const from = await tempDir();
+    const s = await openDir(from, { recorder });
     await s.save({ entries: entries(1, 4), hardState: { term: 1, vote: 'n1', commit: 4 } });
     await s.applyBatch(applyWrites(1, 4), 4, cs);
     const meta: SnapshotMeta = { index: 60, term: 1, confState: cs };
@@ -135,25 +156,27 @@ describe('power cut (google/leveldb#193 semantics)', () => {
     expect(result.chunkCount).toBeGreaterThan(3);
     await close(s);
 
-    const after = await cutAndReopen(recorder, { kind: 'dropAll' });
+    const after = await cutAndReopen(recorder, { kind: 'dropAll' }, from);
     await expectPromisesKept(after, { applied: 60, snapshot: 60, lastIndex: 60 });
   });
 
   it('a compaction survives a power cut that drops every unsynced write', async () => {
     const recorder = new WriteRecorder();
-    const s = await openDir(await tempDir(), { recorder });
+    const from = await tempDir();
+    const s = await openDir(from, { recorder });
     await s.save({ entries: entries(1, 20), hardState: { term: 1, vote: 'n1', commit: 20 } });
     for (let lo = 1; lo <= 15; lo += 5) await s.applyBatch(applyWrites(lo, lo + 4), lo + 4, cs);
     await s.compact(15, cs);
     await close(s);
 
-    const after = await cutAndReopen(recorder, { kind: 'dropAll' });
+    const after = await cutAndReopen(recorder, { kind: 'dropAll' }, from);
     await expectPromisesKept(after, { applied: 15, snapshot: 15, lastIndex: 20 });
   });
 
   it('a failed install leaves no pair behind for the next install of the same generation', async () => {
     const recorder = new WriteRecorder();
-    const s = await openDir(await tempDir(), { recorder });
+    const from = await tempDir();
+    const s = await openDir(from, { recorder });
     await s.save({ entries: entries(1, 4), hardState: { term: 1, vote: 'n1', commit: 4 } });
     await s.applyBatch(applyWrites(1, 4), 4, cs);
     const failed = s.installSnapshot({ index: 100, term: 1, confState: cs }, failingAfter(snapshotChunks(100), 3));
@@ -161,13 +184,14 @@ describe('power cut (google/leveldb#193 semantics)', () => {
     await s.installSnapshot({ index: 30, term: 1, confState: cs }, snapshotChunks(30));
     await close(s);
 
-    const after = await cutAndReopen(recorder, { kind: 'dropAll' });
+    const after = await cutAndReopen(recorder, { kind: 'dropAll' }, from);
     await expectPromisesKept(after, { applied: 30, snapshot: 30, lastIndex: 30 });
   });
 
   it('pairs staged before a crash never leak into a later install after restart', async () => {
     const first = new WriteRecorder();
-    const s = await openDir(await tempDir(), { recorder: first });
+    const from = await tempDir();
+    const s = await openDir(from, { recorder: first });
     await s.save({ entries: entries(1, 4), hardState: { term: 1, vote: 'n1', commit: 4 } });
     await s.applyBatch(applyWrites(1, 4), 4, cs);
     // The process dies after three chunks of an install: everything written so far survives.
@@ -176,7 +200,7 @@ describe('power cut (google/leveldb#193 semantics)', () => {
     await expect(failed).rejects.toThrow('stream broke');
     await close(s);
     const restartDir = await tempDir();
-    await powerCut(crashed, restartDir, { kind: 'keepAll' });
+    await cutTo(crashed, from, restartDir, { kind: 'keepAll' });
 
     // After the restart (open discards the staged pairs) the same generation is installed.
     const second = new WriteRecorder();
@@ -185,7 +209,7 @@ describe('power cut (google/leveldb#193 semantics)', () => {
     await close(restarted);
 
     const dir = await tempDir();
-    await powerCut([...crashed.map((w) => ({ ...w, sync: true })), ...second.writes], dir, { kind: 'dropAll' });
+    await cutTo([...crashed.map((w) => ({ ...w, sync: true })), ...second.writes], restartDir, dir, { kind: 'dropAll' });
     await expectPromisesKept(await openDir(dir), { applied: 30, snapshot: 30, lastIndex: 30 });
   });
 
@@ -196,11 +220,13 @@ describe('power cut (google/leveldb#193 semantics)', () => {
     onTestFailed(() => console.error(`power-cut workload failed at seed ${seed}; replay: POWER_CUT_SEED=${seed} npx vitest run test/storage/power-cut.test.ts`));
     for (seed of seeds) {
       const recorder = new WriteRecorder();
-      const s = await openDir(await tempDir(), { recorder });
+      const model: LossModel = seed % 5 === 0 ? { kind: 'dropAll' } : { kind: 'random', seed };
+      disk = new SimDisk({ seed, tornWrites: model.kind === 'random' });
+      const from = await tempDir();
+      const s = await openDir(from, { recorder });
       const promised = await randomWorkload(s, seed);
       await close(s);
-      const model: LossModel = seed % 5 === 0 ? { kind: 'dropAll' } : { kind: 'random', seed };
-      const after = await cutAndReopen(recorder, model);
+      const after = await cutAndReopen(recorder, model, from);
       await expectPromisesKept(after, promised);
       await close(after);
     }

@@ -64,8 +64,11 @@ describe(`DurableStorage under power loss${powerFsSkipReason}`, { timeout: 120_0
     // writes its new MANIFEST at open); then more than the 4 MiB write buffer forces a switch.
     s = await DurableStorage.open(dataDir, identity);
     let next = 2;
+    // The log is in segments now: applied state of the same size makes LevelDB switch files.
     for (let round = 0; round < 24; round++) {
-      await s.save({ entries: entries(next, 8, 64 * 1024), sync: true });
+      const batch = entries(next, 8, 64 * 1024);
+      await s.save({ entries: batch, hardState: { term: 1, vote: 'n1', commit: next + 7 }, sync: true });
+      await s.applyBatch(batch.map((e) => ({ type: 'put' as const, key: Buffer.from(`k/${e.index}`), value: e.data })), next + 7, identity.initialConfState);
       next += 8;
     }
     await s.close();
@@ -74,6 +77,8 @@ describe(`DurableStorage under power loss${powerFsSkipReason}`, { timeout: 120_0
     expect(again.lastIndex()).toBe(next - 1);
     const last = again.entries(next - 1, next, Number.MAX_SAFE_INTEGER)[0]!;
     expect(last.data[0]).toBe((next - 1) % 251);
+    expect(again.appliedIndex()).toBe(next - 1);
+    expect((await again.get(Buffer.from(`k/${next - 1}`)))?.[0]).toBe((next - 1) % 251);
     await again.close();
   });
 });

@@ -35,6 +35,21 @@ describe('SegmentLog', () => {
     expect(show(await log.entries(7, 23))).toEqual(show(recs.slice(6, 22)));
   });
 
+  it('reads records larger than the read chunk that start anywhere, after a reopen (from disk)', async () => {
+    // Each record is 64 KiB + 29 bytes: the third starts right where a 64 KiB read of the one
+    // before ended, so its first read holds none of it and a second read must follow.
+    const disk = simDisk();
+    let log = await openSim(disk);
+    const recs = [record(1, 1, 10), ...records(2, 6, () => 1, 64 * 1024 + 1)];
+    log.append(recs);
+    await log.sync();
+    await log.close();
+    log = await openSim(disk);
+    expect(show(await readAll(log))).toEqual(show(recs));
+    expect(show(await log.entries(3, 5))).toEqual(show(recs.slice(2, 4)));
+    await log.close();
+  });
+
   it('stops a read at the payload byte limit, always returning the first record', async () => {
     const log = await openSim(simDisk(), small);
     log.append(records(1, 20, () => 1, 30));

@@ -14,6 +14,7 @@
  * - a fault (ENOSPC, EIO) can be injected on the next call of a chosen operation.
  * Directories exist durably once made (mkdir); the log never creates them.
  */
+import { join } from 'node:path';
 import { seededRng } from '../../raft/rng.js';
 import type { SegmentDisk, SegmentFile } from '../../src/storage/segment-log/segment-disk.js';
 
@@ -33,7 +34,7 @@ interface Dir {
 }
 
 /** The operations SimDisk counts and can fail. */
-export type SimOp = 'open' | 'list' | 'unlink' | 'rename' | 'syncDir' | 'append' | 'read' | 'size' | 'truncate' | 'datasync' | 'close';
+export type SimOp = 'open' | 'list' | 'unlink' | 'rename' | 'syncDir' | 'makeDir' | 'append' | 'read' | 'size' | 'truncate' | 'datasync' | 'close';
 
 /** Options of SimDisk. */
 export interface SimDiskOptions {
@@ -53,7 +54,7 @@ export function errnoError(code: string, message: string): Error {
   return Object.assign(new Error(`${code}: ${message}`), { code });
 }
 
-const mutatingOps: ReadonlySet<SimOp> = new Set<SimOp>(['open', 'unlink', 'rename', 'syncDir', 'append', 'truncate', 'datasync']);
+const mutatingOps: ReadonlySet<SimOp> = new Set<SimOp>(['open', 'unlink', 'rename', 'syncDir', 'makeDir', 'append', 'truncate', 'datasync']);
 
 /** The simulated disk. */
 export class SimDisk implements SegmentDisk {
@@ -192,6 +193,26 @@ export class SimDisk implements SegmentDisk {
     if (inode === undefined) throw errnoError('ENOENT', `${dir}/${from}`);
     d.entries.delete(from);
     d.entries.set(to, inode);
+  }
+
+  /** Creates `parent/name` durably (the simulation keeps no parent entries: a made directory survives). */
+  async makeDir(parent: string, name: string): Promise<string> {
+    this.#enter('makeDir');
+    const path = join(parent, name);
+    this.mkdir(path);
+    return path;
+  }
+
+  /**
+   * Moves every directory under `from` (itself and `from/...`) to the same place under `to`:
+   * tests that rebuild a LevelDB elsewhere after a cut move the simulated log along with it.
+   */
+  moveTree(from: string, to: string): void {
+    for (const [path, d] of [...this.#dirs]) {
+      if (path !== from && !path.startsWith(`${from}/`)) continue;
+      this.#dirs.delete(path);
+      this.#dirs.set(to + path.slice(from.length), d);
+    }
   }
 
   async syncDir(dir: string): Promise<void> {

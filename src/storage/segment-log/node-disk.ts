@@ -7,7 +7,7 @@
  * on libuv's thread pool and the loop keeps serving. The cost is a thread-pool hop per call,
  * which group commit (one fdatasync per sync()) keeps rare.
  */
-import { open, readdir, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SegmentDisk, SegmentFile } from './segment-disk.js';
@@ -49,6 +49,16 @@ class NodeSegmentFile implements SegmentFile {
   }
 }
 
+/** fsync of a directory: its creations, deletions and renames become durable. */
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** SegmentDisk on the real file system. */
 export const nodeDisk: SegmentDisk = {
   async open(dir, name, mode) {
@@ -70,12 +80,13 @@ export const nodeDisk: SegmentDisk = {
   rename(dir, from, to) {
     return rename(join(dir, from), join(dir, to));
   },
-  async syncDir(dir) {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+  syncDir,
+  async makeDir(parent, name) {
+    const path = join(parent, name);
+    // Synced whether or not this call created it: an earlier run may have crashed before its sync.
+    await mkdir(path, { recursive: true });
+    await syncDir(path);
+    await syncDir(parent);
+    return path;
   },
 };

@@ -38,4 +38,9 @@ export interface SegmentDisk {
   rename(dir: string, from: string, to: string): Promise<void>;
   /** Makes the creations, deletions and renames in `dir` durable (fsync of the directory). */
   syncDir(dir: string): Promise<void>;
+  /**
+   * Creates the directory `name` in `parent` unless it exists, and makes it durable (fsyncs
+   * the new directory and `parent`). Returns the new directory's path.
+   */
+  makeDir(parent: string, name: string): Promise<string>;
 }

@@ -131,9 +131,12 @@ export class Segment {
     let at = start.offsetBytes;
     while (expected <= toIndex) {
       let d = decodeRecord(buf, at - bufStart);
-      if (d.type === 'incomplete' && bufStart + buf.length < s.bytes) {
+      // At most two reads: one from the record's start (at least readChunkBytesMin), and when
+      // that ended inside a larger record, one of exactly the length its header gives.
+      while (d.type === 'incomplete' && bufStart + buf.length < s.bytes) {
         const have = buf.length - (at - bufStart);
         const needBytes = have >= 4 ? new DataView(buf.buffer, buf.byteOffset + at - bufStart, 4).getUint32(0, true) + 4 : 0;
+        if (have >= 4 && needBytes <= have) break; // the header's length is within the buffer: not a short read
         buf = await this.read(at, Math.max(readChunkBytesMin, needBytes));
         bufStart = at;
         d = decodeRecord(buf, 0);
