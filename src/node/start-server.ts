@@ -54,6 +54,7 @@ export async function startServer(
     ...(opts.monoNow !== undefined ? { monoNow: opts.monoNow } : {}),
     ...(hooks?.testingKnobs !== undefined ? { testingKnobs: hooks.testingKnobs } : {}),
     ...(hooks?.openDb !== undefined ? { openDb: hooks.openDb } : {}),
+    ...(hooks?.unsafeSegmentLog !== undefined ? { unsafeSegmentLog: hooks.unsafeSegmentLog } : {}),
     ...(hooks?.skipChecksums === true ? { skipChecksums: true } : {}),
     ...(opts.onFatal !== undefined ? { onFatal: opts.onFatal } : {}),
   });

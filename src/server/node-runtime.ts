@@ -93,6 +93,8 @@ export interface NodeRuntimeOptions<Result, Reply> {
   readonly testingKnobs?: TestingKnobs;
   /** Opens the LevelDB (test mode's skip-fsync, skip-dir-fsync and skip-checksums negative controls); default level-db.ts openDb. */
   readonly openDb?: DurableStorageOptions['openDb'];
+  /** TEST ONLY: a sync step the segment log skips (test mode's negative controls). */
+  readonly unsafeSegmentLog?: DurableStorageOptions['unsafeSegmentLog'];
   /** Test mode's skip-checksums negative control: storage neither verifies nor repairs (repair.ts). */
   readonly skipChecksums?: boolean;
 }
@@ -300,6 +302,7 @@ export class NodeRuntime<Result, Reply> {
       initialConfState: config.join === true ? { voters: [], learners: [] } : { voters: Object.keys(config.peers).sort(), learners: [] },
       logger,
       ...(opts.openDb !== undefined ? { openDb: opts.openDb } : {}),
+      ...(opts.unsafeSegmentLog !== undefined ? { unsafeSegmentLog: opts.unsafeSegmentLog } : {}),
       ...(opts.skipChecksums === true ? { skipChecksums: true } : {}),
       // Only peers can repair a damaged node: alone, it refuses to start (STORAGE_CORRUPT).
       repair: Object.keys(config.peers).length > 1,

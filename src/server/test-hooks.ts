@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { TestingKnobs } from '../../raft/raft.js';
 import type { Db } from '../storage/level-db.js';
 import type { StorageLogger } from '../storage/logger.js';
+import type { UnsafeSegmentLogMode } from '../storage/segment-log/segment-log-options.js';
 import { openDbWithoutDirFsync } from './unsynced-dir-db.js';
 import { openUnsyncedDb } from './unsynced-db.js';
 import { openDbWithoutVerify } from './unverified-db.js';
@@ -14,10 +15,15 @@ import { openDbWithoutVerify } from './unverified-db.js';
  *   the node's wall clock (the stamp it puts on entries as leader) becomes Date.now() + offset.
  * - RAFTQ_TEST_UNSAFE=commit-on-local-persist: the leader acknowledges writes once they are on
  *   its own disk, before a majority has them (a deliberately broken build for negative controls).
- * - RAFTQ_TEST_UNSAFE=skip-fsync: every LevelDB write is made with sync:false, so writes are
- *   acknowledged before they are on disk (the power nemesis's negative control).
- * - RAFTQ_TEST_UNSAFE=skip-dir-fsync: LevelDB's files are synced but no directory is, so a
- *   new log file or CURRENT's rename can vanish at a power cut (the durable open's control).
+ * - RAFTQ_TEST_UNSAFE=skip-fsync: every LevelDB write is made with sync:false and the segment
+ *   log never fdatasyncs, so writes are acknowledged before they are on disk (the power
+ *   nemesis's negative control: a node that never fsyncs).
+ * - RAFTQ_TEST_UNSAFE=skip-dir-fsync: LevelDB's files and the segments are synced but no
+ *   directory is, so a new log file, CURRENT's rename or a new segment can vanish at a power
+ *   cut (the durable open's control).
+ * - RAFTQ_TEST_UNSAFE=segment-skip-fdatasync / segment-skip-dir-fsync: the same two faults in
+ *   the segment log alone (its writer skips fdatasync; it skips the directory fsync after a
+ *   segment is created), LevelDB intact: storage v2's own controls.
  * - RAFTQ_TEST_UNSAFE=skip-checksums: no checksum is verified, LevelDB's files are not checked
  *   before it opens them, and a damaged directory is never repaired: damage is served (the
  *   corrupt nemesis's control).
@@ -33,12 +39,14 @@ export interface TestHooks {
    * never repairs from peers: the negative control of the corrupt nemesis (it serves damage).
    */
   readonly skipChecksums?: boolean;
+  /** A sync step the segment log skips (skip-fsync, skip-dir-fsync and the segment-only modes). */
+  readonly unsafeSegmentLog?: UnsafeSegmentLogMode;
   /** Stops the clock file poller. */
   stop(): void;
 }
 
 /** The deliberately broken builds RAFTQ_TEST_UNSAFE selects (negative controls). */
-export const unsafeModes = ['commit-on-local-persist', 'skip-fsync', 'skip-dir-fsync', 'skip-checksums'] as const;
+export const unsafeModes = ['commit-on-local-persist', 'skip-fsync', 'skip-dir-fsync', 'skip-checksums', 'segment-skip-fdatasync', 'segment-skip-dir-fsync'] as const;
 
 /** One of unsafeModes. */
 export type UnsafeMode = (typeof unsafeModes)[number];
@@ -72,8 +80,10 @@ export function loadTestHooks(env: NodeJS.ProcessEnv, logger: Logger): TestHooks
   return {
     ...(clockFile !== undefined && clockFile !== '' ? { now: () => Date.now() + offsetMs } : {}),
     ...(unsafe === 'commit-on-local-persist' ? { testingKnobs: { commitOnLocalPersist: true } } : {}),
-    ...(unsafe === 'skip-fsync' ? { openDb: openUnsyncedDb } : {}),
-    ...(unsafe === 'skip-dir-fsync' ? { openDb: openDbWithoutDirFsync } : {}),
+    ...(unsafe === 'skip-fsync' ? { openDb: openUnsyncedDb, unsafeSegmentLog: 'skip-fdatasync' as const } : {}),
+    ...(unsafe === 'skip-dir-fsync' ? { openDb: openDbWithoutDirFsync, unsafeSegmentLog: 'skip-dir-fsync' as const } : {}),
+    ...(unsafe === 'segment-skip-fdatasync' ? { unsafeSegmentLog: 'skip-fdatasync' as const } : {}),
+    ...(unsafe === 'segment-skip-dir-fsync' ? { unsafeSegmentLog: 'skip-dir-fsync' as const } : {}),
     ...(unsafe === 'skip-checksums' ? { openDb: openDbWithoutVerify, skipChecksums: true } : {}),
     stop: () => {
       if (timer !== undefined) clearInterval(timer);

@@ -50,6 +50,13 @@ describe('skip-fsync test hook', () => {
     expect(loadTestHooks({ RAFTQ_TEST_UNSAFE: 'skip-fsync' }, silent).openDb).toBeDefined();
     expect(loadTestHooks({ RAFTQ_TEST_UNSAFE: 'skip-dir-fsync' }, silent).openDb).toBeDefined();
     expect(loadTestHooks({}, silent).openDb).toBeUndefined();
+    // The segment log skips the same step; the segment-only modes leave LevelDB alone.
+    expect(loadTestHooks({ RAFTQ_TEST_UNSAFE: 'skip-fsync' }, silent).unsafeSegmentLog).toBe('skip-fdatasync');
+    expect(loadTestHooks({ RAFTQ_TEST_UNSAFE: 'skip-dir-fsync' }, silent).unsafeSegmentLog).toBe('skip-dir-fsync');
+    const segmentOnly = loadTestHooks({ RAFTQ_TEST_UNSAFE: 'segment-skip-fdatasync' }, silent);
+    expect([segmentOnly.unsafeSegmentLog, segmentOnly.openDb]).toEqual(['skip-fdatasync', undefined]);
+    expect(loadTestHooks({ RAFTQ_TEST_UNSAFE: 'segment-skip-dir-fsync' }, silent).unsafeSegmentLog).toBe('skip-dir-fsync');
+    expect(loadTestHooks({}, silent).unsafeSegmentLog).toBeUndefined();
     const skipChecksums = loadTestHooks({ RAFTQ_TEST_UNSAFE: 'skip-checksums' }, silent);
     expect([skipChecksums.skipChecksums, skipChecksums.openDb?.name]).toEqual([true, 'openDbWithoutVerify']);
     expect(loadTestHooks({ RAFTQ_TEST_UNSAFE: 'skip-fsync' }, silent).skipChecksums).toBeUndefined();
