@@ -121,3 +121,9 @@ export class DiskSampler {
 export function mib(bytes: number): string {
   return `${(bytes / 1048576).toFixed(1)} MiB`;
 }
+
+/** A size for a label: GiB (up to 2 decimals) from 1 GiB up, else MiB with one decimal. */
+export function sizeText(bytes: number): string {
+  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toLocaleString('en-US', { maximumFractionDigits: 2 })} GiB`;
+  return mib(bytes);
+}

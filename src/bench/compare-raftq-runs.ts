@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { RaftqError } from '../errors.js';
 import { drainRate, failoverMetrics, log, num, rate, type Comparison } from './compare-context.js';
-import { DiskSampler, dirUsage, mib } from './compare-disk.js';
+import { DiskSampler, dirUsage, mib, sizeText } from './compare-disk.js';
 import { runPeerScript } from './compare-peers.js';
 import { cliMain, failureOf, hermeticEnv, lastJsonObject, runCommand, sharedBenchDir } from './compare-procs.js';
 import { BenchCluster } from './compare-raftq.js';
@@ -144,7 +144,7 @@ async function memory(cmp: Comparison): Promise<void> {
  */
 async function pinned(cmp: Comparison): Promise<void> {
   const bytes = cmp.o.pinnedBytes;
-  log(`raftq pinned: 1 message under a 12 h lease, then ${mib(bytes)} through its queue (${pinnedBodyBytes} B bodies)`);
+  log(`raftq pinned: 1 message under a 12 h lease, then ${sizeText(bytes)} through its queue (${pinnedBodyBytes} B bodies)`);
   await cmp.rec.measure(
     {
       'pinned.dir': (r) => {

@@ -3,11 +3,14 @@
  * issue 17 (storage v2).
  */
 import type { Comparison, Recorder } from './compare-context.js';
-import { mib } from './compare-disk.js';
+import { mib, sizeText } from './compare-disk.js';
 import { backlogBodyBytes, better, buildRow, diskBoundTarget, pinnedBodyBytes, type Aggregate, type Cell, type Row, type RowInput } from './compare-report.js';
 
+/** What the rows are built from: the options, the attempts, and which scenarios ran. */
+export type RowSource = Pick<Comparison, 'o' | 'rec' | 'has'>;
+
 /** The rows of every scenario that ran, in the table's order. */
-export function comparisonRows(cmp: Comparison): Row[] {
+export function comparisonRows(cmp: RowSource): Row[] {
   const rec = cmp.rec;
   const o = cmp.o;
   const all = (metric: string, agg: Aggregate = 'median'): RowInput['cells'] => ({
@@ -72,7 +75,7 @@ export function comparisonRows(cmp: Comparison): Row[] {
     rows.push(raftqOnly('restart: leader with the backlog, spawn to GET /ready 200', 's', rec.cell('restart.leader', 'raftq'), [{ kind: 'atMost', max: 3 }]));
   }
   if (cmp.has('pinned')) {
-    const through = `${mib(o.pinnedBytes)} of ${pinnedBodyBytes / 1024} KiB messages`;
+    const through = `${sizeText(o.pinnedBytes)} of ${pinnedBodyBytes / 1024} KiB messages`;
     rows.push(raftqOnly(`pinned: 1 message under a 12 h lease while ${through} pass, largest node data directory`, 'MiB', withNote(rec.cell('pinned.dir', 'raftq', 'max'), pinnedNote(rec)), [{ kind: 'below', max: 256 }]));
   }
   return rows.map(buildRow);
