@@ -63,10 +63,13 @@ export class Recorder {
 
 /** The comparison run: options, paths and results. */
 export class Comparison {
+  /** The settings. */
   readonly o: Options;
+  /** Every attempt so far. */
   readonly rec = new Recorder();
   /** data/bench/run-STAMP: every cluster's data and the logs. */
   readonly runDir: string;
+  /** runDir/logs: the nodes' and commands' logs. */
   readonly logDir: string;
   /** ../shared/bench, when a scenario needs it. */
   readonly shared: string | undefined;
