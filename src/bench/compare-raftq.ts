@@ -138,6 +138,11 @@ export class BenchCluster {
     return this.#node(id).peer.httpPort!;
   }
 
+  /** Node `id`'s data directory. */
+  nodeDataDir(id: string): string {
+    return join(this.dataDir, this.#node(id).id);
+  }
+
   /** Starts node `id` (it must not be running) with the same flags every time. */
   spawn(id: string): void {
     const n = this.#node(id);
@@ -145,7 +150,7 @@ export class BenchCluster {
     const log = openSync(join(this.logDir, `${this.name}-${id}.log`), 'a');
     let child: ChildProcess;
     try {
-      const args = [cliMain(), 'server', '--node-id', id, '--data-dir', join(this.dataDir, id), '--peers', formatPeers(this.peers), '--log-level', 'info'];
+      const args = [cliMain(), 'server', '--node-id', id, '--data-dir', this.nodeDataDir(id), '--peers', formatPeers(this.peers), '--log-level', 'info'];
       child = spawn(process.execPath, args, { stdio: ['ignore', log, log], env: serverProcessEnv(hermeticEnv()) });
     } finally {
       closeSync(log);

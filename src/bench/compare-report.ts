@@ -56,8 +56,10 @@ export function better(a: Cell, b: Cell, higherIsBetter = true): Cell {
 export type Target =
   /** raftq / peer >= min. */
   | { readonly kind: 'ratio'; readonly peer: Exclude<SystemName, 'raftq'>; readonly min: number }
-  /** raftq's figure <= max. */
-  | { readonly kind: 'atMost'; readonly max: number }
+  /** raftq's figure <= max; `label` describes it instead of "<= max unit" when given. */
+  | { readonly kind: 'atMost'; readonly max: number; readonly label?: string }
+  /** raftq's figure < max (strictly below). */
+  | { readonly kind: 'below'; readonly max: number }
   /** raftq's figure >= min. */
   | { readonly kind: 'atLeast'; readonly min: number };
 
@@ -80,7 +82,9 @@ export function describeTarget(t: Target, unit: string): string {
     case 'ratio':
       return `>= ${t.min.toFixed(1)}x ${systemLabels[t.peer]}`;
     case 'atMost':
-      return `<= ${formatNumber(t.max)}${unit === '' ? '' : ` ${unit}`}`;
+      return t.label ?? `<= ${formatNumber(t.max)}${unit === '' ? '' : ` ${unit}`}`;
+    case 'below':
+      return `< ${formatNumber(t.max)}${unit === '' ? '' : ` ${unit}`}`;
     case 'atLeast':
       return `>= ${formatNumber(t.min)}${unit === '' ? '' : ` ${unit}`}`;
   }
@@ -103,6 +107,8 @@ export function evaluateTarget(t: Target, unit: string, raftq: number | undefine
     }
     case 'atMost':
       return { target, met: raftq <= t.max };
+    case 'below':
+      return { target, met: raftq < t.max };
     case 'atLeast':
       return { target, met: raftq >= t.min };
   }
@@ -183,6 +189,28 @@ export function markdownTable(rows: readonly Row[]): string {
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   for (const r of rows) lines.push(`| ${[r.scenario, r.raftq, r.nats, r.rabbit, r.etcd, r.ratios, r.target, r.met].map(esc).join(' | ')} |`);
   return lines.join('\n');
+}
+
+/** Body size of the memory scenario's backlog (1 KiB). */
+export const backlogBodyBytes = 1024;
+
+/** Body size of the messages passing through the pinned scenario's queue (16 KiB). */
+export const pinnedBodyBytes = 16 * 1024;
+
+/**
+ * The segment log's default segment size, 64 MiB (segmentBytesMaxDefault of
+ * src/storage/segment-log/segment-log-options.ts, which the bench layer may not import; a
+ * test checks that they agree).
+ */
+export const segmentBytesDefault = 64 * 1024 * 1024;
+
+/**
+ * The disk bound of issue 17 as a target on the figure "largest data directory / live bytes":
+ * directory <= 1.3 x live + 2 segments, i.e. the ratio <= 1.3 + 2 x segment / live.
+ */
+export function diskBoundTarget(liveBytes: number, segmentBytes: number = segmentBytesDefault): Target {
+  const max = 1.3 + (2 * segmentBytes) / liveBytes;
+  return { kind: 'atMost', max, label: `<= 1.3x live + 2 segments (${formatNumber(max)}x here)` };
 }
 
 /** What the machine line names. */

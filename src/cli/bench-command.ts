@@ -4,20 +4,22 @@ import { out, type CliCommand } from './client-session.js';
 import { runBacklog, describeBacklog, type BacklogSettings } from './bench-backlog.js';
 import { runDrain, describeDrain, type DrainSettings } from './bench-drain.js';
 import { runFailover, describeFailover, type FailoverSettings } from './bench-failover.js';
+import { runPinned, describePinned, pinnedLeaseMsDefault, type PinnedSettings } from './bench-pinned.js';
 import { runProduce, describeProduce, type ProduceSettings } from './bench-produce.js';
 
 export type { BenchResult } from './bench-produce.js';
 export type { DrainResult } from './bench-drain.js';
 export type { FailoverResult } from './bench-failover.js';
 export type { BacklogResult } from './bench-backlog.js';
+export type { PinnedResult } from './bench-pinned.js';
 
 /** The scenarios of `raftq bench --scenario NAME`. */
-export const benchScenarios = ['produce', 'drain', 'failover', 'backlog'] as const;
+export const benchScenarios = ['produce', 'drain', 'failover', 'backlog', 'pinned'] as const;
 /** One scenario name. */
 export type BenchScenario = (typeof benchScenarios)[number];
 
 const benchSpec: CommandSpec = {
-  usage: `usage: raftq bench [--scenario produce|drain|failover|backlog] [flags]
+  usage: `usage: raftq bench [--scenario produce|drain|failover|backlog|pinned] [flags]
 
 Load tests against a running cluster. Every acknowledgement is durable (committed on a majority
 of nodes, fsynced, applied). A progress line goes to stderr while a scenario runs; the result is
@@ -43,18 +45,26 @@ scenarios:
   backlog            preload MESSAGES messages (incompressible bodies, sendBatch of 100, IN-FLIGHT
                      batches at once), then report each node's RSS (GET /v1/cluster) and the time
                      taken. The queue and its backlog are left in place.
+  pinned             send one message and receive it under a LEASE-second lease without ever
+                     acking it, then pass BYTES more through the same queue (sendBatch of 100,
+                     IN-FLIGHT batches at once, as many receivers acking what they get) and check
+                     that the pinned message is still held. Measure the nodes' data directories
+                     meanwhile (npm run bench:compare -- --only pinned does). Exit 1 if it is not.
 
 flags (the scenarios each flag applies to in brackets):
-  --scenario NAME     produce, drain, failover or backlog (default produce)
+  --scenario NAME     produce, drain, failover, backlog or pinned (default produce)
   --producers N       concurrent producers [produce: default 64; failover: default 16]
   --consumers N       concurrent consumers [produce: default 0, each with up to 16 messages in
                       hand; drain: default 4]
-  --size BYTES        message body size [all: default 256, backlog 1024]
+  --size BYTES        message body size [all: default 256, backlog 1024, pinned 16384]
   --duration S        seconds to run [produce: default 10; failover: after the signal, default 10]
   --batch N           messages per send, 1..100 [produce: default 1]
   --messages N        messages to preload [drain: default 100000; backlog: default 1000000]
   --prefetch N        messages each drain consumer has in hand, acked one by one [drain: default 100]
-  --in-flight N       preload batches in flight [drain: default 4; backlog: default 8]
+  --in-flight N       preload batches in flight [drain: default 4; backlog: default 8; pinned:
+                      default 4, and as many receivers]
+  --bytes N           body bytes to pass after the pinned message [pinned: default 2147483648]
+  --lease S           lease of the pinned message, at most 43200 [pinned: default 43200]
   --warm S            seconds of writing before the signal [failover: default 4]
   --signal SIG        KILL or STOP [failover: default KILL]
   --request-timeout MS  per-attempt timeout of the writers' client [failover: default 2000]
@@ -75,6 +85,8 @@ flags (the scenarios each flag applies to in brackets):
     messages: { type: 'string' },
     prefetch: { type: 'string' },
     'in-flight': { type: 'string' },
+    bytes: { type: 'string' },
+    lease: { type: 'string' },
     warm: { type: 'string' },
     signal: { type: 'string' },
     'request-timeout': { type: 'string' },
@@ -93,6 +105,7 @@ const scenarioFlags: Readonly<Record<BenchScenario, readonly string[]>> = {
   drain: ['messages', 'consumers', 'size', 'prefetch', 'in-flight'],
   failover: ['producers', 'size', 'duration', 'warm', 'signal', 'request-timeout', 'keepalive', 'connections'],
   backlog: ['messages', 'size', 'in-flight'],
+  pinned: ['bytes', 'size', 'lease', 'in-flight'],
 };
 
 const commonFlags = new Set(['scenario', 'json', 'queue', 'nodes', 'timeout', 'help']);
@@ -172,8 +185,18 @@ function backlogSettings(args: ParsedArgs): BacklogSettings {
   };
 }
 
+function pinnedSettings(args: ParsedArgs): PinnedSettings {
+  return {
+    ...queueOf(args),
+    bytes: int(args, 'bytes', 2 * 1024 ** 3, 1, 2 ** 50),
+    size: int(args, 'size', 16 * 1024, 1, 1024 * 1024),
+    leaseMs: int(args, 'lease', pinnedLeaseMsDefault / 1000, 1, pinnedLeaseMsDefault / 1000) * 1000,
+    inFlight: int(args, 'in-flight', 4, 1, 64),
+  };
+}
+
 const bench: CliCommand = {
-  summary: 'load tests: produce, drain, failover, backlog (msgs/s, latency, gaps, RSS)',
+  summary: 'load tests: produce, drain, failover, backlog, pinned (msgs/s, latency, gaps, RSS)',
   spec: benchSpec,
   run: async (args) => {
     const scenario = scenarioOf(args);
@@ -201,6 +224,11 @@ const bench: CliCommand = {
         const r = await runBacklog(nodes, timeoutMs, backlogSettings(args));
         print(r, describeBacklog);
         return r.sent === r.messages ? 0 : 1;
+      }
+      case 'pinned': {
+        const r = await runPinned(nodes, timeoutMs, pinnedSettings(args));
+        print(r, describePinned);
+        return r.held ? 0 : 1;
       }
     }
   },

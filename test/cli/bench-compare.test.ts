@@ -209,6 +209,6 @@ describe('compare.js usage', () => {
   test('--help lists the scenarios and flags', () => {
     const r = spawnSync(process.execPath, [script, '--help'], { encoding: 'utf8' });
     expect(r.status).toBe(0);
-    for (const s of ['produce', 'http', 'batch', 'drain', 'failover', 'partition', 'memory', '--runs', '--failover-trials', '--base-port', '--out']) expect(r.stdout).toContain(s);
+    for (const s of ['produce', 'http', 'batch', 'drain', 'failover', 'partition', 'memory', 'pinned', '--runs', '--failover-trials', '--pinned-bytes', '--base-port', '--out']) expect(r.stdout).toContain(s);
   });
 });

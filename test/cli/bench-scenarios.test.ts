@@ -109,6 +109,28 @@ describe('raftq bench scenarios', () => {
     await cluster.ok(cluster.ids[0]!, 'DELETE', '/v1/queues/bench-backlog-test');
   });
 
+  test('pinned holds one message under its lease while the bytes pass, and keeps a named queue', async () => {
+    const r = await benchJson<{
+      scenario: string;
+      queue: string;
+      pinnedId: string;
+      leaseS: number;
+      messages: number;
+      sent: number;
+      acked: number;
+      passedBytes: number;
+      pinnedRedelivered: number;
+      left: { visible: number; inFlight: number; delayed: number };
+      held: boolean;
+      errors: number;
+    }>(['--scenario', 'pinned', '--bytes', '100000', '--size', '1000', '--lease', '600', '--in-flight', '2', '--queue', 'bench-pinned-test']);
+    expect(r).toMatchObject({ scenario: 'pinned', queue: 'bench-pinned-test', leaseS: 600, messages: 100, sent: 100, acked: 100, passedBytes: 100_000, pinnedRedelivered: 0, held: true, errors: 0 });
+    expect(r.left).toEqual({ visible: 0, inFlight: 1, delayed: 0 });
+    const q = await cluster.ok<QueueJson>(cluster.ids[0]!, 'GET', '/v1/queues/bench-pinned-test');
+    expect([q.stats.visible, q.stats.inFlight]).toEqual([0, 1]);
+    await cluster.ok(cluster.ids[0]!, 'DELETE', '/v1/queues/bench-pinned-test');
+  });
+
   test('a human summary without --json', async () => {
     const r = await bench(['--scenario', 'drain', '--messages', '50', '--consumers', '1']);
     expect(r.code).toBe(0);
@@ -171,6 +193,8 @@ describe('raftq bench usage errors', () => {
     { name: '--messages 0', args: ['--scenario', 'drain', '--messages', '0'] },
     { name: 'a non-integer --consumers', args: ['--scenario', 'drain', '--consumers', 'x'] },
     { name: 'an empty --queue', args: ['--scenario', 'backlog', '--queue', ''] },
+    { name: 'a lease over 12 h', args: ['--scenario', 'pinned', '--lease', '43201'] },
+    { name: '--bytes on produce', args: ['--bytes', '1000'] },
   ];
   test.concurrent.each(cases)('$name -> exit 2 with INVALID_ARGUMENT', async ({ args }) => {
     const r = await bench(args);
@@ -180,6 +204,6 @@ describe('raftq bench usage errors', () => {
   test('--help describes every scenario', async () => {
     const r = await bench(['--help']);
     expect(r.code).toBe(0);
-    for (const s of ['produce', 'drain', 'failover', 'backlog']) expect(r.stdout).toContain(`  ${s}`);
+    for (const s of ['produce', 'drain', 'failover', 'backlog', 'pinned']) expect(r.stdout).toContain(`  ${s}`);
   });
 });
