@@ -141,7 +141,7 @@ export class QueueIndex {
     const fresh = m.visibleAtMs <= nowMs && m.sourceQueue === '';
     const visibleAtMs = fresh ? nowMs : m.visibleAtMs;
     this.#insert(offset, { seq: m.seq, enqueuedAtMs: nowMs, visibleAtMs, receiveCount: 0, deliveryIndex: 0, groupId: m.groupId, sourceQueue: m.sourceQueue }, fresh);
-    this.#writeMessage(w, offset);
+    this.#writeMessage(w, offset, true);
     const s = this.#special.get(offset);
     if (s?.pending !== true && (this.attributes.fifo || !fresh)) this.#makeCandidate(offset);
     return offset;
@@ -490,11 +490,12 @@ export class QueueIndex {
     }
   }
 
-  #writeMessage(w: StateWriter, offset: number): void {
+  /** Writes the record of `offset`; `created` when the offset is new (offsets are never reused). */
+  #writeMessage(w: StateWriter, offset: number, created = false): void {
     const view = this.lookup(offset);
     assert(view !== undefined, () => `write of missing offset ${offset}`);
     const { offset: _offset, ...record } = view;
     void _offset;
-    w.put(messageKey(this.id, offset), encodeMessage(record));
+    w.put(messageKey(this.id, offset), encodeMessage(record), created);
   }
 }

@@ -292,7 +292,7 @@ export class QueueStateMachine implements QueueLookup {
         continue;
       }
       const seq = seqOf(index, n);
-      w.put(payloadKey(seq), encodePayload({ body: m.body, attributes: m.attributes ?? {}, sentAtMs: now }));
+      w.put(payloadKey(seq), encodePayload({ body: m.body, attributes: m.attributes ?? {}, sentAtMs: now }), true);
       const delayMs = fifo ? q.attributes.delayMs : (m.delayMs ?? q.attributes.delayMs);
       const offset = q.append(w, { seq, visibleAtMs: now + delayMs, groupId: m.groupId ?? '', sourceQueue: '' }, now);
       if (dedupId !== undefined) q.dedup.insert(w, dedupId, { seq, createdAtMs: now, seqs: [seq], offsets: [offset] });

@@ -6,8 +6,12 @@
 
 /** Receives the writes of apply(), in order; a later write to the same key wins. */
 export interface StateWriter {
-  /** Sets `key` to `value`. Neither array is mutated afterwards by the state machine. */
-  put(key: Uint8Array, value: Uint8Array): void;
+  /**
+   * Sets `key` to `value`. Neither array is mutated afterwards by the state machine. `created`:
+   * the key holds no value before this put (a new message or payload, whose keys are never
+   * reused), so a store that defers writes may drop the put and a later delete of it together.
+   */
+  put(key: Uint8Array, value: Uint8Array, created?: boolean): void;
   /** Removes `key` (no-op when absent). */
   del(key: Uint8Array): void;
 }

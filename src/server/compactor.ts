@@ -27,6 +27,8 @@ export interface CompactorStorage {
   logBytes(): number;
   /** The compaction index that keeps at most `bytes` of stored log after it, below `upTo` (at least the snapshot index). */
   indexKeepingBytes(upTo: number, bytes: number): number;
+  /** Writes a checkpoint of everything applied, so that appliedIndex() reaches it. */
+  checkpoint(): Promise<void>;
   compact(index: number, confState: ConfState): Promise<void>;
 }
 
@@ -75,10 +77,13 @@ export class Compactor {
   /** Compacts the log if a compaction is due (or forced); the caller holds the ready-loop lock. */
   async maybeCompact(): Promise<void> {
     const { storage, settings } = this.#o;
-    const applied = storage.appliedIndex();
-    const snap = storage.snapshot().index;
     const forced = this.#compactNow;
     this.#compactNow = false;
+    // A new member must be brought up by a snapshot holding the membership that added it.
+    if (forced) await storage.checkpoint();
+    // The bound is the checkpoint: the log after it is what a restart replays.
+    const applied = storage.appliedIndex();
+    const snap = storage.snapshot().index;
     const due = applied - snap >= settings.snapshotEntries || (storage.logBytes() >= settings.snapshotBytes && applied > snap);
     if (!due && !(forced && applied > snap)) return;
     // Keep at most compactionTrailingEntries entries, and at most compactionTrailingBytes bytes.

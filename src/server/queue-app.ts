@@ -47,7 +47,7 @@ export class QueueApplication implements Application<CommandResult, QueueReply, 
 
   apply(commands: readonly AppliedCommand<Command>[], writes: StateWrite[]): CommandResult[] {
     const writer = {
-      put: (key: Uint8Array, value: Uint8Array) => void writes.push({ type: 'put', key, value }),
+      put: (key: Uint8Array, value: Uint8Array, created?: boolean) => void writes.push(created === true ? { type: 'put', key, value, created } : { type: 'put', key, value }),
       del: (key: Uint8Array) => void writes.push({ type: 'del', key }),
     };
     const results: CommandResult[] = new Array<CommandResult>(commands.length);

@@ -36,7 +36,7 @@ export const snapshotRetryDelayMsInitial = 200;
 export const snapshotRetryDelayMsMax = 10_000;
 
 /** What the storage offers snapshot streams. */
-export type SnapshotStore = Pick<DurableStorage, 'openSnapshotReader' | 'installSnapshot' | 'appliedIndex'>;
+export type SnapshotStore = Pick<DurableStorage, 'openSnapshotReader' | 'installSnapshot' | 'liveAppliedIndex'>;
 
 /** What SnapshotTransfer needs from its node. */
 export interface SnapshotTransferHost {
@@ -189,7 +189,7 @@ export class SnapshotTransfer {
    * and the stored state has not already applied past it.
    */
   wouldRestore(msg: SnapshotMessage): boolean {
-    return msg.snapshot.index > this.#host.storage.appliedIndex() && this.#host.raw.wouldRestore(msg.term, msg.snapshot);
+    return msg.snapshot.index > this.#host.storage.liveAppliedIndex() && this.#host.raw.wouldRestore(msg.term, msg.snapshot);
   }
 
   /** The end of a stream, under the ready-loop lock: restore in the core, switch the storage. */

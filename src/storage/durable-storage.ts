@@ -30,12 +30,17 @@
  *   in the batch, and no message promising it left). Unsynced only when just the commit index
  *   moved (SaveBatch.sync): a lost commit is re-learned from the leader, and open() raises a
  *   commit below the applied index.
- * - applyBatch(), or save() with `applied`: state changes and the applied index in one SYNCED
- *   batch. Each batch is a delta on the one before, so a lost batch under a surviving later
- *   one would leave a silent hole in the state (which the node may later send to others in a
- *   snapshot); and compaction drops the log behind the applied index, so it must be durable
- *   before that. The runtime writes a Ready's applied entries with its save: one fsync.
- * - compact(): the synced snapshot meta first; it relies only on synced applied batches. The
+ * - save() with `applied`: the state changes go to memory (pending-writes.ts, coalesced), not
+ *   to disk: the entries they come from are durable in the log, and replaying the log after
+ *   the last checkpoint rebuilds them. A *checkpoint* writes every pending change with the
+ *   applied index and membership in one SYNCED batch, once checkpointEntries entries,
+ *   checkpointLogBytes of log or checkpointBytes of pending changes accumulated (and on
+ *   checkpoint(), applyBatch(), openSnapshotReader() and close()). One batch, because each is a
+ *   delta on the one before: a lost batch under a surviving later one would leave a silent
+ *   hole in the state. appliedIndex() is the checkpoint's index: the state open() loads, and
+ *   the bound of compaction (the log after it must stay, to be replayed). The Raft core
+ *   restarts from it and applies the entries after it again.
+ * - compact(): the synced snapshot meta first; it relies only on synced checkpoints. The
  *   segment deletions after it are durable only at the next sync: a segment that comes back
  *   lies at or below the snapshot, and open() skips it.
  * - installSnapshot(): stages the new state under the next generation in SYNCED batches (one
@@ -57,10 +62,10 @@
  * - markRecovered(): the synced delete of the recovering marker (recovering.ts): once the
  *   runtime counts the node in quorums again, a marker coming back would wrongly stop it.
  * Cost: one fdatasync of the last segment per Ready that saves entries, one LevelDB fsync per
- * Ready that applies any or changes term or vote (saves that only move the commit index are
- * free), one per compaction, and one per snapshot chunk on install; plus a readdir per synced
- * LevelDB write and a directory fsync per LevelDB log switch or compaction and per segment
- * created or deleted.
+ * checkpoint and per Ready that changes term or vote (hard states that only move the commit
+ * index are written unsynced), one per compaction, and one per snapshot chunk on install;
+ * plus a readdir per synced LevelDB write and a directory fsync per LevelDB log switch or
+ * compaction and per segment created or deleted.
  *
  * Mutations run one at a time through an internal queue; reads of the applied state do not wait.
  */
@@ -80,6 +85,7 @@ import { migrateAppliedValues } from './migrate.js';
 import { RaftLogStore } from './raft-log-store.js';
 import { deleteRecoveringMarker, readRecoveringMarker, type RecoveringMarker, writeRecoveringMarker } from './recovering.js';
 import { nodeDisk } from './segment-log/node-disk.js';
+import { PendingWrites, type StateWrite } from './pending-writes.js';
 import type { SegmentDisk } from './segment-log/segment-disk.js';
 import type { UnsafeSegmentLogMode } from './segment-log/segment-log-options.js';
 import { decodeSnapshotChunk, snapshotChunkBytesMax } from './snapshot-chunks.js';
@@ -114,6 +120,12 @@ export interface DurableStorageOptions {
   readonly segmentBytesMax?: number;
   /** TEST ONLY: a segment-log negative control that skips a sync step. */
   readonly unsafeSegmentLog?: UnsafeSegmentLogMode;
+  /** Checkpoint once this many entries were applied since the last one (default 10,000). */
+  readonly checkpointEntries?: number;
+  /** Checkpoint once the entries applied since the last one take this many bytes of log (default 16 MiB). */
+  readonly checkpointLogBytes?: number;
+  /** Checkpoint once the pending changes take this many bytes of memory (default 16 MiB). */
+  readonly checkpointBytes?: number;
 }
 
 /** One Raft Ready's persistence. */
@@ -127,8 +139,9 @@ export interface SaveBatch {
    */
   readonly snapshot?: SnapshotMeta;
   /**
-   * State-machine changes to write in the same batch (as applyBatch would, after the entries):
-   * one fsync for a Ready's entries and its applied entries. Requires sync.
+   * State-machine changes of the entries applied since the last save: kept in memory and
+   * written by the next checkpoint (module comment), which this save makes when one is due.
+   * Requires sync.
    */
   readonly applied?: AppliedChanges;
   /**
@@ -155,10 +168,7 @@ export interface SaveResult {
   readonly entryCount: number;
 }
 
-/** A change to the applied state; keys are the state machine's, without the internal prefix. */
-export type StateWrite =
-  | { readonly type: 'put'; readonly key: Uint8Array; readonly value: Uint8Array }
-  | { readonly type: 'del'; readonly key: Uint8Array };
+export type { StateWrite } from './pending-writes.js';
 
 /** Reads of the applied state, as the queue state machine sees it. */
 export interface StateReader {
@@ -211,11 +221,24 @@ export class DurableStorage implements Storage, StateReader {
   #closed = false;
   /** False only for the skip-checksums negative control. */
   readonly #verify: boolean;
+  /** What the state machine reflects: applied index and membership. Invariant: #applied.index <= #live.index <= lastIndex(). */
+  #live: { index: number; confState: ConfState };
+  /** Applied-state changes after the checkpoint #applied (pending-writes.ts). */
+  readonly #pending = new PendingWrites();
+  /** Entries applied, and their log bytes, since the last checkpoint. */
+  #sinceCheckpoint = { entries: 0, logBytes: 0 };
+  readonly #checkpointAt: { readonly entries: number; readonly logBytes: number; readonly pendingBytes: number };
   /** The recovering marker as stored (recovering.ts); undefined once markRecovered synced its delete. */
   #recovering: RecoveringMarker | undefined;
 
-  private constructor(db: Db, log: RaftLogStore, dir: string, logger: StorageLogger, mem: MemoryStorage, applied: AppliedMeta, verify: boolean, recovering: RecoveringMarker | undefined) {
+  private constructor(db: Db, log: RaftLogStore, dir: string, logger: StorageLogger, mem: MemoryStorage, applied: AppliedMeta, verify: boolean, recovering: RecoveringMarker | undefined, opts: DurableStorageOptions) {
     this.#log = log;
+    this.#live = { index: applied.index, confState: applied.confState };
+    this.#checkpointAt = {
+      entries: opts.checkpointEntries ?? 10_000,
+      logBytes: opts.checkpointLogBytes ?? 16 * 1024 * 1024,
+      pendingBytes: opts.checkpointBytes ?? 16 * 1024 * 1024,
+    };
     this.#db = db;
     this.#verify = verify;
     this.#recovering = recovering;
@@ -247,7 +270,7 @@ export class DurableStorage implements Storage, StateReader {
       const storedVersion = await checkIdentity(db, dir, opts.clusterId, opts.nodeId, verify);
       const meta = await loadMeta(db, opts.initialConfState ?? { voters: [], learners: [] }, logger, verify);
       const applied = storedVersion < checksummedValuesVersion ? await migrateAppliedValues(db, meta.applied, opts, storedVersion, logger) : meta.applied;
-      const segmentOpts = { logger, ...(opts.segmentBytesMax !== undefined ? { segmentBytesMax: opts.segmentBytesMax } : {}) };
+      const segmentOpts = { logger, verifyChecksums: verify, ...(opts.segmentBytesMax !== undefined ? { segmentBytesMax: opts.segmentBytesMax } : {}) };
       if (storedVersion < formatVersion) await convertLogToSegments({ db, disk, dir, identity: opts, snapshot: meta.snapshot, verify, ...segmentOpts });
       const opened = await RaftLogStore.open(disk, dir, meta.snapshot, { ...segmentOpts, ...(opts.unsafeSegmentLog !== undefined ? { unsafe: opts.unsafeSegmentLog } : {}) });
       log = opened.store;
@@ -259,7 +282,7 @@ export class DurableStorage implements Storage, StateReader {
       mem.append(opened.entries);
       mem.setHardState(hardState);
       logger.info({ dir, firstIndex: mem.firstIndex(), lastIndex: mem.lastIndex(), applied: applied.index, term: hardState.term }, 'storage opened');
-      return new DurableStorage(db, log, dir, logger, mem, applied, verify, recovering);
+      return new DurableStorage(db, log, dir, logger, mem, applied, verify, recovering, opts);
     } catch (err) {
       await log?.close();
       await db.close();
@@ -352,7 +375,7 @@ export class DurableStorage implements Storage, StateReader {
     const last = snapshot === null ? this.#mem.lastIndex() : snapshot.index;
     const entries = batch.entries.filter((e) => e.index >= first);
     const newLast = this.#checkAppend(entries, last, snapshot === null);
-    const applied = batch.applied === undefined ? undefined : this.#appliedOps(batch.applied, newLast, ops);
+    const applied = batch.applied === undefined ? undefined : this.#applyChanges(batch.applied, newLast, false, ops);
     if (batch.hardState !== undefined) {
       const hs = batch.hardState;
       const old = this.#mem.hardState();
@@ -362,6 +385,11 @@ export class DurableStorage implements Storage, StateReader {
       ops.push({ type: 'put', key: hardStateKey, value: encodeRecord(hs) });
     }
     if (ops.length === 0 && entries.length === 0) return { syncMs: 0, entryCount: 0 };
+    // LevelDB needs a sync for a checkpoint, a snapshot, or a term or vote (a promise); a hard
+    // state that only moves the commit index is re-learned if lost (module comment).
+    const old = this.#mem.hardState();
+    const hs = batch.hardState;
+    const levelSync = sync && (applied !== undefined || snapshot !== null || (hs !== undefined && (hs.term !== old.term || hs.vote !== old.vote)));
     const started = performance.now();
     if (snapshot !== null) {
       // The snapshot meta first (its state is installed), then the log replaced after it.
@@ -373,10 +401,10 @@ export class DurableStorage implements Storage, StateReader {
       const kept = entries.length === 0 ? last : Math.min(last, entries[0]!.index - 1);
       const independent = (batch.hardState?.commit ?? 0) <= kept && (applied?.index ?? 0) <= kept;
       if (independent) {
-        await Promise.all([this.#writeEntries(entries), ops.length === 0 ? undefined : this.#db.batch(ops, { sync })]);
+        await Promise.all([this.#writeEntries(entries), ops.length === 0 ? undefined : this.#db.batch(ops, { sync: levelSync })]);
       } else {
         await this.#writeEntries(entries);
-        if (ops.length > 0) await this.#db.batch(ops, { sync });
+        if (ops.length > 0) await this.#db.batch(ops, { sync: levelSync });
       }
     }
     const syncMs = performance.now() - started;
@@ -387,7 +415,7 @@ export class DurableStorage implements Storage, StateReader {
     this.#runs.append(entries, (from, to) => this.#bytesOf(from, to));
     this.#mem.append(entries);
     if (batch.hardState !== undefined) this.#mem.setHardState(batch.hardState);
-    if (applied !== undefined) this.#applied = applied;
+    if (applied !== undefined) this.#checkpointDone(applied);
     assert(this.#mem.lastIndex() === newLast, () => `last index ${this.#mem.lastIndex()} != ${newLast} after save`);
     this.#checkInvariants();
     return { syncMs, entryCount: entries.length };
@@ -422,7 +450,7 @@ export class DurableStorage implements Storage, StateReader {
     const current = this.#mem.snapshot().index;
     if (meta.index < current) throw new RaftError('COMPACTED', `snapshot ${meta.index} is older than ${current}`);
     if (meta.index === current) return null;
-    assert(meta.index <= this.#applied.index, () => `snapshot ${meta.index} saved before its state was installed (applied ${this.#applied.index})`);
+    assert(meta.index <= this.#live.index, () => `snapshot ${meta.index} saved before its state was installed (applied ${this.#live.index})`);
     ops.push({ type: 'put', key: snapshotMetaKey, value: encodeRecord(meta) });
     return meta;
   }
@@ -439,7 +467,7 @@ export class DurableStorage implements Storage, StateReader {
     for (const e of entries) {
       assert(prev === undefined || (e.index === prev.index + 1 && e.term >= prev.term), () => `entries not contiguous at ${e.index}`);
       // Pair assertion: an applied entry may be rewritten only with the same term (a duplicate).
-      if (checkApplied && e.index <= Math.min(last, this.#applied.index)) {
+      if (checkApplied && e.index <= Math.min(last, this.#live.index)) {
         assert(this.#mem.term(e.index) === e.term, () => `save rewrites applied entry ${e.index} with term ${e.term}`);
       }
       prev = e;
@@ -455,9 +483,9 @@ export class DurableStorage implements Storage, StateReader {
     return this.#exclusive(async () => {
       const first = this.#mem.firstIndex();
       if (index < first) return;
-      assert(index <= this.#applied.index, () => `compact ${index} beyond the applied index ${this.#applied.index}`);
+      assert(index <= this.#applied.index, () => `compact ${index} beyond the checkpoint ${this.#applied.index}`);
       const meta: SnapshotMeta = { index, term: this.#mem.term(index), confState };
-      // Synced first. It relies on the applied state up to `index`, which applyBatch synced.
+      // Synced first. It relies on the applied state up to `index`, which a checkpoint synced.
       await this.#db.put(snapshotMetaKey, encodeRecord(meta), { sync: true });
       // Durable at the next sync: a segment that comes back lies at or below the snapshot, skipped at open.
       await this.#log.compact(index);
@@ -486,46 +514,89 @@ export class DurableStorage implements Storage, StateReader {
 
   // ---- applied state ----
 
-  /** The last applied index as persisted. */
+  /** The index of the last checkpoint: the applied state LevelDB holds, and the bound of compaction. */
   appliedIndex(): number {
     return this.#applied.index;
   }
 
-  /** Membership as of the applied index. */
+  /** Membership as of the checkpoint. */
   appliedConfState(): ConfState {
     return this.#applied.confState;
   }
 
+  /** The applied index the state machine reflects (at or after the checkpoint: the pending changes). */
+  liveAppliedIndex(): number {
+    return this.#live.index;
+  }
+
   /**
-   * Writes state-machine changes together with the applied index they bring the state to, in
-   * one synced batch (module comment: a later batch and compaction rely on it).
+   * Applies state-machine changes and checkpoints at once: durable when it resolves.
    * Invariant: appliedIndex <= lastIndex() and never decreases.
    */
   applyBatch(writes: readonly StateWrite[], appliedIndex: number, confState: ConfState): Promise<void> {
     return this.#exclusive(async () => {
       const ops: BatchOp[] = [];
-      const applied = this.#appliedOps({ writes, appliedIndex, confState }, this.#mem.lastIndex(), ops);
+      const meta = this.#applyChanges({ writes, appliedIndex, confState }, this.#mem.lastIndex(), true, ops);
+      if (meta === undefined) return;
       await this.#db.batch(ops, { sync: true });
-      this.#applied = applied;
+      this.#checkpointDone(meta);
     });
   }
 
-  /** Adds the ops of `changes` (log up to `last`); returns the applied meta they write. */
-  #appliedOps(changes: AppliedChanges, last: number, ops: BatchOp[]): AppliedMeta {
+  /** Writes a checkpoint of everything applied so far, synced (a no-op when there is nothing new). */
+  checkpoint(): Promise<void> {
+    return this.#exclusive(() => this.#checkpointNow());
+  }
+
+  async #checkpointNow(): Promise<void> {
+    const ops: BatchOp[] = [];
+    const meta = this.#checkpointOps(ops);
+    if (meta === undefined) return;
+    await this.#db.batch(ops, { sync: true });
+    this.#checkpointDone(meta);
+  }
+
+  /**
+   * Takes `changes` into the pending writes and the live applied index; when a checkpoint is
+   * due (or `force`), adds its ops and returns its meta (#checkpointDone after the write).
+   */
+  #applyChanges(changes: AppliedChanges, last: number, force: boolean, ops: BatchOp[]): AppliedMeta | undefined {
     const { appliedIndex } = changes;
-    assert(appliedIndex >= this.#applied.index, () => `applied index regresses: ${this.#applied.index} -> ${appliedIndex}`);
+    assert(appliedIndex >= this.#live.index, () => `applied index regresses: ${this.#live.index} -> ${appliedIndex}`);
     assert(appliedIndex <= last, () => `applied index ${appliedIndex} beyond last index ${last}`);
+    const from = Math.max(this.#live.index + 1, this.#mem.firstIndex());
+    if (from <= appliedIndex && appliedIndex <= this.#mem.lastIndex()) this.#sinceCheckpoint.logBytes += this.#bytesOf(from, appliedIndex + 1);
+    this.#sinceCheckpoint.entries += appliedIndex - this.#live.index;
+    this.#pending.merge(changes.writes);
+    this.#live = { index: appliedIndex, confState: changes.confState };
+    const at = this.#checkpointAt;
+    const since = this.#sinceCheckpoint;
+    const due = force || since.entries >= at.entries || since.logBytes >= at.logBytes || this.#pending.bytes >= at.pendingBytes;
+    return due ? this.#checkpointOps(ops) : undefined;
+  }
+
+  /** Adds a checkpoint's ops (pending writes, applied meta); undefined when there is nothing to write. */
+  #checkpointOps(ops: BatchOp[]): AppliedMeta | undefined {
+    if (this.#live.index === this.#applied.index && this.#pending.size === 0) return undefined;
     const gen = this.#applied.generation;
-    for (const w of changes.writes) {
-      ops.push(w.type === 'put' ? { type: 'put', key: appliedKey(gen, w.key), value: encodeAppliedValue(w.key, w.value) } : { type: 'del', key: appliedKey(gen, w.key) });
-    }
-    const applied: AppliedMeta = { index: appliedIndex, confState: changes.confState, generation: gen };
-    ops.push({ type: 'put', key: appliedMetaKey, value: encodeRecord(applied) });
-    return applied;
+    for (const op of this.#pending.ops((k) => appliedKey(gen, k), encodeAppliedValue)) ops.push(op);
+    const meta: AppliedMeta = { index: this.#live.index, confState: this.#live.confState, generation: gen };
+    ops.push({ type: 'put', key: appliedMetaKey, value: encodeRecord(meta) });
+    return meta;
+  }
+
+  /** A checkpoint's batch was written: `meta` is durable, the pending writes with it. */
+  #checkpointDone(meta: AppliedMeta): void {
+    assert(meta.index === this.#live.index, () => `checkpoint at ${meta.index} while applied is ${this.#live.index}`);
+    this.#pending.clear();
+    this.#sinceCheckpoint = { entries: 0, logBytes: 0 };
+    this.#applied = meta;
   }
 
   /** The applied value at `key`, or undefined. A damaged value: StorageCorruptionError. */
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    const pending = this.#pending.lookup(key);
+    if (pending !== undefined) return pending.value;
     const stored = await this.#db.get(appliedKey(this.#applied.generation, key));
     return stored === undefined ? undefined : decodeAppliedValue(key, stored, this.#verify);
   }
@@ -536,9 +607,21 @@ export class DurableStorage implements Storage, StateReader {
    */
   async getMany(keys: readonly Uint8Array[]): Promise<Array<Uint8Array | undefined>> {
     if (keys.length === 0) return [];
+    const out: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(keys.length);
+    const missed: number[] = [];
+    keys.forEach((k, i) => {
+      const pending = this.#pending.lookup(k);
+      if (pending === undefined) missed.push(i);
+      else out[i] = pending.value;
+    });
+    if (missed.length === 0) return out;
     const gen = this.#applied.generation;
-    const stored = await this.#db.getMany(keys.map((k) => appliedKey(gen, k)));
-    return stored.map((v, i) => (v === undefined ? undefined : decodeAppliedValue(keys[i]!, v, this.#verify)));
+    const stored = await this.#db.getMany(missed.map((i) => appliedKey(gen, keys[i]!)));
+    stored.forEach((v, j) => {
+      const i = missed[j]!;
+      out[i] = v === undefined ? undefined : decodeAppliedValue(keys[i]!, v, this.#verify);
+    });
+    return out;
   }
 
   /**
@@ -546,6 +629,8 @@ export class DurableStorage implements Storage, StateReader {
    * value: StorageCorruptionError (the pairs before it were sound).
    */
   async *iterate(prefix: Uint8Array): AsyncGenerator<[Uint8Array, Uint8Array]> {
+    // Read at load only (open, after an install), when nothing is pending: LevelDB is the state.
+    assert(this.#pending.size === 0 && this.#live.index === this.#applied.index, 'iterate with changes pending since the checkpoint');
     const gte = appliedKey(this.#applied.generation, prefix);
     const lt = prefixEnd(gte);
     assert(lt !== null, 'applied keys never start with 0xff');
@@ -563,6 +648,8 @@ export class DurableStorage implements Storage, StateReader {
    */
   openSnapshotReader(opts: SnapshotReaderOptions = {}): Promise<SnapshotReader> {
     return this.#exclusive(async () => {
+      // A snapshot is of the applied state now: everything pending is checkpointed first.
+      await this.#checkpointNow();
       const dbSnapshot = this.#db.snapshot();
       const stored = await this.#db.get(appliedMetaKey, { snapshot: dbSnapshot });
       assert(stored !== undefined, 'applied meta missing');
@@ -612,7 +699,7 @@ export class DurableStorage implements Storage, StateReader {
   }
 
   #checkInstallable(meta: SnapshotMeta): void {
-    const floor = Math.max(this.#mem.snapshot().index, this.#applied.index, this.#mem.hardState().commit);
+    const floor = Math.max(this.#mem.snapshot().index, this.#live.index, this.#mem.hardState().commit);
     if (meta.index < floor) throw new RaftError('COMPACTED', `snapshot ${meta.index} is older than the local state at ${floor}`);
   }
 
@@ -634,6 +721,9 @@ export class DurableStorage implements Storage, StateReader {
     this.#mem.applySnapshot(meta);
     this.#runs.clear();
     this.#mem.setHardState(hardState);
+    this.#pending.clear();
+    this.#sinceCheckpoint = { entries: 0, logBytes: 0 };
+    this.#live = { index: applied.index, confState: applied.confState };
     this.#applied = applied;
     this.#checkInvariants();
   }
@@ -643,6 +733,8 @@ export class DurableStorage implements Storage, StateReader {
   /** Waits for queued writes, then closes the database. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
+    // A clean stop checkpoints, so the next open replays nothing.
+    await this.#exclusive(() => this.#checkpointNow()).catch((err: unknown) => this.#logger.warn({ err: String(err) }, 'no checkpoint at close: the next open replays the log after the last one'));
     this.#closed = true;
     await this.#tail;
     await this.#log.close();
@@ -662,7 +754,7 @@ export class DurableStorage implements Storage, StateReader {
     const snap = this.#mem.snapshot().index;
     const last = this.#mem.lastIndex();
     assert(this.#mem.firstIndex() === snap + 1, 'first index != snapshot index + 1');
-    assert(snap <= this.#applied.index && this.#applied.index <= last, () => `applied ${this.#applied.index} outside [${snap}, ${last}]`);
+    assert(snap <= this.#applied.index && this.#applied.index <= this.#live.index && this.#live.index <= last, () => `checkpoint ${this.#applied.index} / applied ${this.#live.index} outside [${snap}, ${last}]`);
     assert(this.#mem.hardState().commit <= last, () => `commit ${this.#mem.hardState().commit} beyond last index ${last}`);
     assert(this.#log.lastIndex() === last, () => `segment log ends at ${this.#log.lastIndex()}, the log at ${last}`);
     this.#runs.checkCovers(snap + 1, last);

@@ -36,6 +36,8 @@ export interface RaftLogStoreOptions {
   readonly segmentBytesMax?: number;
   /** TEST ONLY: a negative control that skips a sync step (segment-log-options.ts). */
   readonly unsafe?: UnsafeSegmentLogMode;
+  /** TEST ONLY: false skips record checksums (the skip-checksums negative control). */
+  readonly verifyChecksums?: boolean;
 }
 
 /** The Raft log in segments (module comment). Calls are serialized by the caller. */
@@ -57,6 +59,7 @@ export class RaftLogStore {
       firstIndexIfEmpty: snapshot.index + 1,
       ...(opts.segmentBytesMax !== undefined ? { segmentBytesMax: opts.segmentBytesMax } : {}),
       ...(opts.unsafe !== undefined ? { unsafe: opts.unsafe } : {}),
+      ...(opts.verifyChecksums === false ? { verifyChecksums: false } : {}),
     });
     try {
       const store = new RaftLogStore(log);

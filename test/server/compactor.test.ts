@@ -6,10 +6,15 @@ import { describe, expect, it } from 'vitest';
 import type { ConfState } from '../../raft/types.js';
 import { Compactor, type CompactionSettings, type CompactorRaft, type CompactorStorage } from '../../src/server/compactor.js';
 
-/** A log of equal-sized entries from snapshotIndex+1 through lastIndex; compact moves the snapshot. */
+/**
+ * A log of equal-sized entries from snapshotIndex+1 through lastIndex; compact moves the
+ * snapshot. `applied` is the checkpoint; `live`, when set, what a checkpoint() brings it to.
+ */
 class FakeStorage implements CompactorStorage {
   snapshotIndex = 0;
   applied = 0;
+  live: number | undefined;
+  checkpoints = 0;
   lastIndex = 0;
   entryBytes = 10;
   readonly compactions: Array<{ index: number; confState: ConfState }> = [];
@@ -27,6 +32,11 @@ class FakeStorage implements CompactorStorage {
   indexKeepingBytes(upTo: number, bytes: number): number {
     const n = Math.max(1, Math.floor(bytes / this.entryBytes));
     return Math.max(this.snapshotIndex, upTo - n);
+  }
+  checkpoint(): Promise<void> {
+    this.checkpoints++;
+    if (this.live !== undefined) this.applied = this.live;
+    return Promise.resolve();
   }
   compact(index: number, confState: ConfState): Promise<void> {
     this.compactions.push({ index, confState });
@@ -114,13 +124,16 @@ describe('Compactor', () => {
     expect(storage.compactions.map((c) => c.index)).toEqual([95]);
   });
 
-  it('after a member was added compacts through the applied index at once, then only when due again', async () => {
+  it('after a member was added checkpoints, compacts through the applied index at once, then only when due again', async () => {
     const { storage, raft, compactor } = setup();
-    storage.applied = storage.lastIndex = 7;
+    storage.applied = 3; // the checkpoint lags what was applied
+    storage.live = storage.lastIndex = 7;
     compactor.memberAdded();
     await compactor.maybeCompact();
+    expect(storage.checkpoints).toBe(1);
     expect(storage.compactions.map((c) => c.index)).toEqual([7]);
     expect(raft.asked).toEqual([7]);
+    storage.live = undefined;
     storage.applied = storage.lastIndex = 9;
     await compactor.maybeCompact();
     expect(storage.compactions.map((c) => c.index)).toEqual([7]); // the flag was consumed

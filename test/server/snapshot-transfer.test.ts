@@ -65,7 +65,7 @@ function eio(): Error {
 /** `s`, whose first `failures` installs fail with EIO after staging their first chunk. */
 function failingInstalls(s: DurableStorage, state: { failures: number; installs: number }): SnapshotStore {
   return {
-    appliedIndex: () => s.appliedIndex(),
+    liveAppliedIndex: () => s.liveAppliedIndex(),
     openSnapshotReader: (o) => s.openSnapshotReader(o),
     installSnapshot: (meta, chunks) => {
       state.installs += 1;

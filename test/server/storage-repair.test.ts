@@ -1,5 +1,5 @@
 /**
- * A server started on a damaged data directory (a flipped bit in a message body in LevelDB's
+ * A server started on a damaged data directory (a flipped bit in a message body in its log
  * write-ahead log) repairs it: one error line, the directory moved aside, a fresh one marked
  * recovering, raftq_storage_repairs_total 1. With --test-mode and RAFTQ_TEST_UNSAFE=skip-checksums
  * (the corrupt nemesis's negative control) nothing is verified or repaired.
@@ -13,7 +13,7 @@ import { freePorts } from '../../jepsen-like/free-ports.js';
 import { loadServerConfig } from '../../src/server/config.js';
 import { type RunningServer, startServer } from '../../src/node/start-server.js';
 import { storageDamagedMessage } from '../../src/storage/repair.js';
-import { findInFile, flipBit, newestLog } from '../storage/leveldb-damage.js';
+import { findInFile, flipBit } from '../storage/leveldb-damage.js';
 
 describe('a server on a damaged data directory', { timeout: 60_000 }, () => {
   let root = '';
@@ -47,8 +47,9 @@ describe('a server on a damaged data directory', { timeout: 60_000 }, () => {
     expect((await http(server, 'PUT', '/v1/queues/q', {})).status).toBeLessThan(300);
     for (let i = 0; i < 20; i++) expect((await http(server, 'POST', '/v1/queues/q/messages', { body: `message-${i}-`.repeat(40) })).status).toBeLessThan(300);
     await server.stop();
-    const log = newestLog(dataDir);
-    flipBit(log, findInFile(log, new TextEncoder().encode('message-3-message-3-')) + 30);
+    // The body's home is the Raft log's segment (a record with valid ones after it).
+    const segment = join(dataDir, 'log', readdirSync(join(dataDir, 'log')).find((n) => n.endsWith('.seg'))!);
+    flipBit(segment, findInFile(segment, new TextEncoder().encode('message-3-message-3-')) + 30);
     return { dataDir, peerPort, others };
   }
 
@@ -70,7 +71,7 @@ describe('a server on a damaged data directory', { timeout: 60_000 }, () => {
       const damaged = lines.map((l) => JSON.parse(l) as { level: number; msg: string; damage?: string }).filter((l) => l.msg === storageDamagedMessage);
       expect(damaged).toHaveLength(1);
       expect(damaged[0]!.level).toBe(50);
-      expect(damaged[0]!.damage).toMatch(/\d+\.log at byte \d+/);
+      expect(damaged[0]!.damage).toMatch(/segment \d{20}\.seg at byte \d+/);
       expect(readdirSync(root).filter((n) => n.startsWith('n1.damaged-'))).toHaveLength(1);
       expect(server.node.storage.recovering?.reason).toBe(damaged[0]!.damage);
       expect(await repairsCounted(server)).toBe('1');

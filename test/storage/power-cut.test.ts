@@ -232,6 +232,41 @@ describe('power cut (google/leveldb#193 semantics)', () => {
     }
   });
 
+  it('a crash before a checkpoint falls back to the last one, with the log after it kept for replay', async () => {
+    const recorder = new WriteRecorder();
+    const from = await tempDir();
+    const s = await openDir(from, { recorder });
+    await s.save({ entries: entries(1, 10), hardState: { term: 1, vote: 'n1', commit: 10 } });
+    await s.applyBatch(applyWrites(1, 3), 3, cs); // a checkpoint at 3
+    await s.save({ entries: [], applied: { writes: applyWrites(4, 8), appliedIndex: 8, confState: cs } });
+    expect([s.appliedIndex(), s.liveAppliedIndex()]).toEqual([3, 8]);
+    expect(Buffer.from((await s.get(Buffer.from(stateKey(8))))!).toString()).toBe('v8'); // reads see pending writes
+    const crashed = [...recorder.writes]; // the process dies here: no checkpoint at close
+    await close(s);
+    const dir = await tempDir();
+    await cutTo(crashed, from, dir, { kind: 'dropAll' });
+    const after = await openDir(dir);
+    expect([after.appliedIndex(), after.liveAppliedIndex(), after.lastIndex()]).toEqual([3, 3, 10]);
+    expect(await storedState(after)).toEqual(expectedState(3));
+    expect(after.entries(4, 11, Infinity).map((e) => e.index)).toEqual([4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it('negative control: a segment writer that skips fdatasync loses entries the storage promised', async () => {
+    const failures: number[] = [];
+    for (let seed = 1; seed <= seedCount; seed++) {
+      const recorder = new WriteRecorder();
+      disk = new SimDisk({ seed });
+      const from = await tempDir();
+      const s = await DurableStorage.open(from, { ...testIdentity, initialConfState: cs, segmentDisk: disk, unsafeSegmentLog: 'skip-fdatasync', openDb: recorder.openDb });
+      open.push(s);
+      const promised = await randomWorkload(s, seed);
+      await close(s);
+      const after = await cutAndReopen(recorder, { kind: 'dropAll' }, from).catch((e: unknown) => e);
+      if (after instanceof Error || (after as DurableStorage).lastIndex() !== promised.lastIndex) failures.push(seed);
+    }
+    expect(failures.length, 'seeds at which the broken writer lost promised entries').toBeGreaterThan(seedCount / 2);
+  });
+
   it('refuses an unsynced save of anything but the commit index', async () => {
     const s = await openDir(await tempDir());
     await s.save({ entries: entries(1, 3), hardState: { term: 1, vote: 'n1', commit: 1 } });
@@ -300,7 +335,8 @@ async function randomWorkload(s: DurableStorage, seed: number): Promise<Promised
     } else if (action < 8 && promised.applied < commit) {
       const to = Math.min(commit, promised.applied + 1 + rng.int(6));
       const changes = { writes: applyWrites(promised.applied + 1, to), appliedIndex: to, confState: cs };
-      // As the runtime does (in the save of a Ready, with its new entries), or on its own.
+      // As the runtime does (in the save of a Ready, with its new entries: kept in memory until
+      // a checkpoint, which close() makes), or on its own (a checkpoint at once).
       if (rng.int(2) === 0) {
         await s.applyBatch(changes.writes, changes.appliedIndex, changes.confState);
       } else {
@@ -309,9 +345,10 @@ async function randomWorkload(s: DurableStorage, seed: number): Promise<Promised
         promised.lastIndex = last;
       }
       promised.applied = to;
-    } else if (action === 8 && promised.applied > s.snapshot().index) {
-      await s.compact(promised.applied, cs);
-      promised.snapshot = promised.applied;
+    } else if (action === 8 && s.appliedIndex() > s.snapshot().index) {
+      // Compaction reaches the checkpoint at most (the log after it is replayed at open).
+      await s.compact(s.appliedIndex(), cs);
+      promised.snapshot = s.appliedIndex();
     } else if (action === 9) {
       const index = promised.lastIndex + 1 + rng.int(20);
       await s.installSnapshot({ index, term: 1, confState: cs }, snapshotChunks(index));

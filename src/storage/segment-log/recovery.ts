@@ -33,7 +33,7 @@ export interface RecoveryReport {
 }
 
 /** Recovers every segment of `dir`, in index order. Closes what it opened if it throws. */
-export async function recoverSegments(dir: string, disk: SegmentDisk, indexIntervalBytes: number, logger: StorageLogger): Promise<{ segments: Segment[]; report: RecoveryReport }> {
+export async function recoverSegments(dir: string, disk: SegmentDisk, indexIntervalBytes: number, logger: StorageLogger, verify = true): Promise<{ segments: Segment[]; report: RecoveryReport }> {
   const names = await disk.list(dir);
   const sorted = names
     .map((name) => ({ name, firstIndex: parseSegmentFileName(name) }))
@@ -62,7 +62,7 @@ export async function recoverSegments(dir: string, disk: SegmentDisk, indexInter
         indexWritten = true;
       } else {
         const bytes = await file.read(0, await file.size());
-        const scan = scanSegment(name, bytes, firstIndex, prev?.lastTerm ?? 0, indexIntervalBytes);
+        const scan = scanSegment(name, bytes, firstIndex, prev?.lastTerm ?? 0, indexIntervalBytes, verify);
         summary = scan.summary;
         if (scan.tornTail !== null) {
           const { offsetBytes, reason } = scan.tornTail;

@@ -33,4 +33,6 @@ export interface SegmentLogOptions {
   readonly logger?: StorageLogger;
   /** TEST ONLY: skip a sync step (negative controls of the crash tests). */
   readonly unsafe?: UnsafeSegmentLogMode;
+  /** TEST ONLY: false skips record checksums (the skip-checksums negative control serves damage). Default true. */
+  readonly verifyChecksums?: boolean;
 }

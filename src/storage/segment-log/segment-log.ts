@@ -53,6 +53,8 @@ export class SegmentLog {
   readonly #indexIntervalBytes: number;
   readonly #firstIndexIfEmpty: number;
   readonly #unsafe: UnsafeSegmentLogMode | undefined;
+  /** False only for the skip-checksums negative control. */
+  readonly #verify: boolean;
   readonly #gate = new OpGate();
   /** Invariant: in index order, contiguous; only the last may be empty; terms never decrease. */
   #segments: Segment[];
@@ -72,6 +74,7 @@ export class SegmentLog {
     this.#indexIntervalBytes = options.indexIntervalBytes ?? indexIntervalBytesDefault;
     this.#firstIndexIfEmpty = options.firstIndexIfEmpty ?? 1;
     this.#unsafe = options.unsafe;
+    this.#verify = options.verifyChecksums ?? true;
     this.#segments = segments;
     this.recovery = recovery;
     assert(this.#segmentBytesMax > 0 && this.#segmentBytesMax <= segmentBytesMaxLimit, () => `segmentBytesMax ${this.#segmentBytesMax} outside 1..${segmentBytesMaxLimit}`);
@@ -88,7 +91,7 @@ export class SegmentLog {
   static async open(dir: string, disk: SegmentDisk, options: SegmentLogOptions = {}): Promise<SegmentLog> {
     const interval = options.indexIntervalBytes ?? indexIntervalBytesDefault;
     try {
-      const { segments, report } = await recoverSegments(dir, disk, interval, options.logger ?? silentLogger);
+      const { segments, report } = await recoverSegments(dir, disk, interval, options.logger ?? silentLogger, options.verifyChecksums ?? true);
       return new SegmentLog(dir, disk, options, segments, report);
     } catch (err) {
       throw typedDiskError(err, dir, 'opening the segment log');
@@ -184,7 +187,7 @@ export class SegmentLog {
         while (index < hiExclusive) {
           const seg = this.#segmentAt(index);
           const to = Math.min(hiExclusive - 1, seg.summary.lastIndex);
-          const got = await seg.readRecords(seg.summary.seek(index), index, to, payloadBytesMax - payloadBytes, out.length === 0);
+          const got = await seg.readRecords(seg.summary.seek(index), index, to, payloadBytesMax - payloadBytes, out.length === 0, this.#verify);
           for (const r of got) {
             out.push(r.record);
             payloadBytes += r.record.payload.length;
@@ -309,7 +312,7 @@ export class SegmentLog {
     let fromOffset = 0;
     let lastOffset = -1;
     if (from > s.firstIndex) {
-      const [prev] = await seg.readRecords(s.seek(from - 1), from - 1, from - 1, Number.POSITIVE_INFINITY, true);
+      const [prev] = await seg.readRecords(s.seek(from - 1), from - 1, from - 1, Number.POSITIVE_INFINITY, true, this.#verify);
       assert(prev !== undefined, 'the record before a truncation point was not read');
       lastOffset = prev.offsetBytes;
       fromOffset = prev.offsetBytes + prev.recordBytes;

@@ -25,11 +25,11 @@ export interface SegmentScan {
  * Scans `bytes`, the content of segment `name` starting at `firstIndex`. `termFloor` is the
  * last term of the segment before (0 if none): terms never decrease across segments either.
  */
-export function scanSegment(name: string, bytes: Uint8Array, firstIndex: number, termFloor: number, indexIntervalBytes: number): SegmentScan {
+export function scanSegment(name: string, bytes: Uint8Array, firstIndex: number, termFloor: number, indexIntervalBytes: number, verify = true): SegmentScan {
   const summary = new SegmentSummary(firstIndex, indexIntervalBytes);
   let offset = 0;
   while (offset < bytes.length) {
-    const d = decodeRecord(bytes, offset);
+    const d = decodeRecord(bytes, offset, verify);
     if (d.type !== 'valid') {
       const reason = d.type === 'bad' ? d.reason : 'incomplete record';
       const next = findValidRecordAfter(bytes, offset + 1);

@@ -120,7 +120,7 @@ export class Segment {
    * with the index expected at its place and the term the summary says; anything else is
    * corruption of a record the log wrote (SegmentCorruptionError).
    */
-  async readRecords(start: OffsetEntry, fromIndex: number, toIndex: number, payloadBytesMax: number, alwaysFirst: boolean): Promise<LocatedRecord[]> {
+  async readRecords(start: OffsetEntry, fromIndex: number, toIndex: number, payloadBytesMax: number, alwaysFirst: boolean, verify = true): Promise<LocatedRecord[]> {
     const s = this.summary;
     assert(start.index <= fromIndex && fromIndex >= s.firstIndex && toIndex <= s.lastIndex, () => `read ${fromIndex}..${toIndex} outside ${s.firstIndex}..${s.lastIndex}`);
     const out: LocatedRecord[] = [];
@@ -130,7 +130,7 @@ export class Segment {
     let bufStart = start.offsetBytes;
     let at = start.offsetBytes;
     while (expected <= toIndex) {
-      let d = decodeRecord(buf, at - bufStart);
+      let d = decodeRecord(buf, at - bufStart, verify);
       // At most two reads: one from the record's start (at least readChunkBytesMin), and when
       // that ended inside a larger record, one of exactly the length its header gives.
       while (d.type === 'incomplete' && bufStart + buf.length < s.bytes) {
@@ -139,7 +139,7 @@ export class Segment {
         if (have >= 4 && needBytes <= have) break; // the header's length is within the buffer: not a short read
         buf = await this.read(at, Math.max(readChunkBytesMin, needBytes));
         bufStart = at;
-        d = decodeRecord(buf, 0);
+        d = decodeRecord(buf, 0, verify);
       }
       if (d.type !== 'valid') throw new SegmentCorruptionError(this.name, at, expected, d.type === 'bad' ? d.reason : 'record runs past the end of the segment');
       if (d.record.index !== expected) throw new SegmentCorruptionError(this.name, at, expected, `record index ${d.record.index} where ${expected} was expected`);
