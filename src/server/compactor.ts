@@ -29,6 +29,8 @@ export interface CompactorStorage {
   indexKeepingBytes(upTo: number, bytes: number): number;
   /** Writes a checkpoint of everything applied, so that appliedIndex() reaches it. */
   checkpoint(): Promise<void>;
+  /** The applied index the state machine reflects (appliedIndex() is the last checkpoint's). */
+  liveAppliedIndex(): number;
   compact(index: number, confState: ConfState): Promise<void>;
 }
 
@@ -79,13 +81,15 @@ export class Compactor {
     const { storage, settings } = this.#o;
     const forced = this.#compactNow;
     this.#compactNow = false;
-    // A new member must be brought up by a snapshot holding the membership that added it.
-    if (forced) await storage.checkpoint();
-    // The bound is the checkpoint: the log after it is what a restart replays.
-    const applied = storage.appliedIndex();
+    const live = storage.liveAppliedIndex();
     const snap = storage.snapshot().index;
-    const due = applied - snap >= settings.snapshotEntries || (storage.logBytes() >= settings.snapshotBytes && applied > snap);
-    if (!due && !(forced && applied > snap)) return;
+    const due = live - snap >= settings.snapshotEntries || (storage.logBytes() >= settings.snapshotBytes && live > snap);
+    if (!due && !(forced && live > snap)) return;
+    // Compaction reaches the checkpoint at most (a restart replays the log after it): take one
+    // of everything applied first. A new member needs it too: its snapshot must hold the
+    // membership that added it.
+    await storage.checkpoint();
+    const applied = storage.appliedIndex();
     // Keep at most compactionTrailingEntries entries, and at most compactionTrailingBytes bytes.
     const keep = Math.max(applied - settings.compactionTrailingEntries, storage.indexKeepingBytes(applied, settings.compactionTrailingBytes));
     const target = this.#o.raft.compactionLimit(forced ? applied : keep);

@@ -53,7 +53,8 @@ export class RaftLogStore {
    * the store with the entries after the snapshot, verified and contiguous.
    */
   static async open(disk: SegmentDisk, dir: string, snapshot: SnapshotMeta, opts: RaftLogStoreOptions): Promise<{ store: RaftLogStore; entries: Entry[] }> {
-    const logDir = await disk.makeDir(dir, logDirName);
+    // The skip-dir-fsync control syncs no directory: this one would make LevelDB's files durable too.
+    const logDir = await disk.makeDir(dir, logDirName, opts.unsafe !== 'skip-dir-fsync');
     const log = await SegmentLog.open(logDir, disk, {
       logger: opts.logger,
       firstIndexIfEmpty: snapshot.index + 1,

@@ -33,6 +33,9 @@ class FakeStorage implements CompactorStorage {
     const n = Math.max(1, Math.floor(bytes / this.entryBytes));
     return Math.max(this.snapshotIndex, upTo - n);
   }
+  liveAppliedIndex(): number {
+    return this.live ?? this.applied;
+  }
   checkpoint(): Promise<void> {
     this.checkpoints++;
     if (this.live !== undefined) this.applied = this.live;

@@ -196,7 +196,7 @@ export class SimDisk implements SegmentDisk {
   }
 
   /** Creates `parent/name` durably (the simulation keeps no parent entries: a made directory survives). */
-  async makeDir(parent: string, name: string): Promise<string> {
+  async makeDir(parent: string, name: string, _sync = true): Promise<string> {
     this.#enter('makeDir');
     const path = join(parent, name);
     this.mkdir(path);

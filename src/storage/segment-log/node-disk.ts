@@ -81,12 +81,14 @@ export const nodeDisk: SegmentDisk = {
     return rename(join(dir, from), join(dir, to));
   },
   syncDir,
-  async makeDir(parent, name) {
+  async makeDir(parent, name, sync = true) {
     const path = join(parent, name);
     // Synced whether or not this call created it: an earlier run may have crashed before its sync.
     await mkdir(path, { recursive: true });
-    await syncDir(path);
-    await syncDir(parent);
+    if (sync) {
+      await syncDir(path);
+      await syncDir(parent);
+    }
     return path;
   },
 };

@@ -40,7 +40,8 @@ export interface SegmentDisk {
   syncDir(dir: string): Promise<void>;
   /**
    * Creates the directory `name` in `parent` unless it exists, and makes it durable (fsyncs
-   * the new directory and `parent`). Returns the new directory's path.
+   * the new directory and `parent`) unless `sync` is false (only the skip-dir-fsync negative
+   * control). Returns the new directory's path.
    */
-  makeDir(parent: string, name: string): Promise<string>;
+  makeDir(parent: string, name: string, sync?: boolean): Promise<string>;
 }
