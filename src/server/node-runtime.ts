@@ -1,20 +1,22 @@
 import type { Logger } from 'pino';
 import { assert } from '../../raft/assert.js';
 import type { TestingKnobs } from '../../raft/raft.js';
-import { RawNode, type Ready } from '../../raft/raw-node.js';
+import { RawNode } from '../../raft/raw-node.js';
 import { seededRng } from '../../raft/rng.js';
-import { NONE, type ConfState, type Entry, type Message, type NodeId, type SoftState } from '../../raft/types.js';
+import type { ConfState, NodeId } from '../../raft/types.js';
 import { RaftqError } from '../errors.js';
-import { type AppliedChanges, DurableStorage, type DurableStorageOptions, openStorage, type StateWrite } from '../storage/index.js';
+import { DurableStorage, type DurableStorageOptions, openStorage } from '../storage/index.js';
 import { PeerTransport, type TransportCounters } from '../transport/index.js';
-import type { AppliedCommand, Application } from './application.js';
+import type { Application } from './application.js';
+import { Applier, type AppliedRound } from './applier.js';
 import { ClusterClock, LeaderStamper } from './cluster-clock.js';
-import { decodeEntry } from './entry-envelope.js';
 import { Forwarding } from './forwarding.js';
 import type { ReplyCodecs } from './reply-encoding.js';
 import { Mutex } from './mutex.js';
-import { persistReady } from './persist-ready.js';
 import { Proposer } from './proposer.js';
+import { ReadyLoop } from './ready-loop.js';
+import { type CancelTimer, type ReplicaClock, systemClock } from './replica-io.js';
+import { ReplicaEvents, startReplicaTimers } from './replica-events.js';
 import { Compactor } from './compactor.js';
 import { deriveSizeLimits, type SizeLimits } from './size-limits.js';
 import { toRaftqError } from './error-map.js';
@@ -114,46 +116,33 @@ export interface NodeStatus {
   readonly recovering?: { readonly reason: string; readonly since: string };
 }
 
-/** One Ready's applied entries: the state writes to persist, then what to complete. */
-interface AppliedRound<Result> {
-  readonly changes: AppliedChanges;
-  readonly entries: readonly Entry[];
-  /** The application's result per applied command, by log index. */
-  readonly byIndex: ReadonlyMap<number, Result>;
-  readonly confApplied: ReadonlyArray<{ index: number; term: number }>;
-}
-
 /**
- * One raftq node: the Raft core driven by a tick timer and a ready loop over durable storage
- * and the peer transport, applying committed entries to the application and completing client
- * requests when their entries apply. Requests on a follower are forwarded to the leader.
- * Parts own their state (issue 17, item 5): client proposals (proposer.ts), forwarding
- * (forwarding.ts), linearizable reads (reads.ts), membership (membership-owner.ts), log compaction (compactor.ts), snapshot send/install
- * (snapshot-transfer.ts) and what follows an install (snapshot-adoption.ts).
- *
- * Ready loop order (persist-before-send): flush the queued proposals into one append, apply
- * committed entries in memory, save entries + hard state + their state writes (one fsync), send
- * messages, complete the applied requests, advance.
+ * One raftq node, hosting one replica of the Raft group: the composition of its parts over
+ * durable storage and the peer transport (issue 17, item 5). Every input (timer ticks, peer
+ * messages, proposals, forwarded frames, reads, snapshot streams) goes through one event switch
+ * (replica-events.ts); one ready loop (ready-loop.ts) alone drives the Raft core, applying
+ * committed entries (applier.ts) and completing client requests when their entries apply.
+ * Requests on a follower are forwarded to the leader. Parts own their state: client proposals
+ * (proposer.ts), forwarding (forwarding.ts), linearizable reads (reads.ts), membership
+ * (membership-owner.ts), log compaction (compactor.ts), snapshot send/install
+ * (snapshot-transfer.ts) and what follows an install (snapshot-adoption.ts). The clock and its
+ * timers, the transport and the storage reach the loop through replica-io.ts's interfaces.
  */
 export class NodeRuntime<Result, Reply> {
   /** The runtime settings. Invariant: `peers` is the membership's (see the config getter). */
   #config: NodeRuntimeConfig;
   /** The applied configuration, the address book and the pending membership change. */
   readonly #membership: Membership;
-  /** Last time the "log replay refused" warning of a joining node was logged. */
-  #joinRefusedLoggedAt = 0;
   readonly #log: Logger;
   readonly #storage: DurableStorage;
   readonly #transport: PeerTransport;
   readonly #raw: RawNode;
-  readonly #app: Application<Result, Reply>;
-  readonly #now: () => number;
-  readonly #monoNow: () => number;
+  /** Wall and monotonic time, timers (replica-io.ts). */
+  readonly #clock: ReplicaClock;
   /** Stamps this node's proposals; the replicated clock their entries advance when applied. */
   readonly #stamper: LeaderStamper;
   readonly #clusterClock = new ClusterClock();
   readonly #onFatal: (err: unknown) => void;
-  readonly #metrics: NodeMetrics | undefined;
   readonly #lock = new Mutex();
   /** Every size limit, derived from the peer frame limit (size-limits.ts). */
   readonly #limits: SizeLimits = deriveSizeLimits();
@@ -162,14 +151,13 @@ export class NodeRuntime<Result, Reply> {
   readonly #snapshots: SnapshotTransfer;
   /** Log compaction: when a snapshot is due and how much log it keeps (compactor.ts). */
   readonly #compactor: Compactor;
-  #soft: SoftState;
-  #ticker: NodeJS.Timeout | undefined;
-  #housekeeper: NodeJS.Timeout | undefined;
-  #driving = false;
-  #driveAgain = false;
+  /** The one driver of the Raft core (ready-loop.ts). */
+  readonly #loop: ReadyLoop<AppliedRound<Result>>;
+  /** The one event switch every input goes through (replica-events.ts). */
+  readonly #events: ReplicaEvents<Reply>;
+  /** Stops the tick and housekeeping timers, once started. */
+  #stopTimers: CancelTimer | undefined;
   #stopped = false;
-  /** The ready loop failed (onFatal was called): it never runs again, the failed Ready is never advanced. */
-  #failed = false;
   /** The pause around a snapshot install's end, and the adoption of its state (snapshot-adoption.ts). */
   readonly #adoption: SnapshotAdoption;
   /** Forwarding: requests this follower forwards, requests this leader serves for followers (forwarding.ts). */
@@ -184,12 +172,10 @@ export class NodeRuntime<Result, Reply> {
     this.#log = opts.logger;
     this.#storage = storage;
     this.#transport = transport;
-    this.#app = opts.app;
-    this.#now = opts.now ?? Date.now;
-    this.#monoNow = opts.monoNow ?? (() => performance.now());
-    this.#stamper = new LeaderStamper(this.#monoNow, this.#now);
+    const clock = systemClock(opts.now, opts.monoNow);
+    this.#clock = clock;
+    this.#stamper = new LeaderStamper(clock.monoNow, clock.now);
     this.#onFatal = opts.onFatal ?? defaultFatal(opts.logger);
-    this.#metrics = opts.metrics;
     const seed = opts.seed ?? (Date.now() ^ (process.pid << 8)) >>> 0;
     this.#raw = new RawNode({
       id: opts.config.nodeId,
@@ -203,7 +189,6 @@ export class NodeRuntime<Result, Reply> {
       // Rebuilt after damage (storage/repair.ts): no vote, in no quorum until caught up (raft/recovery.ts).
       recovering: storage.recovering !== undefined,
     });
-    this.#soft = { leader: NONE, role: 'follower' };
     this.#membership = new Membership({
       self: opts.config.nodeId,
       dataDir: opts.config.dataDir,
@@ -212,7 +197,7 @@ export class NodeRuntime<Result, Reply> {
       logger: opts.logger,
       book: opts.config.peers,
       confState: storage.appliedConfState(),
-      kick: () => this.#kick(),
+      kick: () => this.#loop.kick(),
     });
     this.#proposer = new Proposer<Result>({
       raft: this.#raw,
@@ -221,8 +206,8 @@ export class NodeRuntime<Result, Reply> {
       proposalsMax: opts.config.proposalsMax,
       commandBytesMax: this.#limits.commandBytesMax,
       leaderHint: () => this.#leaderHint(),
-      kick: () => this.#kick(),
-      now: this.#now,
+      kick: () => this.#loop.kick(),
+      now: clock.now,
       metrics: opts.metrics,
     });
     this.#forwarding = new Forwarding<Result, Reply>({
@@ -237,22 +222,22 @@ export class NodeRuntime<Result, Reply> {
       release: (cmd) => this.submit(cmd),
       isStopped: () => this.#stopped,
       logger: opts.logger,
-      now: this.#now,
+      now: clock.now,
     });
-    this.#reads = new LinearizableReads({ self: opts.config.nodeId, raft: this.#raw, kick: () => this.#kick(), now: this.#now });
+    this.#reads = new LinearizableReads({ self: opts.config.nodeId, raft: this.#raw, kick: () => this.#loop.kick(), now: clock.now });
     this.#compactor = new Compactor({
       storage,
       raft: this.#raw,
       settings: opts.config,
       confState: () => this.#membership.confState,
       logger: opts.logger,
-      now: this.#now,
+      now: clock.now,
       metrics: opts.metrics,
     });
     this.#adoption = new SnapshotAdoption({
       lock: this.#lock,
       step: (m) => this.#raw.step(m),
-      kick: () => this.#kick(),
+      kick: () => this.#loop.kick(),
       storage,
       stamper: this.#stamper,
       app: opts.app,
@@ -269,13 +254,61 @@ export class NodeRuntime<Result, Reply> {
       sendSnapshot: (to, msg, chunks) => transport.sendSnapshot(to, msg, chunks),
       reportSnapshot: (to, ok) => {
         this.#raw.reportSnapshot(to, ok);
-        this.#kick();
+        this.#loop.kick();
       },
       runPaused: (fn) => this.#adoption.runPaused(fn),
       adopt: (msg) => this.#adoption.adopt(msg),
       onFatal: (err) => this.#onFatal(err),
       isStopped: () => this.#stopped,
-      onSnapshotSent: () => this.#metrics?.snapshotSent(),
+      onSnapshotSent: () => opts.metrics?.snapshotSent(),
+    });
+    const applier = new Applier<Result>({
+      membership: this.#membership,
+      proposer: this.#proposer,
+      clusterClock: this.#clusterClock,
+      app: opts.app,
+      memberAdded: () => this.#compactor.memberAdded(),
+      metrics: opts.metrics,
+    });
+    this.#loop = new ReadyLoop<AppliedRound<Result>>({
+      raft: this.#raw,
+      storage,
+      transport,
+      clock,
+      lock: this.#lock,
+      flushProposals: () => this.#proposer.flush(),
+      applier,
+      listeners: {
+        leaderReplaced: (prev) => this.#forwarding.leaderReplaced(prev),
+        leaderKnown: () => {
+          this.#forwarding.leaderKnown();
+          this.#reads.onLeaderKnown();
+        },
+        onReadStates: (rs) => this.#reads.onReadStates(rs),
+        notifyApplied: () => this.#reads.notifyApplied(),
+      },
+      maybeCompact: () => this.#compactor.maybeCompact(),
+      sendSnapshot: (m) => void this.#snapshots.send(m),
+      isStopped: () => this.#stopped,
+      onFatal: (err) => this.#onFatal(err),
+      logger: opts.logger,
+      metrics: opts.metrics,
+    });
+    this.#events = new ReplicaEvents<Reply>({
+      raft: this.#raw,
+      loop: this.#loop,
+      adoption: this.#adoption,
+      stamper: this.#stamper,
+      forwarding: this.#forwarding,
+      reads: this.#reads,
+      snapshots: this.#snapshots,
+      app: opts.app,
+      submit: (cmd) => this.submit(cmd),
+      confState: () => this.#membership.confState,
+      snapshotIndex: () => storage.snapshot().index,
+      clock,
+      isStopped: () => this.#stopped,
+      logger: opts.logger,
     });
   }
 
@@ -319,14 +352,14 @@ export class NodeRuntime<Result, Reply> {
         peers: transportPeers(book, config.nodeId),
         logger,
         frameBytesMax: deriveSizeLimits().peerFrameBytesMax,
-        snapshotSink: (from, msg) => node!.#snapshots.openSink(from, msg),
+        snapshotSink: (from, message) => node!.#events.handle({ kind: 'snapshot', from, message }),
       });
       node = new NodeRuntime({ ...opts, config: { ...config, peers: book } }, storage, transport);
       await node.#clusterClock.load(storage);
-      transport.onMessage((m) => node.#onPeerMessage(m));
-      transport.onApp((from, f) => node.#forwarding.onApp(from, f));
+      transport.onMessage((message) => node.#events.handle({ kind: 'peerMessage', message }));
+      transport.onApp((from, frame) => node.#events.handle({ kind: 'forward', from, frame }));
       await transport.start();
-      node.#startTimers();
+      node.#stopTimers = startReplicaTimers(node.#clock, config.tickMs, (ev) => node.#events.handle(ev));
       logger.info({ applied: storage.appliedIndex(), last: storage.lastIndex(), term: storage.hardState().term }, 'node started');
       return node;
     } catch (e) {
@@ -382,9 +415,9 @@ export class NodeRuntime<Result, Reply> {
    * (outcome unknown), or the application's validation errors.
    */
   async submit(payload: Uint8Array, opts: { timeoutMs?: number; requestId?: string } = {}): Promise<Reply> {
-    const deadline = this.#now() + (opts.timeoutMs ?? this.config.requestTimeoutMs);
+    const deadline = this.#clock.now() + (opts.timeoutMs ?? this.config.requestTimeoutMs);
     const requestId = opts.requestId ?? `${this.config.nodeId}-${++this.#requestSeq}`;
-    return this.#forwarding.submit(payload, deadline, requestId);
+    return this.#events.handle({ kind: 'proposal', payload, deadline, requestId });
   }
 
   /**
@@ -393,7 +426,7 @@ export class NodeRuntime<Result, Reply> {
    */
   async linearizableRead(timeoutMs = this.config.requestTimeoutMs): Promise<void> {
     this.#checkRunning();
-    await this.#reads.read(timeoutMs);
+    await this.#events.handle({ kind: 'read', timeoutMs });
   }
 
   /** Resolves once the applied index reaches `index`; TIMEOUT after `timeoutMs`. */
@@ -409,7 +442,7 @@ export class NodeRuntime<Result, Reply> {
     } catch (e) {
       throw toRaftqError(e);
     }
-    this.#kick();
+    this.#loop.kick();
   }
 
   /** The current leader's id and addresses, if known. */
@@ -466,8 +499,7 @@ export class NodeRuntime<Result, Reply> {
     if (this.#stopped) return;
     if (this.#raw.role === 'leader' && Object.keys(this.config.peers).length > 1) await this.#handOffLeadership(transferWaitMs);
     this.#stopped = true;
-    if (this.#ticker !== undefined) clearInterval(this.#ticker);
-    if (this.#housekeeper !== undefined) clearInterval(this.#housekeeper);
+    this.#stopTimers?.();
     await this.#lock.run(async () => {});
     this.#proposer.failAll();
     this.#membership.failAll(new RaftqError('TIMEOUT', 'node shut down before the membership change applied; outcome unknown'));
@@ -497,194 +529,13 @@ export class NodeRuntime<Result, Reply> {
     } catch {
       return;
     }
-    this.#kick();
-    const until = this.#now() + waitMs;
-    while (this.#raw.role === 'leader' && this.#now() < until) await sleep(this.config.tickMs);
+    this.#loop.kick();
+    const until = this.#clock.now() + waitMs;
+    while (this.#raw.role === 'leader' && this.#clock.now() < until) await sleep(this.config.tickMs);
   }
 
   #leaderHint(): LeaderHint {
     return this.#membership.leaderHint();
-  }
-
-  // ---------------------------------------------------------------------------------------
-  // The tick timer and the ready loop.
-
-  #startTimers(): void {
-    this.#ticker = setInterval(() => this.#tick(), this.config.tickMs);
-    this.#housekeeper = setInterval(() => this.#housekeep(), 1000);
-    this.#housekeeper.unref();
-  }
-
-  #tick(): void {
-    if (this.#stopped || this.#adoption.paused) return;
-    this.#raw.tick();
-    this.#forwarding.tick();
-    this.#sendUrgent();
-    this.#kick();
-  }
-
-  /**
-   * While the ready loop is busy (persisting a Ready), heartbeats and their responses leave at
-   * once instead of waiting for the next Ready (RawNode.takeUrgentMessages).
-   */
-  #sendUrgent(): void {
-    if (!this.#driving) return;
-    const urgent = this.#raw.takeUrgentMessages();
-    if (urgent.length > 0) this.#transport.send(urgent);
-  }
-
-  #housekeep(): void {
-    if (this.#stopped || this.#raw.role !== 'leader') return;
-    const cmd = this.#app.housekeeping(this.#monoNow());
-    if (cmd === undefined) return;
-    this.submit(cmd).catch((e: unknown) => this.#log.debug({ err: e }, 'housekeeping proposal failed'));
-  }
-
-  #onPeerMessage(m: Message): void {
-    if (this.#stopped) return;
-    if (m.type === 'app' && m.index === 0 && m.entries.length > 0 && this.#membership.confState.voters.length === 0 && this.#storage.snapshot().index === 0) {
-      // A joining node knows no membership: replaying the log from index 1 onto it would give
-      // it a configuration without the cluster's voters. It must receive a snapshot first
-      // (leaders compact their log when they add a member, so one is always sent).
-      if (this.#now() - this.#joinRefusedLoggedAt > 5000) {
-        this.#joinRefusedLoggedAt = this.#now();
-        this.#log.error({ from: m.from }, 'refused a log replay from index 1: this joining node must first receive a snapshot (is the leader running an older raftq that does not compact on member add?)');
-      }
-      return;
-    }
-    // Entries from a leader: stamps made no later than now (cluster-clock.ts).
-    if (m.type === 'app' && m.entries.length > 0) this.#stamper.noteReceived();
-    if (this.#adoption.hold(m)) return;
-    this.#raw.step(m);
-    if (m.type === 'heartbeat') this.#sendUrgent();
-    this.#kick();
-  }
-
-  /** Schedules the ready loop (coalescing repeated calls). */
-  #kick(): void {
-    if (this.#failed) return;
-    if (this.#driving) {
-      this.#driveAgain = true;
-      return;
-    }
-    this.#driving = true;
-    setImmediate(() => void this.#drive());
-  }
-
-  async #drive(): Promise<void> {
-    try {
-      do {
-        this.#driveAgain = false;
-        await this.#lock.run(async () => {
-          while (!this.#stopped && (await this.#processReady())) {
-            /* drain */
-          }
-        });
-      } while (this.#driveAgain && !this.#stopped);
-    } catch (e) {
-      this.#failed = true;
-      this.#log.fatal({ err: e }, 'ready loop failed; stopping the node');
-      this.#onFatal(e);
-    } finally {
-      this.#driving = false;
-    }
-  }
-
-  async #processReady(): Promise<boolean> {
-    this.#proposer.flush();
-    if (!this.#raw.hasReady()) return false;
-    const rd = this.#raw.ready();
-    if (rd.softState !== undefined) this.#onSoftState(rd.softState);
-    // A leader's messages (appends, heartbeats) do not depend on its own disk: it counts
-    // itself toward a quorum only after advance() confirms its fsync (Raft thesis §10.2.1), so
-    // it sends first and writes in parallel with its followers. Everyone else persists first:
-    // their votes and acks promise durable state.
-    const sendFirst = this.#raw.role === 'leader' && rd.softState === undefined;
-    if (sendFirst) this.#sendMessages(rd);
-    // 1. Apply the committed entries in memory; their state writes ride the save.
-    const applied = rd.committedEntries.length > 0 ? this.#apply(rd.committedEntries) : undefined;
-    // 2. Persist in one batch (persist-ready.ts); group commit: everything proposed since the
-    //    last turn rides this fsync.
-    // The core found it lost acknowledged entries: a restart must recover too (raft/recovery.ts).
-    if (rd.recoveryStarted !== undefined) await this.#storage.markRecovering({ reason: rd.recoveryStarted, since: new Date(this.#now()).toISOString() });
-    await persistReady(this.#storage, rd, applied?.changes, this.#metrics);
-    // The core left recovery and this Ready, now durable, holds the term and vote it took.
-    if (rd.recovered) await this.#storage.markRecovered();
-    // 3. Send; complete what was applied.
-    if (!sendFirst) this.#sendMessages(rd);
-    if (applied !== undefined) this.#settleApplied(applied);
-    this.#reads.onReadStates(rd.readStates);
-    // 4. Advance.
-    this.#raw.advance(rd);
-    this.#reads.notifyApplied();
-    await this.#compactor.maybeCompact();
-    return true;
-  }
-
-  #sendMessages(rd: Ready): void {
-    const plain: Message[] = [];
-    for (const m of rd.messages) {
-      if (m.type === 'snap') {
-        void this.#snapshots.send(m);
-        continue;
-      }
-      if (!this.#transport.isConnected(m.to)) this.#raw.reportUnreachable(m.to);
-      plain.push(m);
-    }
-    if (plain.length > 0) this.#transport.send(plain);
-  }
-
-  /** Applies `entries` to the application and membership in memory; #settleApplied completes them once written. */
-  #apply(entries: readonly Entry[]): AppliedRound<Result> {
-    const commands: AppliedCommand[] = [];
-    const writes: StateWrite[] = [];
-    const confApplied: Array<{ index: number; term: number }> = [];
-    for (const e of entries) {
-      if (e.type === 'conf') {
-        const { write, memberAdded } = this.#membership.applyConfEntry(e);
-        // A new member must be brought up by a snapshot (it knows no membership): compact the
-        // log through this entry so no leader can replay the log to it from index 1.
-        if (memberAdded) this.#compactor.memberAdded();
-        writes.push(write);
-        confApplied.push({ index: e.index, term: e.term });
-      } else if (e.data.byteLength > 0) {
-        const { stamp, payload } = decodeEntry(e.data);
-        const nowMs = this.#clusterClock.apply(e.term, stamp);
-        const decoded = this.#proposer.decodedAt(e.index, e.term);
-        commands.push(decoded === undefined ? { index: e.index, nowMs, payload } : { index: e.index, nowMs, payload, decoded });
-      }
-    }
-    const clockWrite = this.#clusterClock.takeWrite();
-    if (clockWrite !== undefined) writes.push(clockWrite);
-    const results = commands.length > 0 ? this.#app.apply(commands, writes) : [];
-    assert(results.length === commands.length, 'application returned a result count different from its command count');
-    const byIndex = new Map<number, Result>();
-    commands.forEach((c, i) => byIndex.set(c.index, results[i]!));
-    return { changes: { writes, appliedIndex: entries[entries.length - 1]!.index, confState: this.#membership.confState }, entries, byIndex, confApplied };
-  }
-
-  /** Completes the proposals and membership changes of a round whose state is durable. */
-  #settleApplied({ entries, byIndex, confApplied }: AppliedRound<Result>): void {
-    this.#metrics?.applied(entries.length);
-    this.#proposer.settleApplied(entries, byIndex);
-    this.#membership.settleApplied(confApplied);
-  }
-
-  #onSoftState(s: SoftState): void {
-    const prev = this.#soft;
-    this.#soft = s;
-    const term = this.#raw.term;
-    if (s.leader !== prev.leader) {
-      this.#forwarding.leaderReplaced(prev.leader);
-      this.#log.info({ term, leader: s.leader || null, role: s.role }, s.leader === NONE ? 'leader lost' : 'leader changed');
-      this.#metrics?.leaderChanged();
-    }
-    if (s.role !== prev.role) this.#log.info({ term, role: s.role }, `became ${s.role}`);
-    if (s.leader !== NONE) {
-      this.#forwarding.leaderKnown();
-      // ReadIndex requests die with the old leader: ask the new one.
-      this.#reads.onLeaderKnown();
-    }
   }
 
   #checkRunning(): void {
