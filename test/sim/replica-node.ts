@@ -19,38 +19,16 @@ import { ReplicaEvents } from '../../src/server/replica-events.js';
 import type { ReplicaStorage } from '../../src/server/replica-io.js';
 import type { AppliedChanges, SaveBatch, SaveResult } from '../../src/storage/index.js';
 import type { ObservedNode } from './checker.js';
-import type { AppState, Envelope, SimNodeOptions } from './sim-node.js';
+import { unusedByTheSimulator, type ReplicaObserver, type ReplicaWorld } from './replica-world.js';
+import { hashId, type AppState, type Envelope, type SimNodeOptions } from './sim-node.js';
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 /** Snapshot data sets a node keeps; older ones may still be named by queued messages. */
 const snapshotsKept = 4;
 
-/** What the node reports to the simulator's checkers as it works. */
-export interface ReplicaObserver {
-  onPersist(node: ObservedNode, entries: readonly Entry[]): void;
-  onApply(node: ObservedNode, entry: Entry): void;
-  /** An acknowledgement (appResp) leaves: `index` must be in the durable log, which ends at `durableLast`. */
-  onAck(node: ObservedNode, index: number, durableLast: number): void;
-  onProposalOutcome(node: ObservedNode, key: string, at: { index: number; term: number }, outcome: 'ok' | Error): void;
-}
-
-/** What the node needs of the simulator. */
-export interface ReplicaWorld {
-  /** Sim time in milliseconds. */
-  now(): number;
-  /** Runs `fn` once the current event is handled (the ready loop's next turn). */
-  defer(fn: () => void): void;
-  /** Puts `env` on the network. */
-  send(env: Envelope): void;
-  /** A save began: call completeSave() once its fsync is done (unless the node crashed first). */
-  saveStarted(node: ReplicaNode): void;
-}
-
-interface Round {
-  readonly entries: readonly Entry[];
-  readonly changes: AppliedChanges;
-}
+/** One Ready's applied entries (the state machine is volatile: nothing of it rides the save). */
+type Round = { readonly entries: readonly Entry[]; readonly changes: AppliedChanges };
 
 /** One simulated node hosting one replica: see the module comment. */
 export class ReplicaNode implements ObservedNode {
@@ -148,24 +126,13 @@ export class ReplicaNode implements ObservedNode {
     });
     this.#loop = loop;
     this.#events = new ReplicaEvents<never>({
+      ...unusedByTheSimulator,
       raft: raw,
       loop,
-      adoption: { paused: false, hold: () => false },
-      stamper: { noteReceived: () => undefined },
-      forwarding: { tick: () => undefined, onApp: () => undefined, submit: () => Promise.reject(new Error('the simulator proposes directly')) },
-      reads: { read: () => Promise.reject(new Error('the simulator does not read')) },
-      snapshots: {
-        openSink: () => {
-          throw new Error('snapshot data travels beside the snap message');
-        },
-      },
-      app: { housekeeping: () => undefined },
-      submit: () => Promise.resolve(),
       confState: () => this.confState,
       snapshotIndex: () => this.storage.snapshot().index,
       clock: { now: () => world.now(), monoNow: () => world.now() },
       isStopped: stopped,
-      logger: { error: () => undefined, debug: () => undefined } as never,
     });
   }
 
@@ -236,7 +203,7 @@ export class ReplicaNode implements ObservedNode {
             this.#persist(batch);
             resolve({ syncMs: 0, entryCount: batch.entries.length });
           };
-          this.#world.saveStarted(this);
+          this.#world.saveStarted(this.id);
         }),
       markRecovering: () => {
         if (!stopped()) this.recoveringMarker = true;
@@ -328,10 +295,4 @@ export class ReplicaNode implements ObservedNode {
     const keep = [...this.snapshots.keys()].sort((a, b) => b - a).slice(0, snapshotsKept);
     for (const idx of this.snapshots.keys()) if (!keep.includes(idx)) this.snapshots.delete(idx);
   }
-}
-
-function hashId(id: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619);
-  return h >>> 0;
 }

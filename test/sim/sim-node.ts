@@ -315,7 +315,8 @@ export class SimNode {
   }
 }
 
-function hashId(id: string): number {
+/** A stable hash of a node id (seeds each node's election jitter). */
+export function hashId(id: string): number {
   let h = 2166136261;
   for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619);
   return h >>> 0;

@@ -197,7 +197,7 @@ export class Simulator {
           now: () => this.#now,
           defer: (fn) => void this.#deferred.push(fn),
           send: (env) => this.#send(env),
-          saveStarted: (n) => this.#at(this.#now + this.#rng.int(this.#o.faults.fsyncMaxMs + 1), { kind: 'readyDone', node: n.id, generation: this.#generation.get(n.id)! }),
+          saveStarted: (node) => this.#at(this.#now + this.#rng.int(this.#o.faults.fsyncMaxMs + 1), { kind: 'readyDone', node, generation: this.#generation.get(node)! }),
         }),
       );
       this.#generation.set(id, 0);
