@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { RaftqError } from '../errors.js';
-import type { NodeRuntimeConfig } from './node-runtime.js';
+import type { NodeRuntimeConfig } from './runtime-options.js';
 import type { PeerConfig } from './peer-config.js';
 
 /** Everything `raftq server` needs: the runtime settings plus the client-facing listeners. */

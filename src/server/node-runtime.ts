@@ -1,283 +1,50 @@
 import type { Logger } from 'pino';
 import { assert } from '../../raft/assert.js';
-import type { TestingKnobs } from '../../raft/raft.js';
-import { RawNode, type Ready } from '../../raft/raw-node.js';
-import { seededRng } from '../../raft/rng.js';
-import { NONE, type ConfState, type Entry, type Message, type NodeId, type SoftState } from '../../raft/types.js';
+import type { NodeId } from '../../raft/types.js';
 import { RaftqError } from '../errors.js';
-import { type AppliedChanges, DurableStorage, type DurableStorageOptions, openStorage, type StateWrite } from '../storage/index.js';
+import { DurableStorage, openStorage } from '../storage/index.js';
 import { PeerTransport, type TransportCounters } from '../transport/index.js';
-import type { AppliedCommand, Application } from './application.js';
-import { ClusterClock, LeaderStamper } from './cluster-clock.js';
-import { decodeEntry } from './entry-envelope.js';
-import { Forwarding } from './forwarding.js';
-import type { ReplyCodecs } from './reply-encoding.js';
-import { Mutex } from './mutex.js';
-import { persistReady } from './persist-ready.js';
-import { Proposer } from './proposer.js';
-import { Compactor } from './compactor.js';
-import { deriveSizeLimits, type SizeLimits } from './size-limits.js';
 import { toRaftqError } from './error-map.js';
-import { LinearizableReads } from './reads.js';
-import { decodeAddressBook, isMember, membersKey, startupAddressBook, transportPeers, type ClusterNode, type MemberAction, type MembershipResult, type MembersView } from './membership.js';
-import { Membership, type LeaderHint } from './membership-owner.js';
-import type { NodeMetrics } from './metrics-hooks.js';
 import { exitOnFatal } from './fatal-exit.js';
-import { SnapshotAdoption } from './snapshot-adoption.js';
-import { SnapshotTransfer } from './snapshot-transfer.js';
+import { decodeAddressBook, isMember, membersKey, startupAddressBook, transportPeers, type ClusterNode, type MemberAction, type MembershipResult, type MembersView } from './membership.js';
 import type { PeerConfig } from './peer-config.js';
+import { Replica } from './replica.js';
+import { type ReplicaClock, systemClock } from './replica-io.js';
+import type { NodeRuntimeConfig, NodeRuntimeOptions, NodeStatus } from './runtime-options.js';
+import { deriveSizeLimits } from './size-limits.js';
 
-/** Settings of the node runtime (validated by config.ts before they get here). */
-export interface NodeRuntimeConfig {
-  readonly nodeId: NodeId;
-  readonly clusterId: string;
-  readonly dataDir: string;
-  /**
-   * Every member of the initial cluster, this node included (on a running node: the current
-   * members with their addresses, see membership.ts).
-   */
-  readonly peers: Readonly<Record<NodeId, PeerConfig>>;
-  /**
-   * Start as a joining node (`raftq server --join`): a brand-new data directory is bootstrapped
-   * with NO membership instead of --peers, so the node is not a voter (it never campaigns) and
-   * learns the membership only from the snapshot the leader sends once `raftq member add`
-   * added it. Ignored when the data directory already exists.
-   */
-  readonly join?: boolean;
-  /** Address to accept peer connections on (host); the port comes from peers[nodeId]. */
-  readonly listenHost: string;
-  /** Milliseconds per Raft tick. */
-  readonly tickMs: number;
-  /** Election timeout in ticks (jittered up to twice that). */
-  readonly electionTicks: number;
-  readonly heartbeatTicks: number;
-  /** Compact the log once this many applied entries lie behind the last snapshot. */
-  readonly snapshotEntries: number;
-  /** Entries kept behind a compaction so briefly lagging followers need no snapshot. */
-  readonly compactionTrailingEntries: number;
-  /** Compact the log once its stored entries take this many bytes (it is held in memory too). */
-  readonly snapshotBytes: number;
-  /** At most this many bytes of entries are kept behind a compaction (with compactionTrailingEntries). */
-  readonly compactionTrailingBytes: number;
-  /** How long a client request may take end to end before TIMEOUT. */
-  readonly requestTimeoutMs: number;
-  /** How long a request waits for a leader to be elected before NO_LEADER. */
-  readonly leaderWaitMs: number;
-  /** Proposals queued or in flight on a leader beyond which requests get UNAVAILABLE. */
-  readonly proposalsMax: number;
-}
-
-/** Options of NodeRuntime.start. */
-export interface NodeRuntimeOptions<Result, Reply> {
-  readonly config: NodeRuntimeConfig;
-  readonly logger: Logger;
-  readonly app: Application<Result, Reply>;
-  /**
-   * Encode a reply for a follower that forwarded the request, and decode it there: JSON for
-   * followers of the previous release, binary for those that ask for it (reply-encoding.ts).
-   */
-  readonly replyCodecs: ReplyCodecs<Reply>;
-  /**
-   * Wall clock in milliseconds (default Date.now); injectable for clock-fault tests. Entries
-   * carry it only as a slew target of cluster time (cluster-clock.ts).
-   */
-  readonly now?: () => number;
-  /** Monotonic clock in milliseconds (default performance.now): what advances cluster time. */
-  readonly monoNow?: () => number;
-  /** Called when the node cannot go on (storage failure, broken invariant). Default: exit. */
-  readonly onFatal?: (err: unknown) => void;
-  readonly metrics?: NodeMetrics;
-  /** Seed for election jitter; default derives from the clock. */
-  readonly seed?: number;
-  /** Test-only hooks that break Raft on purpose (negative controls); never in production. */
-  readonly testingKnobs?: TestingKnobs;
-  /** Opens the LevelDB (test mode's skip-fsync, skip-dir-fsync and skip-checksums negative controls); default level-db.ts openDb. */
-  readonly openDb?: DurableStorageOptions['openDb'];
-  /** TEST ONLY: a sync step the segment log skips (test mode's negative controls). */
-  readonly unsafeSegmentLog?: DurableStorageOptions['unsafeSegmentLog'];
-  /** Test mode's skip-checksums negative control: storage neither verifies nor repairs (repair.ts). */
-  readonly skipChecksums?: boolean;
-}
-
-/** What /v1/cluster and `raftq status` show about one node. */
-export interface NodeStatus {
-  readonly id: NodeId;
-  readonly role: string;
-  readonly term: number;
-  readonly leader: NodeId;
-  readonly commitIndex: number;
-  readonly appliedIndex: number;
-  readonly lastIndex: number;
-  readonly snapshotIndex: number;
-  readonly confState: ConfState;
-  readonly progress: Record<NodeId, { match: number; next: number; state: string; active: boolean }>;
-  readonly peersConnected: Record<NodeId, boolean>;
-  /** Set while recovering from storage damage (raft/recovery.ts): why, and since when. */
-  readonly recovering?: { readonly reason: string; readonly since: string };
-}
-
-/** One Ready's applied entries: the state writes to persist, then what to complete. */
-interface AppliedRound<Result> {
-  readonly changes: AppliedChanges;
-  readonly entries: readonly Entry[];
-  /** The application's result per applied command, by log index. */
-  readonly byIndex: ReadonlyMap<number, Result>;
-  readonly confApplied: ReadonlyArray<{ index: number; term: number }>;
-}
+export type { NodeRuntimeConfig, NodeRuntimeOptions, NodeStatus } from './runtime-options.js';
 
 /**
- * One raftq node: the Raft core driven by a tick timer and a ready loop over durable storage
- * and the peer transport, applying committed entries to the application and completing client
- * requests when their entries apply. Requests on a follower are forwarded to the leader.
- * Parts own their state (issue 17, item 5): client proposals (proposer.ts), forwarding
- * (forwarding.ts), linearizable reads (reads.ts), membership (membership-owner.ts), log compaction (compactor.ts), snapshot send/install
- * (snapshot-transfer.ts) and what follows an install (snapshot-adoption.ts).
- *
- * Ready loop order (persist-before-send): flush the queued proposals into one append, apply
- * committed entries in memory, save entries + hard state + their state writes (one fsync), send
- * messages, complete the applied requests, advance.
+ * One raftq node: it opens the data directory and the peer transport, hosts one replica of the
+ * Raft group over them (replica.ts: the event switch, the ready loop and the parts that own the
+ * replica's state) and serves the public API (submit, reads, membership, status, stop) over
+ * that replica. Requests on a follower are forwarded to the leader.
  */
 export class NodeRuntime<Result, Reply> {
-  /** The runtime settings. Invariant: `peers` is the membership's (see the config getter). */
-  #config: NodeRuntimeConfig;
-  /** The applied configuration, the address book and the pending membership change. */
-  readonly #membership: Membership;
-  /** Last time the "log replay refused" warning of a joining node was logged. */
-  #joinRefusedLoggedAt = 0;
+  readonly #replica: Replica<Result, Reply>;
   readonly #log: Logger;
   readonly #storage: DurableStorage;
   readonly #transport: PeerTransport;
-  readonly #raw: RawNode;
-  readonly #app: Application<Result, Reply>;
-  readonly #now: () => number;
-  readonly #monoNow: () => number;
-  /** Stamps this node's proposals; the replicated clock their entries advance when applied. */
-  readonly #stamper: LeaderStamper;
-  readonly #clusterClock = new ClusterClock();
-  readonly #onFatal: (err: unknown) => void;
-  readonly #metrics: NodeMetrics | undefined;
-  readonly #lock = new Mutex();
-  /** Every size limit, derived from the peer frame limit (size-limits.ts). */
-  readonly #limits: SizeLimits = deriveSizeLimits();
-  /** Client proposals: queued until the next ready-loop turn, then pending until they apply. */
-  readonly #proposer: Proposer<Result>;
-  readonly #snapshots: SnapshotTransfer;
-  /** Log compaction: when a snapshot is due and how much log it keeps (compactor.ts). */
-  readonly #compactor: Compactor;
-  #soft: SoftState;
-  #ticker: NodeJS.Timeout | undefined;
-  #housekeeper: NodeJS.Timeout | undefined;
-  #driving = false;
-  #driveAgain = false;
-  #stopped = false;
-  /** The ready loop failed (onFatal was called): it never runs again, the failed Ready is never advanced. */
-  #failed = false;
-  /** The pause around a snapshot install's end, and the adoption of its state (snapshot-adoption.ts). */
-  readonly #adoption: SnapshotAdoption;
-  /** Forwarding: requests this follower forwards, requests this leader serves for followers (forwarding.ts). */
-  readonly #forwarding: Forwarding<Result, Reply>;
-  /** Source of request ids for requests that arrive without one. */
-  #requestSeq = 0;
-  /** Linearizable reads: waiting for a read index, then for it to apply. */
-  readonly #reads: LinearizableReads;
+  readonly #clock: ReplicaClock;
 
   private constructor(opts: NodeRuntimeOptions<Result, Reply>, storage: DurableStorage, transport: PeerTransport) {
-    this.#config = opts.config;
     this.#log = opts.logger;
     this.#storage = storage;
     this.#transport = transport;
-    this.#app = opts.app;
-    this.#now = opts.now ?? Date.now;
-    this.#monoNow = opts.monoNow ?? (() => performance.now());
-    this.#stamper = new LeaderStamper(this.#monoNow, this.#now);
-    this.#onFatal = opts.onFatal ?? defaultFatal(opts.logger);
-    this.#metrics = opts.metrics;
-    const seed = opts.seed ?? (Date.now() ^ (process.pid << 8)) >>> 0;
-    this.#raw = new RawNode({
-      id: opts.config.nodeId,
-      storage,
-      electionTicks: opts.config.electionTicks,
-      heartbeatTicks: opts.config.heartbeatTicks,
-      applied: storage.appliedIndex(),
-      rng: seededRng(seed),
+    this.#clock = systemClock(opts.now, opts.monoNow);
+    this.#replica = new Replica<Result, Reply>({
+      config: opts.config,
       logger: opts.logger,
-      ...(opts.testingKnobs !== undefined ? { testingKnobs: opts.testingKnobs } : {}),
-      // Rebuilt after damage (storage/repair.ts): no vote, in no quorum until caught up (raft/recovery.ts).
-      recovering: storage.recovering !== undefined,
-    });
-    this.#soft = { leader: NONE, role: 'follower' };
-    this.#membership = new Membership({
-      self: opts.config.nodeId,
-      dataDir: opts.config.dataDir,
-      raft: this.#raw,
-      transport,
-      logger: opts.logger,
-      book: opts.config.peers,
-      confState: storage.appliedConfState(),
-      kick: () => this.#kick(),
-    });
-    this.#proposer = new Proposer<Result>({
-      raft: this.#raw,
-      app: opts.app,
-      stamper: this.#stamper,
-      proposalsMax: opts.config.proposalsMax,
-      commandBytesMax: this.#limits.commandBytesMax,
-      leaderHint: () => this.#leaderHint(),
-      kick: () => this.#kick(),
-      now: this.#now,
-      metrics: opts.metrics,
-    });
-    this.#forwarding = new Forwarding<Result, Reply>({
-      settings: () => this.config,
-      raft: this.#raw,
-      proposer: this.#proposer,
       app: opts.app,
       replyCodecs: opts.replyCodecs,
+      clock: this.#clock,
+      storage,
       transport,
-      forwardReplyBytesMax: this.#limits.forwardReplyBytesMax,
-      leaderHint: () => this.#leaderHint(),
-      release: (cmd) => this.submit(cmd),
-      isStopped: () => this.#stopped,
-      logger: opts.logger,
-      now: this.#now,
-    });
-    this.#reads = new LinearizableReads({ self: opts.config.nodeId, raft: this.#raw, kick: () => this.#kick(), now: this.#now });
-    this.#compactor = new Compactor({
-      storage,
-      raft: this.#raw,
-      settings: opts.config,
-      confState: () => this.#membership.confState,
-      logger: opts.logger,
-      now: this.#now,
+      onFatal: opts.onFatal ?? defaultFatal(opts.logger),
       metrics: opts.metrics,
-    });
-    this.#adoption = new SnapshotAdoption({
-      lock: this.#lock,
-      step: (m) => this.#raw.step(m),
-      kick: () => this.#kick(),
-      storage,
-      stamper: this.#stamper,
-      app: opts.app,
-      clusterClock: this.#clusterClock,
-      membership: this.#membership,
-      proposer: this.#proposer,
-    });
-    const retryRng = seededRng(seed ^ 0x5eed);
-    this.#snapshots = new SnapshotTransfer({
-      raw: this.#raw,
-      storage,
-      logger: opts.logger,
-      rng: () => retryRng.next(),
-      sendSnapshot: (to, msg, chunks) => transport.sendSnapshot(to, msg, chunks),
-      reportSnapshot: (to, ok) => {
-        this.#raw.reportSnapshot(to, ok);
-        this.#kick();
-      },
-      runPaused: (fn) => this.#adoption.runPaused(fn),
-      adopt: (msg) => this.#adoption.adopt(msg),
-      onFatal: (err) => this.#onFatal(err),
-      isStopped: () => this.#stopped,
-      onSnapshotSent: () => this.#metrics?.snapshotSent(),
+      seed: opts.seed ?? (Date.now() ^ (process.pid << 8)) >>> 0,
+      testingKnobs: opts.testingKnobs,
     });
   }
 
@@ -322,14 +89,15 @@ export class NodeRuntime<Result, Reply> {
         peers: transportPeers(book, config.nodeId),
         logger,
         frameBytesMax: deriveSizeLimits().peerFrameBytesMax,
-        snapshotSink: (from, msg) => node!.#snapshots.openSink(from, msg),
+        snapshotSink: (from, message) => node!.#replica.events.handle({ kind: 'snapshot', from, message }),
       });
       node = new NodeRuntime({ ...opts, config: { ...config, peers: book } }, storage, transport);
-      await node.#clusterClock.load(storage);
-      transport.onMessage((m) => node.#onPeerMessage(m));
-      transport.onApp((from, f) => node.#forwarding.onApp(from, f));
+      const replica = node.#replica;
+      await replica.clusterClock.load(storage);
+      transport.onMessage((message) => replica.events.handle({ kind: 'peerMessage', message }));
+      transport.onApp((from, frame) => replica.events.handle({ kind: 'forward', from, frame }));
       await transport.start();
-      node.#startTimers();
+      replica.startTimers();
       logger.info({ applied: storage.appliedIndex(), last: storage.lastIndex(), term: storage.hardState().term }, 'node started');
       return node;
     } catch (e) {
@@ -340,9 +108,7 @@ export class NodeRuntime<Result, Reply> {
 
   /** The runtime settings; `peers` follows membership changes (the members' addresses). */
   get config(): NodeRuntimeConfig {
-    const peers = this.#membership.peers;
-    if (this.#config.peers !== peers) this.#config = { ...this.#config, peers };
-    return this.#config;
+    return this.#replica.config;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -359,7 +125,7 @@ export class NodeRuntime<Result, Reply> {
    */
   async changeMembership(action: MemberAction, id: NodeId, addr?: PeerConfig, timeoutMs = this.config.requestTimeoutMs): Promise<MembershipResult> {
     this.#checkRunning();
-    return this.#membership.change(action, id, addr, timeoutMs);
+    return this.#replica.membership.change(action, id, addr, timeoutMs);
   }
 
   /**
@@ -367,12 +133,12 @@ export class NodeRuntime<Result, Reply> {
    * active).
    */
   members(): MembersView {
-    return this.#membership.members(this.status());
+    return this.#replica.membership.members(this.status());
   }
 
   /** Every node this one dials (self included), with its addresses, progress and connection, as of `st`. */
   clusterNodes(st: NodeStatus = this.status()): ClusterNode[] {
-    return this.#membership.nodes(st);
+    return this.#replica.membership.nodes(st);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -385,9 +151,7 @@ export class NodeRuntime<Result, Reply> {
    * (outcome unknown), or the application's validation errors.
    */
   async submit(payload: Uint8Array, opts: { timeoutMs?: number; requestId?: string } = {}): Promise<Reply> {
-    const deadline = this.#now() + (opts.timeoutMs ?? this.config.requestTimeoutMs);
-    const requestId = opts.requestId ?? `${this.config.nodeId}-${++this.#requestSeq}`;
-    return this.#forwarding.submit(payload, deadline, requestId);
+    return this.#replica.submit(payload, opts);
   }
 
   /**
@@ -396,33 +160,34 @@ export class NodeRuntime<Result, Reply> {
    */
   async linearizableRead(timeoutMs = this.config.requestTimeoutMs): Promise<void> {
     this.#checkRunning();
-    await this.#reads.read(timeoutMs);
+    await this.#replica.events.handle({ kind: 'read', timeoutMs });
   }
 
   /** Resolves once the applied index reaches `index`; TIMEOUT after `timeoutMs`. */
   waitApplied(index: number, timeoutMs = this.config.requestTimeoutMs): Promise<void> {
-    return this.#reads.waitApplied(index, timeoutMs);
+    return this.#replica.reads.waitApplied(index, timeoutMs);
   }
 
   /** Asks the leader (this node) to hand leadership to `to`. */
   transferLeadership(to: NodeId): void {
-    if (this.#raw.role !== 'leader') throw new RaftqError('NOT_LEADER', 'only the leader can transfer leadership', this.#leaderHint());
+    const raw = this.#replica.raw;
+    if (raw.role !== 'leader') throw new RaftqError('NOT_LEADER', 'only the leader can transfer leadership', this.#replica.membership.leaderHint());
     try {
-      this.#raw.transferLeadership(to);
+      raw.transferLeadership(to);
     } catch (e) {
       throw toRaftqError(e);
     }
-    this.#kick();
+    this.#replica.kick();
   }
 
   /** The current leader's id and addresses, if known. */
   leader(): { id: string; http?: string; client?: string } | undefined {
-    return this.#leaderHint().leader;
+    return this.#replica.membership.leaderHint().leader;
   }
 
   /** The node's Raft state, for status endpoints. */
   status(): NodeStatus {
-    const s = this.#raw.status();
+    const s = this.#replica.raw.status();
     const progress: NodeStatus['progress'] = {};
     for (const [id, p] of s.progress) progress[id] = { match: p.match, next: p.next, state: p.state, active: p.recentActive };
     const peersConnected: Record<NodeId, boolean> = {};
@@ -457,7 +222,7 @@ export class NodeRuntime<Result, Reply> {
 
   /** Raft's counters (elections, dropped proposals). */
   get raftStats(): { elections: number; proposalsDropped: number } {
-    return this.#raw.stats;
+    return this.#replica.raw.stats;
   }
 
   /**
@@ -466,232 +231,31 @@ export class NodeRuntime<Result, Reply> {
    * transport and the storage.
    */
   async stop(transferWaitMs = 2000): Promise<void> {
-    if (this.#stopped) return;
-    if (this.#raw.role === 'leader' && Object.keys(this.config.peers).length > 1) await this.#handOffLeadership(transferWaitMs);
-    this.#stopped = true;
-    if (this.#ticker !== undefined) clearInterval(this.#ticker);
-    if (this.#housekeeper !== undefined) clearInterval(this.#housekeeper);
-    await this.#lock.run(async () => {});
-    this.#proposer.failAll();
-    this.#membership.failAll(new RaftqError('TIMEOUT', 'node shut down before the membership change applied; outcome unknown'));
-    // Forwarded requests may still be applied by the leader: their outcome is unknown.
-    this.#forwarding.failAll('the node shut down');
-    this.#reads.failAll();
+    if (this.#replica.stopped) return;
+    if (this.#replica.raw.role === 'leader' && Object.keys(this.config.peers).length > 1) await this.#handOffLeadership(transferWaitMs);
+    await this.#replica.stop();
     await this.#transport.close();
     await this.#storage.close();
     this.#log.info({}, 'node stopped');
   }
 
   async #handOffLeadership(waitMs: number): Promise<void> {
-    const st = this.#raw.status();
-    let best: NodeId | undefined;
-    let bestMatch = -1;
-    for (const [id, p] of st.progress) {
-      if (id === this.config.nodeId || !st.confState.voters.includes(id)) continue;
-      if (p.match > bestMatch) {
-        best = id;
-        bestMatch = p.match;
-      }
-    }
+    const raw = this.#replica.raw;
+    const best = this.#replica.handOffTarget();
     if (best === undefined) return;
     this.#log.info({ to: best }, 'shutting down: transferring leadership');
     try {
-      this.#raw.transferLeadership(best);
+      raw.transferLeadership(best);
     } catch {
       return;
     }
-    this.#kick();
-    const until = this.#now() + waitMs;
-    while (this.#raw.role === 'leader' && this.#now() < until) await sleep(this.config.tickMs);
-  }
-
-  #leaderHint(): LeaderHint {
-    return this.#membership.leaderHint();
-  }
-
-  // ---------------------------------------------------------------------------------------
-  // The tick timer and the ready loop.
-
-  #startTimers(): void {
-    this.#ticker = setInterval(() => this.#tick(), this.config.tickMs);
-    this.#housekeeper = setInterval(() => this.#housekeep(), 1000);
-    this.#housekeeper.unref();
-  }
-
-  #tick(): void {
-    if (this.#stopped || this.#adoption.paused) return;
-    this.#raw.tick();
-    this.#forwarding.tick();
-    this.#sendUrgent();
-    this.#kick();
-  }
-
-  /**
-   * While the ready loop is busy (persisting a Ready), heartbeats and their responses leave at
-   * once instead of waiting for the next Ready (RawNode.takeUrgentMessages).
-   */
-  #sendUrgent(): void {
-    if (!this.#driving) return;
-    const urgent = this.#raw.takeUrgentMessages();
-    if (urgent.length > 0) this.#transport.send(urgent);
-  }
-
-  #housekeep(): void {
-    if (this.#stopped || this.#raw.role !== 'leader') return;
-    const cmd = this.#app.housekeeping(this.#monoNow());
-    if (cmd === undefined) return;
-    this.submit(cmd).catch((e: unknown) => this.#log.debug({ err: e }, 'housekeeping proposal failed'));
-  }
-
-  #onPeerMessage(m: Message): void {
-    if (this.#stopped) return;
-    if (m.type === 'app' && m.index === 0 && m.entries.length > 0 && this.#membership.confState.voters.length === 0 && this.#storage.snapshot().index === 0) {
-      // A joining node knows no membership: replaying the log from index 1 onto it would give
-      // it a configuration without the cluster's voters. It must receive a snapshot first
-      // (leaders compact their log when they add a member, so one is always sent).
-      if (this.#now() - this.#joinRefusedLoggedAt > 5000) {
-        this.#joinRefusedLoggedAt = this.#now();
-        this.#log.error({ from: m.from }, 'refused a log replay from index 1: this joining node must first receive a snapshot (is the leader running an older raftq that does not compact on member add?)');
-      }
-      return;
-    }
-    // Entries from a leader: stamps made no later than now (cluster-clock.ts).
-    if (m.type === 'app' && m.entries.length > 0) this.#stamper.noteReceived();
-    if (this.#adoption.hold(m)) return;
-    this.#raw.step(m);
-    if (m.type === 'heartbeat') this.#sendUrgent();
-    this.#kick();
-  }
-
-  /** Schedules the ready loop (coalescing repeated calls). */
-  #kick(): void {
-    if (this.#failed) return;
-    if (this.#driving) {
-      this.#driveAgain = true;
-      return;
-    }
-    this.#driving = true;
-    setImmediate(() => void this.#drive());
-  }
-
-  async #drive(): Promise<void> {
-    try {
-      do {
-        this.#driveAgain = false;
-        await this.#lock.run(async () => {
-          while (!this.#stopped && (await this.#processReady())) {
-            /* drain */
-          }
-        });
-      } while (this.#driveAgain && !this.#stopped);
-    } catch (e) {
-      this.#failed = true;
-      this.#log.fatal({ err: e }, 'ready loop failed; stopping the node');
-      this.#onFatal(e);
-    } finally {
-      this.#driving = false;
-    }
-  }
-
-  async #processReady(): Promise<boolean> {
-    this.#proposer.flush();
-    if (!this.#raw.hasReady()) return false;
-    const rd = this.#raw.ready();
-    if (rd.softState !== undefined) this.#onSoftState(rd.softState);
-    // A leader's messages (appends, heartbeats) do not depend on its own disk: it counts
-    // itself toward a quorum only after advance() confirms its fsync (Raft thesis §10.2.1), so
-    // it sends first and writes in parallel with its followers. Everyone else persists first:
-    // their votes and acks promise durable state.
-    const sendFirst = this.#raw.role === 'leader' && rd.softState === undefined;
-    if (sendFirst) this.#sendMessages(rd);
-    // 1. Apply the committed entries in memory; their state writes ride the save.
-    const applied = rd.committedEntries.length > 0 ? this.#apply(rd.committedEntries) : undefined;
-    // 2. Persist in one batch (persist-ready.ts); group commit: everything proposed since the
-    //    last turn rides this fsync.
-    // The core found it lost acknowledged entries: a restart must recover too (raft/recovery.ts).
-    if (rd.recoveryStarted !== undefined) await this.#storage.markRecovering({ reason: rd.recoveryStarted, since: new Date(this.#now()).toISOString() });
-    await persistReady(this.#storage, rd, applied?.changes, this.#metrics);
-    // The core left recovery and this Ready, now durable, holds the term and vote it took.
-    if (rd.recovered) await this.#storage.markRecovered();
-    // 3. Send; complete what was applied.
-    if (!sendFirst) this.#sendMessages(rd);
-    if (applied !== undefined) this.#settleApplied(applied);
-    this.#reads.onReadStates(rd.readStates);
-    // 4. Advance.
-    this.#raw.advance(rd);
-    this.#reads.notifyApplied();
-    await this.#compactor.maybeCompact();
-    return true;
-  }
-
-  #sendMessages(rd: Ready): void {
-    const plain: Message[] = [];
-    for (const m of rd.messages) {
-      if (m.type === 'snap') {
-        void this.#snapshots.send(m);
-        continue;
-      }
-      if (!this.#transport.isConnected(m.to)) this.#raw.reportUnreachable(m.to);
-      plain.push(m);
-    }
-    if (plain.length > 0) this.#transport.send(plain);
-  }
-
-  /** Applies `entries` to the application and membership in memory; #settleApplied completes them once written. */
-  #apply(entries: readonly Entry[]): AppliedRound<Result> {
-    const commands: AppliedCommand[] = [];
-    const writes: StateWrite[] = [];
-    const confApplied: Array<{ index: number; term: number }> = [];
-    for (const e of entries) {
-      if (e.type === 'conf') {
-        const { write, memberAdded } = this.#membership.applyConfEntry(e);
-        // A new member must be brought up by a snapshot (it knows no membership): compact the
-        // log through this entry so no leader can replay the log to it from index 1.
-        if (memberAdded) this.#compactor.memberAdded();
-        writes.push(write);
-        confApplied.push({ index: e.index, term: e.term });
-      } else if (e.data.byteLength > 0) {
-        const { stamp, payload } = decodeEntry(e.data);
-        const nowMs = this.#clusterClock.apply(e.term, stamp);
-        const decoded = this.#proposer.decodedAt(e.index, e.term);
-        commands.push(decoded === undefined ? { index: e.index, nowMs, payload } : { index: e.index, nowMs, payload, decoded });
-      }
-    }
-    const clockWrite = this.#clusterClock.takeWrite();
-    if (clockWrite !== undefined) writes.push(clockWrite);
-    const results = commands.length > 0 ? this.#app.apply(commands, writes) : [];
-    assert(results.length === commands.length, 'application returned a result count different from its command count');
-    const byIndex = new Map<number, Result>();
-    commands.forEach((c, i) => byIndex.set(c.index, results[i]!));
-    return { changes: { writes, appliedIndex: entries[entries.length - 1]!.index, confState: this.#membership.confState }, entries, byIndex, confApplied };
-  }
-
-  /** Completes the proposals and membership changes of a round whose state is durable. */
-  #settleApplied({ entries, byIndex, confApplied }: AppliedRound<Result>): void {
-    this.#metrics?.applied(entries.length);
-    this.#proposer.settleApplied(entries, byIndex);
-    this.#membership.settleApplied(confApplied);
-  }
-
-  #onSoftState(s: SoftState): void {
-    const prev = this.#soft;
-    this.#soft = s;
-    const term = this.#raw.term;
-    if (s.leader !== prev.leader) {
-      this.#forwarding.leaderReplaced(prev.leader);
-      this.#log.info({ term, leader: s.leader || null, role: s.role }, s.leader === NONE ? 'leader lost' : 'leader changed');
-      this.#metrics?.leaderChanged();
-    }
-    if (s.role !== prev.role) this.#log.info({ term, role: s.role }, `became ${s.role}`);
-    if (s.leader !== NONE) {
-      this.#forwarding.leaderKnown();
-      // ReadIndex requests die with the old leader: ask the new one.
-      this.#reads.onLeaderKnown();
-    }
+    this.#replica.kick();
+    const until = this.#clock.now() + waitMs;
+    while (raw.role === 'leader' && this.#clock.now() < until) await sleep(this.config.tickMs);
   }
 
   #checkRunning(): void {
-    if (this.#stopped) throw new RaftqError('UNAVAILABLE', 'node is shutting down');
+    if (this.#replica.stopped) throw new RaftqError('UNAVAILABLE', 'node is shutting down');
   }
 }
 

@@ -9,11 +9,12 @@
  * src/storage/durable-storage.ts). Riding the Ready's own batch keeps it to one fsync per Ready.
  */
 import type { Ready } from '../../raft/raw-node.js';
-import type { AppliedChanges, DurableStorage } from '../storage/index.js';
+import type { AppliedChanges } from '../storage/index.js';
 import type { NodeMetrics } from './metrics-hooks.js';
+import type { ReplicaStorage } from './replica-io.js';
 
 /** Writes `rd` and `applied` (the Ready's applied entries, if any) as described above. */
-export async function persistReady(storage: DurableStorage, rd: Ready, applied: AppliedChanges | undefined, metrics: NodeMetrics | undefined): Promise<void> {
+export async function persistReady(storage: Pick<ReplicaStorage, 'save'>, rd: Ready, applied: AppliedChanges | undefined, metrics: Pick<NodeMetrics, 'persisted'> | undefined): Promise<void> {
   if (rd.entries.length === 0 && rd.hardState === undefined && rd.snapshot === undefined && applied === undefined) return;
   const sync = rd.mustSync || applied !== undefined;
   const saved = await storage.save({

@@ -1,6 +1,16 @@
-import type { Entry, NodeId } from '../../raft/index.js';
+import type { Entry, MemoryStorage, NodeId, RawNode } from '../../raft/index.js';
 import { RaftqError } from '../../src/errors.js';
-import type { NodeObserver, SimNode } from './sim-node.js';
+import type { NodeObserver } from './sim-node.js';
+
+/** What the checker reads of a simulated node (SimNode, ReplicaNode). */
+export interface ObservedNode {
+  readonly id: NodeId;
+  /** The durable storage. */
+  readonly storage: MemoryStorage;
+  readonly node: RawNode;
+  /** The highest entry the node acknowledged to a leader in `term`. */
+  readonly acked: { readonly term: number; readonly index: number; readonly entryTerm: number } | undefined;
+}
 
 const decoder = new TextDecoder();
 
@@ -45,7 +55,7 @@ export class SafetyChecker implements NodeObserver {
   onReady(): void {}
 
   /** A node may acknowledge only entries it has made durable (messages leave after the fsync). */
-  onAck(node: SimNode, index: number, durableLast: number): void {
+  onAck(node: ObservedNode, index: number, durableLast: number): void {
     if (index > durableLast) throw new SafetyViolation('Durability', `${node.id} acknowledged index ${index} but its durable log ends at ${durableLast}`);
   }
 
@@ -54,7 +64,7 @@ export class SafetyChecker implements NodeObserver {
    * proposal made, once applied; "not applied" (UNAVAILABLE: safe to retry) only for an entry
    * that no node ever applies.
    */
-  onProposalOutcome(node: SimNode, key: string, at: { index: number; term: number }, outcome: 'ok' | Error): void {
+  onProposalOutcome(node: ObservedNode, key: string, at: { index: number; term: number }, outcome: 'ok' | Error): void {
     const applied = this.applied.get(at.index);
     const id = `${at.index}:${at.term}`;
     if (outcome === 'ok') {
@@ -69,7 +79,7 @@ export class SafetyChecker implements NodeObserver {
     }
   }
 
-  onPersist(node: SimNode, entries: readonly Entry[]): void {
+  onPersist(node: ObservedNode, entries: readonly Entry[]): void {
     for (const e of entries) {
       // The durable log, not the in-memory one: newer unstable entries may already replace these.
       const prevTerm = e.index - 1 >= node.storage.firstIndex() - 1 ? node.storage.term(e.index - 1) : undefined;
@@ -87,7 +97,7 @@ export class SafetyChecker implements NodeObserver {
     }
   }
 
-  onApply(node: SimNode, e: Entry): void {
+  onApply(node: ObservedNode, e: Entry): void {
     this.appliedCount++;
     const key = entryKey(e);
     const refused = this.#notApplied.get(`${e.index}:${e.term}`);
@@ -101,7 +111,7 @@ export class SafetyChecker implements NodeObserver {
   }
 
   /** Checks every node's current state; call after each simulator event. */
-  checkNodes(nodes: readonly SimNode[]): void {
+  checkNodes(nodes: readonly ObservedNode[]): void {
     for (const n of nodes) {
       const r = n.node.coreForTesting();
       const a = n.acked;
@@ -122,7 +132,7 @@ export class SafetyChecker implements NodeObserver {
     }
   }
 
-  #recordCommits(n: SimNode): void {
+  #recordCommits(n: ObservedNode): void {
     const log = n.node.coreForTesting().log;
     const from = Math.max(this.#checkedCommit.get(n.id) ?? 0, log.firstIndex() - 1);
     for (let i = from + 1; i <= log.committed; i++) {
@@ -135,7 +145,7 @@ export class SafetyChecker implements NodeObserver {
     this.#checkedCommit.set(n.id, Math.max(from, log.committed));
   }
 
-  #checkLeaderCompleteness(n: SimNode): void {
+  #checkLeaderCompleteness(n: ObservedNode): void {
     const log = n.node.coreForTesting().log;
     for (const [i, t] of this.#committed) {
       if (i < log.firstIndex()) continue;

@@ -4,7 +4,7 @@ import { defaultSimOptions, runSimulation, simProfiles, type SimOptions } from '
  * `npm run sim -- --seeds N [--from S] [--nodes 3|5] [--profile default|figure8|amnesia] [--unprotected-wipes]`: runs N seeds
  * starting at S, shows progress, and prints every failing seed with the command that replays it.
  */
-function main(argv: readonly string[]): number {
+async function main(argv: readonly string[]): Promise<number> {
   let seeds = 100;
   let from = 1;
   let nodes: number | undefined;
@@ -55,7 +55,7 @@ function main(argv: readonly string[]): number {
   let snapshots = 0;
   for (let s = from; s < from + seeds; s++) {
     const overrides: Partial<SimOptions> = { ...simProfiles[profile], ...(nodes !== undefined ? { nodeCount: nodes } : {}), ...(unprotectedWipes ? { unprotectedWipes } : {}) };
-    const r = runSimulation(defaultSimOptions(s, overrides));
+    const r = await runSimulation(defaultSimOptions(s, overrides));
     events += r.stats.events;
     crashes += r.stats.crashes;
     wipes += r.stats.wipes;
@@ -76,4 +76,4 @@ function main(argv: readonly string[]): number {
   return failures.length === 0 ? 0 : 1;
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

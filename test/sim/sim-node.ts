@@ -76,10 +76,13 @@ export interface NodeObserver {
 }
 
 /**
- * A Raft node hosted in memory the way the real runtime hosts it: durable storage (a
+ * A Raft node hosted in memory with a synchronous ready cycle of its own: durable storage (a
  * MemoryStorage that survives crashes), a state machine that is rebuilt from the latest
- * snapshot after a crash, and a ready loop split into "persist" and "finish" so a crash can
- * fall between them and lose the unsynced writes.
+ * snapshot after a crash, and a Ready split into "persist" and "finish" so a crash can fall
+ * between them and lose the unsynced writes. Only the Raft interaction harness
+ * (test/raft/harness.ts) uses it: its tests step the core message by message. The simulator
+ * runs the runtime's own event switch and ready loop instead (replica-node.ts); this file
+ * also holds the types both share.
  */
 export class SimNode {
   readonly id: NodeId;
@@ -312,7 +315,8 @@ export class SimNode {
   }
 }
 
-function hashId(id: string): number {
+/** A stable hash of a node id (seeds each node's election jitter). */
+export function hashId(id: string): number {
   let h = 2166136261;
   for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619);
   return h >>> 0;

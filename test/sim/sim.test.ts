@@ -10,10 +10,10 @@ import { amnesiaOverrides, defaultSimOptions, figure8Overrides, runSimulation, t
 const seedsPerProfile = Number(process.env['RAFTQ_SIM_SEEDS'] ?? 200);
 const fcSeed = Number(process.env['RAFTQ_SEED'] ?? 20261123);
 
-function assertSeeds(name: string, overrides: Partial<SimOptions>, numRuns: number): void {
-  fc.assert(
-    fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), (seed) => {
-      const r = runSimulation(defaultSimOptions(seed, overrides));
+async function assertSeeds(name: string, overrides: Partial<SimOptions>, numRuns: number): Promise<void> {
+  await fc.assert(
+    fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), async (seed) => {
+      const r = await runSimulation(defaultSimOptions(seed, overrides));
       if (!r.ok) throw new Error(`simulation seed ${seed} failed: ${r.failure}\n  replay: npm run sim -- --seed ${seed} --profile ${name}`);
     }),
     { numRuns, seed: fcSeed },
@@ -21,37 +21,39 @@ function assertSeeds(name: string, overrides: Partial<SimOptions>, numRuns: numb
 }
 
 describe('cluster simulator', () => {
-  it(`keeps every safety property and stays live over ${seedsPerProfile} random seeds (default faults)`, () => {
-    assertSeeds('default', {}, seedsPerProfile);
+  it(`keeps every safety property and stays live over ${seedsPerProfile} random seeds (default faults)`, async () => {
+    await assertSeeds('default', {}, seedsPerProfile);
   }, 300_000);
 
-  it(`keeps every safety property over ${Math.ceil(seedsPerProfile / 4)} seeds of the Figure 8 profile`, () => {
-    assertSeeds('figure8', figure8Overrides, Math.ceil(seedsPerProfile / 4));
+  it(`keeps every safety property over ${Math.ceil(seedsPerProfile / 4)} seeds of the Figure 8 profile`, async () => {
+    await assertSeeds('figure8', figure8Overrides, Math.ceil(seedsPerProfile / 4));
   }, 300_000);
 
-  it(`keeps every safety property over ${Math.ceil(seedsPerProfile / 2)} seeds with storage destroyed and rebuilt from nothing (amnesia profile)`, () => {
-    assertSeeds('amnesia', amnesiaOverrides, Math.ceil(seedsPerProfile / 2));
+  it(`keeps every safety property over ${Math.ceil(seedsPerProfile / 2)} seeds with storage destroyed and rebuilt from nothing (amnesia profile)`, async () => {
+    await assertSeeds('amnesia', amnesiaOverrides, Math.ceil(seedsPerProfile / 2));
   }, 300_000);
 
-  it('replays a seed exactly', () => {
-    const a = runSimulation(defaultSimOptions(4242));
-    const b = runSimulation(defaultSimOptions(4242));
+  it('replays a seed exactly', async () => {
+    const a = await runSimulation(defaultSimOptions(4242));
+    const b = await runSimulation(defaultSimOptions(4242));
     expect(a).toEqual(b);
     expect(a.stats.crashes).toBeGreaterThan(0);
     expect(a.stats.leaders).toBeGreaterThan(1);
   });
 
-  it('never acknowledges entries cut from the log before they were persisted (seed 8745)', () => {
-    const r = runSimulation(defaultSimOptions(8745));
+  // Seed 8745 found the bug (raft: withdrawn acks) when the simulator ran SimNode's own loop;
+  // on the runtime's loop the schedule differs, and the Durability check guards every seed.
+  it('never acknowledges entries cut from the log before they were persisted (seed 8745)', async () => {
+    const r = await runSimulation(defaultSimOptions(8745));
     expect(r.ok, r.failure).toBe(true);
   });
 
-  it('explores elections, crashes, partitions and snapshots across seeds', () => {
+  it('explores elections, crashes, partitions and snapshots across seeds', async () => {
     let snapshots = 0;
     let crashes = 0;
     let partitions = 0;
     for (let s = 1; s <= 40; s++) {
-      const r = runSimulation(defaultSimOptions(s));
+      const r = await runSimulation(defaultSimOptions(s));
       expect(r.ok, r.failure).toBe(true);
       snapshots += r.stats.snapshotsSent;
       crashes += r.stats.crashes;
@@ -72,10 +74,10 @@ describe('client answers (PendingProposals, as the runtime uses it)', () => {
   // Leader L proposes at i in term t1, a later leader cuts L's log back below i, L is elected
   // again and proposes at i: before issue 15 (item 3) the runtime died on "two proposals at
   // index i" on these seeds; every answer must also be true (ProposalOutcome).
-  it('a re-elected leader reuses the indexes of its overwritten proposals and answers every client truthfully', () => {
+  it('a re-elected leader reuses the indexes of its overwritten proposals and answers every client truthfully', async () => {
     let reused = 0;
-    for (const seed of [286, 475, 1069, 1321]) {
-      const r = runSimulation(defaultSimOptions(seed));
+    for (const seed of [68, 184, 278, 335]) {
+      const r = await runSimulation(defaultSimOptions(seed));
       expect(r.ok, `seed ${seed}: ${r.failure}`).toBe(true);
       reused += r.stats.proposalIndexReused;
       expect(r.stats.outcomes.ok).toBeGreaterThan(0);
@@ -85,40 +87,40 @@ describe('client answers (PendingProposals, as the runtime uses it)', () => {
 });
 
 describe('simulator catches injected bugs', () => {
-  it('answering "not applied" when leadership is lost is a lie the checker catches (Figure 8)', () => {
-    for (const seed of [2, 7]) {
-      const broken = runSimulation(defaultSimOptions(seed, { bugs: { notAppliedOnStepDown: true } }));
+  it('answering "not applied" when leadership is lost is a lie the checker catches (Figure 8)', async () => {
+    for (const seed of [4, 7]) {
+      const broken = await runSimulation(defaultSimOptions(seed, { bugs: { notAppliedOnStepDown: true } }));
       expect(broken.ok, `seed ${seed} should fail with the step-down bug`).toBe(false);
       expect(broken.failure).toMatch(/ProposalOutcome/);
-      expect(runSimulation(defaultSimOptions(seed)).ok).toBe(true);
+      expect((await runSimulation(defaultSimOptions(seed))).ok).toBe(true);
     }
   });
 
-  it('skipping the persisted vote lets two leaders win one term (Election Safety)', () => {
-    for (const seed of [290, 749]) {
-      const broken = runSimulation(defaultSimOptions(seed, { bugs: { dropVote: true } }));
+  it('skipping the persisted vote lets two leaders win one term (Election Safety)', async () => {
+    for (const seed of [451, 454]) {
+      const broken = await runSimulation(defaultSimOptions(seed, { bugs: { dropVote: true } }));
       expect(broken.ok, `seed ${seed} should fail with the vote bug`).toBe(false);
       expect(broken.failure).toMatch(/ElectionSafety|LogMatching|StateMachineSafety|LeaderCompleteness|CommitSafety/);
-      expect(runSimulation(defaultSimOptions(seed)).ok).toBe(true);
+      expect((await runSimulation(defaultSimOptions(seed))).ok).toBe(true);
     }
   });
 
-  it("committing an earlier term's entry by counting replicas loses a committed entry (Figure 8)", () => {
-    for (const seed of [990, 1932]) {
-      const broken = runSimulation(defaultSimOptions(seed, { ...figure8Overrides, knobs: { commitPriorTermByCount: true } }));
+  it("committing an earlier term's entry by counting replicas loses a committed entry (Figure 8)", async () => {
+    for (const seed of [904, 1890]) {
+      const broken = await runSimulation(defaultSimOptions(seed, { ...figure8Overrides, knobs: { commitPriorTermByCount: true } }));
       expect(broken.ok, `seed ${seed} should fail with the commit bug`).toBe(false);
       expect(broken.failure).toMatch(/LeaderCompleteness|StateMachineSafety|CommitSafety/);
-      expect(runSimulation(defaultSimOptions(seed, figure8Overrides)).ok).toBe(true);
+      expect((await runSimulation(defaultSimOptions(seed, figure8Overrides))).ok).toBe(true);
     }
   });
 
-  it('a node rebuilt from nothing that votes and counts in quorums at once (no recovery) loses committed entries or elects two leaders', () => {
-    // Seeds 16 and 22: ElectionSafety (a forgotten vote given again); 20 and 28: LeaderCompleteness.
-    for (const seed of [16, 20, 22, 28]) {
-      const broken = runSimulation(defaultSimOptions(seed, { ...amnesiaOverrides, unprotectedWipes: true }));
+  it('a node rebuilt from nothing that votes and counts in quorums at once (no recovery) loses committed entries or elects two leaders', async () => {
+    // Seeds 1 and 4: ElectionSafety (a forgotten vote given again); 8 and 12: LeaderCompleteness.
+    for (const seed of [1, 4, 8, 12]) {
+      const broken = await runSimulation(defaultSimOptions(seed, { ...amnesiaOverrides, unprotectedWipes: true }));
       expect(broken.ok, `seed ${seed} should fail without the recovery protection`).toBe(false);
       expect(broken.failure).toMatch(/ElectionSafety|LeaderCompleteness|CommitSafety|LogMatching|StateMachineSafety/);
-      const protectedRun = runSimulation(defaultSimOptions(seed, amnesiaOverrides));
+      const protectedRun = await runSimulation(defaultSimOptions(seed, amnesiaOverrides));
       expect(protectedRun.ok, protectedRun.failure).toBe(true);
       expect(protectedRun.stats.wipes).toBeGreaterThan(0);
     }

@@ -1,7 +1,8 @@
 import { RaftError, seededRng, type NodeId, type Rng, type TestingKnobs } from '../../raft/index.js';
 import { SafetyChecker, SafetyViolation } from './checker.js';
 import { MinHeap } from './min-heap.js';
-import { SimNode, type Envelope, type PersistenceBugs, type SimNodeOptions } from './sim-node.js';
+import { ReplicaNode } from './replica-node.js';
+import type { Envelope, PersistenceBugs, SimNodeOptions } from './sim-node.js';
 
 /** How hostile the simulated world is. Probabilities are per event; times in simulated ms. */
 export interface FaultProfile {
@@ -145,12 +146,21 @@ type Event =
  * A deterministic cluster simulator: one seed decides message delays, drops, duplicates,
  * reordering, partitions (symmetric and one-way), crashes that lose unsynced writes, restarts
  * and client proposals. Safety is checked after every event; liveness after the faults heal.
+ *
+ * Each node runs the runtime's event switch and ready loop (replica-node.ts). Their only
+ * asynchrony is the loop's own promises and the saves the simulator completes (a readyDone
+ * event is the fsync), so after each event one macrotask turn lets every loop run as far as it
+ * can (#quiesce): the order of everything is still decided by the seed alone.
  */
 export class Simulator {
   readonly #o: SimOptions;
   readonly #rng: Rng;
   readonly #queue = new MinHeap<Event>();
-  readonly nodes = new Map<NodeId, SimNode>();
+  readonly nodes = new Map<NodeId, ReplicaNode>();
+  /** The ready loops' next turns (ReplicaClock.defer), run once the current event is handled. */
+  #deferred: Array<() => void> = [];
+  /** A save completed during the current event: its ready loop goes on. */
+  #saveCompleted = false;
   readonly #down = new Set<NodeId>();
   /** Directed links that drop everything: "from>to". */
   #blocked = new Set<string>();
@@ -181,7 +191,15 @@ export class Simulator {
       ...(o.bugs !== undefined ? { bugs: o.bugs } : {}),
     };
     for (const id of ids) {
-      this.nodes.set(id, new SimNode(id, { voters: ids, learners: [] }, nodeOpts, o.seed, this.checker));
+      this.nodes.set(
+        id,
+        new ReplicaNode(id, { voters: ids, learners: [] }, nodeOpts, o.seed, this.checker, {
+          now: () => this.#now,
+          defer: (fn) => void this.#deferred.push(fn),
+          send: (env) => this.#send(env),
+          saveStarted: (node) => this.#at(this.#now + this.#rng.int(this.#o.faults.fsyncMaxMs + 1), { kind: 'readyDone', node, generation: this.#generation.get(node)! }),
+        }),
+      );
       this.#generation.set(id, 0);
       // Stagger the tick phases so nodes are not in lock step.
       this.#at(1 + this.#rng.int(tickIntervalMs), { kind: 'tick', node: id });
@@ -193,10 +211,10 @@ export class Simulator {
   }
 
   /** Runs to completion. Never throws: failures are reported in the result. */
-  run(): SimResult {
+  async run(): Promise<SimResult> {
     let failure: string | undefined;
     try {
-      this.#loop();
+      await this.#loop();
     } catch (e) {
       failure = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
       if (!(e instanceof SafetyViolation) && e instanceof Error && e.stack !== undefined) failure += `\n${e.stack}`;
@@ -215,7 +233,7 @@ export class Simulator {
     return failure === undefined ? base : { ...base, failure };
   }
 
-  #loop(): void {
+  async #loop(): Promise<void> {
     const deadline = this.#o.faultPhaseMs + this.#o.livenessBudgetMs;
     for (;;) {
       const next = this.#queue.pop();
@@ -227,16 +245,23 @@ export class Simulator {
       }
       this.#stats.events++;
       this.#handle(next.value);
-      for (const n of this.nodes.values()) if (!this.#down.has(n.id)) this.#maybeBeginReady(n);
+      await this.#quiesce();
       this.checker.checkNodes([...this.nodes.values()]);
       if (this.#healed && this.#probes.size === 0 && this.#allCaughtUp()) return;
     }
   }
 
-  /** As the runtime does while a Ready is being persisted: heartbeats (and responses) leave at once. */
-  #sendUrgent(n: SimNode): void {
-    if (n.pending === undefined) return;
-    for (const msg of n.node.takeUrgentMessages()) this.#send({ msg });
+  /** Lets every ready loop run as far as it can (until it waits for a save), then reports a loop that failed. */
+  async #quiesce(): Promise<void> {
+    while (this.#deferred.length > 0 || this.#saveCompleted) {
+      this.#saveCompleted = false;
+      const due = this.#deferred;
+      this.#deferred = [];
+      for (const fn of due) fn();
+      // Nothing but the loops' own promises is pending: one macrotask turn drains them all.
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    for (const n of this.nodes.values()) if (n.fatal !== undefined) throw n.fatal;
   }
 
   #handle(ev: Event): void {
@@ -247,24 +272,18 @@ export class Simulator {
         // what its previous incarnation sent (over connections that died with it) is gone.
         const lost = this.#down.has(to) || ev.senderGeneration < (this.#wipedAt.get(from) ?? 0);
         if (type === 'snap') this.#at(this.#now + 1, { kind: 'snapStatus', node: from, to, ok: !lost });
-        if (!lost) {
-          this.nodes.get(to)!.deliver(ev.env);
-          this.#sendUrgent(this.nodes.get(to)!);
-        }
+        if (!lost) this.nodes.get(to)!.deliver(ev.env);
         return;
       }
       case 'tick': {
-        if (!this.#down.has(ev.node)) {
-          this.nodes.get(ev.node)!.node.tick();
-          this.#sendUrgent(this.nodes.get(ev.node)!);
-        }
+        if (!this.#down.has(ev.node)) this.nodes.get(ev.node)!.tick();
         this.#at(this.#now + tickIntervalMs, ev);
         return;
       }
       case 'readyDone': {
         if (this.#generation.get(ev.node) !== ev.generation || this.#down.has(ev.node)) return;
-        const n = this.nodes.get(ev.node)!;
-        for (const env of n.finishReady()) this.#send(env);
+        this.nodes.get(ev.node)!.completeSave();
+        this.#saveCompleted = true;
         return;
       }
       case 'crash':
@@ -272,6 +291,7 @@ export class Simulator {
         return;
       case 'restart':
         this.#down.delete(ev.node);
+        this.nodes.get(ev.node)!.kick();
         return;
       case 'partition':
         this.#repartition();
@@ -287,15 +307,9 @@ export class Simulator {
         return;
       case 'snapStatus':
         // The transport's verdict on a streamed snapshot, as the real runtime reports it.
-        if (!this.#down.has(ev.node)) this.nodes.get(ev.node)!.node.reportSnapshot(ev.to, ev.ok);
+        if (!this.#down.has(ev.node)) this.nodes.get(ev.node)!.reportSnapshot(ev.to, ev.ok);
         return;
     }
-  }
-
-  #maybeBeginReady(n: SimNode): void {
-    if (!n.beginReady()) return;
-    const generation = this.#generation.get(n.id)!;
-    this.#at(this.#now + this.#rng.int(this.#o.faults.fsyncMaxMs + 1), { kind: 'readyDone', node: n.id, generation });
   }
 
   #send(env: Envelope): void {
@@ -384,7 +398,10 @@ export class Simulator {
   #heal(): void {
     this.#healed = true;
     this.#blocked = new Set();
-    for (const id of [...this.#down]) this.#down.delete(id);
+    for (const id of [...this.#down]) {
+      this.#down.delete(id);
+      this.nodes.get(id)!.kick();
+    }
     for (let i = 0; i < probeProposals; i++) this.#probes.add(`probe${i}`);
     this.#at(this.#now + 1, { kind: 'probe' });
   }
@@ -408,7 +425,7 @@ export class Simulator {
     if (this.#probes.size > 0) this.#at(this.#now + 50, { kind: 'probe' });
   }
 
-  #inLog(n: SimNode, key: string): boolean {
+  #inLog(n: ReplicaNode, key: string): boolean {
     const log = n.node.coreForTesting().log;
     const lo = Math.max(log.applied + 1, log.firstIndex());
     if (lo > log.lastIndex()) return false;
@@ -444,6 +461,6 @@ export class Simulator {
 }
 
 /** Runs the simulation for one seed. */
-export function runSimulation(o: SimOptions): SimResult {
+export function runSimulation(o: SimOptions): Promise<SimResult> {
   return new Simulator(o).run();
 }
