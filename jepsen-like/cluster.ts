@@ -8,6 +8,13 @@ import { PowerMounts, type CutDiscarded } from './power-mounts.js';
 import type { PowerFs } from './powerfs.js';
 
 /** The exit code of a raftq node stopped by a disk fault (src/server/fatal-exit.ts). */
+
+/**
+ * Segment size of the nodes' Raft log: 1 MiB, so that a run of seconds rolls and deletes many
+ * segments (the default 64 MiB would never roll), and the faults reach segment creation,
+ * its directory fsync and reclamation.
+ */
+const segmentBytes = 1 << 20;
 export const storageFaultExitCode = 3;
 
 /** One node of the cluster under test. */
@@ -115,7 +122,7 @@ export class TestCluster {
     }
     const child = spawn(
       process.execPath,
-      [main, 'server', '--node-id', id, '--data-dir', n.dataDir, '--peers', this.#peersFor(n), '--test-mode', '--log-level', 'info', '--snapshot-entries', '2000', '--compaction-trailing-entries', '200'],
+      [main, 'server', '--node-id', id, '--data-dir', n.dataDir, '--peers', this.#peersFor(n), '--test-mode', '--log-level', 'info', '--snapshot-entries', '2000', '--compaction-trailing-entries', '200', '--segment-bytes', String(segmentBytes)],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RAFTQ_TEST_CLOCK_FILE: n.clockFile, ...this.#o.env } },
     );
     child.stdout.pipe(log, { end: false });

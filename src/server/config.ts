@@ -48,6 +48,7 @@ export const settings: readonly Setting[] = [
   { key: 'compactionTrailingEntries', flag: '--compaction-trailing-entries', env: 'RAFTQ_COMPACTION_TRAILING_ENTRIES', kind: 'int', min: 0, max: 100_000_000, help: 'entries kept behind a compaction' },
   { key: 'snapshotBytes', flag: '--snapshot-bytes', env: 'RAFTQ_SNAPSHOT_BYTES', kind: 'int', min: 1 << 20, max: 1 << 40, help: 'compact the log once it holds this many bytes (the log is kept in memory too)' },
   { key: 'compactionTrailingBytes', flag: '--compaction-trailing-bytes', env: 'RAFTQ_COMPACTION_TRAILING_BYTES', kind: 'int', min: 0, max: 1 << 40, help: 'bytes of entries at most kept behind a compaction' },
+  { key: 'segmentBytes', flag: '--segment-bytes', env: 'RAFTQ_SEGMENT_BYTES', kind: 'int', min: 4096, max: 1 << 30, help: 'largest segment file of the Raft log (space is reclaimed a segment at a time)' },
   { key: 'requestTimeoutMs', flag: '--request-timeout-ms', env: 'RAFTQ_REQUEST_TIMEOUT_MS', kind: 'int', min: 100, max: 600_000, help: 'end-to-end request timeout' },
   { key: 'leaderWaitMs', flag: '--leader-wait-ms', env: 'RAFTQ_LEADER_WAIT_MS', kind: 'int', min: 0, max: 600_000, help: 'how long a request waits for a leader' },
   { key: 'proposalsMax', flag: '--proposals-max', env: 'RAFTQ_PROPOSALS_MAX', kind: 'int', min: 1, max: 10_000_000, help: 'proposals in flight before UNAVAILABLE' },

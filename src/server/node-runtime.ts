@@ -70,6 +70,7 @@ export class NodeRuntime<Result, Reply> {
       logger,
       ...(opts.openDb !== undefined ? { openDb: opts.openDb } : {}),
       ...(opts.unsafeSegmentLog !== undefined ? { unsafeSegmentLog: opts.unsafeSegmentLog } : {}),
+      ...(config.segmentBytes !== undefined ? { segmentBytesMax: config.segmentBytes } : {}),
       ...(opts.skipChecksums === true ? { skipChecksums: true } : {}),
       // Only peers can repair a damaged node: alone, it refuses to start (STORAGE_CORRUPT).
       repair: Object.keys(config.peers).length > 1,

@@ -43,6 +43,8 @@ export interface NodeRuntimeConfig {
   readonly snapshotBytes: number;
   /** At most this many bytes of entries are kept behind a compaction (with compactionTrailingEntries). */
   readonly compactionTrailingBytes: number;
+  /** Largest segment file of the Raft log in bytes (default 64 MiB: segment-log-options.ts). */
+  readonly segmentBytes?: number;
   /** How long a client request may take end to end before TIMEOUT. */
   readonly requestTimeoutMs: number;
   /** How long a request waits for a leader to be elected before NO_LEADER. */
