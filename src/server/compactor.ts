@@ -85,10 +85,10 @@ export class Compactor {
     const snap = storage.snapshot().index;
     const due = live - snap >= settings.snapshotEntries || (storage.logBytes() >= settings.snapshotBytes && live > snap);
     if (!due && !(forced && live > snap)) return;
-    // Compaction reaches the checkpoint at most (a restart replays the log after it): take one
-    // of everything applied first. A new member needs it too: its snapshot must hold the
-    // membership that added it.
-    await storage.checkpoint();
+    // Compaction reaches the checkpoint at most (a restart replays the log after it); storage
+    // writes checkpoints in the background, several per compaction interval. A new member is
+    // the exception: its snapshot must hold the membership that added it, so one is taken now.
+    if (forced) await storage.checkpoint();
     const applied = storage.appliedIndex();
     // Keep at most compactionTrailingEntries entries, and at most compactionTrailingBytes bytes.
     const keep = Math.max(applied - settings.compactionTrailingEntries, storage.indexKeepingBytes(applied, settings.compactionTrailingBytes));

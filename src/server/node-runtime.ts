@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { assert } from '../../raft/assert.js';
 import type { NodeId } from '../../raft/types.js';
 import { RaftqError } from '../errors.js';
-import { DurableStorage, openStorage } from '../storage/index.js';
+import { checkpointThresholdsDefault, DurableStorage, openStorage } from '../storage/index.js';
 import { PeerTransport, type TransportCounters } from '../transport/index.js';
 import { toRaftqError } from './error-map.js';
 import { exitOnFatal } from './fatal-exit.js';
@@ -71,6 +71,9 @@ export class NodeRuntime<Result, Reply> {
       ...(opts.openDb !== undefined ? { openDb: opts.openDb } : {}),
       ...(opts.unsafeSegmentLog !== undefined ? { unsafeSegmentLog: opts.unsafeSegmentLog } : {}),
       ...(config.segmentBytes !== undefined ? { segmentBytesMax: config.segmentBytes } : {}),
+      // Compaction reaches the last checkpoint at most: several checkpoints per compaction interval.
+      checkpointEntries: Math.max(1, Math.min(checkpointThresholdsDefault.entries, Math.floor(config.snapshotEntries / 4))),
+      checkpointLogBytes: Math.max(1, Math.min(checkpointThresholdsDefault.logBytes, Math.floor(config.snapshotBytes / 4))),
       ...(opts.skipChecksums === true ? { skipChecksums: true } : {}),
       // Only peers can repair a damaged node: alone, it refuses to start (STORAGE_CORRUPT).
       repair: Object.keys(config.peers).length > 1,

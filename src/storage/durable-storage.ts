@@ -33,9 +33,10 @@
  * - save() with `applied`: the state changes go to memory (pending-writes.ts, coalesced), not
  *   to disk: the entries they come from are durable in the log, and replaying the log after
  *   the last checkpoint rebuilds them. A *checkpoint* writes every pending change with the
- *   applied index and membership in one SYNCED batch, once checkpointEntries entries,
- *   checkpointLogBytes of log or checkpointBytes of pending changes accumulated (and on
- *   checkpoint(), applyBatch(), openSnapshotReader() and close()). One batch, because each is a
+ *   applied index and membership in one SYNCED batch, in the background (checkpointer.ts),
+ *   once checkpointEntries entries, checkpointLogBytes of log or checkpointBytes of pending
+ *   changes accumulated (and synchronously on checkpoint(), applyBatch(),
+ *   openSnapshotReader() and close()). One batch, because each is a
  *   delta on the one before: a lost batch under a surviving later one would leave a silent
  *   hole in the state. appliedIndex() is the checkpoint's index: the state open() loads, and
  *   the bound of compaction (the log after it must stay, to be replayed). The Raft core
@@ -85,7 +86,8 @@ import { migrateAppliedValues } from './migrate.js';
 import { RaftLogStore } from './raft-log-store.js';
 import { deleteRecoveringMarker, readRecoveringMarker, type RecoveringMarker, writeRecoveringMarker } from './recovering.js';
 import { nodeDisk } from './segment-log/node-disk.js';
-import { PendingWrites, type StateWrite } from './pending-writes.js';
+import type { StateWrite } from './pending-writes.js';
+import { Checkpointer, checkpointThresholdsDefault } from './checkpointer.js';
 import type { SegmentDisk } from './segment-log/segment-disk.js';
 import type { UnsafeSegmentLogMode } from './segment-log/segment-log-options.js';
 import { decodeSnapshotChunk, snapshotChunkBytesMax } from './snapshot-chunks.js';
@@ -120,11 +122,11 @@ export interface DurableStorageOptions {
   readonly segmentBytesMax?: number;
   /** TEST ONLY: a segment-log negative control that skips a sync step. */
   readonly unsafeSegmentLog?: UnsafeSegmentLogMode;
-  /** Checkpoint once this many entries were applied since the last one (default 10,000). */
+  /** Checkpoint once this many entries were applied since the last one (default: checkpointer.ts). */
   readonly checkpointEntries?: number;
-  /** Checkpoint once the entries applied since the last one take this many bytes of log (default 16 MiB). */
+  /** Checkpoint once the entries applied since the last one take this many bytes of log (default: checkpointer.ts). */
   readonly checkpointLogBytes?: number;
-  /** Checkpoint once the pending changes take this many bytes of memory (default 16 MiB). */
+  /** Checkpoint once the pending changes take this many bytes of memory (default: checkpointer.ts). */
   readonly checkpointBytes?: number;
 }
 
@@ -205,11 +207,12 @@ export class DurableStorage implements Storage, StateReader {
    * state, snapshot meta); updated only after the LevelDB write that it mirrors succeeded.
    */
   readonly #mem: MemoryStorage;
-  /**
-   * The persisted (possibly not yet synced) applied meta.
-   * Invariant: mem.snapshot().index <= applied.index <= mem.lastIndex().
-   */
-  #applied: AppliedMeta;
+  /** The applied state's checkpoints and the changes since (checkpointer.ts). */
+  readonly #cp: Checkpointer;
+  /** The durable checkpoint (what LevelDB's applied state is at). */
+  get #applied(): AppliedMeta {
+    return this.#cp.applied;
+  }
   /** The log's segments. Invariant: its last index equals mem.lastIndex() between mutations. */
   readonly #log: RaftLogStore;
   /** Byte accounting of the log (log-runs.ts). Invariant: covers [mem.firstIndex(), mem.lastIndex()]. */
@@ -221,31 +224,23 @@ export class DurableStorage implements Storage, StateReader {
   #closed = false;
   /** False only for the skip-checksums negative control. */
   readonly #verify: boolean;
-  /** What the state machine reflects: applied index and membership. Invariant: #applied.index <= #live.index <= lastIndex(). */
-  #live: { index: number; confState: ConfState };
-  /** Applied-state changes after the checkpoint #applied (pending-writes.ts). */
-  readonly #pending = new PendingWrites();
-  /** Entries applied, and their log bytes, since the last checkpoint. */
-  #sinceCheckpoint = { entries: 0, logBytes: 0 };
-  readonly #checkpointAt: { readonly entries: number; readonly logBytes: number; readonly pendingBytes: number };
   /** The recovering marker as stored (recovering.ts); undefined once markRecovered synced its delete. */
   #recovering: RecoveringMarker | undefined;
 
   private constructor(db: Db, log: RaftLogStore, dir: string, logger: StorageLogger, mem: MemoryStorage, applied: AppliedMeta, verify: boolean, recovering: RecoveringMarker | undefined, opts: DurableStorageOptions) {
     this.#log = log;
-    this.#live = { index: applied.index, confState: applied.confState };
-    this.#checkpointAt = {
-      entries: opts.checkpointEntries ?? 10_000,
-      logBytes: opts.checkpointLogBytes ?? 16 * 1024 * 1024,
-      pendingBytes: opts.checkpointBytes ?? 16 * 1024 * 1024,
-    };
+    const d = checkpointThresholdsDefault;
+    this.#cp = new Checkpointer(db, applied, {
+      entries: opts.checkpointEntries ?? d.entries,
+      logBytes: opts.checkpointLogBytes ?? d.logBytes,
+      pendingBytes: opts.checkpointBytes ?? d.pendingBytes,
+    });
     this.#db = db;
     this.#verify = verify;
     this.#recovering = recovering;
     this.#dir = dir;
     this.#logger = logger;
     this.#mem = mem;
-    this.#applied = applied;
     // Accounted in runs of up to openRunEntries (a measure only: log-runs.ts).
     const loaded = mem.entries(mem.firstIndex(), mem.lastIndex() + 1, Number.MAX_SAFE_INTEGER);
     for (let k = 0; k < loaded.length; k += openRunEntries) this.#runs.append(loaded.slice(k, k + openRunEntries), () => 0);
@@ -375,7 +370,7 @@ export class DurableStorage implements Storage, StateReader {
     const last = snapshot === null ? this.#mem.lastIndex() : snapshot.index;
     const entries = batch.entries.filter((e) => e.index >= first);
     const newLast = this.#checkAppend(entries, last, snapshot === null);
-    const applied = batch.applied === undefined ? undefined : this.#applyChanges(batch.applied, newLast, false, ops);
+    if (batch.applied !== undefined) this.#checkApplied(batch.applied.appliedIndex, newLast);
     if (batch.hardState !== undefined) {
       const hs = batch.hardState;
       const old = this.#mem.hardState();
@@ -384,12 +379,15 @@ export class DurableStorage implements Storage, StateReader {
       assert(hs.commit <= newLast, () => `commit ${hs.commit} beyond the last index ${newLast} after this save`);
       ops.push({ type: 'put', key: hardStateKey, value: encodeRecord(hs) });
     }
-    if (ops.length === 0 && entries.length === 0) return { syncMs: 0, entryCount: 0 };
+    if (ops.length === 0 && entries.length === 0) {
+      if (batch.applied !== undefined) this.#take(batch.applied);
+      return { syncMs: 0, entryCount: 0 };
+    }
     // LevelDB needs a sync for a checkpoint, a snapshot, or a term or vote (a promise); a hard
     // state that only moves the commit index is re-learned if lost (module comment).
     const old = this.#mem.hardState();
     const hs = batch.hardState;
-    const levelSync = sync && (applied !== undefined || snapshot !== null || (hs !== undefined && (hs.term !== old.term || hs.vote !== old.vote)));
+    const levelSync = sync && (snapshot !== null || (hs !== undefined && (hs.term !== old.term || hs.vote !== old.vote)));
     const started = performance.now();
     if (snapshot !== null) {
       // The snapshot meta first (its state is installed), then the log replaced after it.
@@ -399,7 +397,7 @@ export class DurableStorage implements Storage, StateReader {
     } else {
       // The entries in the log before this save that it keeps: what the batch may rely on.
       const kept = entries.length === 0 ? last : Math.min(last, entries[0]!.index - 1);
-      const independent = (batch.hardState?.commit ?? 0) <= kept && (applied?.index ?? 0) <= kept;
+      const independent = (batch.hardState?.commit ?? 0) <= kept;
       if (independent) {
         await Promise.all([this.#writeEntries(entries), ops.length === 0 ? undefined : this.#db.batch(ops, { sync: levelSync })]);
       } else {
@@ -415,7 +413,9 @@ export class DurableStorage implements Storage, StateReader {
     this.#runs.append(entries, (from, to) => this.#bytesOf(from, to));
     this.#mem.append(entries);
     if (batch.hardState !== undefined) this.#mem.setHardState(batch.hardState);
-    if (applied !== undefined) this.#checkpointDone(applied);
+    // In memory (checkpointer.ts), after the entries are written: a background checkpoint may
+    // start, and it relies on them.
+    if (batch.applied !== undefined) this.#take(batch.applied);
     assert(this.#mem.lastIndex() === newLast, () => `last index ${this.#mem.lastIndex()} != ${newLast} after save`);
     this.#checkInvariants();
     return { syncMs, entryCount: entries.length };
@@ -450,7 +450,7 @@ export class DurableStorage implements Storage, StateReader {
     const current = this.#mem.snapshot().index;
     if (meta.index < current) throw new RaftError('COMPACTED', `snapshot ${meta.index} is older than ${current}`);
     if (meta.index === current) return null;
-    assert(meta.index <= this.#live.index, () => `snapshot ${meta.index} saved before its state was installed (applied ${this.#live.index})`);
+    assert(meta.index <= this.#cp.live.index, () => `snapshot ${meta.index} saved before its state was installed (applied ${this.#cp.live.index})`);
     ops.push({ type: 'put', key: snapshotMetaKey, value: encodeRecord(meta) });
     return meta;
   }
@@ -467,7 +467,7 @@ export class DurableStorage implements Storage, StateReader {
     for (const e of entries) {
       assert(prev === undefined || (e.index === prev.index + 1 && e.term >= prev.term), () => `entries not contiguous at ${e.index}`);
       // Pair assertion: an applied entry may be rewritten only with the same term (a duplicate).
-      if (checkApplied && e.index <= Math.min(last, this.#live.index)) {
+      if (checkApplied && e.index <= Math.min(last, this.#cp.live.index)) {
         assert(this.#mem.term(e.index) === e.term, () => `save rewrites applied entry ${e.index} with term ${e.term}`);
       }
       prev = e;
@@ -526,7 +526,7 @@ export class DurableStorage implements Storage, StateReader {
 
   /** The applied index the state machine reflects (at or after the checkpoint: the pending changes). */
   liveAppliedIndex(): number {
-    return this.#live.index;
+    return this.#cp.live.index;
   }
 
   /**
@@ -535,67 +535,33 @@ export class DurableStorage implements Storage, StateReader {
    */
   applyBatch(writes: readonly StateWrite[], appliedIndex: number, confState: ConfState): Promise<void> {
     return this.#exclusive(async () => {
-      const ops: BatchOp[] = [];
-      const meta = this.#applyChanges({ writes, appliedIndex, confState }, this.#mem.lastIndex(), true, ops);
-      if (meta === undefined) return;
-      await this.#db.batch(ops, { sync: true });
-      this.#checkpointDone(meta);
+      this.#checkApplied(appliedIndex, this.#mem.lastIndex());
+      this.#take({ writes, appliedIndex, confState });
+      await this.#cp.flushNow();
     });
   }
 
   /** Writes a checkpoint of everything applied so far, synced (a no-op when there is nothing new). */
   checkpoint(): Promise<void> {
-    return this.#exclusive(() => this.#checkpointNow());
+    return this.#exclusive(() => this.#cp.flushNow());
   }
 
-  async #checkpointNow(): Promise<void> {
-    const ops: BatchOp[] = [];
-    const meta = this.#checkpointOps(ops);
-    if (meta === undefined) return;
-    await this.#db.batch(ops, { sync: true });
-    this.#checkpointDone(meta);
-  }
-
-  /**
-   * Takes `changes` into the pending writes and the live applied index; when a checkpoint is
-   * due (or `force`), adds its ops and returns its meta (#checkpointDone after the write).
-   */
-  #applyChanges(changes: AppliedChanges, last: number, force: boolean, ops: BatchOp[]): AppliedMeta | undefined {
-    const { appliedIndex } = changes;
-    assert(appliedIndex >= this.#live.index, () => `applied index regresses: ${this.#live.index} -> ${appliedIndex}`);
+  #checkApplied(appliedIndex: number, last: number): void {
+    assert(appliedIndex >= this.#cp.live.index, () => `applied index regresses: ${this.#cp.live.index} -> ${appliedIndex}`);
     assert(appliedIndex <= last, () => `applied index ${appliedIndex} beyond last index ${last}`);
-    const from = Math.max(this.#live.index + 1, this.#mem.firstIndex());
-    if (from <= appliedIndex && appliedIndex <= this.#mem.lastIndex()) this.#sinceCheckpoint.logBytes += this.#bytesOf(from, appliedIndex + 1);
-    this.#sinceCheckpoint.entries += appliedIndex - this.#live.index;
-    this.#pending.merge(changes.writes);
-    this.#live = { index: appliedIndex, confState: changes.confState };
-    const at = this.#checkpointAt;
-    const since = this.#sinceCheckpoint;
-    const due = force || since.entries >= at.entries || since.logBytes >= at.logBytes || this.#pending.bytes >= at.pendingBytes;
-    return due ? this.#checkpointOps(ops) : undefined;
   }
 
-  /** Adds a checkpoint's ops (pending writes, applied meta); undefined when there is nothing to write. */
-  #checkpointOps(ops: BatchOp[]): AppliedMeta | undefined {
-    if (this.#live.index === this.#applied.index && this.#pending.size === 0) return undefined;
-    const gen = this.#applied.generation;
-    for (const op of this.#pending.ops((k) => appliedKey(gen, k), encodeAppliedValue)) ops.push(op);
-    const meta: AppliedMeta = { index: this.#live.index, confState: this.#live.confState, generation: gen };
-    ops.push({ type: 'put', key: appliedMetaKey, value: encodeRecord(meta) });
-    return meta;
-  }
-
-  /** A checkpoint's batch was written: `meta` is durable, the pending writes with it. */
-  #checkpointDone(meta: AppliedMeta): void {
-    assert(meta.index === this.#live.index, () => `checkpoint at ${meta.index} while applied is ${this.#live.index}`);
-    this.#pending.clear();
-    this.#sinceCheckpoint = { entries: 0, logBytes: 0 };
-    this.#applied = meta;
+  /** Hands applied changes to the checkpointer with the bytes of log they cover. */
+  #take(changes: AppliedChanges): void {
+    const { appliedIndex } = changes;
+    const from = Math.max(this.#cp.live.index + 1, this.#mem.firstIndex());
+    const logBytes = from <= appliedIndex && appliedIndex <= this.#mem.lastIndex() ? this.#bytesOf(from, appliedIndex + 1) : 0;
+    this.#cp.take(changes.writes, appliedIndex, changes.confState, logBytes);
   }
 
   /** The applied value at `key`, or undefined. A damaged value: StorageCorruptionError. */
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    const pending = this.#pending.lookup(key);
+    const pending = this.#cp.lookup(key);
     if (pending !== undefined) return pending.value;
     const stored = await this.#db.get(appliedKey(this.#applied.generation, key));
     return stored === undefined ? undefined : decodeAppliedValue(key, stored, this.#verify);
@@ -610,7 +576,7 @@ export class DurableStorage implements Storage, StateReader {
     const out: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(keys.length);
     const missed: number[] = [];
     keys.forEach((k, i) => {
-      const pending = this.#pending.lookup(k);
+      const pending = this.#cp.lookup(k);
       if (pending === undefined) missed.push(i);
       else out[i] = pending.value;
     });
@@ -630,7 +596,7 @@ export class DurableStorage implements Storage, StateReader {
    */
   async *iterate(prefix: Uint8Array): AsyncGenerator<[Uint8Array, Uint8Array]> {
     // Read at load only (open, after an install), when nothing is pending: LevelDB is the state.
-    assert(this.#pending.size === 0 && this.#live.index === this.#applied.index, 'iterate with changes pending since the checkpoint');
+    assert(!this.#cp.dirty, 'iterate with changes pending since the checkpoint');
     const gte = appliedKey(this.#applied.generation, prefix);
     const lt = prefixEnd(gte);
     assert(lt !== null, 'applied keys never start with 0xff');
@@ -649,7 +615,7 @@ export class DurableStorage implements Storage, StateReader {
   openSnapshotReader(opts: SnapshotReaderOptions = {}): Promise<SnapshotReader> {
     return this.#exclusive(async () => {
       // A snapshot is of the applied state now: everything pending is checkpointed first.
-      await this.#checkpointNow();
+      await this.#cp.flushNow();
       const dbSnapshot = this.#db.snapshot();
       const stored = await this.#db.get(appliedMetaKey, { snapshot: dbSnapshot });
       assert(stored !== undefined, 'applied meta missing');
@@ -699,13 +665,15 @@ export class DurableStorage implements Storage, StateReader {
   }
 
   #checkInstallable(meta: SnapshotMeta): void {
-    const floor = Math.max(this.#mem.snapshot().index, this.#live.index, this.#mem.hardState().commit);
+    const floor = Math.max(this.#mem.snapshot().index, this.#cp.live.index, this.#mem.hardState().commit);
     if (meta.index < floor) throw new RaftError('COMPACTED', `snapshot ${meta.index} is older than the local state at ${floor}`);
   }
 
   /** The commit point of an install: one synced batch switches generation, applied meta and log. */
   async #switchToSnapshot(meta: SnapshotMeta, gen: number): Promise<void> {
     this.#checkInstallable(meta);
+    // A checkpoint in flight writes the old generation: done before the switch, never after it.
+    await this.#cp.settle();
     const applied: AppliedMeta = { index: meta.index, confState: meta.confState, generation: gen };
     const ops: BatchOp[] = [];
     ops.push({ type: 'put', key: snapshotMetaKey, value: encodeRecord(meta) });
@@ -721,10 +689,7 @@ export class DurableStorage implements Storage, StateReader {
     this.#mem.applySnapshot(meta);
     this.#runs.clear();
     this.#mem.setHardState(hardState);
-    this.#pending.clear();
-    this.#sinceCheckpoint = { entries: 0, logBytes: 0 };
-    this.#live = { index: applied.index, confState: applied.confState };
-    this.#applied = applied;
+    this.#cp.reset(applied);
     this.#checkInvariants();
   }
 
@@ -734,7 +699,7 @@ export class DurableStorage implements Storage, StateReader {
   async close(): Promise<void> {
     if (this.#closed) return;
     // A clean stop checkpoints, so the next open replays nothing.
-    await this.#exclusive(() => this.#checkpointNow()).catch((err: unknown) => this.#logger.warn({ err: String(err) }, 'no checkpoint at close: the next open replays the log after the last one'));
+    await this.#exclusive(() => this.#cp.flushNow()).catch((err: unknown) => this.#logger.warn({ err: String(err) }, 'no checkpoint at close: the next open replays the log after the last one'));
     this.#closed = true;
     await this.#tail;
     await this.#log.close();
@@ -754,7 +719,8 @@ export class DurableStorage implements Storage, StateReader {
     const snap = this.#mem.snapshot().index;
     const last = this.#mem.lastIndex();
     assert(this.#mem.firstIndex() === snap + 1, 'first index != snapshot index + 1');
-    assert(snap <= this.#applied.index && this.#applied.index <= this.#live.index && this.#live.index <= last, () => `checkpoint ${this.#applied.index} / applied ${this.#live.index} outside [${snap}, ${last}]`);
+    const live = this.#cp.live.index;
+    assert(snap <= this.#applied.index && this.#applied.index <= live && live <= last, () => `checkpoint ${this.#applied.index} / applied ${live} outside [${snap}, ${last}]`);
     assert(this.#mem.hardState().commit <= last, () => `commit ${this.#mem.hardState().commit} beyond last index ${last}`);
     assert(this.#log.lastIndex() === last, () => `segment log ends at ${this.#log.lastIndex()}, the log at ${last}`);
     this.#runs.checkCovers(snap + 1, last);

@@ -15,4 +15,5 @@ export { ClusterMismatchError, DataDirLockedError, LogCompactedError, SnapshotFo
 export type { StorageLogger } from './logger.js';
 export type { RecoveringMarker } from './recovering.js';
 export { openStorage, type OpenStorageOptions, quarantinedCopiesMax } from './repair.js';
+export { checkpointThresholdsDefault, type CheckpointThresholds } from './checkpointer.js';
 export { decodeSnapshotChunk, encodeSnapshotChunks, snapshotChunkBytesMax, type StatePair } from './snapshot-chunks.js';
