@@ -141,6 +141,16 @@ describe.skipIf(!powerfs.ok)(`jepsen-like power cuts${powerfs.ok ? '' : ` (skipp
     expect(r.nodeCrashes.length + r.queue.lost - r.queue.lostPossiblyHeld, summary(r)).toBeGreaterThan(0);
   }, 240_000);
 
+  it('negative control: a segment log that never fdatasyncs (LevelDB intact) loses what it acknowledged to a power cut, and the run says so', async () => {
+    // Storage v2's own control: the Raft log's segments are written but never synced. A cut of
+    // every node leaves logs shorter than the commit their hard state records: the nodes refuse
+    // to open (or lose entries), and the checkers must say the run failed.
+    const r = await runTest(powerRun('segment-skip-fdatasync', { unsafe: 'segment-skip-fdatasync' }));
+    expect(r.powerCuts?.cuts.all).toBe(2);
+    expect(r.valid).toBe(false);
+    expect(r.nodeCrashes.length + r.queue.lost - r.queue.lostPossiblyHeld, summary(r)).toBeGreaterThan(0);
+  }, 240_000);
+
   it('torn writes at power cuts of all nodes: nothing acknowledged is lost and every node opens', async () => {
     const r = await runTest(powerRun('power-torn', { powerTorn: true }));
     expect(r.powerTorn).toBe(true);

@@ -156,6 +156,20 @@ describe('DurableStorage on disk', () => {
     expect([s.firstIndex(), s.lastIndex(), s.term(4)]).toEqual([5, 6, 1]);
   });
 
+  it('an install below the end of the log replaces the whole log, across segments', async () => {
+    let s = await openSmall(256);
+    await s.save({ entries: entries(1, 30), hardState: { term: 1, vote: 'n1', commit: 5 } });
+    await s.applyBatch([], 5, cs);
+    expect((await segmentFirsts()).length).toBeGreaterThan(2);
+    await s.installSnapshot({ index: 20, term: 2, confState: cs }, (async function* () {})());
+    expect([s.firstIndex(), s.lastIndex(), s.snapshot().index]).toEqual([21, 20, 20]);
+    await s.save({ entries: entries(21, 22, () => 2) });
+    await closeAll();
+    expect(await segmentFirsts()).toEqual([21]);
+    s = await openSmall(256);
+    expect(s.entries(21, 23, Infinity).map((e) => `${e.index}/${e.term}`)).toEqual(['21/2', '22/2']);
+  });
+
   it('replaces a log that does not continue the snapshot (an install interrupted before its log reset)', async () => {
     const disk = new SimDisk();
     const warnings: string[] = [];

@@ -32,6 +32,14 @@ export function openSim(disk: SimDisk, options: SegmentLogOptions = {}): Promise
   return SegmentLog.open(simDir, disk, options);
 }
 
+/** Opens the log of `simDir` on `disk`, appends `recs`, syncs and closes it. */
+export async function writeLog(disk: SimDisk, recs: readonly SegmentRecord[], options: SegmentLogOptions = {}): Promise<void> {
+  const log = await openSim(disk, options);
+  log.append(recs);
+  await log.sync();
+  await log.close();
+}
+
 /** Every record of the log. */
 export function readAll(log: SegmentLog): Promise<SegmentRecord[]> {
   return log.entries(log.firstIndex(), log.lastIndex() + 1);

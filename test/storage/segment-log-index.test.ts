@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeIndexSidecar, encodeIndexSidecar } from '../../src/storage/segment-log/index-sidecar.js';
 import { SegmentSummary } from '../../src/storage/segment-log/segment-summary.js';
-import { openSim, readAll, records, segmentNames, show, simDir, simDisk } from './segment-log-helpers.js';
+import { openSim, readAll, records, segmentNames, show, simDir, simDisk, writeLog } from './segment-log-helpers.js';
 import type { SimDisk } from './sim-disk.js';
 
 const small = { segmentBytesMax: 400, indexIntervalBytes: 64 };
@@ -13,10 +13,7 @@ const small = { segmentBytesMax: 400, indexIntervalBytes: 64 };
 /** A synced, closed log of records 1..40 in several segments on a fresh SimDisk. */
 async function closedLog(): Promise<{ disk: SimDisk; segs: string[] }> {
   const disk = simDisk();
-  const log = await openSim(disk, small);
-  log.append(records(1, 40, (i) => 1 + Math.floor(i / 15)));
-  await log.sync();
-  await log.close();
+  await writeLog(disk, records(1, 40, (i) => 1 + Math.floor(i / 15)), small);
   return { disk, segs: await segmentNames(disk) };
 }
 

@@ -7,7 +7,7 @@ import { StorageCorruptionError } from '../../src/storage/errors.js';
 import type { StorageLogger } from '../../src/storage/logger.js';
 import { encodeRecord, recordBytesOf } from '../../src/storage/segment-log/record-format.js';
 import { SegmentCorruptionError } from '../../src/storage/segment-log/segment-corruption.js';
-import { openSim, readAll, record, records, rejection, segmentNames, show, simDir, simDisk } from './segment-log-helpers.js';
+import { openSim, readAll, record, records, rejection, segmentNames, show, simDir, simDisk, writeLog } from './segment-log-helpers.js';
 import type { SimDisk } from './sim-disk.js';
 
 const small = { segmentBytesMax: 200, indexIntervalBytes: 64 };
@@ -108,10 +108,7 @@ describe('SegmentLog recovery', () => {
 
   it('a segment missing between two others is a gap: corruption at the start of the later one', async () => {
     const disk = simDisk();
-    const log = await openSim(disk, small);
-    log.append(records(1, 30));
-    await log.sync();
-    await log.close();
+    await writeLog(disk, records(1, 30), small);
     const names = await segmentNames(disk);
     await disk.unlink(simDir, names[2]!);
     await disk.syncDir(simDir);
@@ -127,10 +124,7 @@ describe('SegmentLog recovery', () => {
 
   it('damage in a sealed segment without its sidecar is corruption at open, even at its tail', async () => {
     const disk = simDisk();
-    const log = await openSim(disk, small);
-    log.append(records(1, 30));
-    await log.sync();
-    await log.close();
+    await writeLog(disk, records(1, 30), small);
     const [first] = await segmentNames(disk);
     await disk.unlink(simDir, first!.replace('.seg', '.idx'));
     const bytes = disk.bytesOf(simDir, first!);
@@ -143,10 +137,7 @@ describe('SegmentLog recovery', () => {
 
   it('damage in a sealed segment with a good sidecar is found by the read, which never returns it', async () => {
     const disk = simDisk();
-    const log = await openSim(disk, small);
-    log.append(records(1, 30));
-    await log.sync();
-    await log.close();
+    await writeLog(disk, records(1, 30), small);
     const [first] = await segmentNames(disk);
     const bytes = disk.bytesOf(simDir, first!).slice();
     const secondOffset = recordBytesOf(record(1, 1).payload.length);

@@ -4,7 +4,7 @@ import { AssertionError } from '../../raft/assert.js';
 import { LogCompactedError, StorageCorruptionError } from '../../src/storage/errors.js';
 import { resetMarkerFileName, segmentFileName } from '../../src/storage/segment-log/segment-names.js';
 import { encodeResetMarker } from '../../src/storage/segment-log/segment-reset.js';
-import { openSim, readAll, records, rejection, segmentNames, show, simDir, simDisk } from './segment-log-helpers.js';
+import { openSim, readAll, records, rejection, segmentNames, show, simDir, simDisk, writeLog } from './segment-log-helpers.js';
 import type { SimDisk } from './sim-disk.js';
 
 const small = { segmentBytesMax: 200, indexIntervalBytes: 64 };
@@ -64,10 +64,7 @@ describe('SegmentLog.reset', () => {
   /** A closed log of records 1..30 in several segments, plus an empty segment 500 after a lost middle one. */
   async function gapLayout(): Promise<{ disk: SimDisk; names: string[] }> {
     const disk = simDisk();
-    const log = await openSim(disk, small);
-    log.append(records(1, 30));
-    await log.sync();
-    await log.close();
+    await writeLog(disk, records(1, 30), small);
     const before = await segmentNames(disk);
     expect(before.length).toBeGreaterThan(3);
     await disk.unlink(simDir, before[2]!);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { AssertionError } from '../../raft/assert.js';
 import { StorageIoError } from '../../src/storage/errors.js';
-import { openSim, readAll, record, records, rejection, segmentNames, show, simDir, simDisk } from './segment-log-helpers.js';
+import { openSim, readAll, record, records, rejection, segmentNames, show, simDir, simDisk, writeLog } from './segment-log-helpers.js';
 
 /** Small segments: about 4 records of 40-odd bytes each. */
 const small = { segmentBytesMax: 200, indexIntervalBytes: 64 };
@@ -257,10 +257,7 @@ describe('SegmentLog operation order', () => {
 
   it('open removes sidecars whose segment is gone', async () => {
     const disk = simDisk();
-    const log = await openSim(disk, small);
-    log.append(records(1, 30));
-    await log.sync();
-    await log.close();
+    await writeLog(disk, records(1, 30), small);
     const f = await disk.open(simDir, '00000000000000000999.idx', 'create');
     await f.close();
     await openSim(disk, small);
