@@ -1,12 +1,11 @@
 /**
  * The persist step of the ready loop: one Ready's entries, hard state, snapshot meta and the
- * state writes of its applied entries, in ONE LevelDB batch.
+ * state changes of its applied entries, in one DurableStorage.save.
  *
  * Synced unless the Ready only moved the commit index (Ready.mustSync false) and applied
- * nothing. Applied state is always synced: LevelDB's sync does not make earlier unsynced
- * writes durable (google/leveldb#193), so an unsynced applied batch could be lost under a
- * later one that survives, leaving a hole in the state (durability rule in
- * src/storage/durable-storage.ts). Riding the Ready's own batch keeps it to one fsync per Ready.
+ * nothing. What that costs is storage's business (src/storage/durable-storage.ts): the entries
+ * one fdatasync of a log segment, a changed term or vote one LevelDB fsync, and the applied
+ * changes nothing until a background checkpoint writes them.
  */
 import type { Ready } from '../../raft/raw-node.js';
 import type { AppliedChanges } from '../storage/index.js';

@@ -6,8 +6,9 @@
  *
  * One turn, persist-before-send: flush the queued proposals into one append; take the Ready;
  * apply its committed entries in memory (applier.ts); write the recovering marker if the core
- * just began recovering; save entries + hard state + snapshot meta + the applied state writes
- * in one batch (persist-ready.ts: one fsync); clear the marker if the core recovered; send the
+ * just began recovering; save entries, hard state, snapshot meta and the applied state's
+ * changes (persist-ready.ts: the entries cost one fdatasync of a log segment, the applied
+ * changes wait in memory for a checkpoint, durable-storage.ts); clear the marker if the core recovered; send the
  * messages; complete what was applied; hand over the read states; advance; compact if due.
  * A leader whose role did not change in this Ready sends first instead (its messages do not
  * depend on its own disk, Raft thesis §10.2.1). While a turn is persisting, heartbeats and
