@@ -10,7 +10,7 @@
  * A crash drops the replica whole (its loop, its pending save, its proposals) and boots a new
  * one on what the storage holds, as a process restart does.
  */
-import { applyConfChange, decodeConfChange, MemoryStorage, RawNode, seededRng, type ConfState, type Entry, type HardState, type NodeId, type RaftConfig, type SnapshotMeta, type SnapshotMessage } from '../../raft/index.js';
+import { MemoryStorage, RawNode, seededRng, type ConfState, type Entry, type NodeId, type RaftConfig } from '../../raft/index.js';
 import { RaftqError } from '../../src/errors.js';
 import { Mutex } from '../../src/server/mutex.js';
 import { PendingProposals } from '../../src/server/pending-proposals.js';
@@ -20,12 +20,10 @@ import type { ReplicaStorage } from '../../src/server/replica-io.js';
 import type { AppliedChanges, SaveBatch, SaveResult } from '../../src/storage/index.js';
 import type { ObservedNode } from './checker.js';
 import { unusedByTheSimulator, type ReplicaObserver, type ReplicaWorld } from './replica-world.js';
-import { hashId, type AppState, type Envelope, type SimNodeOptions } from './sim-node.js';
+import { applyEntry, currentSnapshot, hashId, installSnapshot, maybeCompact, persistHardState, type AppState, type Envelope, type SimNodeOptions } from './sim-node.js';
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
-/** Snapshot data sets a node keeps; older ones may still be named by queued messages. */
-const snapshotsKept = 4;
 
 /** One Ready's applied entries (the state machine is volatile: nothing of it rides the save). */
 type Round = { readonly entries: readonly Entry[]; readonly changes: AppliedChanges };
@@ -116,8 +114,8 @@ export class ReplicaNode implements ObservedNode {
         onReadStates: () => undefined,
         notifyApplied: () => undefined,
       },
-      maybeCompact: () => Promise.resolve(this.#maybeCompact()),
-      sendSnapshot: (m) => this.#world.send(this.#currentSnapshot(m)),
+      maybeCompact: () => Promise.resolve(maybeCompact(this, this.node, this.#opts)),
+      sendSnapshot: (m) => this.#world.send(currentSnapshot(this, m)),
       isStopped: stopped,
       onFatal: (e) => {
         this.fatal ??= e;
@@ -217,32 +215,12 @@ export class ReplicaNode implements ObservedNode {
   }
 
   #persist(batch: SaveBatch): void {
-    if (batch.snapshot !== undefined) this.#installSnapshot(batch.snapshot);
+    if (batch.snapshot !== undefined) installSnapshot(this, this.#incomingSnap, batch.snapshot);
     if (batch.entries.length > 0) {
       this.storage.append(batch.entries);
       this.#observer.onPersist(this, batch.entries);
     }
-    if (batch.hardState !== undefined) this.#persistHardState(batch.hardState);
-  }
-
-  #persistHardState(hs: HardState): void {
-    if (this.#opts.bugs?.dropVote === true) {
-      const prev = this.storage.hardState();
-      this.storage.setHardState({ term: hs.term, vote: prev.term === hs.term ? prev.vote : '', commit: hs.commit });
-    } else {
-      this.storage.setHardState(hs);
-    }
-  }
-
-  #installSnapshot(meta: SnapshotMeta): void {
-    const data = this.#incomingSnap.get(meta.index);
-    if (data === undefined) throw new Error(`${this.id}: snapshot ${meta.index} arrived without its data`);
-    this.#incomingSnap.delete(meta.index);
-    this.snapshots.set(meta.index, data);
-    this.storage.applySnapshot(meta);
-    this.proposals.failUpTo(meta.index, new RaftqError('TIMEOUT', 'a snapshot replaced the log before the request applied; outcome unknown'));
-    this.app = data;
-    this.confState = meta.confState;
+    if (batch.hardState !== undefined) persistHardState(this.storage, batch.hardState, this.#opts);
   }
 
   #send(env: Envelope): void {
@@ -257,23 +235,11 @@ export class ReplicaNode implements ObservedNode {
     this.#world.send(env);
   }
 
-  /** A snapshot goes out as the sender's current applied state, with the current membership. */
-  #currentSnapshot(msg: SnapshotMessage): Envelope {
-    const app = this.app;
-    const snapshot: SnapshotMeta = { index: app.index, term: this.storage.term(app.index), confState: this.confState };
-    return { msg: { ...msg, snapshot }, snapData: app };
-  }
-
   #applier(): ReadyLoopApplier<Round> {
     return {
       apply: (entries) => {
         for (const e of entries) {
-          if (e.index <= this.app.index) throw new Error(`${this.id}: re-applying ${e.index} (applied ${this.app.index})`);
-          if (e.index !== this.app.index + 1) throw new Error(`${this.id}: apply gap: ${e.index} after ${this.app.index}`);
-          let commands = this.app.commands;
-          if (e.type === 'normal' && e.data.byteLength > 0) commands = [...commands, decoder.decode(e.data)];
-          if (e.type === 'conf') this.confState = applyConfChange(this.confState, decodeConfChange(e.data));
-          this.app = { index: e.index, commands };
+          applyEntry(this, e);
           this.#observer.onApply(this, e);
         }
         return { entries, changes: { writes: [], appliedIndex: entries[entries.length - 1]!.index, confState: this.confState } };
@@ -282,17 +248,5 @@ export class ReplicaNode implements ObservedNode {
         for (const e of entries) this.proposals.settle(e.index, e.term, e.type === 'normal' ? decoder.decode(e.data) : undefined);
       },
     };
-  }
-
-  #maybeCompact(): void {
-    const snapIndex = this.storage.snapshot().index;
-    if (this.app.index - snapIndex < this.#opts.snapshotEveryEntries) return;
-    this.snapshots.set(this.app.index, this.app);
-    this.storage.createSnapshot(this.app.index, this.confState);
-    const target = this.node.compactionLimit(this.app.index - this.#opts.compactionTrailingEntries);
-    if (target > this.storage.firstIndex()) this.storage.compact(Math.min(target, this.app.index));
-    // Keep the few newest snapshots: a `snap` message queued before this compaction may still name an older one.
-    const keep = [...this.snapshots.keys()].sort((a, b) => b - a).slice(0, snapshotsKept);
-    for (const idx of this.snapshots.keys()) if (!keep.includes(idx)) this.snapshots.delete(idx);
   }
 }

@@ -235,14 +235,14 @@ export class SimNode {
     if (rd === undefined) return [];
     this.pending = undefined;
     // 1. Persist (one fsync in the real runtime).
-    if (rd.snapshot !== undefined) this.#installSnapshot(rd.snapshot);
+    if (rd.snapshot !== undefined) installSnapshot(this, this.#incomingSnap, rd.snapshot);
     if (rd.entries.length > 0) {
       this.storage.append(rd.entries);
       this.#observer.onPersist(this, rd.entries);
     }
-    if (rd.hardState !== undefined) this.#persistHardState(rd.hardState);
+    if (rd.hardState !== undefined) persistHardState(this.storage, rd.hardState, this.#opts);
     // 2. Send.
-    const out: Envelope[] = rd.messages.map((msg) => (msg.type === 'snap' ? this.#currentSnapshot(msg) : { msg }));
+    const out: Envelope[] = rd.messages.map((msg) => (msg.type === 'snap' ? currentSnapshot(this, msg) : { msg }));
     for (const m of rd.messages) {
       if (m.type !== 'appResp' || m.reject) continue;
       this.#observer.onAck(this, m.index, this.storage.lastIndex());
@@ -251,68 +251,89 @@ export class SimNode {
       if (this.acked === undefined || this.acked.term < m.term || this.acked.index < m.index) this.acked = { term: m.term, index: m.index, entryTerm };
     }
     // 3. Apply.
-    for (const e of rd.committedEntries) this.#apply(e);
+    for (const e of rd.committedEntries) {
+      applyEntry(this, e);
+      this.#observer.onApply(this, e);
+      this.proposals.settle(e.index, e.term, e.type === 'normal' ? decoder.decode(e.data) : undefined);
+    }
     // The recovering marker is cleared only once the Ready that ended recovery is durable.
     if (rd.recovered) this.recoveringMarker = false;
     // 4. Advance, then compact if the log grew long.
     this.node.advance(rd);
-    this.#maybeCompact();
+    maybeCompact(this, this.node, this.#opts);
     return out;
   }
+}
 
-  #persistHardState(hs: HardState): void {
-    if (this.#opts.bugs?.dropVote === true) {
-      const prev = this.storage.hardState();
-      this.storage.setHardState({ term: hs.term, vote: prev.term === hs.term ? prev.vote : '', commit: hs.commit });
-    } else {
-      this.storage.setHardState(hs);
-    }
-  }
+/**
+ * What both simulated nodes (SimNode here, ReplicaNode in replica-node.ts) keep and handle
+ * alike: the storage, the snapshot data, the string state machine and its membership, the
+ * client proposals. The helpers below are the one copy of how either node persists a hard
+ * state, installs and sends snapshots, applies an entry and compacts.
+ */
+export interface SimNodeState {
+  readonly id: NodeId;
+  storage: MemoryStorage;
+  readonly snapshots: Map<number, AppState>;
+  app: AppState;
+  confState: ConfState;
+  readonly proposals: PendingProposals<string>;
+}
 
-  #installSnapshot(meta: SnapshotMeta): void {
-    const data = this.#incomingSnap.get(meta.index);
-    if (data === undefined) throw new Error(`${this.id}: snapshot ${meta.index} arrived without its data`);
-    this.#incomingSnap.delete(meta.index);
-    this.snapshots.set(meta.index, data);
-    this.storage.applySnapshot(meta);
-    this.proposals.failUpTo(meta.index, new RaftqError('TIMEOUT', 'a snapshot replaced the log before the request applied; outcome unknown'));
-    this.app = data;
-    this.confState = meta.confState;
+/** Persists `hs`; the dropVote bug forgets a vote cast in the current term. */
+export function persistHardState(storage: MemoryStorage, hs: HardState, opts: SimNodeOptions): void {
+  if (opts.bugs?.dropVote === true) {
+    const prev = storage.hardState();
+    storage.setHardState({ term: hs.term, vote: prev.term === hs.term ? prev.vote : '', commit: hs.commit });
+  } else {
+    storage.setHardState(hs);
   }
+}
 
-  /**
-   * Like the real runtime, a snapshot goes out as the sender's current applied state (at or
-   * after the compaction point the core named), so it carries the current membership.
-   */
-  #currentSnapshot(msg: Extract<Envelope['msg'], { type: 'snap' }>): Envelope {
-    const app = this.app;
-    const snapshot: SnapshotMeta = { index: app.index, term: this.storage.term(app.index), confState: this.confState };
-    return { msg: { ...msg, snapshot }, snapData: app };
-  }
+/** Installs the snapshot `meta` with the data that arrived with it (taken out of `incoming`). */
+export function installSnapshot(n: SimNodeState, incoming: Map<number, AppState>, meta: SnapshotMeta): void {
+  const data = incoming.get(meta.index);
+  if (data === undefined) throw new Error(`${n.id}: snapshot ${meta.index} arrived without its data`);
+  incoming.delete(meta.index);
+  n.snapshots.set(meta.index, data);
+  n.storage.applySnapshot(meta);
+  n.proposals.failUpTo(meta.index, new RaftqError('TIMEOUT', 'a snapshot replaced the log before the request applied; outcome unknown'));
+  n.app = data;
+  n.confState = meta.confState;
+}
 
-  #apply(e: Entry): void {
-    if (e.index <= this.app.index) throw new Error(`${this.id}: re-applying ${e.index} (applied ${this.app.index})`);
-    if (e.index !== this.app.index + 1) throw new Error(`${this.id}: apply gap: ${e.index} after ${this.app.index}`);
-    let commands = this.app.commands;
-    if (e.type === 'normal' && e.data.byteLength > 0) commands = [...commands, decoder.decode(e.data)];
-    if (e.type === 'conf') this.confState = applyConfChange(this.confState, decodeConfChange(e.data));
-    this.app = { index: e.index, commands };
-    this.#observer.onApply(this, e);
-    this.proposals.settle(e.index, e.term, e.type === 'normal' ? decoder.decode(e.data) : undefined);
-  }
+/**
+ * Like the real runtime, a snapshot goes out as the sender's current applied state (at or
+ * after the compaction point the core named), so it carries the current membership.
+ */
+export function currentSnapshot(n: SimNodeState, msg: Extract<Envelope['msg'], { type: 'snap' }>): Envelope {
+  const app = n.app;
+  const snapshot: SnapshotMeta = { index: app.index, term: n.storage.term(app.index), confState: n.confState };
+  return { msg: { ...msg, snapshot }, snapData: app };
+}
 
-  #maybeCompact(): void {
-    const snapIndex = this.storage.snapshot().index;
-    if (this.app.index - snapIndex < this.#opts.snapshotEveryEntries) return;
-    this.snapshots.set(this.app.index, this.app);
-    this.storage.createSnapshot(this.app.index, this.confState);
-    const target = this.node.compactionLimit(this.app.index - this.#opts.compactionTrailingEntries);
-    if (target > this.storage.firstIndex()) this.storage.compact(Math.min(target, this.app.index));
-    // Keep the few newest snapshots: a `snap` message queued before this compaction may still
-    // name an older one.
-    const keep = [...this.snapshots.keys()].sort((a, b) => b - a).slice(0, snapshotsKept);
-    for (const idx of this.snapshots.keys()) if (!keep.includes(idx)) this.snapshots.delete(idx);
-  }
+/** Applies `e` to the string state machine (and a conf entry to the membership), in order. */
+export function applyEntry(n: SimNodeState, e: Entry): void {
+  if (e.index <= n.app.index) throw new Error(`${n.id}: re-applying ${e.index} (applied ${n.app.index})`);
+  if (e.index !== n.app.index + 1) throw new Error(`${n.id}: apply gap: ${e.index} after ${n.app.index}`);
+  let commands = n.app.commands;
+  if (e.type === 'normal' && e.data.byteLength > 0) commands = [...commands, decoder.decode(e.data)];
+  if (e.type === 'conf') n.confState = applyConfChange(n.confState, decodeConfChange(e.data));
+  n.app = { index: e.index, commands };
+}
+
+/** Takes a snapshot and compacts the log once snapshotEveryEntries entries applied past the last. */
+export function maybeCompact(n: SimNodeState, node: RawNode, opts: SimNodeOptions): void {
+  const snapIndex = n.storage.snapshot().index;
+  if (n.app.index - snapIndex < opts.snapshotEveryEntries) return;
+  n.snapshots.set(n.app.index, n.app);
+  n.storage.createSnapshot(n.app.index, n.confState);
+  const target = node.compactionLimit(n.app.index - opts.compactionTrailingEntries);
+  if (target > n.storage.firstIndex()) n.storage.compact(Math.min(target, n.app.index));
+  // Keep the few newest snapshots: a `snap` message queued before this compaction may still
+  // name an older one.
+  const keep = [...n.snapshots.keys()].sort((a, b) => b - a).slice(0, snapshotsKept);
+  for (const idx of n.snapshots.keys()) if (!keep.includes(idx)) n.snapshots.delete(idx);
 }
 
 /** A stable hash of a node id (seeds each node's election jitter). */
