@@ -1,7 +1,9 @@
 /**
  * Memory benchmark (not a test): applies N enqueue entries of one 1 KiB message each through
  * the queue state machine, committing the writes to a LevelDB in a temp dir in batches of 1000
- * entries (as the runtime would), and reports RSS, heap and apply throughput. Then it reloads
+ * entries (as the runtime would), each batch with the cold-tier copies of its bodies, as if the
+ * log were compacted right behind it (log-bodies.ts: the worst case for LevelDB), and reports
+ * RSS, heap and apply throughput. Then it reloads
  * the state machine from the LevelDB (load(), as after a restart) and reports the same.
  *
  *   npx tsc -p . && node --expose-gc dist/src/queue/bench-memory.js [messages=1000000] [--keep]
@@ -15,7 +17,9 @@ import { Level } from 'level';
 import { decodeCommand, encodeCommand } from './codec.js';
 import type { Command } from './commands.js';
 import { QueueError } from './errors.js';
+import { seqOf } from './ids.js';
 import { allStatePrefix } from './keys.js';
+import { coldBodyWrites, readBodies, type EnqueueLog } from './log-bodies.js';
 import { QueueStateMachine } from './state-machine.js';
 import { WriteBatch, type StateReader } from './state-store.js';
 
@@ -77,6 +81,9 @@ async function main(): Promise<void> {
   const started = performance.now();
   let applyMs = 0;
   let batch = new WriteBatch();
+  // The entries of the batch being built: their bodies are copied into the batch when it is stored.
+  let log = new Map<number, Extract<Command, { type: 'enqueue' }>>();
+  const batchLog: EnqueueLog = { enqueuedAt: (i) => log.get(i)?.messages };
   for (let n = 1; n <= total; n++) {
     // Every message differs (first 8 bytes), as a real producer's would.
     body[0] = n & 0xff;
@@ -89,8 +96,14 @@ async function main(): Promise<void> {
     if (decoded instanceof QueueError) throw decoded;
     const r = sm.apply(decoded, { index: ++index, nowMs: stamp0 + Math.floor(n / 1000) }, batch);
     applyMs += performance.now() - t;
-    if (!r.ok) throw new Error(`enqueue failed: ${r.code}`);
+    if (!r.ok || r.type !== 'enqueue' || decoded.type !== 'enqueue') throw new Error(`enqueue failed`);
+    log.set(index, decoded);
     if (n % entriesPerBatch === 0 || n === total) {
+      const indexes = [...log.keys()];
+      // Every message of the batch is live (nothing is received): copy them all.
+      const live = (fn: (seq: number, enqueuedAtMs: number) => void): void => log.forEach((_, i) => fn(seqOf(i, 0), stamp0));
+      coldBodyWrites(live, indexes[0]!, indexes[indexes.length - 1]!, batchLog, batch);
+      log = new Map();
       await db.batch(batch.ops);
       batch = new WriteBatch();
     }
@@ -110,7 +123,7 @@ async function main(): Promise<void> {
   const r = sm.apply({ type: 'receive', queue: 'bench', max: 10 }, { index: ++index, nowMs: stamp0 + total }, receive);
   await db.batch(receive.ops);
   if (!r.ok || r.type !== 'receive') throw new Error('receive failed');
-  const got = await QueueStateMachine.readMessages(reader, r.messages);
+  const got = await readBodies(reader, batchLog, r.messages);
   console.log(`receive 10 + readMessages: ${got.length} bodies of ${got[0]?.body.length} B in ${(performance.now() - t).toFixed(1)} ms`);
 
   await db.close();

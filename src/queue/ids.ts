@@ -23,3 +23,13 @@ export function seqOf(index: number, n: number): number {
 export function messageIdOf(seq: number): string {
   return `${Math.floor(seq / seqsPerEntry)}-${seq % seqsPerEntry}`;
 }
+
+/** The log index of the entry that created the item `seq`. */
+export function entryIndexOfSeq(seq: number): number {
+  return Math.floor(seq / seqsPerEntry);
+}
+
+/** The position of the item `seq` within the entry that created it (the message's place in its batch). */
+export function positionOfSeq(seq: number): number {
+  return seq % seqsPerEntry;
+}

@@ -368,6 +368,11 @@ export class QueueIndex {
     return n;
   }
 
+  /** Calls `fn` with every live message in offset order: its body's seq and when it entered this queue. */
+  forEachLiveBody(fn: (seq: number, enqueuedAtMs: number) => void): void {
+    this.#sequence.forEachLive((slot) => fn(this.#sequence.seqAt(slot), this.#sequence.enqueuedAtMsAt(slot)));
+  }
+
   /** Offsets of every live message in order (a copy). */
   liveOffsets(): number[] {
     return this.#sequence.liveOffsets();

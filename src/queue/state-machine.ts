@@ -25,15 +25,14 @@ import {
   type QueueAttributes,
   type QueueInfo,
   type ReceiveCommand,
-  type ReceivedMessage,
 } from './commands.js';
 import { QueueError } from './errors.js';
 import { messageIdOf, seqOf, seqsPerEntry } from './ids.js';
-import { keyKind, kindPrefix, machineKey, payloadKey, queueKey, readU32, readU64 } from './keys.js';
+import { keyKind, kindPrefix, machineKey, queueKey, readU32, readU64 } from './keys.js';
 import { dedupKeysMax, dedupPageEntriesMax } from './limits.js';
 import { QueueIndex } from './queue-index.js';
 import { decodeReceipt } from './receipts.js';
-import { decodeDedup, decodeDedupPage, decodeMachine, decodeMessage, decodePayload, decodeQueue, encodeMachine, encodePayload } from './records.js';
+import { decodeDedup, decodeDedupPage, decodeMachine, decodeMessage, decodeQueue, encodeMachine } from './records.js';
 import type { StateReader, StateWriter } from './state-store.js';
 import { resolveAttributes, validateAgainstState, validateCommand, type QueueLookup } from './validate.js';
 
@@ -116,26 +115,16 @@ export class QueueStateMachine implements QueueLookup {
   }
 
   /**
-   * Attaches bodies and attributes to the deliveries of a receive result, reading payloads
-   * from the committed keyspace (call after the apply batch is written). A payload missing by
-   * then (the message was acked meanwhile) is dropped from the answer.
+   * Calls `fn` with every live message of every queue: where its body is (seq) and when it
+   * entered its queue. For the copies of bodies a log compaction needs (log-bodies.ts).
    */
-  static async readMessages(reader: StateReader, deliveries: readonly Delivery[]): Promise<ReceivedMessage[]> {
-    const keys = deliveries.map((d) => payloadKey(d.seq));
-    // One read for the whole receive where the store offers it (a LevelDB multi-get: one trip
-    // to the I/O thread pool instead of one per message).
-    const values = reader.getMany !== undefined ? await reader.getMany(keys) : await Promise.all(keys.map((k) => reader.get(k)));
-    const out: ReceivedMessage[] = [];
-    deliveries.forEach((d, i) => {
-      const bytes = values[i];
-      if (bytes === undefined) return;
-      // The read handed us `bytes` of our own: the body may stay a view into them.
-      const payload = decodePayload(bytes, false);
-      const { seq: _seq, ...rest } = d;
-      void _seq;
-      out.push({ ...rest, body: payload.body, attributes: { ...payload.attributes } });
-    });
-    return out;
+  forEachLiveBody(fn: (seq: number, enqueuedAtMs: number) => void): void {
+    for (const q of this.#queuesById.values()) q.forEachLiveBody(fn);
+  }
+
+  /** Index of the last entry applied (0 before the first). */
+  get lastIndex(): number {
+    return this.#lastIndex;
   }
 
   /** The monotonic clock: the largest entry stamp applied so far. */
@@ -292,7 +281,7 @@ export class QueueStateMachine implements QueueLookup {
         continue;
       }
       const seq = seqOf(index, n);
-      w.put(payloadKey(seq), encodePayload({ body: m.body, attributes: m.attributes ?? {}, sentAtMs: now }), true);
+      // The body stays in the log entry (log-bodies.ts): nothing is written for it.
       const delayMs = fifo ? q.attributes.delayMs : (m.delayMs ?? q.attributes.delayMs);
       const offset = q.append(w, { seq, visibleAtMs: now + delayMs, groupId: m.groupId ?? '', sourceQueue: '' }, now);
       if (dedupId !== undefined) q.dedup.insert(w, dedupId, { seq, createdAtMs: now, seqs: [seq], offsets: [offset] });

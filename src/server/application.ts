@@ -1,5 +1,13 @@
-import type { StateReader, StateWrite } from '../storage/index.js';
+import type { Entry } from '../../raft/types.js';
+import type { LogBackedKeys, StateReader, StateWrite } from '../storage/index.js';
 import type { ReplyEncoding } from './reply-encoding.js';
+
+/** What an application reads: the applied state, and the log it was applied from (DurableStorage has both). */
+export interface AppStateReader extends StateReader {
+  firstIndex(): number;
+  lastIndex(): number;
+  entries(lo: number, hi: number, maxBytes: number): Entry[];
+}
 
 /** A committed command handed to the application, with cluster time. */
 export interface AppliedCommand<Decoded = unknown> {
@@ -35,7 +43,17 @@ export interface Application<Result, Reply, Decoded = unknown> {
    */
   replyWithin(result: Result, command: Uint8Array, bytesMax: number, encoding: ReplyEncoding): Promise<{ reply: Reply; release: readonly Uint8Array[] }>;
   /** Rebuilds in-memory indexes from the stored state (startup, snapshot install). */
-  reload(reader: StateReader): Promise<void>;
+  reload(reader: AppStateReader): Promise<void>;
+  /**
+   * The applied keys that copy log data (DurableStorageOptions.logBacked): when set, the log is
+   * compacted only after coldWrites() copied what the state still needs of the entries dropped.
+   */
+  readonly logBacked?: LogBackedKeys;
+  /**
+   * The copies of log data the state as applied now needs of entries [from, through], before
+   * the log drops them (written with the next checkpoint). Required with logBacked.
+   */
+  coldWrites?(from: number, through: number): StateWrite[];
   /**
    * Checks a command against current state before it is proposed (leader side); throws a
    * RaftqError for a command that would be refused. Returns the command decoded from `payload`

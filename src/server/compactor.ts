@@ -12,10 +12,18 @@
  * (compactionLimit: on a leader, not past a snapshot still being sent), and nothing is
  * done unless the result lies past the current snapshot.
  *
+ * When the application keeps copies of log data (message bodies: src/storage/log-copies.ts), a
+ * compaction first hands the storage the copies the applied state needs of the entries it will
+ * drop (coldWrites, under the ready-loop lock, so the state read is the state stored); they
+ * become durable with the next checkpoint, in the background, and the log is compacted no
+ * further than its durable copies reach (copiedThrough): at this call or a later one.
+ *
  * Storage and the Raft core are reached through narrow interfaces, so tests drive this class
  * with fakes (test/server/compactor.test.ts).
  */
 import type { Logger } from 'pino';
+import { assert } from '../../raft/assert.js';
+import type { StateWrite } from '../storage/index.js';
 import type { ConfState } from '../../raft/types.js';
 import type { NodeMetrics } from './metrics-hooks.js';
 
@@ -32,6 +40,14 @@ export interface CompactorStorage {
   /** The applied index the state machine reflects (appliedIndex() is the last checkpoint's). */
   liveAppliedIndex(): number;
   compact(index: number, confState: ConfState): Promise<void>;
+  /** Whether log data is copied before a compaction (the four members below are used only then). */
+  readonly copiesLogData?: boolean;
+  /** The index through which copies were taken in. */
+  copyFloor?(): number;
+  /** The index through which copies are durable: compaction may reach it. */
+  copiedThrough?(): number;
+  /** Takes in the copies of entries after copyFloor() up to `through`. */
+  copyOutOfLog?(through: number, writes: readonly StateWrite[]): Promise<void>;
 }
 
 /** What compaction needs of the Raft core; RawNode has it. */
@@ -59,6 +75,8 @@ export interface CompactorOptions {
   /** Clock of the log line's duration, in milliseconds. */
   readonly now: () => number;
   readonly metrics?: Pick<NodeMetrics, 'compacted'> | undefined;
+  /** The copies of log data the applied state needs of entries [from, through] (Application.coldWrites). */
+  readonly coldWrites?: ((from: number, through: number) => StateWrite[]) | undefined;
 }
 
 /** Decides and performs log compactions: see the module comment. */
@@ -92,11 +110,27 @@ export class Compactor {
     const applied = storage.appliedIndex();
     // Keep at most compactionTrailingEntries entries, and at most compactionTrailingBytes bytes.
     const keep = Math.max(applied - settings.compactionTrailingEntries, storage.indexKeepingBytes(applied, settings.compactionTrailingBytes));
-    const target = this.#o.raft.compactionLimit(forced ? applied : keep);
-    if (target <= snap) return;
+    const limit = this.#o.raft.compactionLimit(forced ? applied : keep);
+    if (limit <= snap) return;
     const t0 = this.#o.now();
+    const target = await this.#copied(limit, forced);
+    if (target <= snap) return;
     await storage.compact(target, this.#o.confState());
     this.#o.logger.info({ index: target, applied, ms: this.#o.now() - t0 }, 'compacted the log');
     this.#o.metrics?.compacted();
+  }
+
+  /** How far the log may be compacted toward `limit` with the copies of its data durable (module comment). */
+  async #copied(limit: number, forced: boolean): Promise<number> {
+    const { storage, coldWrites } = this.#o;
+    if (storage.copiesLogData !== true) return limit;
+    assert(coldWrites !== undefined && storage.copyFloor !== undefined && storage.copiedThrough !== undefined && storage.copyOutOfLog !== undefined, 'log data copied without coldWrites');
+    const floor = storage.copyFloor();
+    if (floor < limit) {
+      await storage.copyOutOfLog(limit, coldWrites(floor + 1, limit));
+      // A new member's snapshot cannot wait for the next checkpoint.
+      if (forced) await storage.checkpoint();
+    }
+    return Math.min(limit, storage.copiedThrough());
   }
 }

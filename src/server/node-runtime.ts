@@ -71,6 +71,7 @@ export class NodeRuntime<Result, Reply> {
       ...(opts.openDb !== undefined ? { openDb: opts.openDb } : {}),
       ...(opts.unsafeSegmentLog !== undefined ? { unsafeSegmentLog: opts.unsafeSegmentLog } : {}),
       ...(config.segmentBytes !== undefined ? { segmentBytesMax: config.segmentBytes } : {}),
+      ...(opts.app.logBacked !== undefined ? { logBacked: opts.app.logBacked } : {}),
       // Compaction reaches the last checkpoint at most: several checkpoints per compaction interval.
       checkpointEntries: Math.max(1, Math.min(checkpointThresholdsDefault.entries, Math.floor(config.snapshotEntries / 4))),
       checkpointLogBytes: Math.max(1, Math.min(checkpointThresholdsDefault.logBytes, Math.floor(config.snapshotBytes / 4))),

@@ -7,14 +7,15 @@ import {
   validateAgainstState,
   validateCommand,
   type CommandResult,
-  type StateReader,
 } from '../queue/index.js';
+import { coldBodyWrites, readBodies } from '../queue/log-bodies.js';
 import type { StateWrite } from '../storage/index.js';
-import type { AppliedCommand, Application } from './application.js';
+import type { AppliedCommand, Application, AppStateReader } from './application.js';
 import { toRaftqError } from './error-map.js';
 import { binaryMessagesWithin, queueReplyBinaryCodec } from './queue-reply-binary.js';
 import { jsonMessagesWithin, queueReplyJsonCodec } from './queue-reply-json.js';
 import type { QueueReply } from './queue-reply-types.js';
+import { queueLogBackedKeys, StoredEnqueueLog } from './queue-log-bodies.js';
 import type { ReplyCodecs, ReplyEncoding } from './reply-encoding.js';
 
 export type { QueueReply, ReceiveReply } from './queue-reply-types.js';
@@ -29,7 +30,11 @@ const expireEveryMs = 5_000;
  */
 export class QueueApplication implements Application<CommandResult, QueueReply, Command> {
   #sm = new QueueStateMachine();
-  #reader: StateReader | undefined;
+  #reader: AppStateReader | undefined;
+  /** The enqueue commands of the log the state was applied from: where bodies are read. */
+  #log: StoredEnqueueLog | undefined;
+  /** The payload records are copies of log data (queue-log-bodies.ts). */
+  readonly logBacked = queueLogBackedKeys;
   #lastExpireMs = 0;
   /**
    * performance.now() when the state machine's clock last moved here (an entry applied, or a
@@ -55,6 +60,8 @@ export class QueueApplication implements Application<CommandResult, QueueReply, 
     const positions: number[] = [];
     commands.forEach((c, i) => {
       const cmd = c.decoded ?? decodeCommand(c.payload);
+      // The leader decoded its own proposals already: receives that follow read bodies from it.
+      if (c.decoded?.type === 'enqueue') this.#log?.remember(c.index, c.decoded.messages);
       // Every node decodes the same bytes the same way, so an undecodable entry yields the
       // same error result everywhere instead of a crash.
       if (cmd instanceof Error) {
@@ -120,8 +127,9 @@ export class QueueApplication implements Application<CommandResult, QueueReply, 
   async reply(result: CommandResult): Promise<QueueReply> {
     if (!result.ok || result.type !== 'receive') return result;
     const reader = this.#reader;
-    if (reader === undefined) throw new RaftqError('INTERNAL', 'state reader not loaded');
-    const messages = await QueueStateMachine.readMessages(reader, result.messages);
+    const log = this.#log;
+    if (reader === undefined || log === undefined) throw new RaftqError('INTERNAL', 'state reader not loaded');
+    const messages = await readBodies(reader, log, result.messages);
     return { ok: true, type: 'receive', messages, deadLettered: result.deadLettered };
   }
 
@@ -136,8 +144,21 @@ export class QueueApplication implements Application<CommandResult, QueueReply, 
     return { reply: { ...reply, messages: reply.messages.slice(0, kept) }, release };
   }
 
-  async reload(reader: StateReader): Promise<void> {
+  coldWrites(from: number, through: number): StateWrite[] {
+    const log = this.#log;
+    if (log === undefined) throw new RaftqError('INTERNAL', 'state reader not loaded');
+    const writes: StateWrite[] = [];
+    const writer = {
+      put: (key: Uint8Array, value: Uint8Array) => void writes.push({ type: 'put', key, value, created: true }),
+      del: (key: Uint8Array) => void writes.push({ type: 'del', key }),
+    };
+    coldBodyWrites((fn) => this.#sm.forEachLiveBody(fn), from, through, log, writer);
+    return writes;
+  }
+
+  async reload(reader: AppStateReader): Promise<void> {
     this.#reader = reader;
+    this.#log = new StoredEnqueueLog(reader);
     this.#sm = await QueueStateMachine.load(reader);
     this.#clockMovedAtMono = performance.now();
   }

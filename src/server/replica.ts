@@ -122,7 +122,8 @@ export class Replica<Result, Reply> {
     this.forwarding = forwarding;
     const reads = new LinearizableReads({ self: config.nodeId, raft: raw, kick, now: clock.now });
     this.reads = reads;
-    const compactor = new Compactor({ storage, raft: raw, settings: config, confState: () => membership.confState, logger, now: clock.now, metrics });
+    const coldWrites = app.coldWrites?.bind(app);
+    const compactor = new Compactor({ storage, raft: raw, settings: config, confState: () => membership.confState, logger, now: clock.now, metrics, coldWrites });
     const adoption = new SnapshotAdoption({ lock: this.#lock, step: (m) => raw.step(m), kick, storage, stamper, app, clusterClock: this.clusterClock, membership, proposer });
     const retryRng = seededRng(o.seed ^ 0x5eed);
     const snapshots = new SnapshotTransfer({

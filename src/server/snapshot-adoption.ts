@@ -13,7 +13,7 @@
  * Every part is reached through a narrow interface, so tests drive this class with fakes.
  */
 import type { Message, SnapshotMessage } from '../../raft/types.js';
-import type { StateReader } from '../storage/index.js';
+import type { AppStateReader } from './application.js';
 import type { Membership } from './membership-owner.js';
 import { membersKey } from './membership.js';
 
@@ -26,10 +26,10 @@ export interface SnapshotAdoptionOptions {
   /** Wakes the ready loop. */
   readonly kick: () => void;
   /** The state the snapshot was installed into. */
-  readonly storage: StateReader;
+  readonly storage: AppStateReader;
   readonly stamper: { noteReceived(): void };
-  readonly app: { reload(reader: StateReader): Promise<void> };
-  readonly clusterClock: { load(reader: Pick<StateReader, 'get'>): Promise<void> };
+  readonly app: { reload(reader: AppStateReader): Promise<void> };
+  readonly clusterClock: { load(reader: Pick<AppStateReader, 'get'>): Promise<void> };
   readonly membership: Pick<Membership, 'adoptSnapshot'>;
   readonly proposer: { adoptSnapshot(index: number): void };
 }

@@ -44,6 +44,11 @@ export class Checkpointer {
   /** The flush in flight: its writes (still readable) and its completion. */
   #flushing: { readonly writes: PendingWrites; readonly done: Promise<void> } | undefined;
   #failed: unknown;
+  /** Checkpoints started and completed. Invariant: #completed <= #started <= #completed + 1. */
+  #started = 0;
+  #completed = 0;
+  /** A checkpoint was requested while one was in flight: start the next when it completes. */
+  #requested = false;
 
   constructor(db: Db, applied: AppliedMeta, thresholds: CheckpointThresholds) {
     this.#db = db;
@@ -60,6 +65,16 @@ export class Checkpointer {
   /** The applied index and membership the state machine reflects. */
   get live(): { readonly index: number; readonly confState: ConfState } {
     return this.#live;
+  }
+
+  /** The number of the checkpoint that will carry the changes taken now (they are durable once durableRound reaches it). */
+  get pendingRound(): number {
+    return this.#started + 1;
+  }
+
+  /** The number of the last durable checkpoint. */
+  get durableRound(): number {
+    return this.#completed;
   }
 
   /** Whether anything was applied since the durable checkpoint. */
@@ -87,6 +102,13 @@ export class Checkpointer {
     return this.#pending.lookup(key) ?? this.#flushing?.writes.lookup(key);
   }
 
+  /** Starts a checkpoint of everything taken so far, in the background: now, or once the one in flight completes. */
+  request(): void {
+    this.#checkUsable();
+    if (this.#flushing === undefined) this.#startFlush();
+    else this.#requested = true;
+  }
+
   /** Writes a checkpoint of everything applied, and resolves once it is durable. */
   async flushNow(): Promise<void> {
     await this.settle();
@@ -108,6 +130,7 @@ export class Checkpointer {
     this.#since = { entries: 0, logBytes: 0 };
     this.#live = { index: meta.index, confState: meta.confState };
     this.#applied = meta;
+    this.#completed = this.#started;
   }
 
   #startFlush(): void {
@@ -118,11 +141,15 @@ export class Checkpointer {
     ops.push({ type: 'put', key: appliedMetaKey, value: encodeRecord(meta) });
     this.#pending = new PendingWrites();
     this.#since = { entries: 0, logBytes: 0 };
+    const round = ++this.#started;
+    this.#requested = false;
     const done = this.#db.batch(ops, { sync: true }).then(
       () => {
         assert(meta.index >= this.#applied.index, () => `checkpoint ${meta.index} below ${this.#applied.index}`);
         this.#applied = meta;
+        this.#completed = round;
         this.#flushing = undefined;
+        if (this.#requested) this.#startFlush();
       },
       (err: unknown) => {
         this.#failed ??= err;

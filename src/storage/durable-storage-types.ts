@@ -42,6 +42,35 @@ export interface DurableStorageOptions {
   readonly checkpointLogBytes?: number;
   /** Checkpoint once the pending changes take this many bytes of memory (default: checkpointer.ts). */
   readonly checkpointBytes?: number;
+  /** The application's applied keys that copy log data (durable-storage.ts, "Log-backed keys"); none when absent. */
+  readonly logBacked?: LogBackedKeys;
+}
+
+/**
+ * Applied keys whose values copy data of log entries (message bodies: src/queue/log-bodies.ts),
+ * written only for entries the log drops while the data is still needed: the application says
+ * which keys they are, the storage keeps them consistent with its log (durable-storage.ts,
+ * "Log-backed keys").
+ */
+export interface LogBackedKeys {
+  /** The log index whose data the value of `key` copies; undefined for every other key. */
+  entryOf(key: Uint8Array): number | undefined;
+  /** The range of keys copying data of entries after `index`: [gte, lt). */
+  keysAfter(index: number): { readonly gte: Uint8Array; readonly lt: Uint8Array };
+  /**
+   * For a snapshot that covers `entries` (the log after the sender's own compaction, up to the
+   * snapshot index): sees every pair the snapshot sends, then adds the copies it must carry
+   * because its receiver's log will start after them.
+   */
+  snapshotCopies(entries: readonly Entry[]): SnapshotCopies;
+}
+
+/** One snapshot's collector of copies (LogBackedKeys.snapshotCopies). */
+export interface SnapshotCopies {
+  /** Sees one pair of the snapshot (in key order). */
+  observe(key: Uint8Array, value: Uint8Array): void;
+  /** The pairs to add after the last one. */
+  finish(): Iterable<[Uint8Array, Uint8Array]>;
 }
 
 /** One Raft Ready's persistence. */

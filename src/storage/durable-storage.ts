@@ -41,6 +41,10 @@
  *   hole in the state. appliedIndex() is the checkpoint's index: the state open() loads, and
  *   the bound of compaction (the log after it must stay, to be replayed). The Raft core
  *   restarts from it and applies the entries after it again.
+ * - copyOutOfLog(): the application's copies of log data it still needs (log-backed keys,
+ *   log-copies.ts: message bodies) are applied changes, written by the next checkpoint, which
+ *   they request; compact() goes no further than the durable ones. open() deletes, synced, the
+ *   copies of entries after the snapshot (a compaction a crash interrupted): the log has them.
  * - compact(): the synced snapshot meta first; it relies only on synced checkpoints. The
  *   segment deletions after it are durable only at the next sync: a segment that comes back
  *   lies at or below the snapshot, and open() skips it.
@@ -74,9 +78,9 @@ import { assert } from '../../raft/assert.js';
 import { RaftError } from '../../raft/errors.js';
 import { MemoryStorage, type Storage } from '../../raft/storage.js';
 import type { ConfState, Entry, HardState, SnapshotMeta } from '../../raft/types.js';
-import { decodeAppliedValue, encodeAppliedValue } from './applied-values.js';
+import { encodeAppliedValue } from './applied-values.js';
 import { type AppliedMeta, decodeRecord, encodeRecord, parseAppliedMeta } from './codec.js';
-import { appliedKey, appliedKeyPrefixBytes, appliedMetaKey, generationMax, generationPrefix, hardStateKey, prefixEnd, snapshotMetaKey } from './keys.js';
+import { appliedKey, appliedMetaKey, generationMax, generationPrefix, hardStateKey, snapshotMetaKey } from './keys.js';
 import { type BatchOp, clearDurably, type Db } from './level-db.js';
 import { entryBytes, LogRuns } from './log-runs.js';
 import { silentLogger, type StorageLogger } from './logger.js';
@@ -88,10 +92,13 @@ import type { StateWrite } from './pending-writes.js';
 import { deleteRecoveringMarker, type RecoveringMarker, writeRecoveringMarker } from './recovering.js';
 import { decodeSnapshotChunk, snapshotChunkBytesMax } from './snapshot-chunks.js';
 import { LevelSnapshotReader, type SnapshotReader } from './snapshot-reader.js';
+import { LogCopies } from './log-copies.js';
+import { AppliedReads } from './applied-reads.js';
+import { checkAppend, checkUnsyncedSave } from './save-checks.js';
 
 export type { SnapshotReader } from './snapshot-reader.js';
 
-export type { AppliedChanges, DurableStorageOptions, InstallResult, SaveBatch, SaveResult, SnapshotReaderOptions, StateReader } from './durable-storage-types.js';
+export type { AppliedChanges, DurableStorageOptions, InstallResult, LogBackedKeys, SaveBatch, SaveResult, SnapshotCopies, SnapshotReaderOptions, StateReader } from './durable-storage-types.js';
 export type { StateWrite } from './pending-writes.js';
 
 /** Log entries per accounting run at open (log-runs.ts): the saves that wrote them are not known. */
@@ -126,6 +133,11 @@ export class DurableStorage implements Storage, StateReader {
   readonly #verify: boolean;
   /** The recovering marker as stored (recovering.ts); undefined once markRecovered synced its delete. */
   #recovering: RecoveringMarker | undefined;
+  /** Reads of the applied state: pending changes, then the checkpoint being written, then LevelDB. */
+  readonly #reads: AppliedReads;
+  /** The application's copies of log data and their floor (log-copies.ts). */
+  readonly #copies: LogCopies;
+  readonly #logBacked: DurableStorageOptions['logBacked'];
 
   private constructor(db: Db, log: RaftLogStore, dir: string, logger: StorageLogger, mem: MemoryStorage, applied: AppliedMeta, verify: boolean, recovering: RecoveringMarker | undefined, opts: DurableStorageOptions) {
     this.#log = log;
@@ -136,6 +148,9 @@ export class DurableStorage implements Storage, StateReader {
       pendingBytes: opts.checkpointBytes ?? d.pendingBytes,
     });
     this.#db = db;
+    this.#logBacked = opts.logBacked;
+    this.#copies = new LogCopies(opts.logBacked, mem.snapshot().index);
+    this.#reads = new AppliedReads(db, this.#cp, verify);
     this.#verify = verify;
     this.#recovering = recovering;
     this.#dir = dir;
@@ -239,14 +254,14 @@ export class DurableStorage implements Storage, StateReader {
 
   async #save(batch: SaveBatch): Promise<SaveResult> {
     const sync = batch.sync ?? true;
-    if (!sync) this.#checkUnsyncedSave(batch);
+    if (!sync) checkUnsyncedSave(batch, this.#mem.hardState());
     const ops: BatchOp[] = [];
     const snapshot = this.#snapshotToSave(batch.snapshot, ops);
     // The log as the batch's entries see it: empty after a snapshot.
     const first = snapshot === null ? this.#mem.firstIndex() : snapshot.index + 1;
     const last = snapshot === null ? this.#mem.lastIndex() : snapshot.index;
     const entries = batch.entries.filter((e) => e.index >= first);
-    const newLast = this.#checkAppend(entries, last, snapshot === null);
+    const newLast = checkAppend(entries, last, snapshot === null ? Math.min(last, this.#cp.live.index) : 0, (i) => this.#mem.term(i));
     if (batch.applied !== undefined) this.#checkApplied(batch.applied.appliedIndex, newLast);
     if (batch.hardState !== undefined) {
       const hs = batch.hardState;
@@ -313,14 +328,6 @@ export class DurableStorage implements Storage, StateReader {
     return bytes;
   }
 
-  /** A save may skip the sync only when nothing but the commit index changes (module comment). */
-  #checkUnsyncedSave(batch: SaveBatch): void {
-    assert(batch.entries.length === 0 && batch.snapshot === undefined && batch.applied === undefined, 'an unsynced save carries entries, a snapshot or applied changes');
-    const hs = batch.hardState;
-    const old = this.#mem.hardState();
-    assert(hs === undefined || (hs.term === old.term && hs.vote === old.vote), () => `an unsynced save changes term or vote: ${old.term}/${old.vote} -> ${hs?.term}/${hs?.vote}`);
-  }
-
   /** Validates a Ready's snapshot meta; returns it if the log must be replaced, else null. */
   #snapshotToSave(meta: SnapshotMeta | undefined, ops: BatchOp[]): SnapshotMeta | null {
     if (meta === undefined) return null;
@@ -333,26 +340,6 @@ export class DurableStorage implements Storage, StateReader {
   }
 
   /**
-   * Checks `entries` (contiguous, terms not decreasing, the first at most `last` + 1, an applied
-   * entry rewritten only with its own term) and returns the last index after writing them.
-   */
-  #checkAppend(entries: readonly Entry[], last: number, checkApplied: boolean): number {
-    const head = entries[0];
-    if (head === undefined) return last;
-    assert(head.index <= last + 1, () => `append at ${head.index} leaves a gap after last index ${last}`);
-    let prev: Entry | undefined;
-    for (const e of entries) {
-      assert(prev === undefined || (e.index === prev.index + 1 && e.term >= prev.term), () => `entries not contiguous at ${e.index}`);
-      // Pair assertion: an applied entry may be rewritten only with the same term (a duplicate).
-      if (checkApplied && e.index <= Math.min(last, this.#cp.live.index)) {
-        assert(this.#mem.term(e.index) === e.term, () => `save rewrites applied entry ${e.index} with term ${e.term}`);
-      }
-      prev = e;
-    }
-    return entries[entries.length - 1]!.index;
-  }
-
-  /**
    * Records a snapshot at `index` (term from the log, membership `confState`) and drops the
    * log up to and including it. Invariant: index <= appliedIndex(). Older indexes are a no-op.
    */
@@ -361,6 +348,7 @@ export class DurableStorage implements Storage, StateReader {
       const first = this.#mem.firstIndex();
       if (index < first) return;
       assert(index <= this.#applied.index, () => `compact ${index} beyond the checkpoint ${this.#applied.index}`);
+      assert(!this.#copies.enabled || index <= this.copiedThrough(), () => `compact ${index} beyond the durable copies of log data (${this.copiedThrough()})`);
       const meta: SnapshotMeta = { index, term: this.#mem.term(index), confState };
       // Synced first. It relies on the applied state up to `index`, which a checkpoint synced.
       await this.#db.put(snapshotMetaKey, encodeRecord(meta), { sync: true });
@@ -387,6 +375,41 @@ export class DurableStorage implements Storage, StateReader {
    */
   indexKeepingBytes(upTo: number, bytes: number): number {
     return this.#runs.indexKeepingBytes(upTo, bytes, this.#mem.snapshot().index);
+  }
+
+  // ---- copies of log data (log-copies.ts) ----
+
+  /** Whether the application copies log data it still needs before a compaction (DurableStorageOptions.logBacked). */
+  get copiesLogData(): boolean {
+    return this.#copies.enabled;
+  }
+
+  /** The index through which copies of log data were taken in (durable or not): the next ones start after it. */
+  copyFloor(): number {
+    return this.#copies.floor;
+  }
+
+  /** The index through which the copies of log data are durable: compaction may reach it. */
+  copiedThrough(): number {
+    return this.#copies.durableThrough(this.#cp.durableRound);
+  }
+
+  /**
+   * Takes in `writes`, the copies of the log data of entries after copyFloor() up to `through`
+   * that the state as applied now still needs (the caller holds the ready-loop lock, so the
+   * state it read is the state the storage holds). Durable with the next checkpoint; a
+   * compaction waits for it (copiedThrough()).
+   */
+  copyOutOfLog(through: number, writes: readonly StateWrite[]): Promise<void> {
+    return this.#exclusive(async () => {
+      assert(this.#copies.enabled, 'copies of log data without log-backed keys');
+      assert(through <= this.#cp.live.index, () => `copies through ${through} beyond the applied index ${this.#cp.live.index}`);
+      const round = this.#cp.pendingRound;
+      this.#cp.take(writes, this.#cp.live.index, this.#cp.live.confState, 0);
+      this.#copies.add(through, round);
+      // Not left for a checkpoint to fall due: an idle node would never compact.
+      this.#cp.request();
+    });
   }
 
   // ---- applied state ----
@@ -433,54 +456,22 @@ export class DurableStorage implements Storage, StateReader {
     const { appliedIndex } = changes;
     const from = Math.max(this.#cp.live.index + 1, this.#mem.firstIndex());
     const logBytes = from <= appliedIndex && appliedIndex <= this.#mem.lastIndex() ? this.#bytesOf(from, appliedIndex + 1) : 0;
-    this.#cp.take(changes.writes, appliedIndex, changes.confState, logBytes);
+    this.#cp.take(this.#copies.filter(changes.writes), appliedIndex, changes.confState, logBytes);
   }
 
   /** The applied value at `key`, or undefined. A damaged value: StorageCorruptionError. */
-  async get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    const pending = this.#cp.lookup(key);
-    if (pending !== undefined) return pending.value;
-    const stored = await this.#db.get(appliedKey(this.#applied.generation, key));
-    return stored === undefined ? undefined : decodeAppliedValue(key, stored, this.#verify);
+  get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.#reads.get(key);
   }
 
-  /**
-   * The applied values at `keys`, in order (undefined where absent), in one LevelDB multi-get.
-   * A damaged value: StorageCorruptionError.
-   */
-  async getMany(keys: readonly Uint8Array[]): Promise<Array<Uint8Array | undefined>> {
-    if (keys.length === 0) return [];
-    const out: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(keys.length);
-    const missed: number[] = [];
-    keys.forEach((k, i) => {
-      const pending = this.#cp.lookup(k);
-      if (pending === undefined) missed.push(i);
-      else out[i] = pending.value;
-    });
-    if (missed.length === 0) return out;
-    const gen = this.#applied.generation;
-    const stored = await this.#db.getMany(missed.map((i) => appliedKey(gen, keys[i]!)));
-    stored.forEach((v, j) => {
-      const i = missed[j]!;
-      out[i] = v === undefined ? undefined : decodeAppliedValue(keys[i]!, v, this.#verify);
-    });
-    return out;
+  /** The applied values at `keys`, in order (undefined where absent), in one LevelDB multi-get. A damaged value: StorageCorruptionError. */
+  getMany(keys: readonly Uint8Array[]): Promise<Array<Uint8Array | undefined>> {
+    return this.#reads.getMany(keys);
   }
 
-  /**
-   * Applied pairs under `prefix`, in key order, from the moment iteration starts. A damaged
-   * value: StorageCorruptionError (the pairs before it were sound).
-   */
-  async *iterate(prefix: Uint8Array): AsyncGenerator<[Uint8Array, Uint8Array]> {
-    // Read at load only (open, after an install), when nothing is pending: LevelDB is the state.
-    assert(!this.#cp.dirty, 'iterate with changes pending since the checkpoint');
-    const gte = appliedKey(this.#applied.generation, prefix);
-    const lt = prefixEnd(gte);
-    assert(lt !== null, 'applied keys never start with 0xff');
-    for await (const [k, v] of this.#db.iterator({ gte, lt })) {
-      const key = k.subarray(appliedKeyPrefixBytes);
-      yield [key, decodeAppliedValue(key, v, this.#verify)];
-    }
+  /** Applied pairs under `prefix`, in key order (at load only: nothing pending). A damaged value: StorageCorruptionError. */
+  iterate(prefix: Uint8Array): AsyncGenerator<[Uint8Array, Uint8Array]> {
+    return this.#reads.iterate(prefix);
   }
 
   // ---- snapshots ----
@@ -500,7 +491,11 @@ export class DurableStorage implements Storage, StateReader {
       // Pair assertion: the LevelDB snapshot sees exactly the applied meta we believe in.
       assert(applied.index === this.#applied.index && applied.generation === this.#applied.generation, 'snapshot applied meta differs from memory');
       const meta: SnapshotMeta = { index: applied.index, term: this.#mem.term(applied.index), confState: applied.confState };
-      return new LevelSnapshotReader(this.#db, dbSnapshot, meta, applied.generation, opts.chunkBytesMax ?? snapshotChunkBytesMax, this.#verify);
+      // The receiver's log starts after the snapshot: the data it needs of the entries this
+      // node's log still holds comes as copies (log-copies.ts).
+      const first = this.#mem.firstIndex();
+      const copies = this.#logBacked?.snapshotCopies(applied.index >= first ? this.#mem.entries(first, applied.index + 1, Number.MAX_SAFE_INTEGER) : []);
+      return new LevelSnapshotReader(this.#db, dbSnapshot, meta, applied.generation, opts.chunkBytesMax ?? snapshotChunkBytesMax, this.#verify, copies);
     });
   }
 
@@ -567,6 +562,7 @@ export class DurableStorage implements Storage, StateReader {
     this.#runs.clear();
     this.#mem.setHardState(hardState);
     this.#cp.reset(applied);
+    this.#copies.reset(meta.index);
     this.#checkInvariants();
   }
 

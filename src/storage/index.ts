@@ -4,6 +4,8 @@ export {
   DurableStorage,
   type DurableStorageOptions,
   type InstallResult,
+  type LogBackedKeys,
+  type SnapshotCopies,
   type SaveBatch,
   type SaveResult,
   type SnapshotReader,

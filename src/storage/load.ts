@@ -37,17 +37,23 @@ import { decodeLogBlock, logBlockCount, type StoredBlock } from './log-blocks.js
 /**
  * Version of the directory layout. 2: the log is stored in LevelDB blocks (log-blocks.ts). 3:
  * every applied value carries a checksum (applied-values.ts). 4: the log is stored in segment
- * files under `log/` (raft-log-store.ts), LevelDB keeps no log. A version 1 or 2 directory (one
- * key per entry, raw applied values) is migrated to 3 on open (migrate.ts), and a version 3
- * one to 4 (convert-log.ts), so an older build refuses the result instead of misreading it.
+ * files under `log/` (raft-log-store.ts), LevelDB keeps no log. 5: message bodies live in the
+ * log; payload records are copies only for entries the log dropped (log-copies.ts), so a build
+ * that reads bodies from payload records alone must not open it. A version 1 or 2 directory (one
+ * key per entry, raw applied values) is migrated to 3 on open (migrate.ts), a version 3 one to 4
+ * (convert-log.ts), and a version 4 one to 5 (open-data-dir.ts), so an older build refuses the
+ * result instead of misreading it.
  */
-export const formatVersion = 4;
+export const formatVersion = 5;
+
+/** The version whose log lives in segment files (convert-log.ts brings older ones to it). */
+export const segmentLogVersion = 4;
 
 /** The version whose applied values first carry checksums (migrate.ts brings older ones to it). */
 export const checksummedValuesVersion = 3;
 
 /** Layout versions this build opens. */
-const formatVersionsReadable: readonly number[] = [1, 2, 3, 4];
+const formatVersionsReadable: readonly number[] = [1, 2, 3, 4, 5];
 
 export type { StorageLogger } from './logger.js';
 

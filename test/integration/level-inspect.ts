@@ -8,6 +8,9 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Level } from 'level';
+import { keyKind, queueStatePrefix, readU64 } from '../../src/queue/keys.js';
+import { decodeMessage } from '../../src/queue/records.js';
+import { decodeAppliedValue } from '../../src/storage/applied-values.js';
 import { decodeRecord, type Identity, parseAppliedMeta, parseIdentity } from '../../src/storage/codec.js';
 import { appliedKeyPrefixBytes, appliedMetaKey, generationPrefix, identityKey } from '../../src/storage/keys.js';
 import { decodeRecord as decodeSegmentRecord } from '../../src/storage/segment-log/record-format.js';
@@ -27,11 +30,19 @@ async function withDb<T>(dir: string, fn: (db: Db) => Promise<T>): Promise<T> {
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
-/** A node's applied state: its applied index and every state-machine pair (hex, in key order). */
+/**
+ * A node's applied state: its applied index and every state-machine pair (hex, in key order),
+ * less the payload records, which are this node's own copies of log data (src/queue/log-bodies.ts:
+ * replicas agree on messages, not on where their bodies are), listed apart by seq.
+ */
 export interface AppliedState {
   readonly appliedIndex: number;
   /** State-machine key (without the storage's generation prefix) -> value, both hex. */
   readonly pairs: ReadonlyMap<string, string>;
+  /** Seqs of the payload records (the cold tier of bodies). */
+  readonly payloadSeqs: readonly number[];
+  /** Seqs of the live messages (their index records). */
+  readonly messageSeqs: ReadonlySet<number>;
 }
 
 /** Reads the live generation of the applied keyspace of the stopped node at `dir`. */
@@ -41,10 +52,18 @@ export function readAppliedState(dir: string): Promise<AppliedState> {
     if (raw === undefined) throw new Error(`${dir}: no applied meta`);
     const meta = parseAppliedMeta(decodeRecord('appliedMeta', raw));
     const pairs = new Map<string, string>();
+    const payloadSeqs: number[] = [];
+    const messageSeqs = new Set<number>();
     for await (const [k, v] of db.iterator({ gte: generationPrefix(meta.generation), lt: generationPrefix(meta.generation + 1) })) {
-      pairs.set(hex(k.subarray(appliedKeyPrefixBytes)), hex(v));
+      const key = k.subarray(appliedKeyPrefixBytes);
+      if (key[0] === queueStatePrefix && key[1] === keyKind.payload) {
+        payloadSeqs.push(readU64(key, 2));
+        continue;
+      }
+      if (key[0] === queueStatePrefix && key[1] === keyKind.message) messageSeqs.add(decodeMessage(decodeAppliedValue(key, v, true)).seq);
+      pairs.set(hex(key), hex(v));
     }
-    return { appliedIndex: meta.index, pairs };
+    return { appliedIndex: meta.index, pairs, payloadSeqs, messageSeqs };
   });
 }
 

@@ -4,7 +4,8 @@
  * can only catch up through a streamed snapshot: the leader streams one, the follower installs
  * it, and its applied state ends up equal to the other nodes' (queue stats through
  * linearizable reads on it, and the applied keyspaces byte for byte once every node is
- * stopped).
+ * stopped, less the payload records: each node's own copies of bodies its log dropped, which
+ * must be of live messages only).
  */
 import { afterEach, describe, expect, onTestFailed, test } from 'vitest';
 import { Cluster, queueState, waitFor } from './cluster-harness.js';
@@ -45,6 +46,8 @@ async function expectIdenticalAppliedState(cluster: Cluster, minPairs: number): 
     expect(s.appliedIndex).toBe(a.appliedIndex);
     expect(s.pairs).toEqual(a.pairs);
   }
+  // Each node's copies of bodies (its own business) are of live messages only.
+  for (const s of states) for (const seq of s.payloadSeqs) expect(s.messageSeqs.has(seq), `payload record ${seq} of a message gone`).toBe(true);
 }
 
 /** Asserts the leader streamed `follower` a snapshot past `pastIndex` and the follower installed it. */
@@ -92,6 +95,19 @@ describe('snapshot catch-up of a lagging follower', { timeout: 60_000 }, () => {
     for (let i = 0; i < 5; i++) await c.ok(follower, 'POST', '/v1/queues/big/messages', { body: `after-${i}` });
     await c.waitForConvergence();
     expect((await queueState(c, follower, 'big')).counts.visible).toBe(465);
+
+    // The bodies of messages enqueued before the snapshot came with it, whether the leader had
+    // them in its log or in payload records: led by the follower now, every body is delivered.
+    await c.ok(leader.id, 'POST', '/v1/cluster/transfer-leader', { to: follower });
+    await waitFor('the follower to lead', async () => (await c.waitForLeader()).id === follower);
+    const delivered: string[] = [];
+    for (;;) {
+      const got = await c.ok<{ messages: Array<{ body: string }> }>(follower, 'POST', '/v1/queues/big/receive', { max: 10, visibilityTimeoutMs: 600_000 });
+      if (got.messages.length === 0) break;
+      delivered.push(...got.messages.map((m) => m.body));
+    }
+    const sent = [...Array.from({ length: 10 }, (_, i) => `early-${i}`), ...bodies, ...Array.from({ length: 5 }, (_, i) => `after-${i}`)];
+    expect(delivered.sort()).toEqual(sent.sort());
     await expectIdenticalAppliedState(c, 465);
   });
 

@@ -2,17 +2,47 @@
  * Test harness: a QueueStateMachine over a MemoryStateStore with an entry index counter and a
  * clock, so tests read like a log of commands.
  */
-import type { Command, CommandResult, Delivery, ReceivedMessage } from '../../src/queue/commands.js';
+import type { Command, CommandResult, Delivery, EnqueueMessage, ReceivedMessage } from '../../src/queue/commands.js';
+import { coldBodyWrites, readBodies, type EnqueueLog } from '../../src/queue/log-bodies.js';
 import { MemoryStateStore } from '../../src/queue/memory-state-store.js';
 import { QueueStateMachine, type QueueStateMachineOptions } from '../../src/queue/state-machine.js';
 
 /** Start of the test clock (ms since epoch). */
 export const t0Ms = 1_700_000_000_000;
 
-/** A state machine, its store, the next log index and the leader clock. */
+/**
+ * The enqueue commands of a test's log, by index: bodies are read from here (log-bodies.ts)
+ * until compact() drops them, after copying the live ones into the store's payload records.
+ */
+export class TestLog implements EnqueueLog {
+  readonly #entries = new Map<number, readonly EnqueueMessage[]>();
+  /** Entries up to here were dropped. */
+  compactedThrough = 0;
+
+  /** Records the command applied at `index`. */
+  record(index: number, cmd: Command): void {
+    if (cmd.type === 'enqueue') this.#entries.set(index, cmd.messages);
+  }
+
+  enqueuedAt(index: number): readonly EnqueueMessage[] | undefined {
+    return index <= this.compactedThrough ? undefined : (this.#entries.get(index) ?? []);
+  }
+
+  /** Copies the live bodies of entries up to `through` into `store` and drops those entries; returns the copies. */
+  compact(sm: QueueStateMachine, store: MemoryStateStore, through: number): number {
+    if (through <= this.compactedThrough) return 0;
+    const n = coldBodyWrites((fn) => sm.forEachLiveBody(fn), this.compactedThrough + 1, through, this, store);
+    for (const i of [...this.#entries.keys()]) if (i <= through) this.#entries.delete(i);
+    this.compactedThrough = through;
+    return n;
+  }
+}
+
+/** A state machine, its store, its log, the next log index and the leader clock. */
 export class Harness {
   index = 0;
   nowMs = t0Ms;
+  readonly log = new TestLog();
 
   constructor(
     public sm: QueueStateMachine = new QueueStateMachine(),
@@ -28,6 +58,7 @@ export class Harness {
   apply(cmd: Command, advanceMs = 0): CommandResult {
     this.nowMs += advanceMs;
     this.index++;
+    this.log.record(this.index, cmd);
     return this.sm.apply(cmd, { index: this.index, nowMs: this.nowMs }, this.store);
   }
 
@@ -47,7 +78,12 @@ export class Harness {
 
   /** Receives and reads the bodies. */
   async receiveMessages(queue: string, max = 10, visibilityTimeoutMs?: number): Promise<ReceivedMessage[]> {
-    return QueueStateMachine.readMessages(this.store, this.receive(queue, max, visibilityTimeoutMs));
+    return readBodies(this.store, this.log, this.receive(queue, max, visibilityTimeoutMs));
+  }
+
+  /** Compacts the log through `through` (log-bodies.ts): live bodies move to payload records. */
+  compactLog(through: number = this.index): number {
+    return this.log.compact(this.sm, this.store, through);
   }
 
   /** Reloads the state machine from the store (a restart). */

@@ -7,14 +7,17 @@ import type { Message, SnapshotMessage } from '../../raft/types.js';
 import { membersKey } from '../../src/server/membership.js';
 import { Mutex } from '../../src/server/mutex.js';
 import { SnapshotAdoption } from '../../src/server/snapshot-adoption.js';
-import type { StateReader } from '../../src/storage/index.js';
+import type { AppStateReader } from '../../src/server/application.js';
 
 const book = Uint8Array.of(1, 2, 3);
 
 function setup() {
   const calls: string[] = [];
   const lock = new Mutex();
-  const storage: StateReader = {
+  const storage: AppStateReader = {
+    firstIndex: () => 1,
+    lastIndex: () => 0,
+    entries: () => [],
     get: (key) => {
       calls.push('storage.get');
       return Promise.resolve(Buffer.from(key).equals(Buffer.from(membersKey)) ? book : undefined);

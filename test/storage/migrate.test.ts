@@ -73,8 +73,8 @@ describe('migration to layout 3 (checksummed applied values)', () => {
     }
   }
 
-  it('opens a layout 2 directory, checksums every applied value, moves its log into segments and marks it 4', async () => {
-    expect(formatVersion).toBe(4);
+  it('opens a layout 2 directory, checksums every applied value, moves its log into segments and marks it 5', async () => {
+    expect(formatVersion).toBe(5);
     await writeLayout2();
     await expectMigrated();
     await expectMigrated(); // a second open changes nothing
