@@ -175,4 +175,49 @@ describe('Compactor', () => {
     expect(logs).toEqual([]);
     expect(compacted()).toBe(0);
   });
+
+  it('with copies of log data: copies first, compacts once they are durable, never past them', async () => {
+    const { storage } = setup();
+    const copied: Array<[number, number]> = [];
+    const taken: number[] = [];
+    let floor = 0;
+    let durable = 0;
+    const copying = Object.assign(storage, {
+      copiesLogData: true,
+      copyFloor: () => floor,
+      copiedThrough: () => durable,
+      copyOutOfLog: (through: number) => {
+        taken.push(through);
+        floor = through;
+        return Promise.resolve();
+      },
+    });
+    const c = new Compactor({
+      storage: copying,
+      raft: new FakeRaft(),
+      settings: defaults,
+      confState: () => conf,
+      logger: { info: () => undefined },
+      now: () => 0,
+      coldWrites: (from, through) => (copied.push([from, through]), []),
+    });
+    storage.applied = storage.lastIndex = 100;
+    await c.maybeCompact();
+    expect(copied).toEqual([[1, 80]]);
+    expect(taken).toEqual([80]);
+    expect(storage.compactions).toEqual([]);
+    // Not durable yet: no new copies are asked for, nothing is compacted.
+    await c.maybeCompact();
+    expect(copied).toEqual([[1, 80]]);
+    expect(storage.compactions).toEqual([]);
+    // The checkpoint carrying the copies is durable up to 60 only (a real storage: all or none).
+    durable = 60;
+    await c.maybeCompact();
+    expect(storage.compactions.map((x) => x.index)).toEqual([60]);
+    durable = 80;
+    storage.applied = storage.lastIndex = 161;
+    await c.maybeCompact();
+    expect(copied).toEqual([[1, 80], [81, 141]]);
+    expect(storage.compactions.map((x) => x.index)).toEqual([60, 80]);
+  });
 });
