@@ -101,8 +101,12 @@ async function main(): Promise<void> {
     if (n % entriesPerBatch === 0 || n === total) {
       const indexes = [...log.keys()];
       // Every message of the batch is live (nothing is received): copy them all.
-      const live = (fn: (seq: number, enqueuedAtMs: number) => void): void => log.forEach((_, i) => fn(seqOf(i, 0), stamp0));
-      coldBodyWrites(live, indexes[0]!, indexes[indexes.length - 1]!, batchLog, batch);
+      const live = (lo: number, hi: number, fn: (seq: number, enqueuedAtMs: number) => void): void =>
+        log.forEach((_, i) => {
+          const seq = seqOf(i, 0);
+          if (seq >= lo && seq < hi) fn(seq, stamp0);
+        });
+      coldBodyWrites(live, indexes[0]!, indexes[indexes.length - 1]!, Infinity, batchLog, batch);
       log = new Map();
       await db.batch(batch.ops);
       batch = new WriteBatch();

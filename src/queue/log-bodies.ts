@@ -33,8 +33,8 @@ export interface EnqueueLog {
   enqueuedAt(index: number): readonly EnqueueMessage[] | undefined;
 }
 
-/** Calls back with every live message: its body's seq and when it entered its queue (QueueStateMachine.forEachLiveBody). */
-export type LiveBodies = (fn: (seq: number, enqueuedAtMs: number) => void) => void;
+/** Calls `fn` with every live message whose body's seq is in [lo, hi): the seq and when it entered its queue (QueueStateMachine.forEachLiveBody). */
+export type LiveBodies = (lo: number, hi: number, fn: (seq: number, enqueuedAtMs: number) => void) => void;
 
 /**
  * Attaches bodies and attributes to the deliveries of a receive result (call after the apply
@@ -83,24 +83,26 @@ export async function readBodies(reader: StateReader, log: EnqueueLog, deliverie
 }
 
 /**
- * Writes the payload records that let the log drop the entries in [from, through]: one per live
- * message whose body is in them (`live`), copied from `log`, which must still hold them.
- * Returns how many.
+ * Writes the payload records that let the log drop entries from `from` on: one per live message
+ * whose body is in them (`live`), copied from `log`, which must still hold them. Stops after the
+ * entry at which the copies reach `bytesMax` bytes of bodies, or after `through`. Returns the
+ * last entry index covered (every live body up to it is copied: the entry before the next live
+ * body not copied) and the copies written.
  */
-export function coldBodyWrites(live: LiveBodies, from: number, through: number, log: EnqueueLog, w: StateWriter): number {
-  assert(from >= 1 && through >= from - 1, () => `cold range [${from}, ${through}]`);
-  const lo = from * seqsPerEntry;
-  const hi = (through + 1) * seqsPerEntry;
+export function coldBodyWrites(live: LiveBodies, from: number, through: number, bytesMax: number, log: EnqueueLog, w: StateWriter): { readonly through: number; readonly copies: number } {
+  assert(from >= 1 && through >= from && bytesMax > 0, () => `cold range [${from}, ${through}] of ${bytesMax} bytes`);
   const picked: Array<{ seq: number; enqueuedAtMs: number }> = [];
-  live((seq, enqueuedAtMs) => {
-    if (seq >= lo && seq < hi) picked.push({ seq, enqueuedAtMs });
-  });
+  live(from * seqsPerEntry, (through + 1) * seqsPerEntry, (seq, enqueuedAtMs) => void picked.push({ seq, enqueuedAtMs }));
   picked.sort((a, b) => a.seq - b.seq);
   let lastIndex = -1;
   let messages: readonly EnqueueMessage[] | undefined;
+  let bytes = 0;
+  let copies = 0;
   for (const b of picked) {
     const index = entryIndexOfSeq(b.seq);
     if (index !== lastIndex) {
+      // Whole entries only: the copies end at an entry boundary.
+      if (bytes >= bytesMax) return { through: index - 1, copies };
       lastIndex = index;
       messages = log.enqueuedAt(index);
       assert(messages !== undefined, () => `entry ${index} of a live message left the log before its body was copied`);
@@ -108,8 +110,10 @@ export function coldBodyWrites(live: LiveBodies, from: number, through: number, 
     const m = messages![positionOfSeq(b.seq)];
     assert(m !== undefined, () => `message ${b.seq} is not in its enqueue entry ${index}`);
     w.put(payloadKey(b.seq), encodePayload({ body: m.body, attributes: m.attributes ?? {}, sentAtMs: b.enqueuedAtMs }), true);
+    bytes += m.body.byteLength;
+    copies++;
   }
-  return picked.length;
+  return { through, copies };
 }
 
 /** The log index whose body the payload record `key` copies; undefined for any other key. */

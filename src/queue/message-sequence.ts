@@ -139,6 +139,16 @@ export class MessageSequence {
     return out;
   }
 
+  /** Calls `fn` with the seq and enqueue time of each live message whose seq is in [lo, hi) (a tight scan: compactions run it over whole backlogs). */
+  forEachSeqIn(lo: number, hi: number, fn: (seq: number, enqueuedAtMs: number) => void): void {
+    const seqs = this.#seqs;
+    const states = this.#states;
+    for (let i = this.#head; i < this.#tail; i++) {
+      const seq = seqs[i]!;
+      if (seq >= lo && seq < hi && states[i] !== slotState.removed) fn(seq, this.#enqueuedAtMs[i]!);
+    }
+  }
+
   /** Calls `fn` with each live slot in order; `fn` must not mutate the sequence. */
   forEachLive(fn: (slot: number) => void): void {
     for (let i = this.#head; i < this.#tail; i++) if (this.#states[i] !== slotState.removed) fn(i);

@@ -368,9 +368,9 @@ export class QueueIndex {
     return n;
   }
 
-  /** Calls `fn` with every live message in offset order: its body's seq and when it entered this queue. */
-  forEachLiveBody(fn: (seq: number, enqueuedAtMs: number) => void): void {
-    this.#sequence.forEachLive((slot) => fn(this.#sequence.seqAt(slot), this.#sequence.enqueuedAtMsAt(slot)));
+  /** Calls `fn` with every live message whose body's seq is in [lo, hi): the seq and when it entered this queue. */
+  forEachLiveBody(lo: number, hi: number, fn: (seq: number, enqueuedAtMs: number) => void): void {
+    this.#sequence.forEachSeqIn(lo, hi, fn);
   }
 
   /** Offsets of every live message in order (a copy). */

@@ -115,11 +115,11 @@ export class QueueStateMachine implements QueueLookup {
   }
 
   /**
-   * Calls `fn` with every live message of every queue: where its body is (seq) and when it
-   * entered its queue. For the copies of bodies a log compaction needs (log-bodies.ts).
+   * Calls `fn` with every live message of every queue whose body's seq is in [lo, hi): the seq
+   * and when it entered its queue. For the copies of bodies a log compaction needs (log-bodies.ts).
    */
-  forEachLiveBody(fn: (seq: number, enqueuedAtMs: number) => void): void {
-    for (const q of this.#queuesById.values()) q.forEachLiveBody(fn);
+  forEachLiveBody(lo: number, hi: number, fn: (seq: number, enqueuedAtMs: number) => void): void {
+    for (const q of this.#queuesById.values()) q.forEachLiveBody(lo, hi, fn);
   }
 
   /** Index of the last entry applied (0 before the first). */

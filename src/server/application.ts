@@ -50,10 +50,12 @@ export interface Application<Result, Reply, Decoded = unknown> {
    */
   readonly logBacked?: LogBackedKeys;
   /**
-   * The copies of log data the state as applied now needs of entries [from, through], before
-   * the log drops them (written with the next checkpoint). Required with logBacked.
+   * The copies of log data the state as applied now needs of entries from `from` on, before the
+   * log drops them (written with the next checkpoint): up to `through`, or fewer entries once
+   * the copies reach about `bytesMax` bytes; `through` in the result is the last entry covered.
+   * Required with logBacked.
    */
-  coldWrites?(from: number, through: number): StateWrite[];
+  coldWrites?(from: number, through: number, bytesMax: number): { readonly writes: StateWrite[]; readonly through: number };
   /**
    * Checks a command against current state before it is proposed (leader side); throws a
    * RaftqError for a command that would be refused. Returns the command decoded from `payload`

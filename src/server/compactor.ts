@@ -14,9 +14,10 @@
  *
  * When the application keeps copies of log data (message bodies: src/storage/log-copies.ts), a
  * compaction first hands the storage the copies the applied state needs of the entries it will
- * drop (coldWrites, under the ready-loop lock, so the state read is the state stored); they
- * become durable with the next checkpoint, in the background, and the log is compacted no
- * further than its durable copies reach (copiedThrough): at this call or a later one.
+ * drop (coldWrites, under the ready-loop lock, so the state read is the state stored), a chunk
+ * of about copyChunkBytes at a time; a chunk becomes durable with the checkpoint it requests,
+ * in the background, the next chunk is taken after that, and the log is compacted no further
+ * than its durable copies reach (copiedThrough): over this call and later ones.
  *
  * Storage and the Raft core are reached through narrow interfaces, so tests drive this class
  * with fakes (test/server/compactor.test.ts).
@@ -75,15 +76,26 @@ export interface CompactorOptions {
   /** Clock of the log line's duration, in milliseconds. */
   readonly now: () => number;
   readonly metrics?: Pick<NodeMetrics, 'compacted'> | undefined;
-  /** The copies of log data the applied state needs of entries [from, through] (Application.coldWrites). */
-  readonly coldWrites?: ((from: number, through: number) => StateWrite[]) | undefined;
+  /** The copies of log data the applied state needs of entries from `from` on, about `bytesMax` bytes at most (Application.coldWrites). */
+  readonly coldWrites?: ((from: number, through: number, bytesMax: number) => { readonly writes: StateWrite[]; readonly through: number }) | undefined;
+  /** Bytes of copies handed to storage at a time (default copyChunkBytesDefault). */
+  readonly copyChunkBytes?: number;
 }
+
+/**
+ * Copies are taken in chunks of about this many bytes, the next once the last is durable: one
+ * checkpoint's worth, so a backlog copied out of the log never makes one huge synced batch
+ * (which would stall the segment fsyncs behind it) nor a burst of memory.
+ */
+export const copyChunkBytesDefault = 1024 * 1024;
 
 /** Decides and performs log compactions: see the module comment. */
 export class Compactor {
   readonly #o: CompactorOptions;
   /** Set when an applied conf entry added a member: compact the log at the next chance. */
   #compactNow = false;
+  /** The target of a compaction that stopped short of it (copies not yet durable): still due. */
+  #unfinished = 0;
 
   constructor(opts: CompactorOptions) {
     this.#o = opts;
@@ -101,7 +113,7 @@ export class Compactor {
     this.#compactNow = false;
     const live = storage.liveAppliedIndex();
     const snap = storage.snapshot().index;
-    const due = live - snap >= settings.snapshotEntries || (storage.logBytes() >= settings.snapshotBytes && live > snap);
+    const due = live - snap >= settings.snapshotEntries || (storage.logBytes() >= settings.snapshotBytes && live > snap) || this.#unfinished > snap;
     if (!due && !(forced && live > snap)) return;
     // Compaction reaches the checkpoint at most (a restart replays the log after it); storage
     // writes checkpoints in the background, several per compaction interval. A new member is
@@ -114,6 +126,7 @@ export class Compactor {
     if (limit <= snap) return;
     const t0 = this.#o.now();
     const target = await this.#copied(limit, forced);
+    this.#unfinished = target < limit ? limit : 0;
     if (target <= snap) return;
     await storage.compact(target, this.#o.confState());
     this.#o.logger.info({ index: target, applied, ms: this.#o.now() - t0 }, 'compacted the log');
@@ -125,11 +138,13 @@ export class Compactor {
     const { storage, coldWrites } = this.#o;
     if (storage.copiesLogData !== true) return limit;
     assert(coldWrites !== undefined && storage.copyFloor !== undefined && storage.copiedThrough !== undefined && storage.copyOutOfLog !== undefined, 'log data copied without coldWrites');
-    const floor = storage.copyFloor();
-    if (floor < limit) {
-      await storage.copyOutOfLog(limit, coldWrites(floor + 1, limit));
-      // A new member's snapshot cannot wait for the next checkpoint.
-      if (forced) await storage.checkpoint();
+    const chunk = this.#o.copyChunkBytes ?? copyChunkBytesDefault;
+    // One chunk in flight at a time; a new member's snapshot cannot wait: then every chunk now.
+    while (storage.copyFloor() < limit && storage.copiedThrough() === storage.copyFloor()) {
+      const taken = coldWrites(storage.copyFloor() + 1, limit, chunk);
+      await storage.copyOutOfLog(taken.through, taken.writes);
+      if (!forced) break;
+      await storage.checkpoint();
     }
     return Math.min(limit, storage.copiedThrough());
   }

@@ -144,7 +144,7 @@ export class QueueApplication implements Application<CommandResult, QueueReply, 
     return { reply: { ...reply, messages: reply.messages.slice(0, kept) }, release };
   }
 
-  coldWrites(from: number, through: number): StateWrite[] {
+  coldWrites(from: number, through: number, bytesMax: number): { readonly writes: StateWrite[]; readonly through: number } {
     const log = this.#log;
     if (log === undefined) throw new RaftqError('INTERNAL', 'state reader not loaded');
     const writes: StateWrite[] = [];
@@ -152,8 +152,8 @@ export class QueueApplication implements Application<CommandResult, QueueReply, 
       put: (key: Uint8Array, value: Uint8Array) => void writes.push({ type: 'put', key, value, created: true }),
       del: (key: Uint8Array) => void writes.push({ type: 'del', key }),
     };
-    coldBodyWrites((fn) => this.#sm.forEachLiveBody(fn), from, through, log, writer);
-    return writes;
+    const done = coldBodyWrites((lo, hi, fn) => this.#sm.forEachLiveBody(lo, hi, fn), from, through, bytesMax, log, writer);
+    return { writes, through: done.through };
   }
 
   async reload(reader: AppStateReader): Promise<void> {

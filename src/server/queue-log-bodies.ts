@@ -18,7 +18,7 @@ export interface LogEntryReader {
 }
 
 /** Decoded entries kept for deliveries that follow: a receive after an enqueue reads the same entries. */
-const decodedCacheEntries = 256;
+const decodedCacheEntries = 64;
 
 const noMessages: readonly EnqueueMessage[] = [];
 

@@ -10,6 +10,9 @@ import type { Checkpointer } from './checkpointer.js';
 import { appliedKey, appliedKeyPrefixBytes, prefixEnd } from './keys.js';
 import type { Db } from './level-db.js';
 
+/** Pairs read per native call when iterating. */
+const iterateBatchEntries = 1024;
+
 /** The applied-state reads of one data directory (module comment). */
 export class AppliedReads {
   readonly #db: Db;
@@ -61,9 +64,20 @@ export class AppliedReads {
     const gte = appliedKey(this.#cp.applied.generation, prefix);
     const lt = prefixEnd(gte);
     assert(lt !== null, 'applied keys never start with 0xff');
-    for await (const [k, v] of this.#db.iterator({ gte, lt })) {
-      const key = k.subarray(appliedKeyPrefixBytes);
-      yield [key, decodeAppliedValue(key, v, this.#verify)];
+    // nextv in batches: a restart loads every message record through here, and one native
+    // call per record (the async iterator's next) costs more than the record's decoding.
+    const it = this.#db.iterator({ gte, lt });
+    try {
+      for (;;) {
+        const batch = await it.nextv(iterateBatchEntries);
+        if (batch.length === 0) break;
+        for (const [k, v] of batch) {
+          const key = k.subarray(appliedKeyPrefixBytes);
+          yield [key, decodeAppliedValue(key, v, this.#verify)];
+        }
+      }
+    } finally {
+      await it.close();
     }
   }
 }

@@ -28,12 +28,18 @@ export class TestLog implements EnqueueLog {
     return index <= this.compactedThrough ? undefined : (this.#entries.get(index) ?? []);
   }
 
-  /** Copies the live bodies of entries up to `through` into `store` and drops those entries; returns the copies. */
-  compact(sm: QueueStateMachine, store: MemoryStateStore, through: number): number {
-    if (through <= this.compactedThrough) return 0;
-    const n = coldBodyWrites((fn) => sm.forEachLiveBody(fn), this.compactedThrough + 1, through, this, store);
-    for (const i of [...this.#entries.keys()]) if (i <= through) this.#entries.delete(i);
-    this.compactedThrough = through;
+  /**
+   * Copies the live bodies of entries up to `through` into `store`, in chunks of about
+   * `bytesMax` bytes as a node does, and drops those entries; returns the copies.
+   */
+  compact(sm: QueueStateMachine, store: MemoryStateStore, through: number, bytesMax = Infinity): number {
+    let n = 0;
+    while (this.compactedThrough < through) {
+      const done = coldBodyWrites((lo, hi, fn) => sm.forEachLiveBody(lo, hi, fn), this.compactedThrough + 1, through, bytesMax, this, store);
+      for (const i of [...this.#entries.keys()]) if (i <= done.through) this.#entries.delete(i);
+      this.compactedThrough = done.through;
+      n += done.copies;
+    }
     return n;
   }
 }

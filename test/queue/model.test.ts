@@ -2,7 +2,8 @@
  * Model-based test: random histories (with time advancing, and sometimes a slower leader clock)
  * run against the real state machine on a MemoryStateStore and against the linear-scan model in
  * model.ts. Every result, every queue's stats after every step, and every delivered body must
- * agree. The log is compacted every fifth step (log-bodies.ts): bodies come from the log and from
+ * agree. The log is compacted every fifth step, in chunks of about 8 bytes of bodies
+ * (log-bodies.ts): bodies come from the log and from
  * payload records, and the payload records are exactly the bodies of live messages whose entries
  * were dropped. Seed: RAFTQ_SEED (fast-check prints seed and path on failure).
  */
@@ -39,7 +40,7 @@ async function compare(steps: Step[], dedupKeysMax: number, window: number): Pro
     log.record(index, cmd);
     const actual = sm.apply(cmd, { index, nowMs }, store);
     // Compactions at a fixed rhythm: bodies are read from the log and from the cold tier.
-    if (index % 5 === 0) log.compact(sm, store, index - 2);
+    if (index % 5 === 0) log.compact(sm, store, index - 2, 8);
     const expected = model.apply(cmd, index, nowMs);
     expect(normalize(actual), `step ${index} ${cmd.type}`).toEqual(normalize(expected));
     if (actual.ok && actual.type === 'receive') {

@@ -176,10 +176,9 @@ describe('Compactor', () => {
     expect(compacted()).toBe(0);
   });
 
-  it('with copies of log data: copies first, compacts once they are durable, never past them', async () => {
+  it('with copies of log data: copies first, a chunk at a time once the last is durable, compacts no further than the durable ones', async () => {
     const { storage } = setup();
-    const copied: Array<[number, number]> = [];
-    const taken: number[] = [];
+    const asked: Array<[number, number, number]> = [];
     let floor = 0;
     let durable = 0;
     const copying = Object.assign(storage, {
@@ -187,7 +186,6 @@ describe('Compactor', () => {
       copyFloor: () => floor,
       copiedThrough: () => durable,
       copyOutOfLog: (through: number) => {
-        taken.push(through);
         floor = through;
         return Promise.resolve();
       },
@@ -199,25 +197,57 @@ describe('Compactor', () => {
       confState: () => conf,
       logger: { info: () => undefined },
       now: () => 0,
-      coldWrites: (from, through) => (copied.push([from, through]), []),
+      copyChunkBytes: 1000,
+      // Chunks of at most 30 entries.
+      coldWrites: (from, through, bytesMax) => (asked.push([from, through, bytesMax]), { writes: [], through: Math.min(through, from + 29) }),
     });
     storage.applied = storage.lastIndex = 100;
     await c.maybeCompact();
-    expect(copied).toEqual([[1, 80]]);
-    expect(taken).toEqual([80]);
+    expect(asked).toEqual([[1, 80, 1000]]);
     expect(storage.compactions).toEqual([]);
-    // Not durable yet: no new copies are asked for, nothing is compacted.
+    // Not durable yet: no new chunk, nothing compacted.
     await c.maybeCompact();
-    expect(copied).toEqual([[1, 80]]);
+    expect(asked.length).toBe(1);
     expect(storage.compactions).toEqual([]);
-    // The checkpoint carrying the copies is durable up to 60 only (a real storage: all or none).
+    durable = 30;
+    await c.maybeCompact();
+    expect(asked).toEqual([[1, 80, 1000], [31, 80, 1000]]);
+    expect(storage.compactions.map((x) => x.index)).toEqual([30]);
     durable = 60;
     await c.maybeCompact();
-    expect(storage.compactions.map((x) => x.index)).toEqual([60]);
+    expect(asked.at(-1)).toEqual([61, 80, 1000]);
+    expect(storage.compactions.map((x) => x.index)).toEqual([30, 60]);
     durable = 80;
-    storage.applied = storage.lastIndex = 161;
     await c.maybeCompact();
-    expect(copied).toEqual([[1, 80], [81, 141]]);
-    expect(storage.compactions.map((x) => x.index)).toEqual([60, 80]);
+    expect(asked.length).toBe(3);
+    expect(storage.compactions.map((x) => x.index)).toEqual([30, 60, 80]);
+  });
+
+  it('a new member: every chunk copied and checkpointed at once, then compacted through the applied index', async () => {
+    const { storage } = setup();
+    let floor = 0;
+    const copying = Object.assign(storage, {
+      copiesLogData: true,
+      copyFloor: () => floor,
+      copiedThrough: () => floor,
+      copyOutOfLog: (through: number) => {
+        floor = through;
+        return Promise.resolve();
+      },
+    });
+    const c = new Compactor({
+      storage: copying,
+      raft: new FakeRaft(),
+      settings: defaults,
+      confState: () => conf,
+      logger: { info: () => undefined },
+      now: () => 0,
+      coldWrites: (from, through) => ({ writes: [], through: Math.min(through, from + 9) }),
+    });
+    storage.applied = storage.lastIndex = 35;
+    c.memberAdded();
+    await c.maybeCompact();
+    expect(floor).toBe(35);
+    expect(storage.compactions.map((x) => x.index)).toEqual([35]);
   });
 });
