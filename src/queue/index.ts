@@ -1,6 +1,7 @@
 /**
  * The queue state machine's public API, for the node runtime (src/server) and tools.
- * See state-machine.ts for apply/load/readMessages and keys.ts for the keyspace.
+ * See state-machine.ts for apply/load, log-bodies.ts for where bodies are read from, keys.ts for
+ * the keyspace.
  */
 export type * from './commands.js';
 export { errorResult } from './commands.js';
@@ -12,3 +13,4 @@ export { MemoryStateStore } from './memory-state-store.js';
 export { WriteBatch, type StateReader, type StateWriter } from './state-store.js';
 export { QueueStateMachine, type ApplyContext, type QueueStateMachineOptions } from './state-machine.js';
 export { validateCommand, validateAgainstState, validateQueueName, type QueueLookup } from './validate.js';
+export { coldBodyWrites, entryOfPayloadKey, payloadKeysAfter, readBodies, SnapshotBodies, type EnqueueLog, type LiveBodies } from './log-bodies.js';

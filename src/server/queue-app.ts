@@ -7,8 +7,10 @@ import {
   validateAgainstState,
   validateCommand,
   type CommandResult,
+  type StateWriter,
+  coldBodyWrites,
+  readBodies,
 } from '../queue/index.js';
-import { coldBodyWrites, readBodies } from '../queue/log-bodies.js';
 import type { StateWrite } from '../storage/index.js';
 import type { AppliedCommand, Application, AppStateReader } from './application.js';
 import { toRaftqError } from './error-map.js';
@@ -51,10 +53,7 @@ export class QueueApplication implements Application<CommandResult, QueueReply, 
   }
 
   apply(commands: readonly AppliedCommand<Command>[], writes: StateWrite[]): CommandResult[] {
-    const writer = {
-      put: (key: Uint8Array, value: Uint8Array, created?: boolean) => void writes.push(created === true ? { type: 'put', key, value, created } : { type: 'put', key, value }),
-      del: (key: Uint8Array) => void writes.push({ type: 'del', key }),
-    };
+    const writer = stateWriter(writes);
     const results: CommandResult[] = new Array<CommandResult>(commands.length);
     const batch: Array<{ cmd: Command; ctx: { index: number; nowMs: number } }> = [];
     const positions: number[] = [];
@@ -148,11 +147,7 @@ export class QueueApplication implements Application<CommandResult, QueueReply, 
     const log = this.#log;
     if (log === undefined) throw new RaftqError('INTERNAL', 'state reader not loaded');
     const writes: StateWrite[] = [];
-    const writer = {
-      put: (key: Uint8Array, value: Uint8Array) => void writes.push({ type: 'put', key, value, created: true }),
-      del: (key: Uint8Array) => void writes.push({ type: 'del', key }),
-    };
-    const done = coldBodyWrites((lo, hi, fn) => this.#sm.forEachLiveBody(lo, hi, fn), from, through, bytesMax, log, writer);
+    const done = coldBodyWrites((lo, hi, fn) => this.#sm.forEachLiveBody(lo, hi, fn), from, through, bytesMax, log, stateWriter(writes));
     return { writes, through: done.through };
   }
 
@@ -177,6 +172,14 @@ export class QueueApplication implements Application<CommandResult, QueueReply, 
     if (this.#sm.listQueues().length === 0) return undefined;
     return encodeCommand({ type: 'expire' });
   }
+}
+
+/** A StateWriter appending to `writes` (the storage's change list). */
+function stateWriter(writes: StateWrite[]): StateWriter {
+  return {
+    put: (key, value, created) => void writes.push(created === true ? { type: 'put', key, value, created } : { type: 'put', key, value }),
+    del: (key) => void writes.push({ type: 'del', key }),
+  };
 }
 
 /** The reply codecs of a queue node: JSON for followers of the previous release, binary otherwise. */

@@ -5,8 +5,7 @@
  * tier), so that it keeps them consistent with the log (src/storage/log-copies.ts).
  */
 import type { Entry } from '../../raft/types.js';
-import { decodeCommand, type EnqueueMessage } from '../queue/index.js';
-import { entryOfPayloadKey, payloadKeysAfter, SnapshotBodies, type EnqueueLog } from '../queue/log-bodies.js';
+import { decodeCommand, entryOfPayloadKey, payloadKeysAfter, SnapshotBodies, type EnqueueLog, type EnqueueMessage } from '../queue/index.js';
 import type { LogBackedKeys } from '../storage/index.js';
 import { decodeEntry } from './entry-envelope.js';
 

@@ -137,7 +137,6 @@ export class DurableStorage implements Storage, StateReader {
   readonly #reads: AppliedReads;
   /** The application's copies of log data and their floor (log-copies.ts). */
   readonly #copies: LogCopies;
-  readonly #logBacked: DurableStorageOptions['logBacked'];
 
   private constructor(db: Db, log: RaftLogStore, dir: string, logger: StorageLogger, mem: MemoryStorage, applied: AppliedMeta, verify: boolean, recovering: RecoveringMarker | undefined, opts: DurableStorageOptions) {
     this.#log = log;
@@ -148,7 +147,6 @@ export class DurableStorage implements Storage, StateReader {
       pendingBytes: opts.checkpointBytes ?? d.pendingBytes,
     });
     this.#db = db;
-    this.#logBacked = opts.logBacked;
     this.#copies = new LogCopies(opts.logBacked, mem.snapshot().index);
     this.#reads = new AppliedReads(db, this.#cp, verify);
     this.#verify = verify;
@@ -396,9 +394,8 @@ export class DurableStorage implements Storage, StateReader {
 
   /**
    * Takes in `writes`, the copies of the log data of entries after copyFloor() up to `through`
-   * that the state as applied now still needs (the caller holds the ready-loop lock, so the
-   * state it read is the state the storage holds). Durable with the next checkpoint; a
-   * compaction waits for it (copiedThrough()).
+   * that the state as applied now needs (read under the ready-loop lock), to be durable with the
+   * checkpoint it requests; a compaction waits for it (copiedThrough()).
    */
   copyOutOfLog(through: number, writes: readonly StateWrite[]): Promise<void> {
     return this.#exclusive(async () => {
@@ -494,7 +491,7 @@ export class DurableStorage implements Storage, StateReader {
       // The receiver's log starts after the snapshot: the data it needs of the entries this
       // node's log still holds comes as copies (log-copies.ts).
       const first = this.#mem.firstIndex();
-      const copies = this.#logBacked?.snapshotCopies(applied.index >= first ? this.#mem.entries(first, applied.index + 1, Number.MAX_SAFE_INTEGER) : []);
+      const copies = this.#copies.snapshotCopies(applied.index >= first ? this.#mem.entries(first, applied.index + 1, Number.MAX_SAFE_INTEGER) : []);
       return new LevelSnapshotReader(this.#db, dbSnapshot, meta, applied.generation, opts.chunkBytesMax ?? snapshotChunkBytesMax, this.#verify, copies);
     });
   }

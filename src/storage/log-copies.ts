@@ -19,7 +19,8 @@
  * - A snapshot install brings copies of everything it covers: the floor becomes its index.
  */
 import { assert } from '../../raft/assert.js';
-import type { LogBackedKeys } from './durable-storage-types.js';
+import type { Entry } from '../../raft/types.js';
+import type { LogBackedKeys, SnapshotCopies } from './durable-storage-types.js';
 import { appliedKey } from './keys.js';
 import { clearDurably, type Db } from './level-db.js';
 import type { StateWrite } from './pending-writes.js';
@@ -81,6 +82,11 @@ export class LogCopies {
       this.#pending = undefined;
     }
     return this.#durable;
+  }
+
+  /** The collector of the copies a snapshot covering `entries` must carry (LogBackedKeys.snapshotCopies); none without log-backed keys. */
+  snapshotCopies(entries: readonly Entry[]): SnapshotCopies | undefined {
+    return this.#keys?.snapshotCopies(entries);
   }
 
   /** A snapshot at `index` replaced the state: it holds copies of everything up to it. */

@@ -176,21 +176,29 @@ describe('Compactor', () => {
     expect(compacted()).toBe(0);
   });
 
-  it('with copies of log data: copies first, a chunk at a time once the last is durable, compacts no further than the durable ones', async () => {
+  /**
+   * A compactor over a storage that copies log data: copyOutOfLog raises the floor, a
+   * checkpoint makes the copies durable (tests also move `durable` by hand), and coldWrites
+   * covers at most `chunkEntries` entries per call.
+   */
+  function copyingCompactor(chunkEntries: number) {
     const { storage } = setup();
+    const state = { floor: 0, durable: 0 };
     const asked: Array<[number, number, number]> = [];
-    let floor = 0;
-    let durable = 0;
     const copying = Object.assign(storage, {
       copiesLogData: true,
-      copyFloor: () => floor,
-      copiedThrough: () => durable,
+      copyFloor: () => state.floor,
+      copiedThrough: () => state.durable,
       copyOutOfLog: (through: number) => {
-        floor = through;
+        state.floor = through;
         return Promise.resolve();
       },
+      checkpoint: () => {
+        state.durable = state.floor;
+        return FakeStorage.prototype.checkpoint.call(storage);
+      },
     });
-    const c = new Compactor({
+    const compactor = new Compactor({
       storage: copying,
       raft: new FakeRaft(),
       settings: defaults,
@@ -198,9 +206,13 @@ describe('Compactor', () => {
       logger: { info: () => undefined },
       now: () => 0,
       copyChunkBytes: 1000,
-      // Chunks of at most 30 entries.
-      coldWrites: (from, through, bytesMax) => (asked.push([from, through, bytesMax]), { writes: [], through: Math.min(through, from + 29) }),
+      coldWrites: (from, through, bytesMax) => (asked.push([from, through, bytesMax]), { writes: [], through: Math.min(through, from + chunkEntries - 1) }),
     });
+    return { storage, state, asked, compactor };
+  }
+
+  it('with copies of log data: copies first, a chunk at a time once the last is durable, compacts no further than the durable ones', async () => {
+    const { storage, state, asked, compactor: c } = copyingCompactor(30);
     storage.applied = storage.lastIndex = 100;
     await c.maybeCompact();
     expect(asked).toEqual([[1, 80, 1000]]);
@@ -209,45 +221,27 @@ describe('Compactor', () => {
     await c.maybeCompact();
     expect(asked.length).toBe(1);
     expect(storage.compactions).toEqual([]);
-    durable = 30;
+    state.durable = 30;
     await c.maybeCompact();
     expect(asked).toEqual([[1, 80, 1000], [31, 80, 1000]]);
     expect(storage.compactions.map((x) => x.index)).toEqual([30]);
-    durable = 60;
+    state.durable = 60;
     await c.maybeCompact();
     expect(asked.at(-1)).toEqual([61, 80, 1000]);
     expect(storage.compactions.map((x) => x.index)).toEqual([30, 60]);
-    durable = 80;
+    state.durable = 80;
     await c.maybeCompact();
     expect(asked.length).toBe(3);
     expect(storage.compactions.map((x) => x.index)).toEqual([30, 60, 80]);
   });
 
   it('a new member: every chunk copied and checkpointed at once, then compacted through the applied index', async () => {
-    const { storage } = setup();
-    let floor = 0;
-    const copying = Object.assign(storage, {
-      copiesLogData: true,
-      copyFloor: () => floor,
-      copiedThrough: () => floor,
-      copyOutOfLog: (through: number) => {
-        floor = through;
-        return Promise.resolve();
-      },
-    });
-    const c = new Compactor({
-      storage: copying,
-      raft: new FakeRaft(),
-      settings: defaults,
-      confState: () => conf,
-      logger: { info: () => undefined },
-      now: () => 0,
-      coldWrites: (from, through) => ({ writes: [], through: Math.min(through, from + 9) }),
-    });
+    const { storage, state, asked, compactor: c } = copyingCompactor(10);
     storage.applied = storage.lastIndex = 35;
     c.memberAdded();
     await c.maybeCompact();
-    expect(floor).toBe(35);
+    expect(asked.map(([from]) => from)).toEqual([1, 11, 21, 31]);
+    expect(state.floor).toBe(35);
     expect(storage.compactions.map((x) => x.index)).toEqual([35]);
   });
 });
