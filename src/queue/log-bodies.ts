@@ -37,6 +37,40 @@ export interface EnqueueLog {
 export type LiveBodies = (lo: number, hi: number, fn: (seq: number, enqueuedAtMs: number) => void) => void;
 
 /**
+ * Reads messages of a log by seq, decoding each entry once for a run of seqs of the same entry
+ * (deliveries and copies come mostly a batch at a time).
+ */
+class MessageCursor {
+  readonly #log: EnqueueLog;
+  #index = -1;
+  #messages: readonly EnqueueMessage[] | undefined;
+
+  constructor(log: EnqueueLog) {
+    this.#log = log;
+  }
+
+  /** The message `seq`, or undefined when the log no longer holds its entry. */
+  at(seq: number): EnqueueMessage | undefined {
+    const index = entryIndexOfSeq(seq);
+    if (index !== this.#index) {
+      this.#index = index;
+      this.#messages = this.#log.enqueuedAt(index);
+    }
+    if (this.#messages === undefined) return undefined;
+    const m = this.#messages[positionOfSeq(seq)];
+    assert(m !== undefined, () => `message ${seq} is not in its enqueue entry ${index}`);
+    return m;
+  }
+
+  /** The message `seq`, whose entry the log must still hold. */
+  held(seq: number): EnqueueMessage {
+    const m = this.at(seq);
+    assert(m !== undefined, () => `entry ${entryIndexOfSeq(seq)} of live message ${seq} left the log before its body was copied`);
+    return m;
+  }
+}
+
+/**
  * Attaches bodies and attributes to the deliveries of a receive result (call after the apply
  * batch is stored): from the log, else from the payload records, in one multi-get. A message
  * whose body is in neither (removed meanwhile, e.g. its queue purged) is left out.
@@ -44,22 +78,11 @@ export type LiveBodies = (lo: number, hi: number, fn: (seq: number, enqueuedAtMs
 export async function readBodies(reader: StateReader, log: EnqueueLog, deliveries: readonly Delivery[]): Promise<ReceivedMessage[]> {
   const found = new Array<{ body: Uint8Array; attributes: Readonly<Record<string, string>> } | undefined>(deliveries.length);
   const cold: number[] = [];
-  let lastIndex = -1;
-  let lastMessages: readonly EnqueueMessage[] | undefined;
+  const cursor = new MessageCursor(log);
   deliveries.forEach((d, i) => {
-    const index = entryIndexOfSeq(d.seq);
-    // Deliveries of one receive come mostly from a few batches: decode each entry once.
-    if (index !== lastIndex) {
-      lastIndex = index;
-      lastMessages = log.enqueuedAt(index);
-    }
-    if (lastMessages === undefined) {
-      cold.push(i);
-      return;
-    }
-    const m = lastMessages[positionOfSeq(d.seq)];
-    assert(m !== undefined, () => `message ${d.seq} is not in its enqueue entry ${index}`);
-    found[i] = { body: m.body, attributes: m.attributes ?? {} };
+    const m = cursor.at(d.seq);
+    if (m === undefined) cold.push(i);
+    else found[i] = { body: m.body, attributes: m.attributes ?? {} };
   });
   if (cold.length > 0) {
     const keys = cold.map((i) => payloadKey(deliveries[i]!.seq));
@@ -94,21 +117,16 @@ export function coldBodyWrites(live: LiveBodies, from: number, through: number, 
   const picked: Array<{ seq: number; enqueuedAtMs: number }> = [];
   live(from * seqsPerEntry, (through + 1) * seqsPerEntry, (seq, enqueuedAtMs) => void picked.push({ seq, enqueuedAtMs }));
   picked.sort((a, b) => a.seq - b.seq);
-  let lastIndex = -1;
-  let messages: readonly EnqueueMessage[] | undefined;
+  const cursor = new MessageCursor(log);
   let bytes = 0;
   let copies = 0;
+  let entry = -1;
   for (const b of picked) {
     const index = entryIndexOfSeq(b.seq);
-    if (index !== lastIndex) {
-      // Whole entries only: the copies end at an entry boundary.
-      if (bytes >= bytesMax) return { through: index - 1, copies };
-      lastIndex = index;
-      messages = log.enqueuedAt(index);
-      assert(messages !== undefined, () => `entry ${index} of a live message left the log before its body was copied`);
-    }
-    const m = messages![positionOfSeq(b.seq)];
-    assert(m !== undefined, () => `message ${b.seq} is not in its enqueue entry ${index}`);
+    // Whole entries only: the copies end at an entry boundary.
+    if (index !== entry && bytes >= bytesMax) return { through: index - 1, copies };
+    entry = index;
+    const m = cursor.held(b.seq);
     w.put(payloadKey(b.seq), encodePayload({ body: m.body, attributes: m.attributes ?? {}, sentAtMs: b.enqueuedAtMs }), true);
     bytes += m.body.byteLength;
     copies++;
@@ -164,17 +182,9 @@ export class SnapshotBodies {
   /** The payload records the snapshot still needs, in key order. */
   *finish(): Generator<[Uint8Array, Uint8Array]> {
     const seqs = [...this.#wanted.keys()].filter((s) => !this.#present.has(s)).sort((a, b) => a - b);
-    let lastIndex = -1;
-    let messages: readonly EnqueueMessage[] | undefined;
+    const cursor = new MessageCursor(this.#log);
     for (const seq of seqs) {
-      const index = entryIndexOfSeq(seq);
-      if (index !== lastIndex) {
-        lastIndex = index;
-        messages = this.#log.enqueuedAt(index);
-        assert(messages !== undefined, () => `entry ${index} of a snapshot's live message is not in the log it was given`);
-      }
-      const m = messages![positionOfSeq(seq)];
-      assert(m !== undefined, () => `message ${seq} is not in its enqueue entry ${index}`);
+      const m = cursor.held(seq);
       yield [payloadKey(seq), encodePayload({ body: m.body, attributes: m.attributes ?? {}, sentAtMs: this.#wanted.get(seq)! })];
     }
   }
