@@ -142,15 +142,15 @@ function readField(form: SqsForm, prefix: string, member: string, field: Field):
     case 'map': {
       const base = `${prefix}${field.loc}.`;
       const map: Record<string, string> = {};
-      let any = false;
+      let found = false;
       for (const i of indicesUnder(form, base)) {
         const key = form.get(`${base}${i}.${field.key}`);
         const value = form.get(`${base}${i}.${field.value}`);
         if (key === undefined) continue;
         map[key] = value ?? '';
-        any = true;
+        found = true;
       }
-      return any ? map : undefined;
+      return found ? map : undefined;
     }
     case 'attrs':
       return readAttributeMap(form, `${prefix}${field.loc}.`);
@@ -164,7 +164,7 @@ function readField(form: SqsForm, prefix: string, member: string, field: Field):
 
 function readAttributeMap(form: SqsForm, base: string): Record<string, unknown> | undefined {
   const map: Record<string, unknown> = {};
-  let any = false;
+  let found = false;
   for (const i of indicesUnder(form, base)) {
     const name = form.get(`${base}${i}.Name`);
     if (name === undefined) continue;
@@ -181,9 +181,9 @@ function readAttributeMap(form: SqsForm, base: string): Record<string, unknown> 
     const binList = listUnder(form, `${v}BinaryListValue.`);
     if (binList !== undefined) value['BinaryListValues'] = binList;
     map[name] = value;
-    any = true;
+    found = true;
   }
-  return any ? map : undefined;
+  return found ? map : undefined;
 }
 
 function listUnder(form: SqsForm, base: string): string[] | undefined {
