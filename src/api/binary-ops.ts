@@ -61,7 +61,7 @@ export async function runOp(ctx: BinaryContext, req: SimpleOp): Promise<ResultBo
     case 'changeVisibility':
       return { changeVisibility: { outcome: await ops.changeVisibility(ctx, req.args.queue, req.args.receipt, req.args.visibilityTimeoutMs) } };
     case 'redrive':
-      return { redrive: await ops.redrive(ctx, req.args.queue) };
+      return { redrive: await ops.redrive(ctx, req.args.queue, req.args.destination ?? undefined) };
     case 'clusterStatus':
       return { clusterStatus: clusterStatusToWire(clusterView(ctx.node)) };
     case 'transferLeader':
@@ -72,12 +72,14 @@ export async function runOp(ctx: BinaryContext, req: SimpleOp): Promise<ResultBo
 function attributesFromWire(a: WireAttributes | null | undefined): QueueAttributesInput | undefined {
   if (a === null || a === undefined) return undefined;
   const out: QueueAttributesInput = {};
-  for (const k of ['visibilityTimeoutMs', 'delayMs', 'retentionMs', 'maxMessageBytes', 'maxReceiveCount'] as const) {
+  for (const k of ['visibilityTimeoutMs', 'delayMs', 'retentionMs', 'maxMessageBytes', 'maxReceiveCount', 'receiveWaitTimeMs'] as const) {
     const v = a[k];
     if (v !== null && v !== undefined) out[k] = v;
   }
   if (a.deadLetterQueue !== null && a.deadLetterQueue !== undefined) out.deadLetterQueue = a.deadLetterQueue;
   if (a.fifo !== null && a.fifo !== undefined) out.fifo = a.fifo;
+  if (a.contentBasedDeduplication !== null && a.contentBasedDeduplication !== undefined) out.contentBasedDeduplication = a.contentBasedDeduplication;
+  if (a.redriveAllowPolicy !== null && a.redriveAllowPolicy !== undefined) out.redriveAllowPolicy = a.redriveAllowPolicy;
   return out;
 }
 
@@ -103,12 +105,31 @@ function messageFromWire(m: WireOutgoing): EnqueueMessage {
 
 /** A queue in wire form. */
 export function queueToWire(q: QueueInfo): WireQueueInfo {
-  return { name: q.name, attributes: { ...q.attributes }, createdAtMs: q.createdAtMs, stats: { ...q.stats } };
+  return {
+    name: q.name,
+    attributes: { ...q.attributes },
+    createdAtMs: q.createdAtMs,
+    stats: { ...q.stats },
+    tags: { ...q.tags },
+    ...(q.lastRedrive === undefined ? {} : { lastRedrive: { ...q.lastRedrive } }),
+  };
 }
 
 /** A delivered message in wire form. */
 export function messageToWire(m: ReceivedMessage): WireIncoming {
-  return { id: m.id, offset: m.offset, body: m.body, receipt: m.receipt, receiveCount: m.receiveCount, enqueuedAtMs: m.enqueuedAtMs, attributes: m.attributes, groupId: m.groupId };
+  return {
+    id: m.id,
+    offset: m.offset,
+    body: m.body,
+    receipt: m.receipt,
+    receiveCount: m.receiveCount,
+    enqueuedAtMs: m.enqueuedAtMs,
+    attributes: m.attributes,
+    groupId: m.groupId,
+    sentAtMs: m.sentAtMs,
+    firstReceivedAtMs: m.firstReceivedAtMs,
+    dedupId: m.dedupId,
+  };
 }
 
 /** The cluster view in wire form: an unknown leader, and absent addresses and state, are ''. */

@@ -192,10 +192,14 @@ export class Client {
     await this.#call({ changeVisibility: { queue, receipt, visibilityTimeoutMs } }, 'changeVisibility', { unknownIfAfterUnknown: 'STALE_RECEIPT' });
   }
 
-  /** Moves every message of a dead-letter queue back to its source queue; returns how many. */
-  async redrive(queue: string): Promise<{ moved: number }> {
-    const res = await this.#call({ redrive: { queue } }, 'redrive');
-    return { moved: res.moved };
+  /**
+   * Moves every message of a dead-letter queue back to its source queue, or every one to
+   * `destination` when given; returns how many, and the task's id (taskIndex, 0 from a server
+   * that predates it).
+   */
+  async redrive(queue: string, destination?: string): Promise<{ moved: number; taskIndex: number }> {
+    const res = await this.#call({ redrive: destination === undefined ? { queue } : { queue, destination } }, 'redrive');
+    return { moved: res.moved, taskIndex: res.taskIndex ?? 0 };
   }
 
   /**
@@ -294,9 +298,17 @@ function queueFromWire(q: WireQueueInfo | null, name: string): QueueInfo {
       maxReceiveCount: a.maxReceiveCount,
       deadLetterQueue: a.deadLetterQueue,
       fifo: a.fifo,
+      contentBasedDeduplication: a.contentBasedDeduplication,
+      receiveWaitTimeMs: a.receiveWaitTimeMs,
+      redriveAllowPolicy: a.redriveAllowPolicy,
     },
     createdAtMs: q.createdAtMs,
     stats: { visible: s.visible, inFlight: s.inFlight, delayed: s.delayed, oldestMessageAgeMs: s.oldestMessageAgeMs, deadLettered: s.deadLettered },
+    // fromEntries defines own properties, so a key such as "__proto__" stays a plain tag.
+    tags: Object.fromEntries(Object.entries(q.tags ?? {})),
+    ...(q.lastRedrive === null || q.lastRedrive === undefined
+      ? {}
+      : { lastRedrive: { taskIndex: q.lastRedrive.taskIndex, startedAtMs: q.lastRedrive.startedAtMs, moved: q.lastRedrive.moved, destination: q.lastRedrive.destination } }),
   };
 }
 

@@ -13,6 +13,9 @@ export interface WireAttributes {
   maxReceiveCount?: number | null;
   deadLetterQueue?: string | null;
   fifo?: boolean | null;
+  contentBasedDeduplication?: boolean | null;
+  receiveWaitTimeMs?: number | null;
+  redriveAllowPolicy?: string | null;
 }
 
 /** One message of an Enqueue. */
@@ -46,7 +49,7 @@ export interface RequestOps {
   ack: { queue: string; receipts: string[] };
   nack: { queue: string; receipt: string; delayMs?: number };
   changeVisibility: { queue: string; receipt: string; visibilityTimeoutMs: number };
-  redrive: { queue: string };
+  redrive: { queue: string; destination?: string | null };
   clusterStatus: Record<string, never>;
   transferLeader: { to: string };
   subscribe: { queue: string; visibilityTimeoutMs?: number | null; credit: number };
@@ -88,9 +91,14 @@ export interface WireQueueInfo {
     maxReceiveCount: number;
     deadLetterQueue: string;
     fifo: boolean;
+    contentBasedDeduplication: boolean;
+    receiveWaitTimeMs: number;
+    redriveAllowPolicy: string;
   } | null;
   createdAtMs: number;
   stats: { visible: number; inFlight: number; delayed: number; oldestMessageAgeMs: number; deadLettered: number } | null;
+  tags?: Record<string, string>;
+  lastRedrive?: { taskIndex: number; startedAtMs: number; moved: number; destination: string } | null;
 }
 
 /** A delivered message. */
@@ -103,6 +111,9 @@ export interface WireIncoming {
   enqueuedAtMs: number;
   attributes: Record<string, string>;
   groupId: string;
+  sentAtMs?: number;
+  firstReceivedAtMs?: number;
+  dedupId?: string;
 }
 
 /** One member of the cluster as ClusterStatus reports it. */
@@ -146,7 +157,7 @@ export interface ResultTypes {
   ack: { outcomes: string[] };
   nack: { outcome: string };
   changeVisibility: { outcome: string };
-  redrive: { moved: number };
+  redrive: { moved: number; taskIndex?: number };
   clusterStatus: WireClusterStatus;
   transferLeader: { leader: string };
   subscribe: Record<string, never>;
