@@ -32,7 +32,8 @@ export type SimpleOp = Exclude<DecodedRequest, { op: 'hello' | 'ping' | 'subscri
 export async function runOp(ctx: BinaryContext, req: SimpleOp): Promise<ResultBody> {
   switch (req.op) {
     case 'createQueue': {
-      const res = await ops.createQueue(ctx, req.args.queue, attributesFromWire(req.args.attributes));
+      const tags = req.args.tags;
+      const res = await ops.createQueue(ctx, req.args.queue, attributesFromWire(req.args.attributes), tags !== undefined && Object.keys(tags).length > 0 ? { ...tags } : undefined);
       return { createQueue: { created: res.created, queue: res.queue === undefined ? null : queueToWire(res.queue) } };
     }
     case 'deleteQueue':
@@ -62,6 +63,12 @@ export async function runOp(ctx: BinaryContext, req: SimpleOp): Promise<ResultBo
       return { changeVisibility: { outcome: await ops.changeVisibility(ctx, req.args.queue, req.args.receipt, req.args.visibilityTimeoutMs) } };
     case 'redrive':
       return { redrive: await ops.redrive(ctx, req.args.queue, req.args.destination ?? undefined) };
+    case 'tagQueue':
+      await ops.tagQueue(ctx, req.args.queue, { ...(req.args.tags ?? {}) });
+      return { tagQueue: {} };
+    case 'untagQueue':
+      await ops.untagQueue(ctx, req.args.queue, req.args.keys ?? []);
+      return { untagQueue: {} };
     case 'clusterStatus':
       return { clusterStatus: clusterStatusToWire(clusterView(ctx.node)) };
     case 'transferLeader':

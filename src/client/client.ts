@@ -92,8 +92,8 @@ export class Client {
    * Creates a queue; idempotent when it exists with the same attributes (then `created` is
    * false), QUEUE_EXISTS when they differ.
    */
-  async createQueue(name: string, attributes: QueueAttributes = {}): Promise<QueueInfo & { readonly created: boolean }> {
-    const res = await this.#call({ createQueue: { queue: name, attributes: attributesToWire(attributes) } }, 'createQueue');
+  async createQueue(name: string, attributes: QueueAttributes = {}, tags?: Readonly<Record<string, string>>): Promise<QueueInfo & { readonly created: boolean }> {
+    const res = await this.#call({ createQueue: { queue: name, attributes: attributesToWire(attributes), ...(tags === undefined ? {} : { tags: { ...tags } }) } }, 'createQueue');
     return { ...queueFromWire(res.queue, name), created: res.created };
   }
 
@@ -190,6 +190,16 @@ export class Client {
   /** Sets a received message's lease to end `visibilityTimeoutMs` from now (extend or shorten). */
   async changeVisibility(queue: string, receipt: string, visibilityTimeoutMs: number): Promise<void> {
     await this.#call({ changeVisibility: { queue, receipt, visibilityTimeoutMs } }, 'changeVisibility', { unknownIfAfterUnknown: 'STALE_RECEIPT' });
+  }
+
+  /** Adds tags to a queue (replacing the values of keys it has); at most 50 tags in the end. */
+  async tagQueue(queue: string, tags: Readonly<Record<string, string>>): Promise<void> {
+    await this.#call({ tagQueue: { queue, tags: { ...tags } } }, 'tagQueue');
+  }
+
+  /** Removes tags from a queue by key (keys it does not have are ignored). */
+  async untagQueue(queue: string, keys: readonly string[]): Promise<void> {
+    await this.#call({ untagQueue: { queue, keys: [...keys] } }, 'untagQueue');
   }
 
   /**

@@ -31,7 +31,9 @@ export interface WireOutgoing {
 export interface RequestOps {
   hello: { client?: string };
   ping: Record<string, never>;
-  createQueue: { queue: string; attributes?: WireAttributes | null };
+  createQueue: { queue: string; attributes?: WireAttributes | null; tags?: Record<string, string> };
+  tagQueue: { queue: string; tags?: Record<string, string> };
+  untagQueue: { queue: string; keys?: string[] };
   deleteQueue: { queue: string };
   purgeQueue: { queue: string };
   setQueueAttributes: { queue: string; attributes?: WireAttributes | null };
@@ -163,6 +165,8 @@ export interface ResultTypes {
   subscribe: Record<string, never>;
   unsubscribe: Record<string, never>;
   delivery: { message: WireIncoming | null };
+  tagQueue: Record<string, never>;
+  untagQueue: Record<string, never>;
 }
 
 /** The name of a response result. */

@@ -114,6 +114,17 @@ describe('queue management and messages', () => {
     expect((await client.getQueue('parked.fifo')).lastRedrive).toMatchObject({ moved: 1, destination: 'meta.fifo' });
   });
 
+  test('queue tags: on create, tagQueue, untagQueue, limits', async () => {
+    expect((await client.createQueue('tagged', {}, { team: 'core' })).tags).toEqual({ team: 'core' });
+    await client.tagQueue('tagged', { env: 'dev', team: 'edge' });
+    await client.untagQueue('tagged', ['env', 'absent']);
+    expect((await client.getQueue('tagged')).tags).toEqual({ team: 'edge' });
+    const many = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, 'v']));
+    const err = await client.tagQueue('tagged', many).catch((e: unknown) => e);
+    expect((err as RaftqError).code).toBe('INVALID_ARGUMENT');
+    expect(((await client.tagQueue('absent-queue', {}).catch((e: unknown) => e)) as RaftqError).code).toBe('QUEUE_NOT_FOUND');
+  });
+
   test('sends are idempotent: an idempotency key, and the producer sequence on retries', async () => {
     await client.createQueue('idem');
     const a = await client.send('idem', 'once', { idempotencyKey: 'order-42' });
