@@ -32,7 +32,8 @@ export type SimpleOp = Exclude<DecodedRequest, { op: 'hello' | 'ping' | 'subscri
 export async function runOp(ctx: BinaryContext, req: SimpleOp): Promise<ResultBody> {
   switch (req.op) {
     case 'createQueue': {
-      const res = await ops.createQueue(ctx, req.args.queue, attributesFromWire(req.args.attributes));
+      const tags = req.args.tags;
+      const res = await ops.createQueue(ctx, req.args.queue, attributesFromWire(req.args.attributes), tags !== undefined && Object.keys(tags).length > 0 ? { ...tags } : undefined);
       return { createQueue: { created: res.created, queue: res.queue === undefined ? null : queueToWire(res.queue) } };
     }
     case 'deleteQueue':
@@ -61,7 +62,13 @@ export async function runOp(ctx: BinaryContext, req: SimpleOp): Promise<ResultBo
     case 'changeVisibility':
       return { changeVisibility: { outcome: await ops.changeVisibility(ctx, req.args.queue, req.args.receipt, req.args.visibilityTimeoutMs) } };
     case 'redrive':
-      return { redrive: await ops.redrive(ctx, req.args.queue) };
+      return { redrive: await ops.redrive(ctx, req.args.queue, req.args.destination ?? undefined) };
+    case 'tagQueue':
+      await ops.tagQueue(ctx, req.args.queue, { ...(req.args.tags ?? {}) });
+      return { tagQueue: {} };
+    case 'untagQueue':
+      await ops.untagQueue(ctx, req.args.queue, req.args.keys ?? []);
+      return { untagQueue: {} };
     case 'clusterStatus':
       return { clusterStatus: clusterStatusToWire(clusterView(ctx.node)) };
     case 'transferLeader':
@@ -72,12 +79,14 @@ export async function runOp(ctx: BinaryContext, req: SimpleOp): Promise<ResultBo
 function attributesFromWire(a: WireAttributes | null | undefined): QueueAttributesInput | undefined {
   if (a === null || a === undefined) return undefined;
   const out: QueueAttributesInput = {};
-  for (const k of ['visibilityTimeoutMs', 'delayMs', 'retentionMs', 'maxMessageBytes', 'maxReceiveCount'] as const) {
+  for (const k of ['visibilityTimeoutMs', 'delayMs', 'retentionMs', 'maxMessageBytes', 'maxReceiveCount', 'receiveWaitTimeMs'] as const) {
     const v = a[k];
     if (v !== null && v !== undefined) out[k] = v;
   }
   if (a.deadLetterQueue !== null && a.deadLetterQueue !== undefined) out.deadLetterQueue = a.deadLetterQueue;
   if (a.fifo !== null && a.fifo !== undefined) out.fifo = a.fifo;
+  if (a.contentBasedDeduplication !== null && a.contentBasedDeduplication !== undefined) out.contentBasedDeduplication = a.contentBasedDeduplication;
+  if (a.redriveAllowPolicy !== null && a.redriveAllowPolicy !== undefined) out.redriveAllowPolicy = a.redriveAllowPolicy;
   return out;
 }
 
@@ -103,12 +112,31 @@ function messageFromWire(m: WireOutgoing): EnqueueMessage {
 
 /** A queue in wire form. */
 export function queueToWire(q: QueueInfo): WireQueueInfo {
-  return { name: q.name, attributes: { ...q.attributes }, createdAtMs: q.createdAtMs, stats: { ...q.stats } };
+  return {
+    name: q.name,
+    attributes: { ...q.attributes },
+    createdAtMs: q.createdAtMs,
+    stats: { ...q.stats },
+    tags: { ...q.tags },
+    ...(q.lastRedrive === undefined ? {} : { lastRedrive: { ...q.lastRedrive } }),
+  };
 }
 
 /** A delivered message in wire form. */
 export function messageToWire(m: ReceivedMessage): WireIncoming {
-  return { id: m.id, offset: m.offset, body: m.body, receipt: m.receipt, receiveCount: m.receiveCount, enqueuedAtMs: m.enqueuedAtMs, attributes: m.attributes, groupId: m.groupId };
+  return {
+    id: m.id,
+    offset: m.offset,
+    body: m.body,
+    receipt: m.receipt,
+    receiveCount: m.receiveCount,
+    enqueuedAtMs: m.enqueuedAtMs,
+    attributes: m.attributes,
+    groupId: m.groupId,
+    sentAtMs: m.sentAtMs,
+    firstReceivedAtMs: m.firstReceivedAtMs,
+    dedupId: m.dedupId,
+  };
 }
 
 /** The cluster view in wire form: an unknown leader, and absent addresses and state, are ''. */

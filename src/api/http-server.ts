@@ -13,7 +13,7 @@ import { transferLeadershipAndWait } from './leader-transfer.js';
 import { receiveWithWait } from './long-poll-receive.js';
 import type { Metrics } from './metrics.js';
 import * as ops from './queue-ops.js';
-import { object, parseAck, parseAttributes, parseChangeVisibility, parseEnqueue, parseNack, parseReceive } from './request-schemas.js';
+import { object, parseAck, parseChangeVisibility, parseCreateQueue, parseEnqueue, parseNack, parseReceive, parseRedrive, parseTagQueue, parseUntagQueue } from './request-schemas.js';
 
 /** What the HTTP API serves from. */
 export interface HttpApiOptions {
@@ -160,7 +160,8 @@ export class HttpApi {
       r('POST', '/v1/cluster/transfer-leader', 'transferLeader', async (req) => this.#transferLeader(req)),
       r('GET', '/v1/queues', 'listQueues', async (_req, _p, ctx) => ({ queues: (await ops.listQueues(ctx)).map(queueJson) })),
       r('PUT', `/v1/queues/${q}`, 'createQueue', async (req, [name], ctx) => {
-        const res = await ops.createQueue(ctx, name!, parseAttributes(await this.#body(req)));
+        const { attributes, tags } = parseCreateQueue(await this.#body(req));
+        const res = await ops.createQueue(ctx, name!, attributes, tags);
         return { queue: res.queue === undefined ? { name } : queueJson(res.queue) };
       }),
       r('GET', `/v1/queues/${q}`, 'getQueue', async (_req, [name], ctx) => queueJson(await ops.getQueue(ctx, name!))),
@@ -189,8 +190,16 @@ export class HttpApi {
         return { outcome: await ops.changeVisibility(ctx, name!, receipt, visibilityTimeoutMs) };
       }),
       r('POST', `/v1/queues/${q}/redrive`, 'redrive', async (req, [name], ctx) => {
-        object(await this.#body(req), 'request', []);
-        return ops.redrive(ctx, name!);
+        const { destination } = parseRedrive(await this.#body(req));
+        return ops.redrive(ctx, name!, destination);
+      }),
+      r('POST', `/v1/queues/${q}/tags`, 'tagQueue', async (req, [name], ctx) => {
+        await ops.tagQueue(ctx, name!, parseTagQueue(await this.#body(req)));
+        return {};
+      }),
+      r('POST', `/v1/queues/${q}/untag`, 'untagQueue', async (req, [name], ctx) => {
+        await ops.untagQueue(ctx, name!, parseUntagQueue(await this.#body(req)));
+        return {};
       }),
     ];
   }
@@ -273,7 +282,14 @@ export class HttpApi {
 }
 
 function queueJson(q: QueueInfo): unknown {
-  return { name: q.name, attributes: q.attributes, createdAt: q.createdAtMs, stats: q.stats };
+  return {
+    name: q.name,
+    attributes: q.attributes,
+    createdAt: q.createdAtMs,
+    stats: q.stats,
+    tags: q.tags,
+    ...(q.lastRedrive === undefined ? {} : { lastRedrive: q.lastRedrive }),
+  };
 }
 
 function messageJson(m: ReceivedMessage): unknown {
@@ -290,7 +306,10 @@ function messageJson(m: ReceivedMessage): unknown {
     receipt: m.receipt,
     receiveCount: m.receiveCount,
     enqueuedAt: m.enqueuedAtMs,
+    sentAt: m.sentAtMs,
+    ...(m.firstReceivedAtMs !== 0 ? { firstReceivedAt: m.firstReceivedAtMs } : {}),
     attributes: m.attributes,
     ...(m.groupId !== '' ? { groupId: m.groupId } : {}),
+    ...(m.dedupId !== '' ? { dedupId: m.dedupId } : {}),
   };
 }

@@ -6,7 +6,17 @@
  * RaftqError. The long-poll receive lives in long-poll-receive.ts.
  */
 import { RaftqError } from '../errors.js';
-import { validateCommand, type AckOutcome, type Command, type CommandResult, type EnqueueCommand, type QueueAttributesInput, type QueueInfo } from '../queue/index.js';
+import {
+  validateCommand,
+  type AckOutcome,
+  type Command,
+  type CommandResult,
+  type CreateQueueCommand,
+  type EnqueueCommand,
+  type QueueAttributesInput,
+  type QueueInfo,
+  type QueueTags,
+} from '../queue/index.js';
 import { toRaftqError } from '../server/error-map.js';
 import type { NodeRuntime } from '../server/node-runtime.js';
 import type { QueueApplication, QueueReply } from '../server/queue-app.js';
@@ -50,12 +60,34 @@ async function readQueue(ctx: QueueOpsContext, name: string): Promise<QueueInfo 
 }
 
 /**
- * Creates queue `queue` (idempotent for identical attributes). Returns whether this call
- * created it and the queue as read afterwards (undefined if deleted in between).
+ * Creates queue `queue` (idempotent for identical attributes; `tags` apply only when this call
+ * creates it). Returns whether this call created it and the queue as read afterwards
+ * (undefined if deleted in between).
  */
-export async function createQueue(ctx: QueueOpsContext, queue: string, attributes: QueueAttributesInput | undefined): Promise<{ created: boolean; queue: QueueInfo | undefined }> {
-  const res = await proposeCommand(ctx, attributes === undefined ? { type: 'createQueue', queue } : { type: 'createQueue', queue, attributes });
+export async function createQueue(
+  ctx: QueueOpsContext,
+  queue: string,
+  attributes: QueueAttributesInput | undefined,
+  tags?: QueueTags,
+): Promise<{ created: boolean; queue: QueueInfo | undefined }> {
+  const cmd: CreateQueueCommand = {
+    type: 'createQueue',
+    queue,
+    ...(attributes === undefined ? {} : { attributes }),
+    ...(tags === undefined ? {} : { tags }),
+  };
+  const res = await proposeCommand(ctx, cmd);
   return { created: res.created, queue: await readQueue(ctx, queue) };
+}
+
+/** Adds tags to `queue` (replacing the values of keys it has); at most 50 tags in the end. */
+export async function tagQueue(ctx: QueueOpsContext, queue: string, tags: QueueTags): Promise<void> {
+  await proposeCommand(ctx, { type: 'tagQueue', queue, tags });
+}
+
+/** Removes the tags `keys` from `queue` (keys it does not have are ignored). */
+export async function untagQueue(ctx: QueueOpsContext, queue: string, keys: readonly string[]): Promise<void> {
+  await proposeCommand(ctx, { type: 'untagQueue', queue, keys: [...keys] });
 }
 
 /** Changes the attributes of `queue`; returns the queue as read afterwards. */
@@ -115,8 +147,12 @@ export function nack(ctx: QueueOpsContext, queue: string, receipt: string, delay
   return changeVisibility(ctx, queue, receipt, delayMs ?? 0);
 }
 
-/** Moves every message of dead-letter queue `queue` back to its sources; returns how many. */
-export async function redrive(ctx: QueueOpsContext, queue: string): Promise<{ moved: number }> {
-  const res = await proposeCommand(ctx, { type: 'redrive', queue });
-  return { moved: res.moved };
+/**
+ * Moves every message of dead-letter queue `queue` back to its sources, or every one to
+ * `destination` when given; returns how many, and the task's id (the log index of the
+ * redrive, also in the queue's QueueInfo.lastRedrive).
+ */
+export async function redrive(ctx: QueueOpsContext, queue: string, destination?: string): Promise<{ moved: number; taskIndex: number }> {
+  const res = await proposeCommand(ctx, destination === undefined ? { type: 'redrive', queue } : { type: 'redrive', queue, destination });
+  return { moved: res.moved, taskIndex: res.taskIndex };
 }

@@ -34,23 +34,87 @@ function optString(o: Json, key: string, what: string): string | undefined {
   return v;
 }
 
-const attributeKeys = ['visibilityTimeoutMs', 'delayMs', 'retentionMs', 'maxMessageBytes', 'maxReceiveCount', 'deadLetterQueue', 'fifo'] as const;
+const attributeKeys = [
+  'visibilityTimeoutMs',
+  'delayMs',
+  'retentionMs',
+  'maxMessageBytes',
+  'maxReceiveCount',
+  'deadLetterQueue',
+  'fifo',
+  'contentBasedDeduplication',
+  'receiveWaitTimeMs',
+  'redriveAllowPolicy',
+] as const;
 
-/** PUT /v1/queues/{name} body. */
+function optBool(o: Json, key: string, what: string): boolean | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'boolean') throw invalid(`${what}.${key} must be a boolean`);
+  return v;
+}
+
+/** PUT /v1/queues/{name} body: the attributes, and on create optional `tags` (see parseCreateQueue). */
 export function parseAttributes(v: unknown): QueueAttributesInput {
-  const o = object(v, 'queue attributes', attributeKeys);
+  return attributesOf(object(v, 'queue attributes', attributeKeys));
+}
+
+function attributesOf(o: Json): QueueAttributesInput {
   const out: QueueAttributesInput = {};
-  for (const k of ['visibilityTimeoutMs', 'delayMs', 'retentionMs', 'maxMessageBytes', 'maxReceiveCount'] as const) {
+  for (const k of ['visibilityTimeoutMs', 'delayMs', 'retentionMs', 'maxMessageBytes', 'maxReceiveCount', 'receiveWaitTimeMs'] as const) {
     const n = optInt(o, k, 'attributes');
     if (n !== undefined) out[k] = n;
   }
   const dlq = optString(o, 'deadLetterQueue', 'attributes');
   if (dlq !== undefined) out.deadLetterQueue = dlq;
-  if (o['fifo'] !== undefined) {
-    if (typeof o['fifo'] !== 'boolean') throw invalid('attributes.fifo must be a boolean');
-    out.fifo = o['fifo'];
-  }
+  const fifo = optBool(o, 'fifo', 'attributes');
+  if (fifo !== undefined) out.fifo = fifo;
+  const cbd = optBool(o, 'contentBasedDeduplication', 'attributes');
+  if (cbd !== undefined) out.contentBasedDeduplication = cbd;
+  const policy = optString(o, 'redriveAllowPolicy', 'attributes');
+  if (policy !== undefined) out.redriveAllowPolicy = policy;
   return out;
+}
+
+/** PUT /v1/queues/{name} body: the attributes, plus optional `tags` (an object of strings) applied when the queue is created. */
+export function parseCreateQueue(v: unknown): { attributes: QueueAttributesInput; tags?: Record<string, string> } {
+  const o = object(v, 'queue attributes', [...attributeKeys, 'tags']);
+  const { tags, ...rest } = o;
+  const attributes = attributesOf(rest);
+  return tags === undefined || tags === null ? { attributes } : { attributes, tags: stringMap(tags, 'tags') };
+}
+
+/** An object whose values are all strings (own properties only: "__proto__" stays a key). */
+function stringMap(v: unknown, what: string): Record<string, string> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalid(`${what} must be an object of strings`);
+  const out: Array<[string, string]> = [];
+  for (const [k, val] of Object.entries(v)) {
+    if (typeof val !== 'string') throw invalid(`${what}.${k} must be a string`);
+    out.push([k, val]);
+  }
+  return Object.fromEntries(out);
+}
+
+/** POST /v1/queues/{name}/tags body: {tags: {key: value}}. */
+export function parseTagQueue(v: unknown): Record<string, string> {
+  const o = object(v, 'request', ['tags']);
+  if (o['tags'] === undefined) throw invalid('tags (an object of strings) is required');
+  return stringMap(o['tags'], 'tags');
+}
+
+/** POST /v1/queues/{name}/untag body: {keys: [...]}. */
+export function parseUntagQueue(v: unknown): string[] {
+  const o = object(v, 'request', ['keys']);
+  const keys = o['keys'];
+  if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) throw invalid('keys (an array of strings) is required');
+  return keys as string[];
+}
+
+/** POST /v1/queues/{name}/redrive body: {} or {destination}. */
+export function parseRedrive(v: unknown): { destination?: string } {
+  const o = object(v, 'request', ['destination']);
+  const destination = optString(o, 'destination', 'request');
+  return destination === undefined ? {} : { destination };
 }
 
 const base64Pattern = /^[A-Za-z0-9+/]*={0,2}$/;

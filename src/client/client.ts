@@ -92,8 +92,8 @@ export class Client {
    * Creates a queue; idempotent when it exists with the same attributes (then `created` is
    * false), QUEUE_EXISTS when they differ.
    */
-  async createQueue(name: string, attributes: QueueAttributes = {}): Promise<QueueInfo & { readonly created: boolean }> {
-    const res = await this.#call({ createQueue: { queue: name, attributes: attributesToWire(attributes) } }, 'createQueue');
+  async createQueue(name: string, attributes: QueueAttributes = {}, tags?: Readonly<Record<string, string>>): Promise<QueueInfo & { readonly created: boolean }> {
+    const res = await this.#call({ createQueue: { queue: name, attributes: attributesToWire(attributes), ...(tags === undefined ? {} : { tags: { ...tags } }) } }, 'createQueue');
     return { ...queueFromWire(res.queue, name), created: res.created };
   }
 
@@ -192,10 +192,24 @@ export class Client {
     await this.#call({ changeVisibility: { queue, receipt, visibilityTimeoutMs } }, 'changeVisibility', { unknownIfAfterUnknown: 'STALE_RECEIPT' });
   }
 
-  /** Moves every message of a dead-letter queue back to its source queue; returns how many. */
-  async redrive(queue: string): Promise<{ moved: number }> {
-    const res = await this.#call({ redrive: { queue } }, 'redrive');
-    return { moved: res.moved };
+  /** Adds tags to a queue (replacing the values of keys it has); at most 50 tags in the end. */
+  async tagQueue(queue: string, tags: Readonly<Record<string, string>>): Promise<void> {
+    await this.#call({ tagQueue: { queue, tags: { ...tags } } }, 'tagQueue');
+  }
+
+  /** Removes tags from a queue by key (keys it does not have are ignored). */
+  async untagQueue(queue: string, keys: readonly string[]): Promise<void> {
+    await this.#call({ untagQueue: { queue, keys: [...keys] } }, 'untagQueue');
+  }
+
+  /**
+   * Moves every message of a dead-letter queue back to its source queue, or every one to
+   * `destination` when given; returns how many, and the task's id (taskIndex, 0 from a server
+   * that predates it).
+   */
+  async redrive(queue: string, destination?: string): Promise<{ moved: number; taskIndex: number }> {
+    const res = await this.#call({ redrive: destination === undefined ? { queue } : { queue, destination } }, 'redrive');
+    return { moved: res.moved, taskIndex: res.taskIndex ?? 0 };
   }
 
   /**
@@ -294,9 +308,17 @@ function queueFromWire(q: WireQueueInfo | null, name: string): QueueInfo {
       maxReceiveCount: a.maxReceiveCount,
       deadLetterQueue: a.deadLetterQueue,
       fifo: a.fifo,
+      contentBasedDeduplication: a.contentBasedDeduplication,
+      receiveWaitTimeMs: a.receiveWaitTimeMs,
+      redriveAllowPolicy: a.redriveAllowPolicy,
     },
     createdAtMs: q.createdAtMs,
     stats: { visible: s.visible, inFlight: s.inFlight, delayed: s.delayed, oldestMessageAgeMs: s.oldestMessageAgeMs, deadLettered: s.deadLettered },
+    // fromEntries defines own properties, so a key such as "__proto__" stays a plain tag.
+    tags: Object.fromEntries(Object.entries(q.tags ?? {})),
+    ...(q.lastRedrive === null || q.lastRedrive === undefined
+      ? {}
+      : { lastRedrive: { taskIndex: q.lastRedrive.taskIndex, startedAtMs: q.lastRedrive.startedAtMs, moved: q.lastRedrive.moved, destination: q.lastRedrive.destination } }),
   };
 }
 

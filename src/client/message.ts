@@ -31,6 +31,12 @@ export class Message {
   readonly attributes: Readonly<Record<string, string>>;
   /** FIFO message group ('' on standard queues). */
   readonly groupId: string;
+  /** When the producer's enqueue was applied (kept across dead-letter moves); enqueuedAtMs from an older server. */
+  readonly sentAtMs: number;
+  /** When the message was first delivered, from any queue (0 from an older server). */
+  readonly firstReceivedAtMs: number;
+  /** The FIFO deduplication id given at send time ('' when none). */
+  readonly dedupId: string;
   readonly #settler: Settler;
   #settled = false;
 
@@ -46,6 +52,10 @@ export class Message {
     this.enqueuedAtMs = m.enqueuedAtMs;
     this.attributes = { ...m.attributes };
     this.groupId = m.groupId;
+    // Zero values of a decoded protobuf message are defaults: 0 sentAtMs means a server without it.
+    this.sentAtMs = m.sentAtMs !== undefined && m.sentAtMs !== 0 ? m.sentAtMs : m.enqueuedAtMs;
+    this.firstReceivedAtMs = m.firstReceivedAtMs ?? 0;
+    this.dedupId = m.dedupId ?? '';
     this.#settler = settler;
   }
 

@@ -55,6 +55,12 @@ export interface QueueAttributes {
   readonly deadLetterQueue?: string;
   /** A FIFO queue (its name must end in ".fifo"). */
   readonly fifo?: boolean;
+  /** FIFO queues only: deduplication ids derived from bodies by the API layer (default false). */
+  readonly contentBasedDeduplication?: boolean;
+  /** Default long-poll wait of a receive, in milliseconds (0..20000, default 0). Stored only. */
+  readonly receiveWaitTimeMs?: number;
+  /** '' (default): any source queue may use this as its dead-letter queue; else opaque JSON. */
+  readonly redriveAllowPolicy?: string;
 }
 
 /** Statistics of a queue, at the cluster's clock. */
@@ -78,6 +84,10 @@ export interface QueueInfo {
   /** Creation time, in milliseconds since the epoch. */
   readonly createdAtMs: number;
   readonly stats: QueueStats;
+  /** The queue's tags. */
+  readonly tags: Readonly<Record<string, string>>;
+  /** The last redrive of this queue as a dead-letter queue, when there was one. */
+  readonly lastRedrive?: { readonly taskIndex: number; readonly startedAtMs: number; readonly moved: number; readonly destination: string };
 }
 
 /** A message body: a string is sent as UTF-8. */

@@ -13,6 +13,9 @@ export interface WireAttributes {
   maxReceiveCount?: number | null;
   deadLetterQueue?: string | null;
   fifo?: boolean | null;
+  contentBasedDeduplication?: boolean | null;
+  receiveWaitTimeMs?: number | null;
+  redriveAllowPolicy?: string | null;
 }
 
 /** One message of an Enqueue. */
@@ -28,7 +31,9 @@ export interface WireOutgoing {
 export interface RequestOps {
   hello: { client?: string };
   ping: Record<string, never>;
-  createQueue: { queue: string; attributes?: WireAttributes | null };
+  createQueue: { queue: string; attributes?: WireAttributes | null; tags?: Record<string, string> };
+  tagQueue: { queue: string; tags?: Record<string, string> };
+  untagQueue: { queue: string; keys?: string[] };
   deleteQueue: { queue: string };
   purgeQueue: { queue: string };
   setQueueAttributes: { queue: string; attributes?: WireAttributes | null };
@@ -46,7 +51,7 @@ export interface RequestOps {
   ack: { queue: string; receipts: string[] };
   nack: { queue: string; receipt: string; delayMs?: number };
   changeVisibility: { queue: string; receipt: string; visibilityTimeoutMs: number };
-  redrive: { queue: string };
+  redrive: { queue: string; destination?: string | null };
   clusterStatus: Record<string, never>;
   transferLeader: { to: string };
   subscribe: { queue: string; visibilityTimeoutMs?: number | null; credit: number };
@@ -88,9 +93,14 @@ export interface WireQueueInfo {
     maxReceiveCount: number;
     deadLetterQueue: string;
     fifo: boolean;
+    contentBasedDeduplication: boolean;
+    receiveWaitTimeMs: number;
+    redriveAllowPolicy: string;
   } | null;
   createdAtMs: number;
   stats: { visible: number; inFlight: number; delayed: number; oldestMessageAgeMs: number; deadLettered: number } | null;
+  tags?: Record<string, string>;
+  lastRedrive?: { taskIndex: number; startedAtMs: number; moved: number; destination: string } | null;
 }
 
 /** A delivered message. */
@@ -103,6 +113,9 @@ export interface WireIncoming {
   enqueuedAtMs: number;
   attributes: Record<string, string>;
   groupId: string;
+  sentAtMs?: number;
+  firstReceivedAtMs?: number;
+  dedupId?: string;
 }
 
 /** One member of the cluster as ClusterStatus reports it. */
@@ -146,12 +159,14 @@ export interface ResultTypes {
   ack: { outcomes: string[] };
   nack: { outcome: string };
   changeVisibility: { outcome: string };
-  redrive: { moved: number };
+  redrive: { moved: number; taskIndex?: number };
   clusterStatus: WireClusterStatus;
   transferLeader: { leader: string };
   subscribe: Record<string, never>;
   unsubscribe: Record<string, never>;
   delivery: { message: WireIncoming | null };
+  tagQueue: Record<string, never>;
+  untagQueue: Record<string, never>;
 }
 
 /** The name of a response result. */

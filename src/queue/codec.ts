@@ -8,6 +8,7 @@ import type {
   EnqueueMessage,
   ProducerKey,
   QueueAttributesInput,
+  QueueTags,
 } from './commands.js';
 import { invalidArgument, type QueueError } from './errors.js';
 import { bytes, decodeAs, encodeAs, field, list, num, pb, str, sub, type Decoded } from './proto.js';
@@ -20,6 +21,7 @@ const attributeFields = [
   'retentionMs',
   'maxMessageBytes',
   'maxReceiveCount',
+  'receiveWaitTimeMs',
 ] as const;
 
 /** Encodes a command for a log entry. */
@@ -188,12 +190,18 @@ function readProducerKey(r: ProtoReader): ProducerKey | undefined {
 function commandBody(cmd: Command): object {
   switch (cmd.type) {
     case 'createQueue':
+      return { queue: cmd.queue, attributes: cmd.attributes ?? {}, ...(cmd.tags === undefined ? {} : { tags: tagsBody(cmd.tags) }) };
     case 'setQueueAttributes':
       return { queue: cmd.queue, attributes: cmd.attributes ?? {} };
+    case 'tagQueue':
+      return { queue: cmd.queue, tags: tagsBody(cmd.tags) };
+    case 'untagQueue':
+      return { queue: cmd.queue, keys: cmd.keys };
     case 'deleteQueue':
     case 'purgeQueue':
-    case 'redrive':
       return { queue: cmd.queue };
+    case 'redrive':
+      return cmd.destination === undefined ? { queue: cmd.queue } : { queue: cmd.queue, destination: cmd.destination };
     case 'enqueue':
       return {
         queue: cmd.queue,
@@ -209,6 +217,16 @@ function commandBody(cmd: Command): object {
     case 'expire':
       return {};
   }
+}
+
+/** Tags as a list of AttributePb (see CreateQueueCmd in queue.proto). */
+function tagsBody(tags: QueueTags): object[] {
+  return Object.keys(tags).map((key) => ({ key, value: tags[key] }));
+}
+
+/** Tags from a list of AttributePb; fromEntries keeps a key such as "__proto__" as a tag. */
+function decodeTags(body: Decoded): Record<string, string> {
+  return Object.fromEntries(list(body, 'tags').map((t) => [str(t as Decoded, 'key'), str(t as Decoded, 'value')] as const));
 }
 
 function producerKeyBody(key: ProducerKey): object {
@@ -240,14 +258,24 @@ export function decodeCommandWithProtobufjs(data: Uint8Array): Command | QueueEr
   const body = sub(m, kind) ?? {};
   const queue = str(body, 'queue');
   switch (kind) {
-    case 'createQueue':
-      return { type: 'createQueue', queue, attributes: decodeAttributes(sub(body, 'attributes') ?? {}) };
+    case 'createQueue': {
+      const tags = decodeTags(body);
+      const attributes = decodeAttributes(sub(body, 'attributes') ?? {});
+      return Object.keys(tags).length === 0 ? { type: 'createQueue', queue, attributes } : { type: 'createQueue', queue, attributes, tags };
+    }
     case 'setQueueAttributes':
       return { type: 'setQueueAttributes', queue, attributes: decodeAttributes(sub(body, 'attributes') ?? {}) };
+    case 'tagQueue':
+      return { type: 'tagQueue', queue, tags: decodeTags(body) };
+    case 'untagQueue':
+      return { type: 'untagQueue', queue, keys: list(body, 'keys').filter((k): k is string => typeof k === 'string') };
     case 'deleteQueue':
     case 'purgeQueue':
-    case 'redrive':
       return { type: kind, queue };
+    case 'redrive': {
+      const destination = field(body, 'destination');
+      return typeof destination === 'string' ? { type: 'redrive', queue, destination } : { type: 'redrive', queue };
+    }
     case 'enqueue':
       return decodeEnqueue(body, queue);
     case 'receive': {
@@ -275,6 +303,10 @@ function decodeAttributes(m: Decoded): QueueAttributesInput {
   if (typeof dlq === 'string') out.deadLetterQueue = dlq;
   const fifo = field(m, 'fifo');
   if (typeof fifo === 'boolean') out.fifo = fifo;
+  const cbd = field(m, 'contentBasedDeduplication');
+  if (typeof cbd === 'boolean') out.contentBasedDeduplication = cbd;
+  const policy = field(m, 'redriveAllowPolicy');
+  if (typeof policy === 'string') out.redriveAllowPolicy = policy;
   return out;
 }
 

@@ -22,6 +22,18 @@ export interface QueueAttributesInput {
   deadLetterQueue?: string;
   /** Must equal whether the name ends in `.fifo` when given. */
   fifo?: boolean;
+  /**
+   * Whether the API layer derives deduplication ids from message bodies (default false; true
+   * only on FIFO queues). The state machine only stores it.
+   */
+  contentBasedDeduplication?: boolean;
+  /** Default long-poll wait of a receive, in milliseconds (0..20 s, default 0). Stored only. */
+  receiveWaitTimeMs?: number;
+  /**
+   * Which source queues may use this queue as their dead-letter queue: '' (default) lets any;
+   * otherwise an opaque JSON string of at most 1024 characters, kept for the API layer.
+   */
+  redriveAllowPolicy?: string;
 }
 
 /** Fully resolved attributes of an existing queue. maxReceiveCount 0 and deadLetterQueue '' mean no redrive policy. */
@@ -33,6 +45,27 @@ export interface QueueAttributes {
   readonly maxReceiveCount: number;
   readonly deadLetterQueue: string;
   readonly fifo: boolean;
+  /** False when absent from an older record. */
+  readonly contentBasedDeduplication: boolean;
+  /** 0 when absent from an older record. */
+  readonly receiveWaitTimeMs: number;
+  /** '' (any source queue allowed) when absent from an older record. */
+  readonly redriveAllowPolicy: string;
+}
+
+/** Tags of a queue: at most 50, keys of 1..128 and values of 0..256 characters. */
+export type QueueTags = Readonly<Record<string, string>>;
+
+/** The last redrive of a dead-letter queue, kept in its queue record. */
+export interface RedriveTask {
+  /** Log index of the redrive entry: a unique id of the task. */
+  readonly taskIndex: number;
+  /** When the redrive was applied (state machine clock, ms since epoch). */
+  readonly startedAtMs: number;
+  /** Messages it moved. */
+  readonly moved: number;
+  /** The queue every message went to; '' when each went back to its source queue. */
+  readonly destination: string;
 }
 
 /** One message of an enqueue command. */
@@ -54,11 +87,27 @@ export type ProducerKey =
   | { readonly idempotencyKey: string }
   | { readonly producerId: string; readonly sequence: number };
 
-/** Creates a queue; idempotent when the attributes are identical, QUEUE_EXISTS otherwise. */
+/**
+ * Creates a queue; idempotent when the attributes are identical, QUEUE_EXISTS otherwise. Tags
+ * apply only when this command creates the queue (an idempotent repeat ignores them).
+ */
 export interface CreateQueueCommand {
   readonly type: 'createQueue';
   readonly queue: string;
   readonly attributes?: QueueAttributesInput;
+  readonly tags?: QueueTags;
+}
+/** Adds tags to a queue, replacing the values of keys it has; at most 50 tags in the end. */
+export interface TagQueueCommand {
+  readonly type: 'tagQueue';
+  readonly queue: string;
+  readonly tags: QueueTags;
+}
+/** Removes tags from a queue by key; keys it does not have are ignored. */
+export interface UntagQueueCommand {
+  readonly type: 'untagQueue';
+  readonly queue: string;
+  readonly keys: readonly string[];
 }
 /** Deletes a queue and every message in it. */
 export interface DeleteQueueCommand {
@@ -108,10 +157,16 @@ export interface ChangeVisibilityCommand {
   readonly receipt: string;
   readonly visibilityTimeoutMs: number;
 }
-/** Moves every message of a dead-letter queue back to its source queue, in offset order. */
+/**
+ * Moves every message of a dead-letter queue, in offset order: back to its source queue, or,
+ * with `destination`, every message to that queue (an existing queue of the same FIFO kind,
+ * not the dead-letter queue itself). The dead-letter queue's record keeps the task
+ * (QueueInfo.lastRedrive).
+ */
 export interface RedriveCommand {
   readonly type: 'redrive';
   readonly queue: string;
+  readonly destination?: string;
 }
 /** Housekeeping proposed by the leader: drops messages past retention and expired dedup keys. */
 export interface ExpireCommand {
@@ -124,6 +179,8 @@ export type Command =
   | DeleteQueueCommand
   | PurgeQueueCommand
   | SetQueueAttributesCommand
+  | TagQueueCommand
+  | UntagQueueCommand
   | EnqueueCommand
   | ReceiveCommand
   | AckCommand
@@ -149,6 +206,10 @@ export interface Delivery {
   readonly receiveCount: number;
   /** When the message entered this queue (state machine clock, ms since epoch). */
   readonly enqueuedAtMs: number;
+  /** When the producer's enqueue was applied; kept across dead-letter moves and redrives. */
+  readonly sentAtMs: number;
+  /** When the message was first delivered, from any queue (this delivery when it is the first). */
+  readonly firstReceivedAtMs: number;
   /** FIFO group, '' on standard queues. */
   readonly groupId: string;
   /** Internal payload sequence number, used by readMessages(). */
@@ -159,6 +220,8 @@ export interface Delivery {
 export interface ReceivedMessage extends Omit<Delivery, 'seq'> {
   readonly body: Uint8Array;
   readonly attributes: Record<string, string>;
+  /** The FIFO deduplication id the producer gave, '' when none. */
+  readonly dedupId: string;
 }
 
 /** What an ack did with one receipt: deleted it, found it already gone, or refused it as stale. */
@@ -179,6 +242,8 @@ export type CommandResult =
   | { readonly ok: true; readonly type: 'deleteQueue'; readonly deletedMessages: number }
   | { readonly ok: true; readonly type: 'purgeQueue'; readonly purgedMessages: number }
   | { readonly ok: true; readonly type: 'setQueueAttributes' }
+  | { readonly ok: true; readonly type: 'tagQueue' }
+  | { readonly ok: true; readonly type: 'untagQueue' }
   | {
       readonly ok: true;
       readonly type: 'enqueue';
@@ -195,7 +260,13 @@ export type CommandResult =
     }
   | { readonly ok: true; readonly type: 'ack'; readonly outcomes: readonly AckOutcome[] }
   | { readonly ok: true; readonly type: 'changeVisibility'; readonly outcome: 'changed' | 'gone' }
-  | { readonly ok: true; readonly type: 'redrive'; readonly moved: number }
+  | {
+      readonly ok: true;
+      readonly type: 'redrive';
+      readonly moved: number;
+      /** The log index of the redrive entry (RedriveTask.taskIndex). */
+      readonly taskIndex: number;
+    }
   | { readonly ok: true; readonly type: 'expire'; readonly expiredMessages: number; readonly expiredDedupKeys: number };
 
 /** Per-queue statistics at the state machine's clock. */
@@ -218,6 +289,10 @@ export interface QueueInfo {
   readonly attributes: QueueAttributes;
   readonly createdAtMs: number;
   readonly stats: QueueStats;
+  /** The queue's tags (a copy). */
+  readonly tags: QueueTags;
+  /** The last redrive of this queue as a dead-letter queue; undefined when none. */
+  readonly lastRedrive?: RedriveTask;
 }
 
 /** Builds an ErrorResult. */

@@ -12,5 +12,5 @@ export * as limits from './limits.js';
 export { MemoryStateStore } from './memory-state-store.js';
 export { WriteBatch, type StateReader, type StateWriter } from './state-store.js';
 export { QueueStateMachine, type ApplyContext, type QueueStateMachineOptions } from './state-machine.js';
-export { validateCommand, validateAgainstState, validateQueueName, type QueueLookup } from './validate.js';
+export { validateCommand, validateAgainstState, validateQueueName, validateTags, type QueueLookup } from './validate.js';
 export { coldBodyWrites, entryOfPayloadKey, payloadKeysAfter, readBodies, SnapshotBodies, type EnqueueLog, type LiveBodies } from './log-bodies.js';

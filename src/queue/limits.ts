@@ -65,5 +65,27 @@ export const idLengthMax = 128;
 /** String attributes per message (SQS: 10). */
 export const messageAttributesMax = 10;
 
-/** Length of an attribute key or value in UTF-16 units; keeps records small. */
+/** Length of a message attribute key in UTF-16 units (SQS: 256). */
 export const attributeLengthMax = 256;
+
+/**
+ * Length of a message attribute value in UTF-16 units: 256 KiB, as large as an SQS message
+ * attribute may be. A command stays bounded by the node's command size limit
+ * (src/server/size-limits.ts), which refuses a larger enqueue TOO_LARGE before it is proposed.
+ */
+export const attributeValueLengthMax = 262_144;
+
+/** The default long-poll wait of a receive: 0 to 20 s (SQS ReceiveMessageWaitTimeSeconds), default 0. */
+export const receiveWaitTimeMsRange: AttributeRange = { min: 0, max: 20 * secondMs, default: 0 };
+
+/** Length of a queue's redrive allow policy (an opaque JSON string kept for the API layer). */
+export const redriveAllowPolicyLengthMax = 1024;
+
+/** Tags per queue (SQS: 50). */
+export const queueTagsMax = 50;
+
+/** Length of a queue tag key in UTF-16 units: 1..128 (SQS). */
+export const tagKeyLengthMax = 128;
+
+/** Length of a queue tag value in UTF-16 units: 0..256 (SQS). */
+export const tagValueLengthMax = 256;

@@ -71,18 +71,18 @@ class MessageCursor {
 }
 
 /**
- * Attaches bodies and attributes to the deliveries of a receive result (call after the apply
+ * Attaches bodies, attributes and dedup ids to the deliveries of a receive result (call after the apply
  * batch is stored): from the log, else from the payload records, in one multi-get. A message
  * whose body is in neither (removed meanwhile, e.g. its queue purged) is left out.
  */
 export async function readBodies(reader: StateReader, log: EnqueueLog, deliveries: readonly Delivery[]): Promise<ReceivedMessage[]> {
-  const found = new Array<{ body: Uint8Array; attributes: Readonly<Record<string, string>> } | undefined>(deliveries.length);
+  const found = new Array<{ body: Uint8Array; attributes: Readonly<Record<string, string>>; dedupId: string } | undefined>(deliveries.length);
   const cold: number[] = [];
   const cursor = new MessageCursor(log);
   deliveries.forEach((d, i) => {
     const m = cursor.at(d.seq);
     if (m === undefined) cold.push(i);
-    else found[i] = { body: m.body, attributes: m.attributes ?? {} };
+    else found[i] = { body: m.body, attributes: m.attributes ?? {}, dedupId: m.dedupId ?? '' };
   });
   if (cold.length > 0) {
     const keys = cold.map((i) => payloadKey(deliveries[i]!.seq));
@@ -91,7 +91,7 @@ export async function readBodies(reader: StateReader, log: EnqueueLog, deliverie
       if (bytes === undefined) return;
       // The read handed us `bytes` of our own: the body may stay a view into them.
       const p = decodePayload(bytes, false);
-      found[cold[j]!] = { body: p.body, attributes: p.attributes };
+      found[cold[j]!] = { body: p.body, attributes: p.attributes, dedupId: p.dedupId };
     });
   }
   const out: ReceivedMessage[] = [];
@@ -100,7 +100,7 @@ export async function readBodies(reader: StateReader, log: EnqueueLog, deliverie
     if (f === undefined) return;
     const { seq: _seq, ...rest } = d;
     void _seq;
-    out.push({ ...rest, body: f.body, attributes: { ...f.attributes } });
+    out.push({ ...rest, body: f.body, attributes: { ...f.attributes }, dedupId: f.dedupId });
   });
   return out;
 }
@@ -127,7 +127,7 @@ export function coldBodyWrites(live: LiveBodies, from: number, through: number, 
     if (index !== entry && bytes >= bytesMax) return { through: index - 1, copies };
     entry = index;
     const m = cursor.held(b.seq);
-    w.put(payloadKey(b.seq), encodePayload({ body: m.body, attributes: m.attributes ?? {}, sentAtMs: b.enqueuedAtMs }), true);
+    w.put(payloadKey(b.seq), encodePayload({ body: m.body, attributes: m.attributes ?? {}, sentAtMs: b.enqueuedAtMs, dedupId: m.dedupId ?? '' }), true);
     bytes += m.body.byteLength;
     copies++;
   }
@@ -185,7 +185,7 @@ export class SnapshotBodies {
     const cursor = new MessageCursor(this.#log);
     for (const seq of seqs) {
       const m = cursor.held(seq);
-      yield [payloadKey(seq), encodePayload({ body: m.body, attributes: m.attributes ?? {}, sentAtMs: this.#wanted.get(seq)! })];
+      yield [payloadKey(seq), encodePayload({ body: m.body, attributes: m.attributes ?? {}, sentAtMs: this.#wanted.get(seq)!, dedupId: m.dedupId ?? '' })];
     }
   }
 }

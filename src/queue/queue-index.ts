@@ -19,7 +19,7 @@
  * applied every entry picks.
  */
 import { assert } from '../../raft/assert.js';
-import type { Delivery, QueueAttributes, QueueStats } from './commands.js';
+import type { Delivery, QueueAttributes, QueueStats, QueueTags, RedriveTask } from './commands.js';
 import { DedupWindow } from './dedup-window.js';
 import { messageIdOf } from './ids.js';
 import { messageKey, payloadKey, queueKey } from './keys.js';
@@ -35,6 +35,8 @@ interface Special {
   receiveCount: number;
   deliveryIndex: number;
   sourceQueue: string;
+  sentAtMs: number;
+  firstReceivedAtMs: number;
   /** Invariant: pending iff visibleAtMs > the time of the last advance(); pending ones are counted and have a timer. */
   pending: boolean;
   /** Invariant (standard queues): queued iff one entry for this offset is in #visible. */
@@ -63,6 +65,10 @@ export interface NewMessage {
   readonly visibleAtMs: number;
   readonly groupId: string;
   readonly sourceQueue: string;
+  /** When the producer's enqueue was applied (now for an enqueue; kept by a move). */
+  readonly sentAtMs: number;
+  /** When the message was first delivered from any queue; 0 = never. */
+  readonly firstReceivedAtMs: number;
 }
 
 /** Stale heap entries tolerated before a rebuild; bounds heap memory to about twice the live entries. */
@@ -81,6 +87,10 @@ export class QueueIndex {
   nextOffset: number;
   /** Invariant: only grows. */
   deadLetteredCount: number;
+  /** Invariant: keys sorted, at most queueTagsMax (limits.ts). */
+  tags: QueueTags;
+  /** The last redrive of this queue as a dead-letter queue. */
+  lastRedrive: RedriveTask | undefined;
   /** Producer and FIFO deduplication keys. */
   readonly dedup: DedupWindow;
 
@@ -107,6 +117,8 @@ export class QueueIndex {
     this.createdAtMs = record.createdAtMs;
     this.nextOffset = record.nextOffset;
     this.deadLetteredCount = record.deadLetteredCount;
+    this.tags = record.tags;
+    this.lastRedrive = record.lastRedrive;
     this.dedup = new DedupWindow(record.id, dedupLimits.keysMax, record.dedupFloorSeq, dedupLimits.pageEntriesMax);
   }
 
@@ -120,6 +132,8 @@ export class QueueIndex {
       nextOffset: this.nextOffset,
       deadLetteredCount: this.deadLetteredCount,
       dedupFloorSeq: this.dedup.floorSeq,
+      tags: this.tags,
+      ...(this.lastRedrive === undefined ? {} : { lastRedrive: this.lastRedrive }),
     };
   }
 
@@ -138,9 +152,23 @@ export class QueueIndex {
   append(w: StateWriter, m: NewMessage, nowMs: number): number {
     this.advance(nowMs);
     const offset = this.nextOffset++;
-    const fresh = m.visibleAtMs <= nowMs && m.sourceQueue === '';
+    const fresh = m.visibleAtMs <= nowMs && m.sourceQueue === '' && m.sentAtMs === nowMs && m.firstReceivedAtMs === 0;
     const visibleAtMs = fresh ? nowMs : m.visibleAtMs;
-    this.#insert(offset, { seq: m.seq, enqueuedAtMs: nowMs, visibleAtMs, receiveCount: 0, deliveryIndex: 0, groupId: m.groupId, sourceQueue: m.sourceQueue }, fresh);
+    this.#insert(
+      offset,
+      {
+        seq: m.seq,
+        enqueuedAtMs: nowMs,
+        sentAtMs: m.sentAtMs,
+        firstReceivedAtMs: m.firstReceivedAtMs,
+        visibleAtMs,
+        receiveCount: 0,
+        deliveryIndex: 0,
+        groupId: m.groupId,
+        sourceQueue: m.sourceQueue,
+      },
+      fresh,
+    );
     this.#writeMessage(w, offset, true);
     const s = this.#special.get(offset);
     if (s?.pending !== true && (this.attributes.fifo || !fresh)) this.#makeCandidate(offset);
@@ -150,7 +178,13 @@ export class QueueIndex {
   /** Adds a message read from the keyspace during load (in offset order). Call finishRestore() after the last. */
   restore(offset: number, r: MessageRecord): void {
     assert(offset < this.nextOffset, () => `message offset ${offset} beyond nextOffset of ${this.name}`);
-    const fresh = r.receiveCount === 0 && r.deliveryIndex === 0 && r.sourceQueue === '' && r.visibleAtMs === r.enqueuedAtMs;
+    const fresh =
+      r.receiveCount === 0 &&
+      r.deliveryIndex === 0 &&
+      r.sourceQueue === '' &&
+      r.visibleAtMs === r.enqueuedAtMs &&
+      r.sentAtMs === r.enqueuedAtMs &&
+      r.firstReceivedAtMs === 0;
     this.#insert(offset, r, fresh);
   }
 
@@ -181,6 +215,8 @@ export class QueueIndex {
       receiveCount: r.receiveCount,
       deliveryIndex: r.deliveryIndex,
       sourceQueue: r.sourceQueue,
+      sentAtMs: r.sentAtMs,
+      firstReceivedAtMs: r.firstReceivedAtMs,
       pending: false,
       queued: false,
     };
@@ -263,6 +299,7 @@ export class QueueIndex {
     assert(s !== undefined && !s.pending, () => `deliver of non-candidate ${offset}`);
     s.receiveCount++;
     s.deliveryIndex = index;
+    if (s.firstReceivedAtMs === 0) s.firstReceivedAtMs = nowMs;
     s.visibleAtMs = nowMs + visibilityTimeoutMs;
     if (s.visibleAtMs > nowMs) this.#setPending(offset, s);
     else this.#deferred.push(offset);
@@ -274,6 +311,8 @@ export class QueueIndex {
       receipt: encodeReceipt({ queueId: this.id, offset, receiveCount: s.receiveCount, deliveryIndex: index }),
       receiveCount: s.receiveCount,
       enqueuedAtMs: view.enqueuedAtMs,
+      sentAtMs: view.sentAtMs,
+      firstReceivedAtMs: view.firstReceivedAtMs,
       groupId: view.groupId,
       seq: view.seq,
     };
@@ -300,6 +339,8 @@ export class QueueIndex {
       offset,
       seq: this.#sequence.seqAt(slot),
       enqueuedAtMs,
+      sentAtMs: s?.sentAtMs ?? enqueuedAtMs,
+      firstReceivedAtMs: s?.firstReceivedAtMs ?? 0,
       visibleAtMs: s?.visibleAtMs ?? enqueuedAtMs,
       receiveCount: s?.receiveCount ?? 0,
       deliveryIndex: s?.deliveryIndex ?? 0,
@@ -395,11 +436,14 @@ export class QueueIndex {
   #toSpecial(slot: number): void {
     const offset = this.#sequence.offsetAt(slot);
     this.#sequence.markSpecial(slot);
+    const enqueuedAtMs = this.#sequence.enqueuedAtMsAt(slot);
     this.#special.set(offset, {
-      visibleAtMs: this.#sequence.enqueuedAtMsAt(slot),
+      visibleAtMs: enqueuedAtMs,
       receiveCount: 0,
       deliveryIndex: 0,
       sourceQueue: '',
+      sentAtMs: enqueuedAtMs,
+      firstReceivedAtMs: 0,
       pending: false,
       queued: false,
     });

@@ -54,6 +54,9 @@ export function encodeMessageFast(m: MessageRecord): Uint8Array {
   doubleField(w, 5, m.deliveryIndex);
   stringField(w, 6, m.groupId);
   stringField(w, 7, m.sourceQueue);
+  // Explicit presence: written (even at 0) only when it differs from enqueuedAtMs.
+  if (!Object.is(m.sentAtMs, m.enqueuedAtMs)) w.tag(8, wireType.fixed64).double(m.sentAtMs);
+  doubleField(w, 9, m.firstReceivedAtMs);
   return w.finish();
 }
 
@@ -70,6 +73,8 @@ function readMessage(r: ProtoReader): MessageRecord {
   let deliveryIndex = 0;
   let groupId = '';
   let sourceQueue = '';
+  let sentAtMs: number | undefined;
+  let firstReceivedAtMs = 0;
   while (!r.done) {
     const tag = r.tag();
     switch (tag >>> 3) {
@@ -94,11 +99,17 @@ function readMessage(r: ProtoReader): MessageRecord {
       case 7:
         sourceQueue = readString(r, tag);
         break;
+      case 8:
+        sentAtMs = readDouble(r, tag);
+        break;
+      case 9:
+        firstReceivedAtMs = readDouble(r, tag);
+        break;
       default:
         r.skip(tag & 7);
     }
   }
-  return { seq, enqueuedAtMs, visibleAtMs, receiveCount, deliveryIndex, groupId, sourceQueue };
+  return { seq, enqueuedAtMs, sentAtMs: sentAtMs ?? enqueuedAtMs, firstReceivedAtMs, visibleAtMs, receiveCount, deliveryIndex, groupId, sourceQueue };
 }
 
 /** Encodes a PayloadRecord, attributes sorted by key (so equal payloads encode equally). */
@@ -115,6 +126,7 @@ export function encodePayloadFast(p: PayloadRecord): Uint8Array {
     w.join(mark);
   }
   doubleField(w, 3, p.sentAtMs);
+  stringField(w, 4, p.dedupId);
   return w.finish();
 }
 
@@ -130,6 +142,7 @@ function readPayload(r: ProtoReader, copyBody: boolean): PayloadRecord {
   let body: Uint8Array | undefined;
   const attributes: Record<string, string> = {};
   let sentAtMs = 0;
+  let dedupId = '';
   while (!r.done) {
     const tag = r.tag();
     switch (tag >>> 3) {
@@ -154,11 +167,14 @@ function readPayload(r: ProtoReader, copyBody: boolean): PayloadRecord {
       case 3:
         sentAtMs = readDouble(r, tag);
         break;
+      case 4:
+        dedupId = readString(r, tag);
+        break;
       default:
         r.skip(tag & 7);
     }
   }
-  return { body: body ?? new Uint8Array(0), attributes, sentAtMs };
+  return { body: body ?? new Uint8Array(0), attributes, sentAtMs, dedupId };
 }
 
 /** Encodes a DedupRecord. */

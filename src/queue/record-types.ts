@@ -3,7 +3,7 @@
  * hand-written codecs (record-codec.ts), the protobufjs reference codecs
  * (records-protobufjs.ts) and records.ts can share them without importing each other.
  */
-import type { QueueAttributes } from './commands.js';
+import type { QueueAttributes, QueueTags, RedriveTask } from './commands.js';
 
 /** Key 71 01: machine-wide state. */
 export interface MachineRecord {
@@ -25,6 +25,10 @@ export interface QueueRecord {
   readonly deadLetteredCount: number;
   /** Dedup entries with a seq below this are gone, even where a stored page still holds them. */
   readonly dedupFloorSeq: number;
+  /** The queue's tags, keys sorted; {} when absent from an older record. */
+  readonly tags: QueueTags;
+  /** The last redrive of this queue as a dead-letter queue; absent when none (and in older records). */
+  readonly lastRedrive?: RedriveTask;
 }
 
 /** Key 71 03 queueId offset: the mutable index record of one live message. */
@@ -33,6 +37,14 @@ export interface MessageRecord {
   readonly seq: number;
   /** When the message entered this queue. */
   readonly enqueuedAtMs: number;
+  /**
+   * When the producer's enqueue was applied; kept when the message moves to a dead-letter queue
+   * and back. Stored only when it differs from enqueuedAtMs, so absent (older records, and
+   * messages never moved) means enqueuedAtMs.
+   */
+  readonly sentAtMs: number;
+  /** When the message was first delivered, from any queue; 0 = never (and in older records). */
+  readonly firstReceivedAtMs: number;
   /** The message is invisible (delayed or in flight) until this time. */
   readonly visibleAtMs: number;
   /** Deliveries from this queue so far. */
@@ -51,6 +63,8 @@ export interface PayloadRecord {
   readonly attributes: Readonly<Record<string, string>>;
   /** When the producer's enqueue was applied. */
   readonly sentAtMs: number;
+  /** The FIFO deduplication id the producer gave; '' when none (and in older records). */
+  readonly dedupId: string;
 }
 
 /** A dedup entry of a page (key 71 06): a DedupRecord with its own seq. */

@@ -3,20 +3,26 @@
  * hand-written codecs of record-codec.ts must match byte for byte, and where their decoders fall
  * back for an input they do not expect. Attribute maps are written sorted by key.
  */
-import { bytes, decodeAs, encodeAs, list, num, pb, str, type Decoded } from './proto.js';
+import { bytes, decodeAs, encodeAs, field, list, num, pb, str, type Decoded } from './proto.js';
 import type { DedupPageEntry, DedupRecord, MessageRecord, PayloadRecord } from './record-types.js';
 
 /** Reference encoder through protobufjs: encodes a MessageRecord. */
 export function encodeMessageWithProtobufjs(r: MessageRecord): Uint8Array {
-  return encodeAs(pb.message, r);
+  const { sentAtMs, ...rest } = r;
+  // sentAtMs has explicit presence: set only when it differs from enqueuedAtMs.
+  return encodeAs(pb.message, Object.is(sentAtMs, r.enqueuedAtMs) ? rest : r);
 }
 
 /** Reference decoder through protobufjs. */
 export function decodeMessageWithProtobufjs(b: Uint8Array): MessageRecord {
   const m = decodeAs(pb.message, b);
+  const enqueuedAtMs = num(m, 'enqueuedAtMs');
+  const sentAtMs = field(m, 'sentAtMs');
   return {
     seq: num(m, 'seq'),
-    enqueuedAtMs: num(m, 'enqueuedAtMs'),
+    enqueuedAtMs,
+    sentAtMs: typeof sentAtMs === 'number' ? sentAtMs : enqueuedAtMs,
+    firstReceivedAtMs: num(m, 'firstReceivedAtMs'),
     visibleAtMs: num(m, 'visibleAtMs'),
     receiveCount: num(m, 'receiveCount'),
     deliveryIndex: num(m, 'deliveryIndex'),
@@ -30,7 +36,7 @@ export function encodePayloadWithProtobufjs(r: PayloadRecord): Uint8Array {
   const attributes = Object.keys(r.attributes)
     .sort()
     .map((key) => ({ key, value: r.attributes[key] }));
-  return encodeAs(pb.payload, { body: r.body, attributes, sentAtMs: r.sentAtMs });
+  return encodeAs(pb.payload, { body: r.body, attributes, sentAtMs: r.sentAtMs, dedupId: r.dedupId });
 }
 
 /** Reference decoder through protobufjs. */
@@ -38,7 +44,7 @@ export function decodePayloadWithProtobufjs(b: Uint8Array): PayloadRecord {
   const m = decodeAs(pb.payload, b);
   const attributes: Record<string, string> = {};
   for (const a of list(m, 'attributes')) attributes[str(a as Decoded, 'key')] = str(a as Decoded, 'value');
-  return { body: bytes(m, 'body'), attributes, sentAtMs: num(m, 'sentAtMs') };
+  return { body: bytes(m, 'body'), attributes, sentAtMs: num(m, 'sentAtMs'), dedupId: str(m, 'dedupId') };
 }
 
 /** Reference encoder through protobufjs: a dedup page. */

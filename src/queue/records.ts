@@ -6,7 +6,7 @@
  * encode to equal bytes, which keeps keyspaces byte-identical across nodes. Attribute maps are
  * written sorted by key for the same reason.
  */
-import { bool, decodeAs, encodeAs, num, pb, str } from './proto.js';
+import { bool, decodeAs, encodeAs, list, num, pb, str, sub, type Decoded } from './proto.js';
 import type { DedupPageEntry, DedupRecord, MachineRecord, MessageRecord, PayloadRecord, QueueRecord } from './record-types.js';
 import { decodeDedupFast, decodeDedupPageFast, decodeMessageFast, decodePayloadFast, encodeDedupFast, encodeDedupPageFast, encodeMessageFast, encodePayloadFast } from './record-codec.js';
 
@@ -33,12 +33,17 @@ export function encodeQueue(r: QueueRecord): Uint8Array {
     nextOffset: r.nextOffset,
     deadLetteredCount: r.deadLetteredCount,
     dedupFloorSeq: r.dedupFloorSeq,
+    tags: Object.keys(r.tags)
+      .sort()
+      .map((key) => ({ key, value: r.tags[key] })),
+    ...(r.lastRedrive === undefined ? {} : { lastRedrive: r.lastRedrive }),
   });
 }
 
 /** Decodes a QueueRecord. */
 export function decodeQueue(b: Uint8Array): QueueRecord {
   const m = decodeAs(pb.queue, b);
+  const lastRedrive = sub(m, 'lastRedrive');
   return {
     id: num(m, 'id'),
     name: str(m, 'name'),
@@ -50,11 +55,17 @@ export function decodeQueue(b: Uint8Array): QueueRecord {
       maxReceiveCount: num(m, 'maxReceiveCount'),
       deadLetterQueue: str(m, 'deadLetterQueue'),
       fifo: bool(m, 'fifo'),
+      contentBasedDeduplication: bool(m, 'contentBasedDeduplication'),
+      receiveWaitTimeMs: num(m, 'receiveWaitTimeMs'),
+      redriveAllowPolicy: str(m, 'redriveAllowPolicy'),
     },
     createdAtMs: num(m, 'createdAtMs'),
     nextOffset: num(m, 'nextOffset'),
     deadLetteredCount: num(m, 'deadLetteredCount'),
     dedupFloorSeq: num(m, 'dedupFloorSeq'),
+    // fromEntries defines own properties, so a key such as "__proto__" stays a plain tag.
+    tags: Object.fromEntries(list(m, 'tags').map((t) => [str(t as Decoded, 'key'), str(t as Decoded, 'value')] as const)),
+    ...(lastRedrive === undefined ? {} : { lastRedrive: { taskIndex: num(lastRedrive, 'taskIndex'), startedAtMs: num(lastRedrive, 'startedAtMs'), moved: num(lastRedrive, 'moved'), destination: str(lastRedrive, 'destination') } }),
   };
 }
 

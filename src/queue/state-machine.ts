@@ -24,7 +24,9 @@ import {
   type EnqueuedMessage,
   type QueueAttributes,
   type QueueInfo,
+  type QueueTags,
   type ReceiveCommand,
+  type RedriveCommand,
 } from './commands.js';
 import { QueueError } from './errors.js';
 import { messageIdOf, seqOf, seqsPerEntry } from './ids.js';
@@ -34,7 +36,7 @@ import { QueueIndex } from './queue-index.js';
 import { decodeReceipt } from './receipts.js';
 import { decodeDedup, decodeDedupPage, decodeMachine, decodeMessage, decodeQueue, encodeMachine } from './records.js';
 import type { StateReader, StateWriter } from './state-store.js';
-import { resolveAttributes, validateAgainstState, validateCommand, type QueueLookup } from './validate.js';
+import { mergeTags, removeTags, resolveAttributes, sortedTags, validateAgainstState, validateCommand, type QueueLookup } from './validate.js';
 
 /** Where and when an entry is applied. */
 export interface ApplyContext {
@@ -137,11 +139,23 @@ export class QueueStateMachine implements QueueLookup {
     return this.#queues.get(name)?.attributes;
   }
 
+  /** The tags of queue `name`, or undefined. */
+  queueTags(name: string): QueueTags | undefined {
+    return this.#queues.get(name)?.tags;
+  }
+
   /** A queue with its stats at the state machine clock, or undefined. */
   getQueue(name: string): QueueInfo | undefined {
     const q = this.#queues.get(name);
     if (q === undefined) return undefined;
-    return { name: q.name, attributes: q.attributes, createdAtMs: q.createdAtMs, stats: q.stats(this.#clockMs) };
+    return {
+      name: q.name,
+      attributes: q.attributes,
+      createdAtMs: q.createdAtMs,
+      stats: q.stats(this.#clockMs),
+      tags: { ...q.tags },
+      ...(q.lastRedrive === undefined ? {} : { lastRedrive: q.lastRedrive }),
+    };
   }
 
   /**
@@ -216,6 +230,18 @@ export class QueueStateMachine implements QueueLookup {
         this.#touchQueue(q, w);
         return { ok: true, type: 'setQueueAttributes' };
       }
+      case 'tagQueue': {
+        const q = this.#queues.get(cmd.queue)!;
+        q.tags = mergeTags(q.tags, cmd.tags);
+        this.#touchQueue(q, w);
+        return { ok: true, type: 'tagQueue' };
+      }
+      case 'untagQueue': {
+        const q = this.#queues.get(cmd.queue)!;
+        q.tags = removeTags(q.tags, cmd.keys);
+        this.#touchQueue(q, w);
+        return { ok: true, type: 'untagQueue' };
+      }
       case 'enqueue':
         return this.#enqueue(cmd, ctx.index, now, w);
       case 'receive':
@@ -225,7 +251,7 @@ export class QueueStateMachine implements QueueLookup {
       case 'changeVisibility':
         return this.#changeVisibility(cmd, now, w);
       case 'redrive':
-        return this.#redrive(this.#queues.get(cmd.queue)!, now, w);
+        return this.#redrive(cmd, ctx.index, now, w);
       case 'expire': {
         let expiredMessages = 0;
         let expiredDedupKeys = 0;
@@ -252,6 +278,7 @@ export class QueueStateMachine implements QueueLookup {
         nextOffset: 0,
         deadLetteredCount: 0,
         dedupFloorSeq: 0,
+        tags: sortedTags(cmd.tags ?? {}),
       },
       this.#dedupLimits,
     );
@@ -283,7 +310,7 @@ export class QueueStateMachine implements QueueLookup {
       const seq = seqOf(index, n);
       // The body stays in the log entry (log-bodies.ts): nothing is written for it.
       const delayMs = fifo ? q.attributes.delayMs : (m.delayMs ?? q.attributes.delayMs);
-      const offset = q.append(w, { seq, visibleAtMs: now + delayMs, groupId: m.groupId ?? '', sourceQueue: '' }, now);
+      const offset = q.append(w, { seq, visibleAtMs: now + delayMs, groupId: m.groupId ?? '', sourceQueue: '', sentAtMs: now, firstReceivedAtMs: 0 }, now);
       if (dedupId !== undefined) q.dedup.insert(w, dedupId, { seq, createdAtMs: now, seqs: [seq], offsets: [offset] });
       seqs.push(seq);
       offsets.push(offset);
@@ -310,7 +337,7 @@ export class QueueStateMachine implements QueueLookup {
       const m = q.lookup(offset)!;
       if (dlq !== undefined && m.receiveCount >= maxReceiveCount) {
         q.remove(w, offset, false);
-        dlq.append(w, { seq: m.seq, visibleAtMs: now, groupId: m.groupId, sourceQueue: q.name }, now);
+        dlq.append(w, { seq: m.seq, visibleAtMs: now, groupId: m.groupId, sourceQueue: q.name, sentAtMs: m.sentAtMs, firstReceivedAtMs: m.firstReceivedAtMs }, now);
         deadLettered++;
         continue;
       }
@@ -353,21 +380,31 @@ export class QueueStateMachine implements QueueLookup {
     return { ok: true, type: 'changeVisibility', outcome: 'changed' };
   }
 
-  #redrive(dlq: QueueIndex, now: number, w: StateWriter): CommandResult {
+  /**
+   * Moves the messages of dead-letter queue `cmd.queue`, in offset order: each to its source
+   * queue (those without one stay), or every one to `cmd.destination`. The message keeps its
+   * payload, group, sentAtMs and firstReceivedAtMs; the dead-letter queue's record keeps the task.
+   */
+  #redrive(cmd: RedriveCommand, index: number, now: number, w: StateWriter): CommandResult {
+    const dlq = this.#queues.get(cmd.queue)!;
+    const destination = cmd.destination === undefined ? undefined : this.#queues.get(cmd.destination);
+    assert(cmd.destination === undefined || (destination !== undefined && destination !== dlq), 'redrive destination passed validation');
     dlq.advance(now);
     const touched = new Set<QueueIndex>();
     let moved = 0;
     for (const offset of dlq.liveOffsets()) {
       const m = dlq.lookup(offset)!;
-      const source = m.sourceQueue === '' ? undefined : this.#queues.get(m.sourceQueue);
-      if (source === undefined) continue;
+      const target = destination ?? (m.sourceQueue === '' ? undefined : this.#queues.get(m.sourceQueue));
+      if (target === undefined) continue;
       dlq.remove(w, offset, false);
-      source.append(w, { seq: m.seq, visibleAtMs: now, groupId: m.groupId, sourceQueue: '' }, now);
-      touched.add(source);
+      target.append(w, { seq: m.seq, visibleAtMs: now, groupId: m.groupId, sourceQueue: '', sentAtMs: m.sentAtMs, firstReceivedAtMs: m.firstReceivedAtMs }, now);
+      touched.add(target);
       moved++;
     }
+    dlq.lastRedrive = { taskIndex: index, startedAtMs: now, moved, destination: cmd.destination ?? '' };
+    touched.add(dlq);
     for (const q of touched) this.#touchQueue(q, w);
-    return { ok: true, type: 'redrive', moved };
+    return { ok: true, type: 'redrive', moved, taskIndex: index };
   }
 
   #addQueue(q: QueueIndex): void {

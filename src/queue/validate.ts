@@ -4,11 +4,13 @@
  * maxMessageBytes, dead-letter queue). apply() runs both again, so a command that became invalid
  * between proposal and apply yields the same error result on every node instead of a throw.
  */
-import type { Command, EnqueueMessage, QueueAttributes, QueueAttributesInput } from './commands.js';
+import { assert } from '../../raft/assert.js';
+import type { Command, EnqueueMessage, QueueAttributes, QueueAttributesInput, QueueTags } from './commands.js';
 import { invalidArgument, QueueError } from './errors.js';
 import {
   ackReceiptsMax,
   attributeLengthMax,
+  attributeValueLengthMax,
   delayMsRange,
   enqueueBatchMessagesMax,
   idLengthMax,
@@ -16,8 +18,13 @@ import {
   maxReceiveCountRange,
   messageAttributesMax,
   queueNameLengthMax,
+  queueTagsMax,
   receiveMessagesMax,
+  receiveWaitTimeMsRange,
+  redriveAllowPolicyLengthMax,
   retentionMsRange,
+  tagKeyLengthMax,
+  tagValueLengthMax,
   visibilityTimeoutMsRange,
   type AttributeRange,
 } from './limits.js';
@@ -27,6 +34,8 @@ import { decodeReceipt } from './receipts.js';
 export interface QueueLookup {
   /** The attributes of queue `name`, or undefined when it does not exist. */
   queueAttributes(name: string): QueueAttributes | undefined;
+  /** The tags of queue `name`, or undefined when it does not exist. */
+  queueTags(name: string): QueueTags | undefined;
 }
 
 const queueNamePattern = new RegExp(`^[A-Za-z0-9_-]{1,${queueNameLengthMax}}(\\.fifo)?$`);
@@ -70,10 +79,19 @@ export function validateAttributes(queue: string, attrs: unknown): QueueError | 
     checkRange('delayMs', a.delayMs, delayMsRange) ??
     checkRange('retentionMs', a.retentionMs, retentionMsRange) ??
     checkRange('maxMessageBytes', a.maxMessageBytes, maxMessageBytesRange) ??
-    checkRange('maxReceiveCount', a.maxReceiveCount, maxReceiveCountRange);
+    checkRange('maxReceiveCount', a.maxReceiveCount, maxReceiveCountRange) ??
+    checkRange('receiveWaitTimeMs', a.receiveWaitTimeMs, receiveWaitTimeMsRange);
   if (err !== undefined) return err;
   if (a.fifo !== undefined && a.fifo !== isFifoName(queue)) {
     return invalidArgument('fifo must match the name: FIFO queue names end in .fifo, others must not');
+  }
+  if (a.fifo !== undefined && typeof a.fifo !== 'boolean') return invalidArgument('fifo must be a boolean');
+  if (a.contentBasedDeduplication !== undefined) {
+    if (typeof a.contentBasedDeduplication !== 'boolean') return invalidArgument('contentBasedDeduplication must be a boolean');
+    if (a.contentBasedDeduplication && !isFifoName(queue)) return invalidArgument('contentBasedDeduplication is for FIFO queues only');
+  }
+  if (a.redriveAllowPolicy !== undefined && (typeof a.redriveAllowPolicy !== 'string' || a.redriveAllowPolicy.length > redriveAllowPolicyLengthMax)) {
+    return invalidArgument(`redriveAllowPolicy must be a string of at most ${redriveAllowPolicyLengthMax} characters`);
   }
   if ((a.maxReceiveCount === undefined) !== (a.deadLetterQueue === undefined)) {
     return invalidArgument('maxReceiveCount and deadLetterQueue must be given together');
@@ -116,11 +134,51 @@ function validateMessageAttributes(attrs: unknown, i: number): QueueError | unde
   const entries = Object.entries(attrs);
   if (entries.length > messageAttributesMax) return invalidArgument(`message ${i}: more than ${messageAttributesMax} attributes`);
   for (const [k, v] of entries) {
-    if (k.length < 1 || k.length > attributeLengthMax || typeof v !== 'string' || v.length > attributeLengthMax) {
-      return invalidArgument(`message ${i}: attribute keys and values are strings of at most ${attributeLengthMax} characters`);
+    if (k.length < 1 || k.length > attributeLengthMax || typeof v !== 'string' || v.length > attributeValueLengthMax) {
+      return invalidArgument(
+        `message ${i}: attribute keys are strings of 1..${attributeLengthMax} characters and values strings of at most ${attributeValueLengthMax} characters`,
+      );
     }
   }
   return undefined;
+}
+
+/** Checks queue tags: an object of at most 50 string values, keys of 1..128 and values of 0..256 characters. */
+export function validateTags(tags: unknown, what = 'tags'): QueueError | undefined {
+  if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) return invalidArgument(`${what} must be an object of strings`);
+  const entries = Object.entries(tags);
+  if (entries.length > queueTagsMax) return invalidArgument(`${what}: more than ${queueTagsMax} tags`);
+  for (const [k, v] of entries) {
+    if (k.length < 1 || k.length > tagKeyLengthMax || typeof v !== 'string' || v.length > tagValueLengthMax) {
+      return invalidArgument(`${what}: tag keys are strings of 1..${tagKeyLengthMax} characters and values strings of at most ${tagValueLengthMax} characters`);
+    }
+  }
+  return undefined;
+}
+
+function validateTagKeys(keys: unknown): QueueError | undefined {
+  if (!Array.isArray(keys) || keys.length > queueTagsMax) return invalidArgument(`keys must be an array of at most ${queueTagsMax} tag keys`);
+  for (const k of keys as unknown[]) {
+    if (typeof k !== 'string' || k.length < 1 || k.length > tagKeyLengthMax) return invalidArgument(`tag keys are strings of 1..${tagKeyLengthMax} characters`);
+  }
+  return undefined;
+}
+
+/** The tags of a queue after tagQueue merges `added` into `current` (keys of `added` win). */
+export function mergeTags(current: QueueTags, added: QueueTags): QueueTags {
+  return sortedTags({ ...current, ...added });
+}
+
+/** The tags of a queue after untagQueue removes `keys` from `current`. */
+export function removeTags(current: QueueTags, keys: readonly string[]): QueueTags {
+  const gone = new Set(keys);
+  return sortedTags(Object.fromEntries(Object.entries(current).filter(([k]) => !gone.has(k))));
+}
+
+/** A copy of `tags` with its keys in sorted order (own properties only, so "__proto__" stays a tag). */
+export function sortedTags(tags: QueueTags): QueueTags {
+  const keys = Object.keys(tags).sort();
+  return Object.fromEntries(keys.map((k) => [k, tags[k]!]));
 }
 
 function validateEnqueue(cmd: Extract<Command, { type: 'enqueue' }>): QueueError | undefined {
@@ -151,12 +209,27 @@ export function validateCommand(cmd: Command): QueueError | undefined {
   if (nameErr !== undefined) return nameErr;
   switch (cmd.type) {
     case 'createQueue':
+      return validateAttributes(cmd.queue, cmd.attributes) ?? (cmd.tags === undefined ? undefined : validateTags(cmd.tags));
     case 'setQueueAttributes':
       return validateAttributes(cmd.queue, cmd.attributes);
+    case 'tagQueue':
+      return validateTags(cmd.tags);
+    case 'untagQueue':
+      return validateTagKeys(cmd.keys);
     case 'deleteQueue':
     case 'purgeQueue':
-    case 'redrive':
       return undefined;
+    case 'redrive': {
+      const dest = cmd.destination;
+      if (dest === undefined) return undefined;
+      const err = validateQueueName(dest, 'destination');
+      if (err !== undefined) return err;
+      if (dest === cmd.queue) return invalidArgument('a redrive destination cannot be the dead-letter queue itself');
+      if (isFifoName(dest) !== isFifoName(cmd.queue)) {
+        return invalidArgument('the redrive destination of a FIFO dead-letter queue must be FIFO, and of a standard one standard');
+      }
+      return undefined;
+    }
     case 'enqueue':
       return validateEnqueue(cmd);
     case 'receive':
@@ -197,6 +270,9 @@ export function resolveAttributes(queue: string, input: QueueAttributesInput | u
     maxReceiveCount: 0,
     deadLetterQueue: '',
     fifo: isFifoName(queue),
+    contentBasedDeduplication: false,
+    receiveWaitTimeMs: receiveWaitTimeMsRange.default,
+    redriveAllowPolicy: '',
   };
   const i = input ?? {};
   return {
@@ -207,6 +283,9 @@ export function resolveAttributes(queue: string, input: QueueAttributesInput | u
     maxReceiveCount: i.maxReceiveCount ?? b.maxReceiveCount,
     deadLetterQueue: i.deadLetterQueue ?? b.deadLetterQueue,
     fifo: b.fifo,
+    contentBasedDeduplication: i.contentBasedDeduplication ?? b.contentBasedDeduplication,
+    receiveWaitTimeMs: i.receiveWaitTimeMs ?? b.receiveWaitTimeMs,
+    redriveAllowPolicy: i.redriveAllowPolicy ?? b.redriveAllowPolicy,
   };
 }
 
@@ -219,7 +298,10 @@ export function sameAttributes(a: QueueAttributes, b: QueueAttributes): boolean 
     a.maxMessageBytes === b.maxMessageBytes &&
     a.maxReceiveCount === b.maxReceiveCount &&
     a.deadLetterQueue === b.deadLetterQueue &&
-    a.fifo === b.fifo
+    a.fifo === b.fifo &&
+    a.contentBasedDeduplication === b.contentBasedDeduplication &&
+    a.receiveWaitTimeMs === b.receiveWaitTimeMs &&
+    a.redriveAllowPolicy === b.redriveAllowPolicy
   );
 }
 
@@ -245,6 +327,16 @@ export function validateAgainstState(cmd: Command, lookup: QueueLookup): QueueEr
   }
   if (current === undefined) return new QueueError('QUEUE_NOT_FOUND', `queue ${cmd.queue} does not exist`);
   if (cmd.type === 'setQueueAttributes') return checkDeadLetterQueue(lookup, cmd.attributes);
+  if (cmd.type === 'tagQueue') {
+    const tags = lookup.queueTags(cmd.queue);
+    assert(tags !== undefined, 'a queue with attributes has tags');
+    const n = Object.keys(mergeTags(tags, cmd.tags)).length;
+    if (n > queueTagsMax) return invalidArgument(`queue ${cmd.queue} would have ${n} tags, more than ${queueTagsMax}`);
+    return undefined;
+  }
+  if (cmd.type === 'redrive' && cmd.destination !== undefined && lookup.queueAttributes(cmd.destination) === undefined) {
+    return new QueueError('QUEUE_NOT_FOUND', `redrive destination ${cmd.destination} does not exist`);
+  }
   if (cmd.type === 'enqueue') {
     for (let i = 0; i < cmd.messages.length; i++) {
       const size = cmd.messages[i]!.body.length;

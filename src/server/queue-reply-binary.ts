@@ -18,10 +18,13 @@ import { ReplyReader, ReplyWriter, bytesFieldBytes, lengthPrefixBytes, numBytes,
  *   6 receive          num deadLettered, u32 count, count x message
  *   7 ack              u32 count, count x u8 outcome (0 deleted, 1 gone, 2 stale)
  *   8 changeVisibility u8 outcome (0 changed, 1 gone)
- *   9 redrive          num moved
+ *   9 redrive          num moved, num taskIndex
  *  10 expire           num expiredMessages, num expiredDedupKeys
+ *  11 tagQueue
+ *  12 untagQueue
  *
  * message: str id, num offset, str receipt, num receiveCount, num enqueuedAtMs, str groupId,
+ * num sentAtMs, num firstReceivedAtMs, str dedupId,
  * u32 attributeCount, attributeCount x (str key, str value), bytes body.
  *
  * Invariant: encode(r).byteLength <= replyBytesBound(r), and a receive reply's bound is
@@ -46,7 +49,7 @@ export const receiveHeaderBytes = 1 + numBytes + lengthPrefixBytes;
 
 /** An upper bound of one message's encoded bytes, from the lengths of its fields alone. */
 export function receivedMessageBytesBound(m: ReceivedMessage): number {
-  let n = strBytesBound(m.id) + strBytesBound(m.receipt) + strBytesBound(m.groupId) + 3 * numBytes + lengthPrefixBytes + bytesFieldBytes(m.body);
+  let n = strBytesBound(m.id) + strBytesBound(m.receipt) + strBytesBound(m.groupId) + strBytesBound(m.dedupId) + 5 * numBytes + lengthPrefixBytes + bytesFieldBytes(m.body);
   for (const k in m.attributes) n += strBytesBound(k) + strBytesBound(m.attributes[k]!);
   return n;
 }
@@ -125,11 +128,18 @@ function writeReply(w: ReplyWriter, reply: QueueReply): void {
     case 'redrive':
       w.u8(9);
       w.num(reply.moved);
+      w.num(reply.taskIndex);
       return;
     case 'expire':
       w.u8(10);
       w.num(reply.expiredMessages);
       w.num(reply.expiredDedupKeys);
+      return;
+    case 'tagQueue':
+      w.u8(11);
+      return;
+    case 'untagQueue':
+      w.u8(12);
       return;
   }
 }
@@ -141,6 +151,9 @@ function writeMessage(w: ReplyWriter, m: ReceivedMessage): void {
   w.num(m.receiveCount);
   w.num(m.enqueuedAtMs);
   w.str(m.groupId);
+  w.num(m.sentAtMs);
+  w.num(m.firstReceivedAtMs);
+  w.str(m.dedupId);
   const keys = Object.keys(m.attributes);
   w.u32(keys.length);
   for (const k of keys) {
@@ -180,9 +193,13 @@ function readReply(r: ReplyReader): QueueReply {
     case 8:
       return { ok: true, type: 'changeVisibility', outcome: readEnum(r, ['changed', 'gone'] as const) };
     case 9:
-      return { ok: true, type: 'redrive', moved: r.num() };
+      return { ok: true, type: 'redrive', moved: r.num(), taskIndex: r.num() };
     case 10:
       return { ok: true, type: 'expire', expiredMessages: r.num(), expiredDedupKeys: r.num() };
+    case 11:
+      return { ok: true, type: 'tagQueue' };
+    case 12:
+      return { ok: true, type: 'untagQueue' };
     default:
       throw undecodable(`unknown reply tag ${tag}`);
   }
@@ -195,9 +212,12 @@ function readMessage(r: ReplyReader): ReceivedMessage {
   const receiveCount = r.num();
   const enqueuedAtMs = r.num();
   const groupId = r.str();
+  const sentAtMs = r.num();
+  const firstReceivedAtMs = r.num();
+  const dedupId = r.str();
   // fromEntries defines own properties, so a key such as "__proto__" stays a plain attribute.
   const attributes: Record<string, string> = Object.fromEntries(readList(r, () => [r.str(), r.str()] as const));
-  return { id, offset, receipt, receiveCount, enqueuedAtMs, groupId, attributes, body: r.bytes() };
+  return { id, offset, receipt, receiveCount, enqueuedAtMs, sentAtMs, firstReceivedAtMs, groupId, dedupId, attributes, body: r.bytes() };
 }
 
 /** A u32 count, then that many items; every item takes at least one byte, so a false count fails at the end of the bytes. */

@@ -12,14 +12,28 @@ export const queueReplyJsonCodec: ReplyCodec<QueueReply> = {
     return encoder.encode(JSON.stringify(reply, bytesAsBase64));
   },
   decode(bytes: Uint8Array): QueueReply {
-    return JSON.parse(decoder.decode(bytes), (_k, v: unknown) => {
+    const reply = JSON.parse(decoder.decode(bytes), (_k, v: unknown) => {
       if (typeof v === 'object' && v !== null && typeof (v as { $b64?: unknown }).$b64 === 'string') {
         return new Uint8Array(Buffer.from((v as { $b64: string }).$b64, 'base64'));
       }
       return v;
     }) as QueueReply;
+    return withDefaults(reply);
   },
 };
+
+/**
+ * A reply from a leader of the previous release lacks the fields added since: a message's
+ * sentAtMs (then its enqueuedAtMs), firstReceivedAtMs (0: unknown) and dedupId (''), a
+ * redrive's taskIndex (0: unknown).
+ */
+function withDefaults(reply: QueueReply): QueueReply {
+  if (!reply.ok) return reply;
+  if (reply.type === 'redrive') return { ...reply, taskIndex: reply.taskIndex ?? 0 };
+  if (reply.type !== 'receive') return reply;
+  const messages = reply.messages.map((m) => ({ ...m, sentAtMs: m.sentAtMs ?? m.enqueuedAtMs, firstReceivedAtMs: m.firstReceivedAtMs ?? 0, dedupId: m.dedupId ?? '' }));
+  return { ...reply, messages };
+}
 
 /**
  * How many of `reply`'s messages, from the first, fit in `bytesMax` bytes of JSON: all of them
@@ -62,7 +76,7 @@ const replyJsonOverheadBytesMax = 1024;
  * other strings at most 6 bytes (a \u escape), each attribute's quotes, colon and comma.
  */
 function messageJsonBytesBound(m: ReceivedMessage): number {
-  let chars = m.id.length + m.receipt.length + m.groupId.length;
+  let chars = m.id.length + m.receipt.length + m.groupId.length + m.dedupId.length;
   for (const [k, v] of Object.entries(m.attributes)) chars += k.length + v.length + 6;
   return 4 * Math.ceil(m.body.byteLength / 3) + 6 * chars + replyJsonOverheadBytesMax;
 }

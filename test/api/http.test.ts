@@ -128,8 +128,32 @@ describe('every route', () => {
     // The second receive finds it past maxReceiveCount: it moves to the dead-letter queue.
     expect((await ok(leader, 'POST', '/v1/queues/src/receive', {}))['messages']).toEqual([]);
     expect(await ok(leader, 'GET', '/v1/queues/dead')).toMatchObject({ stats: { visible: 1 } });
-    expect(await ok(followers[1]!, 'POST', '/v1/queues/dead/redrive')).toEqual({ moved: 1 });
+    const redriven = await ok(followers[1]!, 'POST', '/v1/queues/dead/redrive');
+    expect(redriven).toEqual({ moved: 1, taskIndex: expect.any(Number) });
     expect(await ok(leader, 'GET', '/v1/queues/src')).toMatchObject({ stats: { visible: 1 } });
+    expect(await ok(leader, 'GET', '/v1/queues/dead')).toMatchObject({ lastRedrive: { taskIndex: redriven['taskIndex'], moved: 1, destination: '' } });
+  });
+
+  test('queue attributes and tags, redrive to a destination, message metadata', async () => {
+    const f = followers[0]!;
+    const attrs = { contentBasedDeduplication: true, receiveWaitTimeMs: 20_000, redriveAllowPolicy: '{"redrivePermission":"allowAll"}' };
+    const created = await ok(f, 'PUT', '/v1/queues/tagged.fifo', { ...attrs, tags: { team: 'core' } });
+    expect(created).toMatchObject({ queue: { name: 'tagged.fifo', attributes: attrs, tags: { team: 'core' } } });
+    expect((await http(f, 'PUT', '/v1/queues/plain', { contentBasedDeduplication: true })).status).toBe(400);
+    expect((await http(f, 'PUT', '/v1/queues/plain', { receiveWaitTimeMs: 'x' })).status).toBe(400);
+    expect(await ok(f, 'POST', '/v1/queues/tagged.fifo/tags', { tags: { env: 'dev', team: 'edge' } })).toEqual({});
+    expect(await ok(f, 'POST', '/v1/queues/tagged.fifo/untag', { keys: ['env'] })).toEqual({});
+    expect(await ok(leader, 'GET', '/v1/queues/tagged.fifo')).toMatchObject({ tags: { team: 'edge' } });
+    expect((await ok(leader, 'GET', '/v1/queues/tagged.fifo'))['tags']).toEqual({ team: 'edge' });
+    expect((await http(f, 'POST', '/v1/queues/nope/tags', { tags: {} })).status).toBe(404);
+
+    await ok(leader, 'PUT', '/v1/queues/parked.fifo', {});
+    await ok(f, 'POST', '/v1/queues/parked.fifo/messages', { body: 'p', groupId: 'g', dedupId: 'dd' });
+    expect(await ok(f, 'POST', '/v1/queues/parked.fifo/redrive', { destination: 'tagged.fifo' })).toMatchObject({ moved: 1 });
+    expect((await http(f, 'POST', '/v1/queues/parked.fifo/redrive', { destination: 'q' })).status).toBe(400);
+    const [m] = (await ok(f, 'POST', '/v1/queues/tagged.fifo/receive', {}))['messages'] as Array<Record<string, unknown>>;
+    expect(m).toMatchObject({ body: 'p', groupId: 'g', dedupId: 'dd', sentAt: expect.any(Number), firstReceivedAt: expect.any(Number) });
+    expect(await ok(leader, 'GET', '/v1/queues/parked.fifo')).toMatchObject({ lastRedrive: { moved: 1, destination: 'tagged.fifo' } });
   });
 
   test('a long-poll receive wakes up when a message is enqueued', async () => {

@@ -53,7 +53,7 @@ export interface SemanticApi {
   ack(queue: string, receipt: string): Promise<string>;
   nack(queue: string, receipt: string, delayMs: number | undefined): Promise<string>;
   changeVisibility(queue: string, receipt: string, visibilityTimeoutMs: number): Promise<string>;
-  redrive(queue: string): Promise<{ moved: number }>;
+  redrive(queue: string): Promise<{ moved: number; taskIndex: number }>;
   /** The answering node, the leader it knows (undefined when none) and the configured node ids. */
   cluster(): Promise<{ id: string; leader: string | undefined; nodes: string[] }>;
 }
@@ -90,7 +90,7 @@ export function httpApi(cluster: Cluster, id: string): SemanticApi {
     },
     nack: async (queue, receipt, delayMs) => (await call('POST', path(queue, '/nack'), delayMs === undefined ? { receipt } : { receipt, delayMs }))['outcome'] as string,
     changeVisibility: async (queue, receipt, visibilityTimeoutMs) => (await call('POST', path(queue, '/visibility'), { receipt, visibilityTimeoutMs }))['outcome'] as string,
-    redrive: async (queue) => (await call('POST', path(queue, '/redrive'), {})) as { moved: number },
+    redrive: async (queue) => (await call('POST', path(queue, '/redrive'), {})) as { moved: number; taskIndex: number },
     cluster: async () => {
       const r = await call('GET', '/v1/cluster');
       // HTTP documents an unknown leader as null.
@@ -145,7 +145,10 @@ export function binaryApi(cluster: Cluster, id: string): SemanticApi {
     },
     nack: async (queue, receipt, delayMs) => (await call({ nack: delayMs === undefined ? { queue, receipt } : { queue, receipt, delayMs } }, 'nack')).outcome,
     changeVisibility: async (queue, receipt, visibilityTimeoutMs) => (await call({ changeVisibility: { queue, receipt, visibilityTimeoutMs } }, 'changeVisibility')).outcome,
-    redrive: async (queue) => call({ redrive: { queue } }, 'redrive'),
+    redrive: async (queue) => {
+      const r = await call({ redrive: { queue } }, 'redrive');
+      return { moved: r.moved, taskIndex: r.taskIndex ?? 0 };
+    },
     cluster: async () => {
       const r = await call({ clusterStatus: {} }, 'clusterStatus');
       // A proto3 string: an unknown leader is ''.

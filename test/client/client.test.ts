@@ -91,8 +91,38 @@ describe('queue management and messages', () => {
     await client.receive('work', { visibilityTimeoutMs: 0 });
     expect(await client.receive('work')).toEqual([]);
     expect((await client.getQueue('dlq')).stats.visible).toBe(1);
-    expect(await client.redrive('dlq')).toEqual({ moved: 1 });
+    const task = await client.redrive('dlq');
+    expect(task).toEqual({ moved: 1, taskIndex: expect.any(Number) });
     expect((await client.getQueue('work')).stats.visible).toBe(1);
+    expect((await client.getQueue('dlq')).lastRedrive).toMatchObject({ taskIndex: task.taskIndex, moved: 1, destination: '' });
+  });
+
+  test('new queue attributes, tags in queue info, redrive to a destination, message metadata', async () => {
+    const attrs = { contentBasedDeduplication: true, receiveWaitTimeMs: 15_000, redriveAllowPolicy: '{"redrivePermission":"denyAll"}' };
+    const q = await client.createQueue('meta.fifo', attrs);
+    expect(q.attributes).toMatchObject(attrs);
+    expect(q.tags).toEqual({});
+    expect(q.lastRedrive).toBeUndefined();
+    expect((await client.setQueueAttributes('meta.fifo', { receiveWaitTimeMs: 0 })).attributes).toMatchObject({ ...attrs, receiveWaitTimeMs: 0 });
+    await client.createQueue('parked.fifo');
+    await client.send('parked.fifo', 'x', { groupId: 'g', dedupId: 'd-7' });
+    expect(await client.redrive('parked.fifo', 'meta.fifo')).toMatchObject({ moved: 1 });
+    const [m] = await client.receive('meta.fifo');
+    expect(m).toMatchObject({ groupId: 'g', dedupId: 'd-7', receiveCount: 1 });
+    expect(m!.sentAtMs).toBeLessThanOrEqual(m!.enqueuedAtMs);
+    expect(m!.firstReceivedAtMs).toBeGreaterThanOrEqual(m!.enqueuedAtMs);
+    expect((await client.getQueue('parked.fifo')).lastRedrive).toMatchObject({ moved: 1, destination: 'meta.fifo' });
+  });
+
+  test('queue tags: on create, tagQueue, untagQueue, limits', async () => {
+    expect((await client.createQueue('tagged', {}, { team: 'core' })).tags).toEqual({ team: 'core' });
+    await client.tagQueue('tagged', { env: 'dev', team: 'edge' });
+    await client.untagQueue('tagged', ['env', 'absent']);
+    expect((await client.getQueue('tagged')).tags).toEqual({ team: 'edge' });
+    const many = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, 'v']));
+    const err = await client.tagQueue('tagged', many).catch((e: unknown) => e);
+    expect((err as RaftqError).code).toBe('INVALID_ARGUMENT');
+    expect(((await client.tagQueue('absent-queue', {}).catch((e: unknown) => e)) as RaftqError).code).toBe('QUEUE_NOT_FOUND');
   });
 
   test('sends are idempotent: an idempotency key, and the producer sequence on retries', async () => {

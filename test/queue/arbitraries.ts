@@ -40,6 +40,10 @@ const attributes = (queue: string): fc.Arbitrary<QueueAttributesInput> => {
         delayMs: fc.constantFrom(0, 2000),
         retentionMs: fc.constantFrom(60_000, 120_000),
         maxMessageBytes: fc.constantFrom(4, 64),
+        receiveWaitTimeMs: fc.constantFrom(0, 20_000),
+        redriveAllowPolicy: fc.constantFrom('', '{"redrivePermission":"allowAll"}'),
+        // Mostly valid (FIFO only); now and then true on a standard queue, refused.
+        contentBasedDeduplication: fifo ? fc.boolean() : fc.oneof({ weight: 9, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
         redrive: fc.record({ maxReceiveCount: fc.integer({ min: 1, max: 3 }), deadLetterQueue: fc.constantFrom(...dlqs.filter((d) => d !== queue)) }),
       },
       { requiredKeys: [] },
@@ -64,6 +68,14 @@ const message = (fifo: boolean): fc.Arbitrary<EnqueueMessage> =>
       return fc.constant({ ...rest, ...(delayMs === undefined ? {} : { delayMs }) });
     });
 
+/** Tags from a small pool (merges collide), or runs of numbered keys (merges pass the 50-tag bound). */
+const tags: fc.Arbitrary<Record<string, string>> = fc.oneof(
+  fc.dictionary(fc.constantFrom('t1', 't2', 't3', '__proto__'), fc.constantFrom('', 'v', 'w'), { maxKeys: 3 }),
+  fc
+    .tuple(fc.integer({ min: 0, max: 30 }), fc.integer({ min: 1, max: 35 }))
+    .map(([start, n]) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${start + i}`, 'v']))),
+);
+
 const queueName = fc.oneof(
   { weight: 12, arbitrary: fc.constantFrom(...allQueues.filter((q) => q !== 'missing')) },
   { weight: 1, arbitrary: fc.constant('missing') },
@@ -72,6 +84,14 @@ const queueName = fc.oneof(
 const command = (scale: number): fc.Arbitrary<Step['cmd']> => fc.oneof(
   { weight: 2, arbitrary: queueName.chain((queue) => attributes(queue).map((a): Command => ({ type: 'createQueue', queue, attributes: a }))) },
   { weight: 3, arbitrary: queueName.map((queue): Command => ({ type: 'createQueue', queue })) },
+  { weight: 1, arbitrary: fc.tuple(queueName, tags).map(([queue, t]): Command => ({ type: 'createQueue', queue, tags: t })) },
+  { weight: 2, arbitrary: fc.tuple(queueName, tags).map(([queue, t]): Command => ({ type: 'tagQueue', queue, tags: t })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(queueName, fc.array(fc.constantFrom('t1', 't2', '__proto__', 'k5', 'k20', 'nope'), { maxLength: 3 }))
+      .map(([queue, keys]): Command => ({ type: 'untagQueue', queue, keys })),
+  },
   { weight: 24, arbitrary: queueName.chain((queue) =>
       fc
         .record({
@@ -87,6 +107,12 @@ const command = (scale: number): fc.Arbitrary<Step['cmd']> => fc.oneof(
   { weight: 5, arbitrary: fc.record({ queue: queueName, pick: fc.nat(), visibilityTimeoutMs: fc.constantFrom(0, 1000, 10_000) }).map((r) => ({ type: 'visibilityPick' as const, ...r })) },
   { weight: 1, arbitrary: queueName.chain((queue) => attributes(queue).map((a): Command => ({ type: 'setQueueAttributes', queue, attributes: a }))) },
   { weight: 3, arbitrary: fc.constantFrom('dlq', 'fdlq.fifo', 'a').map((queue): Command => ({ type: 'redrive', queue })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom('dlq', 'fdlq.fifo', 'a'), fc.constantFrom('a', 'b', 'dlq', 'f.fifo', 'fdlq.fifo', 'missing'))
+      .map(([queue, destination]): Command => ({ type: 'redrive', queue, destination })),
+  },
   { weight: 1, arbitrary: queueName.map((queue): Command => ({ type: 'purgeQueue', queue })) },
   { weight: 1, arbitrary: queueName.map((queue): Command => ({ type: 'deleteQueue', queue })) },
   { weight: 3, arbitrary: fc.constant<Command>({ type: 'expire' }) },

@@ -62,6 +62,32 @@ describe('validateCommand', () => {
     ['changeVisibility bad receipt', { type: 'changeVisibility', queue: 'q', receipt: 'x', visibilityTimeoutMs: 0 }],
     ['changeVisibility bad timeout', { type: 'changeVisibility', queue: 'q', receipt, visibilityTimeoutMs: -5 }],
     ['unknown type', { type: 'explode', queue: 'q' }],
+    ['contentBasedDeduplication on a standard queue', { type: 'createQueue', queue: 'q', attributes: { contentBasedDeduplication: true } }],
+    ['contentBasedDeduplication not a boolean', { type: 'setQueueAttributes', queue: 'q.fifo', attributes: { contentBasedDeduplication: 'yes' } }],
+    ['receiveWaitTimeMs too high', { type: 'createQueue', queue: 'q', attributes: { receiveWaitTimeMs: 20_001 } }],
+    ['receiveWaitTimeMs negative', { type: 'setQueueAttributes', queue: 'q', attributes: { receiveWaitTimeMs: -1 } }],
+    ['receiveWaitTimeMs fractional', { type: 'createQueue', queue: 'q', attributes: { receiveWaitTimeMs: 0.5 } }],
+    ['redriveAllowPolicy too long', { type: 'createQueue', queue: 'q', attributes: { redriveAllowPolicy: 'x'.repeat(1025) } }],
+    ['redriveAllowPolicy not a string', { type: 'createQueue', queue: 'q', attributes: { redriveAllowPolicy: {} } }],
+    ['51 tags on create', { type: 'createQueue', queue: 'q', tags: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'])) }],
+    ['tags not an object', { type: 'createQueue', queue: 'q', tags: 'a=b' }],
+    ['51 tags', { type: 'tagQueue', queue: 'q', tags: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'])) }],
+    ['empty tag key', { type: 'tagQueue', queue: 'q', tags: { '': 'v' } }],
+    ['tag key of 129', { type: 'tagQueue', queue: 'q', tags: { ['k'.repeat(129)]: 'v' } }],
+    ['tag value of 257', { type: 'tagQueue', queue: 'q', tags: { k: 'v'.repeat(257) } }],
+    ['tag value not a string', { type: 'tagQueue', queue: 'q', tags: { k: 1 } }],
+    ['tags missing', { type: 'tagQueue', queue: 'q' }],
+    ['untag keys not an array', { type: 'untagQueue', queue: 'q', keys: 'k' }],
+    ['untag empty key', { type: 'untagQueue', queue: 'q', keys: [''] }],
+    ['untag key of 129', { type: 'untagQueue', queue: 'q', keys: ['k'.repeat(129)] }],
+    ['untag 51 keys', { type: 'untagQueue', queue: 'q', keys: Array.from({ length: 51 }, (_, i) => `k${i}`) }],
+    ['redrive to itself', { type: 'redrive', queue: 'd', destination: 'd' }],
+    ['redrive standard to FIFO', { type: 'redrive', queue: 'd', destination: 'q.fifo' }],
+    ['redrive FIFO to standard', { type: 'redrive', queue: 'd.fifo', destination: 'q' }],
+    ['redrive to a bad name', { type: 'redrive', queue: 'd', destination: 'a/b' }],
+    ['attribute value of 262145', { type: 'enqueue', queue: 'q', messages: [{ body, attributes: { k: 'v'.repeat(262_145) } }] }],
+    ['attribute key of 257', { type: 'enqueue', queue: 'q', messages: [{ body, attributes: { ['k'.repeat(257)]: 'v' } }] }],
+    ['empty attribute key', { type: 'enqueue', queue: 'q', messages: [{ body, attributes: { '': 'v' } }] }],
   ];
   it.each(bad)('refuses %s with INVALID_ARGUMENT', (_name, cmd) => {
     const err = validateCommand(cmd as Command);
@@ -84,6 +110,20 @@ describe('validateCommand', () => {
     { type: 'changeVisibility', queue: 'q', receipt, visibilityTimeoutMs: 0 },
     { type: 'redrive', queue: 'q' },
     { type: 'expire' },
+    { type: 'createQueue', queue: 'q.fifo', attributes: { contentBasedDeduplication: true, receiveWaitTimeMs: 20_000, redriveAllowPolicy: 'x'.repeat(1024) } },
+    { type: 'createQueue', queue: 'q', attributes: { contentBasedDeduplication: false, receiveWaitTimeMs: 0, redriveAllowPolicy: '' }, tags: {} },
+    { type: 'createQueue', queue: 'q', tags: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`${i}`.padEnd(128, 'k'), 'v'.repeat(256)])) },
+    { type: 'tagQueue', queue: 'q', tags: { k: '' } },
+    { type: 'tagQueue', queue: 'q', tags: {} },
+    { type: 'untagQueue', queue: 'q', keys: ['k', 'k'.repeat(128)] },
+    { type: 'untagQueue', queue: 'q', keys: [] },
+    { type: 'redrive', queue: 'd', destination: 'q' },
+    { type: 'redrive', queue: 'd.fifo', destination: 'q.fifo' },
+    {
+      type: 'enqueue',
+      queue: 'q',
+      messages: [{ body, attributes: { ':types': '{"k":"Number"}', ...Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`${i}`.padEnd(256, 'k'), 'v'.repeat(262_144)])) } }],
+    },
   ];
   it.each(good.map((c) => [c.type, c] as const))('accepts a valid %s', (_t, cmd) => {
     expect(validateCommand(cmd)).toBeUndefined();
@@ -104,6 +144,27 @@ describe('validateAgainstState', () => {
     expect(validateAgainstState({ type: 'setQueueAttributes', queue: 'q', attributes: dlq }, h.sm)?.code).toBe('QUEUE_NOT_FOUND');
     expect(validateAgainstState({ type: 'expire' }, h.sm)).toBeUndefined();
   });
+
+  it('tags: QUEUE_NOT_FOUND for a missing queue, INVALID_ARGUMENT when a merge passes 50 tags', () => {
+    const h = new Harness();
+    const tags = (from: number, n: number): Record<string, string> => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${from + i}`, 'v']));
+    h.ok({ type: 'createQueue', queue: 'q', tags: tags(0, 30) });
+    expect(validateAgainstState({ type: 'tagQueue', queue: 'nope', tags: {} }, h.sm)?.code).toBe('QUEUE_NOT_FOUND');
+    expect(validateAgainstState({ type: 'untagQueue', queue: 'nope', keys: [] }, h.sm)?.code).toBe('QUEUE_NOT_FOUND');
+    // 30 + 20 new = 50: fine; 30 + 21 new: too many; overlapping keys count once.
+    expect(validateAgainstState({ type: 'tagQueue', queue: 'q', tags: tags(30, 20) }, h.sm)).toBeUndefined();
+    expect(validateAgainstState({ type: 'tagQueue', queue: 'q', tags: tags(30, 21) }, h.sm)?.code).toBe('INVALID_ARGUMENT');
+    expect(validateAgainstState({ type: 'tagQueue', queue: 'q', tags: tags(10, 40) }, h.sm)).toBeUndefined();
+  });
+
+  it('redrive: QUEUE_NOT_FOUND for a missing destination', () => {
+    const h = new Harness();
+    h.ok({ type: 'createQueue', queue: 'd' });
+    expect(validateAgainstState({ type: 'redrive', queue: 'd', destination: 'nope' }, h.sm)?.code).toBe('QUEUE_NOT_FOUND');
+    expect(validateAgainstState({ type: 'redrive', queue: 'nope', destination: 'd' }, h.sm)?.code).toBe('QUEUE_NOT_FOUND');
+    h.ok({ type: 'createQueue', queue: 'q' });
+    expect(validateAgainstState({ type: 'redrive', queue: 'd', destination: 'q' }, h.sm)).toBeUndefined();
+  });
 });
 
 describe('command codec', () => {
@@ -120,10 +181,31 @@ describe('command codec', () => {
     { type: 'ack', queue: 'q', receipts: [receipt, receipt] },
     { type: 'changeVisibility', queue: 'q', receipt, visibilityTimeoutMs: 0 },
     { type: 'redrive', queue: 'd' },
+    { type: 'redrive', queue: 'd', destination: 'elsewhere' },
     { type: 'expire' },
+    { type: 'createQueue', queue: 'q.fifo', attributes: { contentBasedDeduplication: true, receiveWaitTimeMs: 20_000, redriveAllowPolicy: '{"redrivePermission":"allowAll"}' } },
+    { type: 'createQueue', queue: 'q', attributes: { contentBasedDeduplication: false, receiveWaitTimeMs: 0, redriveAllowPolicy: '' }, tags: { team: 'a', empty: '', __proto__x: 'y' } },
+    { type: 'createQueue', queue: 'q', attributes: {}, tags: Object.fromEntries([['__proto__', 'p']]) },
+    { type: 'setQueueAttributes', queue: 'q', attributes: { receiveWaitTimeMs: 5 } },
+    { type: 'tagQueue', queue: 'q', tags: { b: '2', a: '' } },
+    { type: 'tagQueue', queue: 'q', tags: {} },
+    { type: 'untagQueue', queue: 'q', keys: ['a', 'b'] },
+    { type: 'untagQueue', queue: 'q', keys: [] },
   ];
   it.each(commands.map((c, i) => [`${i} ${c.type}`, c] as const))('round-trips %s', (_n, cmd) => {
     expect(decodeCommand(encodeCommand(cmd))).toEqual(cmd);
+  });
+
+  it('decodes a "__proto__" tag as an own tag, so followers apply what the leader applied', () => {
+    const decoded = decodeCommand(encodeCommand({ type: 'tagQueue', queue: 'q', tags: Object.fromEntries([['__proto__', 'v']]) }));
+    expect(decoded).not.toBeInstanceOf(QueueError);
+    const tags = (decoded as Extract<Command, { type: 'tagQueue' }>).tags;
+    expect(Object.hasOwn(tags, '__proto__')).toBe(true);
+    expect(Object.getPrototypeOf(tags)).toBe(Object.prototype);
+  });
+
+  it('createQueue with empty tags decodes without tags (the same command)', () => {
+    expect(decodeCommand(encodeCommand({ type: 'createQueue', queue: 'q', attributes: {}, tags: {} }))).toEqual({ type: 'createQueue', queue: 'q', attributes: {} });
   });
 
   it('turns undecodable bytes into INVALID_ARGUMENT, never a throw', () => {

@@ -47,7 +47,7 @@ async function compare(steps: Step[], dedupKeysMax: number, window: number): Pro
       resolver.observe(cmd.type === 'receive' ? cmd.queue : '', actual.messages.map((m) => m.receipt));
       const read = await readBodies(store, log, actual.messages);
       const payloads = actual.messages.map((m) => model.payloads.get(m.seq)!);
-      expect(read.map((m) => [m.body, m.attributes])).toEqual(payloads.map((p) => [p.body, p.attributes]));
+      expect(read.map((m) => [m.body, m.attributes, m.dedupId])).toEqual(payloads.map((p) => [p.body, p.attributes, p.dedupId]));
     }
     // The cold tier holds exactly the bodies of live messages whose entries the log dropped.
     const cold: number[] = [];
@@ -55,7 +55,16 @@ async function compare(steps: Step[], dedupKeysMax: number, window: number): Pro
     const expectedCold = [...model.payloads.keys()].filter((seq) => entryIndexOfSeq(seq) <= log.compactedThrough).sort((a, b) => a - b);
     expect(cold, `payload records after step ${index}`).toEqual(expectedCold);
     expect(sm.clockMs).toBe(model.clockMs);
-    for (const name of queueNames) expect(sm.getQueue(name)?.stats, `stats of ${name} after step ${index}`).toEqual(model.stats(name));
+    for (const name of queueNames) {
+      const info = sm.getQueue(name);
+      expect(info?.stats, `stats of ${name} after step ${index}`).toEqual(model.stats(name));
+      expect(info?.attributes, `attributes of ${name} after step ${index}`).toEqual(model.attributes(name));
+      // Same tags in the same (sorted) key order.
+      expect(info === undefined ? undefined : Object.entries(info.tags), `tags of ${name} after step ${index}`).toEqual(
+        model.tags(name) === undefined ? undefined : Object.entries(model.tags(name)!),
+      );
+      expect(info?.lastRedrive, `last redrive of ${name} after step ${index}`).toEqual(model.lastRedrive(name));
+    }
   }
   expect(sm.listQueues().map((q) => q.name)).toEqual([...model.queues.keys()].sort());
 }

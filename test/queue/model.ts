@@ -11,10 +11,11 @@ import type {
   EnqueuedMessage,
   QueueAttributes,
   QueueStats,
+  RedriveTask,
 } from '../../src/queue/commands.js';
 import { QueueError } from '../../src/queue/errors.js';
 import { messageIdOf, seqOf } from '../../src/queue/ids.js';
-import { dedupWindowMs } from '../../src/queue/limits.js';
+import { dedupWindowMs, queueTagsMax } from '../../src/queue/limits.js';
 import { decodeReceipt, encodeReceipt } from '../../src/queue/receipts.js';
 import { resolveAttributes, sameAttributes, validateCommand } from '../../src/queue/validate.js';
 
@@ -27,6 +28,8 @@ interface ModelMessage {
   deliveryIndex: number;
   groupId: string;
   sourceQueue: string;
+  sentAtMs: number;
+  firstReceivedAtMs: number;
 }
 
 interface ModelDedup {
@@ -44,12 +47,15 @@ interface ModelQueue {
   deadLettered: number;
   messages: ModelMessage[];
   dedup: ModelDedup[];
+  tags: Map<string, string>;
+  lastRedrive: RedriveTask | undefined;
 }
 
 /** Payload of a message in the model. */
 export interface ModelPayload {
   body: Uint8Array;
   attributes: Record<string, string>;
+  dedupId: string;
 }
 
 /** The model state machine. */
@@ -83,7 +89,17 @@ export class QueueModel {
       const attributes = resolveAttributes(cmd.queue, cmd.attributes);
       if (q !== undefined) return sameAttributes(q.attributes, attributes) ? { ok: true, type: 'createQueue', created: false } : fail('QUEUE_EXISTS');
       if (attributes.deadLetterQueue !== '' && !this.queues.has(attributes.deadLetterQueue)) return fail('QUEUE_NOT_FOUND');
-      this.queues.set(cmd.queue, { id: this.nextQueueId++, name: cmd.queue, attributes, nextOffset: 0, deadLettered: 0, messages: [], dedup: [] });
+      this.queues.set(cmd.queue, {
+        id: this.nextQueueId++,
+        name: cmd.queue,
+        attributes,
+        nextOffset: 0,
+        deadLettered: 0,
+        messages: [],
+        dedup: [],
+        tags: new Map(Object.entries(cmd.tags ?? {})),
+        lastRedrive: undefined,
+      });
       return { ok: true, type: 'createQueue', created: true };
     }
     if (q === undefined) return fail('QUEUE_NOT_FOUND');
@@ -104,6 +120,16 @@ export class QueueModel {
         q.attributes = resolveAttributes(q.name, cmd.attributes, q.attributes);
         return { ok: true, type: 'setQueueAttributes' };
       }
+      case 'tagQueue': {
+        const merged = new Map(q.tags);
+        for (const [k, v] of Object.entries(cmd.tags)) merged.set(k, v);
+        if (merged.size > queueTagsMax) return fail('INVALID_ARGUMENT');
+        q.tags = merged;
+        return { ok: true, type: 'tagQueue' };
+      }
+      case 'untagQueue':
+        for (const k of cmd.keys) q.tags.delete(k);
+        return { ok: true, type: 'untagQueue' };
       case 'enqueue':
         return this.#enqueue(q, cmd, index, now);
       case 'receive':
@@ -128,15 +154,18 @@ export class QueueModel {
         return { ok: true, type: 'changeVisibility', outcome: 'changed' };
       }
       case 'redrive': {
+        const destination = cmd.destination === undefined ? undefined : this.queues.get(cmd.destination);
+        if (cmd.destination !== undefined && destination === undefined) return fail('QUEUE_NOT_FOUND');
         let moved = 0;
         for (const m of [...q.messages]) {
-          const source = this.queues.get(m.sourceQueue);
-          if (m.sourceQueue === '' || source === undefined) continue;
+          const target = destination ?? (m.sourceQueue === '' ? undefined : this.queues.get(m.sourceQueue));
+          if (target === undefined) continue;
           q.messages = q.messages.filter((x) => x !== m);
-          this.#append(source, m.seq, now, now, m.groupId, '');
+          this.#append(target, m.seq, now, now, m.groupId, '', m.sentAtMs, m.firstReceivedAtMs);
           moved++;
         }
-        return { ok: true, type: 'redrive', moved };
+        q.lastRedrive = { taskIndex: index, startedAtMs: now, moved, destination: cmd.destination ?? '' };
+        return { ok: true, type: 'redrive', moved, taskIndex: index };
       }
     }
   }
@@ -164,10 +193,27 @@ export class QueueModel {
     return m.receiveCount === r.receiveCount && m.deliveryIndex === r.deliveryIndex ? m : 'stale';
   }
 
-  #append(q: ModelQueue, seq: number, now: number, visibleAtMs: number, groupId: string, sourceQueue: string): number {
+  #append(q: ModelQueue, seq: number, now: number, visibleAtMs: number, groupId: string, sourceQueue: string, sentAtMs: number, firstReceivedAtMs: number): number {
     const offset = q.nextOffset++;
-    q.messages.push({ offset, seq, enqueuedAtMs: now, visibleAtMs, receiveCount: 0, deliveryIndex: 0, groupId, sourceQueue });
+    q.messages.push({ offset, seq, enqueuedAtMs: now, visibleAtMs, receiveCount: 0, deliveryIndex: 0, groupId, sourceQueue, sentAtMs, firstReceivedAtMs });
     return offset;
+  }
+
+  /** Tags of a queue (keys sorted), or undefined. */
+  tags(name: string): Record<string, string> | undefined {
+    const q = this.queues.get(name);
+    if (q === undefined) return undefined;
+    return Object.fromEntries([...q.tags].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+
+  /** The last redrive of a queue, or undefined. */
+  lastRedrive(name: string): RedriveTask | undefined {
+    return this.queues.get(name)?.lastRedrive;
+  }
+
+  /** The attributes of a queue, or undefined. */
+  attributes(name: string): QueueAttributes | undefined {
+    return this.queues.get(name)?.attributes;
   }
 
   #dedupLookup(q: ModelQueue, key: string, now: number): ModelDedup | undefined {
@@ -198,9 +244,9 @@ export class QueueModel {
         return;
       }
       const seq = seqOf(index, n);
-      this.payloads.set(seq, { body: m.body, attributes: { ...(m.attributes ?? {}) } });
+      this.payloads.set(seq, { body: m.body, attributes: { ...(m.attributes ?? {}) }, dedupId: m.dedupId ?? '' });
       const delay = q.attributes.fifo ? q.attributes.delayMs : (m.delayMs ?? q.attributes.delayMs);
-      const offset = this.#append(q, seq, now, now + delay, m.groupId ?? '', '');
+      const offset = this.#append(q, seq, now, now + delay, m.groupId ?? '', '', now, 0);
       if (dkey !== undefined) this.#dedupInsert(q, { key: dkey, createdAtMs: now, seqs: [seq], offsets: [offset] });
       seqs.push(seq);
       offsets.push(offset);
@@ -228,7 +274,7 @@ export class QueueModel {
       if (m === undefined) break;
       if (dlq !== undefined && m.receiveCount >= q.attributes.maxReceiveCount) {
         q.messages = q.messages.filter((x) => x !== m);
-        this.#append(dlq, m.seq, now, now, m.groupId, q.name);
+        this.#append(dlq, m.seq, now, now, m.groupId, q.name, m.sentAtMs, m.firstReceivedAtMs);
         q.deadLettered++;
         deadLettered++;
         continue;
@@ -236,6 +282,7 @@ export class QueueModel {
       m.receiveCount++;
       m.deliveryIndex = index;
       m.visibleAtMs = now + visibilityTimeoutMs;
+      if (m.firstReceivedAtMs === 0) m.firstReceivedAtMs = now;
       delivered.add(m);
       messages.push({
         id: messageIdOf(m.seq),
@@ -243,6 +290,8 @@ export class QueueModel {
         receipt: encodeReceipt({ queueId: q.id, offset: m.offset, receiveCount: m.receiveCount, deliveryIndex: index }),
         receiveCount: m.receiveCount,
         enqueuedAtMs: m.enqueuedAtMs,
+        sentAtMs: m.sentAtMs,
+        firstReceivedAtMs: m.firstReceivedAtMs,
         groupId: m.groupId,
         seq: m.seq,
       });

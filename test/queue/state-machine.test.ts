@@ -29,8 +29,20 @@ describe('queue lifecycle', () => {
     expect(h.sm.getQueue('q')).toEqual({
       name: 'q',
       createdAtMs: t0Ms,
-      attributes: { visibilityTimeoutMs: 30_000, delayMs: 0, retentionMs: 4 * 86_400_000, maxMessageBytes: 256 * 1024, maxReceiveCount: 0, deadLetterQueue: '', fifo: false },
+      attributes: {
+        visibilityTimeoutMs: 30_000,
+        delayMs: 0,
+        retentionMs: 4 * 86_400_000,
+        maxMessageBytes: 256 * 1024,
+        maxReceiveCount: 0,
+        deadLetterQueue: '',
+        fifo: false,
+        contentBasedDeduplication: false,
+        receiveWaitTimeMs: 0,
+        redriveAllowPolicy: '',
+      },
       stats: { visible: 0, inFlight: 0, delayed: 0, oldestMessageAgeMs: 0, deadLettered: 0 },
+      tags: {},
     });
     expect(h.ok({ type: 'createQueue', queue: 'q', attributes: { visibilityTimeoutMs: 30_000 } })).toEqual({ ok: true, type: 'createQueue', created: false });
     expect(code(h.apply({ type: 'createQueue', queue: 'q', attributes: { visibilityTimeoutMs: 1 } }))).toBe('QUEUE_EXISTS');
@@ -200,7 +212,7 @@ describe('dead-letter queues and redrive', () => {
       [ids[0]!.id, 0, 'a', 1],
       [ids[1]!.id, 1, 'b', 1],
     ]);
-    expect(h.ok({ type: 'redrive', queue: 'dlq' })).toEqual({ ok: true, type: 'redrive', moved: 2 });
+    expect(h.ok({ type: 'redrive', queue: 'dlq' })).toEqual({ ok: true, type: 'redrive', moved: 2, taskIndex: h.index });
     const back = await h.receiveMessages('q');
     expect(back.map((m) => [m.id, m.offset, text(m.body), m.receiveCount])).toEqual([
       [ids[0]!.id, 2, 'a', 1],

@@ -28,8 +28,8 @@ const receiveReply: QueueReply = {
   ok: true,
   type: 'receive',
   messages: [
-    { id: '9-0', offset: 0, receipt: 'r-9-0', receiveCount: 1, enqueuedAtMs: 1_765_000_000_000, groupId: 'g1', attributes: { k: 'v' }, body: new Uint8Array([0, 255, 10, 13]) },
-    { id: '9-1', offset: 1, receipt: 'r-9-1', receiveCount: 2, enqueuedAtMs: 1_765_000_000_001, groupId: '', attributes: {}, body: new Uint8Array(0) },
+    { id: '9-0', offset: 0, receipt: 'r-9-0', receiveCount: 1, enqueuedAtMs: 1_765_000_000_000, sentAtMs: 1_765_000_000_000, firstReceivedAtMs: 1_765_000_000_050, groupId: 'g1', dedupId: 'd1', attributes: { k: 'v' }, body: new Uint8Array([0, 255, 10, 13]) },
+    { id: '9-1', offset: 1, receipt: 'r-9-1', receiveCount: 2, enqueuedAtMs: 1_765_000_000_001, sentAtMs: 1_764_999_999_000, firstReceivedAtMs: 0, groupId: '', dedupId: '', attributes: {}, body: new Uint8Array(0) },
   ],
   deadLettered: 1,
 };

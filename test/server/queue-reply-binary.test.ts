@@ -19,7 +19,10 @@ const message = (over: Partial<ReceivedMessage> = {}): ReceivedMessage => ({
   receipt: 'rcpt-17-0-1',
   receiveCount: 1,
   enqueuedAtMs: 1_765_000_000_123,
+  sentAtMs: 1_765_000_000_100,
+  firstReceivedAtMs: 0,
   groupId: '',
+  dedupId: '',
   attributes: {},
   body: new Uint8Array([0, 1, 2, 255]),
   ...over,
@@ -43,7 +46,7 @@ const examples: readonly QueueReply[] = [
     ok: true,
     type: 'receive',
     messages: [
-      message({ groupId: 'order-42', attributes: { 'content-type': 'application/octet-stream', trace: 'ab-cd', __proto__x: 'y' }, receiveCount: 3 }),
+      message({ groupId: 'order-42', dedupId: 'dd-1', firstReceivedAtMs: 1_765_000_000_200, attributes: { 'content-type': 'application/octet-stream', trace: 'ab-cd', __proto__x: 'y' }, receiveCount: 3 }),
       message({ id: '18-0', receipt: 'rcpt-18-0-1', body: new Uint8Array(4096).map((_, i) => i & 0xff), attributes: { 'ключ': 'значение' } }),
     ],
     deadLettered: 0,
@@ -52,8 +55,10 @@ const examples: readonly QueueReply[] = [
   { ok: true, type: 'ack', outcomes: ['deleted', 'gone', 'stale'] },
   { ok: true, type: 'changeVisibility', outcome: 'changed' },
   { ok: true, type: 'changeVisibility', outcome: 'gone' },
-  { ok: true, type: 'redrive', moved: 9 },
+  { ok: true, type: 'redrive', moved: 9, taskIndex: 1234 },
   { ok: true, type: 'expire', expiredMessages: 4, expiredDedupKeys: 5 },
+  { ok: true, type: 'tagQueue' },
+  { ok: true, type: 'untagQueue' },
 ];
 
 describe('binary queue reply codec', () => {
@@ -122,7 +127,10 @@ const receivedMessage: fc.Arbitrary<ReceivedMessage> = fc.record({
   receipt: text,
   receiveCount: fc.nat({ max: 1000 }),
   enqueuedAtMs: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+  sentAtMs: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+  firstReceivedAtMs: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
   groupId: text,
+  dedupId: text,
   attributes: fc.dictionary(text, text, { maxKeys: 4 }),
   body: fc.uint8Array({ maxLength: 600 }),
 });
@@ -141,7 +149,8 @@ const reply: fc.Arbitrary<QueueReply> = fc.oneof(
   fc.record({ ok: fc.constant(true as const), type: fc.constant('receive' as const), messages: fc.array(receivedMessage, { maxLength: 6 }), deadLettered: count }),
   fc.record({ ok: fc.constant(true as const), type: fc.constant('ack' as const), outcomes: fc.array(fc.constantFrom('deleted' as const, 'gone' as const, 'stale' as const), { maxLength: 8 }) }),
   fc.record({ ok: fc.constant(true as const), type: fc.constant('changeVisibility' as const), outcome: fc.constantFrom('changed' as const, 'gone' as const) }),
-  fc.record({ ok: fc.constant(true as const), type: fc.constant('redrive' as const), moved: count }),
+  fc.record({ ok: fc.constant(true as const), type: fc.constant('redrive' as const), moved: count, taskIndex: count }),
+  fc.record({ ok: fc.constant(true as const), type: fc.constantFrom('tagQueue' as const, 'untagQueue' as const) }),
   fc.record({ ok: fc.constant(true as const), type: fc.constant('expire' as const), expiredMessages: count, expiredDedupKeys: count }),
 );
 

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SnapshotMessage } from '../../raft/types.js';
-import { attributeLengthMax, maxMessageBytesRange, messageAttributesMax } from '../../src/queue/limits.js';
+import { attributeLengthMax, attributeValueLengthMax, maxMessageBytesRange, messageAttributesMax } from '../../src/queue/limits.js';
 import { encodePayload } from '../../src/queue/records.js';
 import { decodeSnapshotChunk, encodeSnapshotChunks, snapshotChunkBytesMax, type StatePair } from '../../src/storage/snapshot-chunks.js';
 import type { SnapshotSink, SnapshotSinkFactory } from '../../src/transport/index.js';
@@ -27,8 +27,8 @@ const enc = new TextEncoder();
  */
 function largestPayloadRecord(): Uint8Array {
   const attributes: Record<string, string> = {};
-  for (let i = 0; i < messageAttributesMax; i++) attributes[`${'€'.repeat(attributeLengthMax - 1)}${i}`] = '€'.repeat(attributeLengthMax);
-  return encodePayload({ body: new Uint8Array(maxMessageBytesRange.max).fill(0x61), attributes, sentAtMs: 1_700_000_000_000 });
+  for (let i = 0; i < messageAttributesMax; i++) attributes[`${'€'.repeat(attributeLengthMax - 1)}${i}`] = '€'.repeat(attributeValueLengthMax);
+  return encodePayload({ body: new Uint8Array(maxMessageBytesRange.max).fill(0x61), attributes, sentAtMs: 1_700_000_000_000, dedupId: 'd'.repeat(128) });
 }
 
 function filled(bytes: number, seed: number): Uint8Array {
@@ -40,7 +40,7 @@ function filled(bytes: number, seed: number): Uint8Array {
 /** Small pairs around values of 1 MiB + 1 byte, 1 MiB + 4 KiB and the largest payload record. */
 function pairs(): StatePair[] {
   const largest = largestPayloadRecord();
-  expect(largest.byteLength).toBeGreaterThan(maxMessageBytesRange.max + messageAttributesMax * 2 * attributeLengthMax);
+  expect(largest.byteLength).toBeGreaterThan(maxMessageBytesRange.max + messageAttributesMax * (attributeLengthMax + attributeValueLengthMax));
   const values = [filled(100, 1), filled(1_048_577, 2), filled(50, 3), filled(snapshotChunkBytesMax + 4096, 4), largest, filled(10, 5)];
   return values.map((v, i) => [enc.encode(`k/${i}`), v] as const);
 }
