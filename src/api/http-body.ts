@@ -2,11 +2,11 @@ import type { IncomingMessage } from 'node:http';
 import { RaftqError } from '../errors.js';
 
 /**
- * Reads a request body of at most `bytesMax` bytes and parses it as JSON. The limit is checked
- * on the declared Content-Length and again while streaming, before anything is parsed, so an
- * oversized request costs at most `bytesMax` bytes of memory. An empty body reads as `{}`.
+ * Reads a request body of at most `bytesMax` bytes. The limit is checked on the declared
+ * Content-Length and again while streaming, so an oversized request costs at most `bytesMax`
+ * bytes of memory (TOO_LARGE).
  */
-export async function readJsonBody(req: IncomingMessage, bytesMax: number): Promise<unknown> {
+export async function readBody(req: IncomingMessage, bytesMax: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared > bytesMax) {
     req.resume();
@@ -22,10 +22,18 @@ export async function readJsonBody(req: IncomingMessage, bytesMax: number): Prom
     }
     chunks.push(chunk);
   }
-  if (size === 0) return {};
-  const text = Buffer.concat(chunks, size).toString('utf8');
+  return Buffer.concat(chunks, size);
+}
+
+/**
+ * Reads a request body of at most `bytesMax` bytes (readBody) and parses it as JSON, before
+ * anything else looks at it. An empty body reads as `{}`.
+ */
+export async function readJsonBody(req: IncomingMessage, bytesMax: number): Promise<unknown> {
+  const body = await readBody(req, bytesMax);
+  if (body.length === 0) return {};
   try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(body.toString('utf8')) as unknown;
   } catch (e) {
     throw new RaftqError('INVALID_ARGUMENT', `request body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
   }

@@ -14,6 +14,7 @@ import { receiveWithWait } from './long-poll-receive.js';
 import type { Metrics } from './metrics.js';
 import * as ops from './queue-ops.js';
 import { object, parseAck, parseChangeVisibility, parseCreateQueue, parseEnqueue, parseNack, parseReceive, parseRedrive, parseTagQueue, parseUntagQueue } from './request-schemas.js';
+import type { SqsService } from './sqs/sqs-service.js';
 
 /** What the HTTP API serves from. */
 export interface HttpApiOptions {
@@ -26,6 +27,8 @@ export interface HttpApiOptions {
   readonly bodyBytesMax: number;
   /** Applied-index lag (entries) within which /ready reports ready. */
   readonly readyLagEntriesMax?: number;
+  /** The SQS API served on this port (DESIGN.md "Other listeners"), if any. */
+  readonly sqs?: SqsService;
 }
 
 /** A route's handler: `ctx` carries the request's id to the ops it calls. */
@@ -106,6 +109,11 @@ export class HttpApi {
         routeName = 'metrics';
         res.setHeader('content-type', this.#o.metrics.registry.contentType);
         res.end(await this.#o.metrics.registry.metrics());
+        return;
+      }
+      const sqs = this.#o.sqs;
+      if (sqs?.handles(req) === true) {
+        routeName = await sqs.serve(req, res, { ops: { node: this.#o.node, app: this.#o.app, requestId: reqId }, requestId: reqId, stop: this.#closing.signal });
         return;
       }
       const admin = adminRoute(this.#o.node, this.#o.bodyBytesMax, req.method ?? 'GET', url.pathname);

@@ -38,7 +38,7 @@ export async function clusterCommand(argv: readonly string[]): Promise<number> {
   const children: ChildProcess[] = [];
   for (const id of Object.keys(peers)) {
     const log = createWriteStream(join(dataDir, 'logs', `${id}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, [main, 'server', '--node-id', id, '--data-dir', join(dataDir, id), '--peers', formatPeers(peers), '--log-level', logLevel], {
+    const child = spawn(process.execPath, [main, 'server', '--node-id', id, '--data-dir', join(dataDir, id), '--peers', formatPeers(peers), '--log-level', logLevel, '--sqs-open'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: serverProcessEnv(),
     });

@@ -7,6 +7,8 @@ import type { CommandResult } from '../queue/index.js';
 import { BinaryApi } from '../api/binary-server.js';
 import { HttpApi } from '../api/http-server.js';
 import { Metrics } from '../api/metrics.js';
+import { loadSqsCredentials } from '../api/sqs/sqs-credentials.js';
+import { SqsService } from '../api/sqs/sqs-service.js';
 import type { ServerConfig } from '../server/config.js';
 import { createNodeLogger } from '../server/logger.js';
 import { loadTestHooks } from '../server/test-hooks.js';
@@ -42,6 +44,8 @@ export async function startServer(
     });
   const hooks = config.testMode ? loadTestHooks(process.env, logger) : undefined;
   const now = opts.now ?? hooks?.now;
+  // A bad credentials file stops the start before the node opens its storage.
+  const sqsCredentials = config.sqsCredentialsFile !== '' ? loadSqsCredentials(config.sqsCredentialsFile) : new Map<string, never>();
   const app = new QueueApplication();
   const metrics = new Metrics(() => node, app, config.nodeId);
   node = await NodeRuntime.start({
@@ -62,7 +66,15 @@ export async function startServer(
   if (config.httpBodyBytesMax > commandBytesMax) {
     logger.warn({ httpBodyBytesMax: config.httpBodyBytesMax, commandBytesMax }, 'requests above the replicable command size will be refused TOO_LARGE, whatever --http-body-bytes-max allows');
   }
-  const http = new HttpApi({ node, app, logger, metrics, host: config.listenHost, port: config.httpPort, bodyBytesMax: config.httpBodyBytesMax });
+  const sqs = new SqsService({
+    identity: { region: config.sqsRegion, accountId: config.sqsAccountId },
+    credentials: sqsCredentials,
+    open: config.sqsOpen,
+    fallbackHost: `${config.listenHost}:${config.httpPort}`,
+    bodyBytesMax: config.httpBodyBytesMax,
+    logger,
+  });
+  const http = new HttpApi({ node, app, logger, metrics, host: config.listenHost, port: config.httpPort, bodyBytesMax: config.httpBodyBytesMax, sqs });
   const binary = new BinaryApi({
     node,
     app,

@@ -16,7 +16,7 @@ export interface QueueAttributesInput {
   retentionMs?: number;
   /** Largest body in bytes (1..1 MiB, default 256 KiB). */
   maxMessageBytes?: number;
-  /** Receives after which a message moves to deadLetterQueue (1..1000); needs deadLetterQueue. */
+  /** Receives after which a message moves to deadLetterQueue (1..1000); needs deadLetterQueue. 0 with deadLetterQueue '' removes the redrive policy. */
   maxReceiveCount?: number;
   /** Dead-letter queue name; needs maxReceiveCount. Same kind (FIFO or not) as this queue. */
   deadLetterQueue?: string;

@@ -74,12 +74,14 @@ export function validateAttributes(queue: string, attrs: unknown): QueueError | 
   if (attrs === undefined) return undefined;
   if (typeof attrs !== 'object' || attrs === null) return invalidArgument('attributes must be an object');
   const a = attrs as QueueAttributesInput;
+  // maxReceiveCount 0 with deadLetterQueue '' removes a redrive policy.
+  const noPolicy = a.maxReceiveCount === 0 && a.deadLetterQueue === '';
   const err =
     checkRange('visibilityTimeoutMs', a.visibilityTimeoutMs, visibilityTimeoutMsRange) ??
     checkRange('delayMs', a.delayMs, delayMsRange) ??
     checkRange('retentionMs', a.retentionMs, retentionMsRange) ??
     checkRange('maxMessageBytes', a.maxMessageBytes, maxMessageBytesRange) ??
-    checkRange('maxReceiveCount', a.maxReceiveCount, maxReceiveCountRange) ??
+    (noPolicy ? undefined : checkRange('maxReceiveCount', a.maxReceiveCount, maxReceiveCountRange)) ??
     checkRange('receiveWaitTimeMs', a.receiveWaitTimeMs, receiveWaitTimeMsRange);
   if (err !== undefined) return err;
   if (a.fifo !== undefined && a.fifo !== isFifoName(queue)) {
@@ -96,7 +98,7 @@ export function validateAttributes(queue: string, attrs: unknown): QueueError | 
   if ((a.maxReceiveCount === undefined) !== (a.deadLetterQueue === undefined)) {
     return invalidArgument('maxReceiveCount and deadLetterQueue must be given together');
   }
-  if (a.deadLetterQueue !== undefined) {
+  if (a.deadLetterQueue !== undefined && !noPolicy) {
     const nameErr = validateQueueName(a.deadLetterQueue, 'deadLetterQueue');
     if (nameErr !== undefined) return nameErr;
     if (a.deadLetterQueue === queue) return invalidArgument('a queue cannot be its own dead-letter queue');
@@ -307,7 +309,7 @@ export function sameAttributes(a: QueueAttributes, b: QueueAttributes): boolean 
 
 function checkDeadLetterQueue(lookup: QueueLookup, attrs: QueueAttributesInput | undefined): QueueError | undefined {
   const dlq = attrs?.deadLetterQueue;
-  if (dlq === undefined || lookup.queueAttributes(dlq) !== undefined) return undefined;
+  if (dlq === undefined || dlq === '' || lookup.queueAttributes(dlq) !== undefined) return undefined;
   return new QueueError('QUEUE_NOT_FOUND', `dead-letter queue ${dlq} does not exist`);
 }
 

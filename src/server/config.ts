@@ -18,6 +18,14 @@ export interface ServerConfig extends NodeRuntimeConfig {
   readonly clientRequestsInflightMax: number;
   /** Test-only: honour clock offsets injected through RAFTQ_TEST_CLOCK_OFFSET_FILE. */
   readonly testMode: boolean;
+  /** SQS API: the region in queue ARNs. */
+  readonly sqsRegion: string;
+  /** SQS API: the account id (12 digits) in queue URLs and ARNs. */
+  readonly sqsAccountId: string;
+  /** SQS API: JSON file of the SigV4 access keys it accepts ('' for none). */
+  readonly sqsCredentialsFile: string;
+  /** SQS API: accept requests without checking signatures, when no credentials are configured (local clusters). */
+  readonly sqsOpen: boolean;
 }
 
 type Kind = 'string' | 'int' | 'bool' | 'peers' | 'level';
@@ -57,6 +65,10 @@ export const settings: readonly Setting[] = [
   { key: 'clientRequestsInflightMax', flag: '--client-requests-inflight-max', env: 'RAFTQ_CLIENT_REQUESTS_INFLIGHT_MAX', kind: 'int', min: 1, max: 1_000_000, help: 'binary requests in flight per connection before UNAVAILABLE' },
   { key: 'logLevel', flag: '--log-level', env: 'RAFTQ_LOG_LEVEL', kind: 'level', help: 'fatal|error|warn|info|debug|trace|silent' },
   { key: 'join', flag: '--join', env: 'RAFTQ_JOIN', kind: 'bool', help: 'join a running cluster: a new data directory starts with no membership (never campaigns) and waits for `raftq member add` (README "Operations")' },
+  { key: 'sqsRegion', flag: '--sqs-region', env: 'RAFTQ_SQS_REGION', kind: 'string', help: 'SQS API: region in queue ARNs (default us-east-1)' },
+  { key: 'sqsAccountId', flag: '--sqs-account-id', env: 'RAFTQ_SQS_ACCOUNT_ID', kind: 'string', help: 'SQS API: account id in queue URLs and ARNs, 12 digits (default 000000000000)' },
+  { key: 'sqsCredentialsFile', flag: '--sqs-credentials-file', env: 'RAFTQ_SQS_CREDENTIALS_FILE', kind: 'string', help: 'SQS API: JSON file [{"accessKeyId","secretAccessKey"},...] of the SigV4 keys accepted' },
+  { key: 'sqsOpen', flag: '--sqs-open', env: 'RAFTQ_SQS_OPEN', kind: 'bool', help: 'SQS API: accept unsigned requests when no credentials file is given (local clusters only)' },
   { key: 'testMode', flag: '--test-mode', env: 'RAFTQ_TEST_MODE', kind: 'bool', help: 'test-only fault hooks (never in production)' },
 ];
 
@@ -91,6 +103,10 @@ export const defaults: Omit<ServerConfig, 'nodeId' | 'peers' | 'dataDir' | 'http
   clientRequestsInflightMax: 4096,
   logLevel: 'info',
   testMode: false,
+  sqsRegion: 'us-east-1',
+  sqsAccountId: '000000000000',
+  sqsCredentialsFile: '',
+  sqsOpen: false,
 };
 
 type Raw = Partial<Record<keyof ServerConfig, unknown>>;
@@ -164,6 +180,8 @@ function coerce(s: Setting, v: unknown, from: string): unknown {
     case 'string': {
       if (typeof v !== 'string' || v.trim() === '') throw bad(`${where}: expected a non-empty string`);
       if (s.key === 'nodeId' && !/^[A-Za-z0-9_-]{1,64}$/.test(v)) throw bad(`${where}: node ids are 1-64 characters of [A-Za-z0-9_-]`);
+      if (s.key === 'sqsAccountId' && !/^\d{12}$/.test(v)) throw bad(`${where}: an account id is 12 digits`);
+      if (s.key === 'sqsRegion' && !/^[a-z0-9-]{1,32}$/.test(v)) throw bad(`${where}: a region is 1-32 characters of [a-z0-9-]`);
       return v;
     }
     case 'int': {

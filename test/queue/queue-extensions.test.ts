@@ -42,6 +42,23 @@ describe('queue attributes: contentBasedDeduplication, receiveWaitTimeMs, redriv
   });
 });
 
+describe('removing a redrive policy', () => {
+  it('maxReceiveCount 0 with deadLetterQueue \'\' removes it; either alone is refused', async () => {
+    const h = new Harness();
+    h.ok({ type: 'createQueue', queue: 'dlq' });
+    h.ok({ type: 'createQueue', queue: 'q', attributes: { maxReceiveCount: 1, deadLetterQueue: 'dlq' } });
+    expect(code(h.apply({ type: 'setQueueAttributes', queue: 'q', attributes: { maxReceiveCount: 0, deadLetterQueue: 'dlq' } }))).toBe('INVALID_ARGUMENT');
+    expect(code(h.apply({ type: 'setQueueAttributes', queue: 'q', attributes: { maxReceiveCount: 2, deadLetterQueue: '' } }))).toBe('INVALID_ARGUMENT');
+    h.ok({ type: 'setQueueAttributes', queue: 'q', attributes: { maxReceiveCount: 0, deadLetterQueue: '' } });
+    expect(h.sm.getQueue('q')!.attributes).toMatchObject({ maxReceiveCount: 0, deadLetterQueue: '' });
+    // Without a policy a message is delivered past any count, never dead-lettered.
+    h.ok({ type: 'enqueue', queue: 'q', messages: [{ body: utf8('m') }] });
+    for (let i = 0; i < 3; i++) expect(h.ok({ type: 'receive', queue: 'q', max: 1, visibilityTimeoutMs: 0 })).toMatchObject({ deadLettered: 0 });
+    await h.restart();
+    expect(h.sm.getQueue('q')!.attributes).toMatchObject({ maxReceiveCount: 0, deadLetterQueue: '' });
+  });
+});
+
 describe('queue tags', () => {
   it('applies tags on create only, merges with tagQueue, removes with untagQueue, keeps them across a restart', async () => {
     const h = new Harness();
