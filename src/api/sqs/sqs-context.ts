@@ -16,8 +16,6 @@ export interface SqsContext {
   /** Aborted when the server shuts down: ends long polls. */
   readonly stop: AbortSignal;
   readonly attempts: ReceiveAttempts;
-  /** The caller's access key id, or the account id in open mode (SenderId). */
-  readonly sender: string;
 }
 
 /** One SQS action: its JSON-shaped input to its JSON-shaped output. */

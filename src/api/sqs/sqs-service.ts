@@ -79,7 +79,7 @@ export class SqsService {
       const call: SqsCall = parseSqsCall(http);
       protocol = call.protocol;
       name = `sqs:${call.action}`;
-      const sender = this.#authenticate(http);
+      const principal = this.#authenticate(http);
       const action = Object.hasOwn(sqsActions, call.action) ? sqsActions[call.action] : undefined;
       if (action === undefined) throw new SqsError('UnsupportedOperation', `raftq does not support the SQS action ${call.action}.`);
       const ctx: SqsContext = {
@@ -88,9 +88,9 @@ export class SqsService {
         baseUrl: baseUrlOf(typeof req.headers.host === 'string' ? req.headers.host : undefined, this.#o.fallbackHost),
         stop: scope.stop,
         attempts: this.#attempts,
-        sender,
       };
       out = encodeSqsResult(call, await action(ctx, call.input), scope.requestId);
+      this.#o.logger.debug({ route: name, reqId: scope.requestId, principal }, 'SQS request served');
     } catch (e) {
       const err = toSqsError(e);
       if (err.status >= 500) this.#o.logger.warn({ err: e, route: name, reqId: scope.requestId, code: err.code }, 'SQS request failed');
@@ -103,10 +103,10 @@ export class SqsService {
     return name;
   }
 
-  /** The caller: the access key whose signature checked out, or the account id in open mode. */
+  /** The caller (logged): the access key whose signature checked out, or `open` in open mode. */
   #authenticate(req: SqsHttpRequest): string {
     if (this.#o.credentials.size > 0) return verifySigV4(req, this.#o.credentials, Date.now()).accessKeyId;
-    if (this.#o.open) return this.#o.identity.accountId;
+    if (this.#o.open) return 'open';
     throw new SqsError('MissingAuthenticationToken', 'The SQS API of this node is closed: start it with --sqs-credentials-file (SigV4 access keys) or, for a local cluster, --sqs-open.', 403);
   }
 }

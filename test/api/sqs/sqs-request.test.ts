@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SqsError } from '../../../src/api/sqs/sqs-errors.js';
-import { intMember, requiredString, stringMember } from '../../../src/api/sqs/sqs-members.js';
+import { optionalInt, optionalString, requiredString } from '../../../src/api/sqs/sqs-input.js';
 import { looksLikeSqs, parseSqsCall, type SqsHttpRequest } from '../../../src/api/sqs/sqs-request.js';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -154,15 +154,15 @@ describe('parseSqsCall, JSON protocol by hand', () => {
 
 describe('member helpers', () => {
   it('read integers and strings or refuse them', () => {
-    expect(intMember({ a: 5, b: '6', c: null }, 'a')).toBe(5);
-    expect(intMember({ b: '6' }, 'b')).toBe(6);
-    expect(intMember({ c: null }, 'c')).toBeUndefined();
-    expect(intMember({}, 'd')).toBeUndefined();
-    expect(codeOf(() => intMember({ a: 1.5 }, 'a'))).toBe('InvalidParameterValue');
-    expect(codeOf(() => intMember({ a: 'x' }, 'a'))).toBe('InvalidParameterValue');
-    expect(codeOf(() => intMember({ a: true }, 'a'))).toBe('InvalidParameterValue');
-    expect(stringMember({ a: 's' }, 'a')).toBe('s');
-    expect(codeOf(() => stringMember({ a: 1 }, 'a'))).toBe('InvalidParameterValue');
+    expect(optionalInt({ a: 5, b: '6', c: null }, 'a', -1e15, 1e15)).toBe(5);
+    expect(optionalInt({ b: '6' }, 'b', -1e15, 1e15)).toBe(6);
+    expect(optionalInt({ c: null }, 'c', -1e15, 1e15)).toBeUndefined();
+    expect(optionalInt({}, 'd', -1e15, 1e15)).toBeUndefined();
+    expect(codeOf(() => optionalInt({ a: 1.5 }, 'a', -1e15, 1e15))).toBe('InvalidParameterValue');
+    expect(codeOf(() => optionalInt({ a: 'x' }, 'a', -1e15, 1e15))).toBe('InvalidParameterValue');
+    expect(codeOf(() => optionalInt({ a: true }, 'a', -1e15, 1e15))).toBe('InvalidParameterValue');
+    expect(optionalString({ a: 's' }, 'a')).toBe('s');
+    expect(codeOf(() => optionalString({ a: 1 }, 'a'))).toBe('InvalidParameterValue');
     expect(codeOf(() => requiredString({}, 'QueueUrl'))).toBe('MissingParameter');
   });
 });
