@@ -8,18 +8,15 @@ import { attributeSelector, sqsMessageAttributes, storeMessageAttributes, typesK
 import { queueArn, queueNameOfArn, queueNameOfUrl, queueUrl } from '../../../src/api/sqs/sqs-names.js';
 import { parseQueueAttributes, renderQueueAttributes, checkRedriveAllowed } from '../../../src/api/sqs/sqs-queue-attributes.js';
 import { ReceiveAttempts } from '../../../src/api/sqs/sqs-receive-attempts.js';
-import { SqsError } from '../../../src/api/sqs/sqs-errors.js';
+import { codeOf } from './error-code.js';
 import type { QueueInfo } from '../../../src/queue/index.js';
 
 const id = { region: 'eu-west-1', accountId: '123456789012' };
 
+/** The SqsError code `fn` throws; undefined when it returns. */
 function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (e) {
-    return e instanceof SqsError ? e.code : `not an SqsError: ${String(e)}`;
-  }
+  const c = codeOf(fn);
+  return c === 'ok' ? undefined : c;
 }
 
 describe('message attributes', () => {

@@ -6,9 +6,9 @@
  * request parseSqsCall must refuse with its SqsError code.
  */
 import { describe, expect, it } from 'vitest';
-import { SqsError } from '../../../src/api/sqs/sqs-errors.js';
 import { optionalInt, optionalString, requiredString } from '../../../src/api/sqs/sqs-input.js';
 import { looksLikeSqs, parseSqsCall, type SqsHttpRequest } from '../../../src/api/sqs/sqs-request.js';
+import { codeOf } from './error-code.js';
 
 const FORM = 'application/x-www-form-urlencoded';
 const JSON_TYPE = 'application/x-amz-json-1.0';
@@ -22,16 +22,6 @@ function json(target: string | undefined, body: string, contentType = JSON_TYPE)
   const headers: Record<string, string> = { 'content-type': contentType };
   if (target !== undefined) headers['x-amz-target'] = target;
   return { method: 'POST', path: '/', headers, body: Buffer.from(body) };
-}
-
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof SqsError) return e.code;
-    throw e;
-  }
-  return 'ok';
 }
 
 describe('looksLikeSqs', () => {

@@ -8,9 +8,9 @@
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, it } from 'vitest';
-import { SqsError } from '../../../src/api/sqs/sqs-errors.js';
 import type { SqsHttpRequest } from '../../../src/api/sqs/sqs-request.js';
 import { verifySigV4, type SqsCredentials } from '../../../src/api/sqs/sqs-sigv4.js';
+import { codeOf } from './error-code.js';
 
 /** The SDK's Checksum interface over node:crypto (SHA-256, or HMAC-SHA256 with a secret). */
 class Sha256 {
@@ -89,16 +89,6 @@ const formRequest = (): SmithyRequest => ({
   headers: { host: 'localhost:9324', 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
   body: 'Action=SendMessage&Version=2012-11-05&MessageBody=a+b%2Bc',
 });
-
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof SqsError) return e.code;
-    throw e;
-  }
-  return 'ok';
-}
 
 describe('verifySigV4 with requests signed by @smithy/signature-v4', () => {
   it('accepts a signed JSON request and a signed form request', async () => {
