@@ -78,9 +78,10 @@ export class SqsService {
       const http: SqsHttpRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body };
       const call: SqsCall = parseSqsCall(http);
       protocol = call.protocol;
-      name = `sqs:${call.action}`;
-      const principal = this.#authenticate(http);
       const action = Object.hasOwn(sqsActions, call.action) ? sqsActions[call.action] : undefined;
+      // Metric labels stay bounded: a client-chosen action name is not one.
+      name = action !== undefined ? `sqs:${call.action}` : 'sqs:unsupported';
+      const principal = this.#authenticate(http);
       if (action === undefined) throw new SqsError('UnsupportedOperation', `raftq does not support the SQS action ${call.action}.`);
       const ctx: SqsContext = {
         ops: scope.ops,
