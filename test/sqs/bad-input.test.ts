@@ -82,6 +82,11 @@ describe('bad SQS input', { timeout: 60_000 }, () => {
     }
     expect(await visible()).toBe('0');
     expect((await fetch(base + '/health')).status).toBe(200);
+    // Requests are counted by action; a client-chosen unknown name is not a label.
+    const metrics = await (await fetch(base + '/metrics')).text();
+    expect(metrics).toMatch(/raftq_http_requests_total\{route="sqs:SendMessage",status="400"[^}]*\} \d+/);
+    expect(metrics).toMatch(/route="sqs:unsupported"/);
+    expect(metrics).not.toMatch(/Frobnicate/);
   });
 
   test('a request above the body limit is refused without being read whole', async () => {
