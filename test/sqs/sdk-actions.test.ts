@@ -248,6 +248,17 @@ describe.each(['leader', 'follower'] as const)('the AWS SDK v3 through the %s', 
     await expect(sqs.send(new CancelMessageMoveTaskCommand({ TaskHandle: task.TaskHandle! }))).rejects.toBeInstanceOf(ResourceNotFoundException);
     const back = await receiveN(sqs, srcUrl, 1);
     expect(back.map((m) => m.Body)).toEqual(['poison']);
+    // A move task to a named destination takes the dead letters there instead.
+    const elsewhere = (await sqs.send(new CreateQueueCommand({ QueueName: name('elsewhere') }))).QueueUrl!;
+    const elsewhereArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: elsewhere, AttributeNames: ['QueueArn'] }))).Attributes!['QueueArn']!;
+    await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: srcUrl, ReceiptHandle: back[0]!.ReceiptHandle!, VisibilityTimeout: 0 }));
+    expect((await sqs.send(new ReceiveMessageCommand({ QueueUrl: srcUrl, WaitTimeSeconds: 1 }))).Messages).toBeUndefined();
+    expect((await receiveN(sqs, dlqUrl, 1, { VisibilityTimeout: 0 })).map((m) => m.Body)).toEqual(['poison']);
+    const toElsewhere = await sqs.send(new StartMessageMoveTaskCommand({ SourceArn: dlqArn, DestinationArn: elsewhereArn }));
+    expect((await sqs.send(new ListMessageMoveTasksCommand({ SourceArn: dlqArn }))).Results).toEqual([
+      expect.objectContaining({ TaskHandle: toElsewhere.TaskHandle, DestinationArn: elsewhereArn, ApproximateNumberOfMessagesMoved: 1 }),
+    ]);
+    expect((await receiveN(sqs, elsewhere, 1)).map((m) => m.Body)).toEqual(['poison']);
     // Clearing the redrive policy.
     await sqs.send(new SetQueueAttributesCommand({ QueueUrl: srcUrl, Attributes: { RedrivePolicy: '' } }));
     expect((await sqs.send(new ListDeadLetterSourceQueuesCommand({ QueueUrl: dlqUrl }))).queueUrls).toEqual([]);
