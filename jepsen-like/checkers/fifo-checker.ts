@@ -13,7 +13,9 @@ export interface FifoCheckResult {
  * FIFO order within each message group. Each group is written by one worker in sequence, so
  * its acknowledged enqueues have a total order; the first delivery of each message must follow
  * that order (redeliveries after a lease expiry may repeat, but never jump ahead of a message
- * that was not yet delivered).
+ * that was not yet delivered). A receive may carry several messages of one group (as in SQS):
+ * they are checked in the order the receive returned them, so a batch out of order is a
+ * violation too. The check assumes nothing about how many of a group's messages are in flight.
  */
 export function checkFifo(ops: readonly HistoryOp[]): FifoCheckResult {
   const pairs = pairOps(ops);

@@ -132,7 +132,11 @@ export interface EnqueueCommand {
   readonly messages: readonly EnqueueMessage[];
   readonly producerKey?: ProducerKey;
 }
-/** Delivers up to `max` visible messages. */
+/**
+ * Delivers up to `max` visible messages: the lowest offsets first on standard queues; on FIFO
+ * queues, group by group (ready groups by their head offset), consecutive visible messages of a
+ * group from its head, skipping groups with a message in flight (queue-index.ts).
+ */
 export interface ReceiveCommand {
   readonly type: 'receive';
   readonly queue: string;
@@ -271,7 +275,10 @@ export type CommandResult =
 
 /** Per-queue statistics at the state machine's clock. */
 export interface QueueStats {
-  /** Messages that a receive could deliver now (FIFO: including those behind their group head). */
+  /**
+   * Messages visible now (not leased, not delayed). FIFO: counted whether or not their group is
+   * blocked (a message in flight) or they wait behind an earlier message of their group.
+   */
   readonly visible: number;
   /** Delivered messages whose visibility timeout has not passed. */
   readonly inFlight: number;

@@ -10,13 +10,18 @@
  *   turns due ones visible.
  * - Standard queues pick the lowest visible offset: the lowest fresh slot (a cursor) or the top
  *   of `#visible`, a min-heap of returned offsets.
- * - FIFO queues keep per-group offset lists and `#readyGroups`, a min-heap of groups keyed by
- *   their head offset whose head is visible; only a group head is ever delivered, so a group with
- *   a message in flight is blocked and order within a group is kept.
+ * - FIFO queues keep per-group offset lists, a per-group count of messages in flight, and
+ *   `#readyGroups`, a min-heap of groups keyed by their head offset. A group is ready when its
+ *   head is visible and none of its messages is in flight (leased, lease not over): a group with
+ *   any message in flight is blocked, even when its head is visible again (its own lease ended, or
+ *   a nack), as in Amazon SQS. A receive takes the ready group with the lowest head and delivers
+ *   consecutive messages of it from its head (a batch), as long as each is visible, then the next
+ *   ready group, until it has max messages; so order within a group is kept.
  *
- * Delivery order is a pure function of the keyspace and the clock (lowest visible offset first),
- * never of when advance() ran, so a node restored by load() picks exactly what a node that
- * applied every entry picks.
+ * Delivery order is a pure function of the keyspace and the clock (standard: lowest visible
+ * offset first; FIFO: the group rule above, in-flight counts being leases with visibleAtMs after
+ * the clock, which load() rebuilds from the message records), never of when advance() ran, so
+ * a node restored by load() picks exactly what a node that applied every entry picks.
  */
 import { assert } from '../../raft/assert.js';
 import type { Delivery, QueueAttributes, QueueStats, QueueTags, RedriveTask } from './commands.js';
@@ -50,8 +55,24 @@ interface Group {
   /** Invariant: offsets[head..] are the group's live messages in increasing order. */
   offsets: number[];
   head: number;
-  /** Invariant: queued iff one entry for this group is in #readyGroups. */
+  /** Invariant: the number of the group's messages in flight (pending with receiveCount > 0). */
+  inFlight: number;
+  /**
+   * Invariant: queued iff one entry for this group is in #readyGroups. Entries go stale lazily
+   * (the head moved, or the group got blocked) and #pickFifo checks them; a group that becomes
+   * ready while not queued is queued by #maybeQueueGroup.
+   */
   queued: boolean;
+  /** Picked by the running receive: not queued again until endReceive (no group twice per receive). */
+  picked: boolean;
+}
+
+/** The group a running FIFO receive delivers from, and the offset it picked last. */
+interface Batch {
+  readonly group: Group;
+  after: number;
+  /** Messages of this batch now in flight; invariant: equals group.inFlight. */
+  leased: number;
 }
 
 /** A live message as seen through the index. */
@@ -107,6 +128,10 @@ export class QueueIndex {
   #pendingDelayed = 0;
   /** Offsets delivered with visibility 0 in the current receive; candidates again after it. */
   #deferred: number[] = [];
+  /** FIFO: the group the running receive delivers from; undefined outside a receive. */
+  #batch: Batch | undefined;
+  /** FIFO: groups picked by the running receive (their `picked` is set); re-examined by endReceive. */
+  #pickedGroups: Group[] = [];
   /** Invariant: never decreases. */
   #advancedToMs = -Infinity;
 
@@ -234,7 +259,7 @@ export class QueueIndex {
       this.#timers.pop();
       const s = this.#special.get(offset);
       if (s === undefined || !s.pending || s.visibleAtMs !== due) continue;
-      this.#clearPending(s);
+      this.#clearPending(offset, s);
       this.#makeCandidate(offset);
     }
   }
@@ -273,36 +298,67 @@ export class QueueIndex {
     return returnedOffset;
   }
 
+  /**
+   * FIFO: the next message of the running batch (the live message of its group after the one
+   * picked last, when visible); else the head of the ready group with the lowest head, which
+   * starts a new batch.
+   */
   #pickFifo(): number | undefined {
+    const b = this.#batch;
+    if (b !== undefined) {
+      const next = this.#nextInGroup(b.group, b.after);
+      if (next !== undefined && this.#isVisible(next)) {
+        b.after = next;
+        return this.#picked(next);
+      }
+      this.#batch = undefined;
+    }
     while (this.#readyGroups.size > 0) {
       const key = this.#readyGroups.peekKey();
       const g = this.#groupsByNo.get(this.#readyGroups.peekValue());
       this.#readyGroups.pop();
       if (g === undefined) continue;
+      assert(g.queued && !g.picked, () => `group ${g.name} popped while not queued or already picked`);
       g.queued = false;
+      // Not ready any more (blocked, or its head invisible): queued again when it becomes ready.
       const head = this.#headOf(g);
-      if (head === undefined || !this.#isVisible(head)) continue;
+      if (head === undefined || !this.#isVisible(head) || g.inFlight > 0) continue;
       if (head !== key) {
         this.#maybeQueueGroup(g);
         continue;
       }
-      const slot = this.#sequence.find(head);
-      if (this.#sequence.stateAt(slot) === slotState.fresh) this.#toSpecial(slot);
-      return head;
+      g.picked = true;
+      this.#pickedGroups.push(g);
+      this.#batch = { group: g, after: head, leased: 0 };
+      return this.#picked(head);
     }
     return undefined;
+  }
+
+  /** Makes a picked FIFO message special (deliver mutates it) and returns its offset. */
+  #picked(offset: number): number {
+    const slot = this.#sequence.find(offset);
+    if (this.#sequence.stateAt(slot) === slotState.fresh) this.#toSpecial(slot);
+    return offset;
   }
 
   /** Delivers a picked message: in flight until nowMs + visibilityTimeoutMs, receiveCount + 1. */
   deliver(w: StateWriter, offset: number, nowMs: number, visibilityTimeoutMs: number, index: number): Delivery {
     const s = this.#special.get(offset);
     assert(s !== undefined && !s.pending, () => `deliver of non-candidate ${offset}`);
+    const b = this.#batch;
+    if (this.attributes.fifo) {
+      assert(b !== undefined && b.after === offset, () => `FIFO deliver of ${offset} outside its group's batch`);
+      assert(b.group.inFlight === b.leased, () => `group ${b.group.name} had ${b.group.inFlight - b.leased} in flight before its batch`);
+    }
     s.receiveCount++;
     s.deliveryIndex = index;
     if (s.firstReceivedAtMs === 0) s.firstReceivedAtMs = nowMs;
     s.visibleAtMs = nowMs + visibilityTimeoutMs;
-    if (s.visibleAtMs > nowMs) this.#setPending(offset, s);
-    else this.#deferred.push(offset);
+    if (s.visibleAtMs > nowMs) {
+      this.#setPending(offset, s);
+      if (b !== undefined) b.leased++;
+    } else this.#deferred.push(offset);
     this.#writeMessage(w, offset);
     const view = this.lookup(offset)!;
     return {
@@ -318,13 +374,21 @@ export class QueueIndex {
     };
   }
 
-  /** Ends a receive: messages delivered with visibility 0 become candidates again. */
+  /**
+   * Ends a receive: messages delivered with visibility 0 become candidates again, and FIFO groups
+   * picked by it may be queued again (when ready: nothing of them in flight).
+   */
   endReceive(): void {
+    this.#batch = undefined;
+    const picked = this.#pickedGroups;
+    this.#pickedGroups = [];
+    for (const g of picked) g.picked = false;
     for (const offset of this.#deferred) {
       const s = this.#special.get(offset);
       if (s !== undefined && !s.pending) this.#makeCandidate(offset);
     }
     this.#deferred = [];
+    for (const g of picked) this.#maybeQueueGroup(g);
     this.#maybeRebuildHeaps();
   }
 
@@ -354,7 +418,7 @@ export class QueueIndex {
     this.advance(nowMs);
     const s = this.#special.get(offset);
     assert(s !== undefined && s.receiveCount > 0, () => `setVisibility of undelivered ${offset}`);
-    if (s.pending) this.#clearPending(s);
+    if (s.pending) this.#clearPending(offset, s);
     s.visibleAtMs = visibleAtMs;
     if (visibleAtMs > nowMs) this.#setPending(offset, s);
     else this.#makeCandidate(offset);
@@ -370,7 +434,7 @@ export class QueueIndex {
     const groupNo = this.#sequence.groupAt(slot);
     const s = this.#special.get(offset);
     if (s !== undefined) {
-      if (s.pending) this.#clearPending(s);
+      if (s.pending) this.#clearPending(offset, s);
       this.#special.delete(offset);
     }
     this.#sequence.remove(slot);
@@ -406,6 +470,7 @@ export class QueueIndex {
     this.#groupsByName.clear();
     this.#groupsByNo.clear();
     this.#pendingInFlight = this.#pendingDelayed = 0;
+    assert(this.#batch === undefined && this.#pickedGroups.length === 0, 'clear during a receive');
     return n;
   }
 
@@ -433,6 +498,42 @@ export class QueueIndex {
     };
   }
 
+  /**
+   * Asserts the index's invariants by recounting them, O(messages): the pending counters, each
+   * FIFO group's in-flight count, and that every ready group (head visible, nothing in flight)
+   * is queued, or #pickFifo could miss it. For tests, between commands (never inside a receive).
+   */
+  assertInvariants(): void {
+    assert(this.#batch === undefined && this.#pickedGroups.length === 0 && this.#deferred.length === 0, 'invariants checked inside a receive');
+    let inFlight = 0;
+    let delayed = 0;
+    const groupInFlight = new Map<number, number>();
+    for (const [offset, s] of this.#special) {
+      assert(this.#sequence.find(offset) >= 0, () => `special ${offset} is not live`);
+      assert(s.pending === s.visibleAtMs > this.#advancedToMs, () => `pending of ${offset} disagrees with its visibleAtMs`);
+      if (!s.pending) {
+        assert(this.attributes.fifo || s.queued, () => `visible ${offset} of ${this.name} is no candidate`);
+      } else if (s.receiveCount === 0) {
+        delayed++;
+      } else {
+        inFlight++;
+        if (this.attributes.fifo) {
+          const no = this.#groupOf(offset).no;
+          groupInFlight.set(no, (groupInFlight.get(no) ?? 0) + 1);
+        }
+      }
+    }
+    assert(inFlight === this.#pendingInFlight && delayed === this.#pendingDelayed, () => `pending counters of ${this.name} off`);
+    for (const g of this.#groupsByNo.values()) {
+      const head = this.#headOf(g);
+      assert(head !== undefined, () => `empty group ${g.name} kept`);
+      assert(g.inFlight === (groupInFlight.get(g.no) ?? 0), () => `group ${g.name} counts ${g.inFlight} in flight`);
+      assert(!g.picked, () => `group ${g.name} still picked`);
+      const ready = g.inFlight === 0 && this.#isVisible(head);
+      assert(!ready || g.queued, () => `ready group ${g.name} is not queued`);
+    }
+  }
+
   #toSpecial(slot: number): void {
     const offset = this.#sequence.offsetAt(slot);
     this.#sequence.markSpecial(slot);
@@ -457,23 +558,40 @@ export class QueueIndex {
   #setPending(offset: number, s: Special): void {
     assert(!s.pending, 'already pending');
     s.pending = true;
-    if (s.receiveCount > 0) this.#pendingInFlight++;
-    else this.#pendingDelayed++;
+    if (s.receiveCount > 0) {
+      this.#pendingInFlight++;
+      if (this.attributes.fifo) this.#groupOf(offset).inFlight++;
+    } else this.#pendingDelayed++;
     this.#timers.push(s.visibleAtMs, offset);
   }
 
-  #clearPending(s: Special): void {
+  /** Ends pending; the caller makes the message a candidate or removes it (a FIFO group may become ready). */
+  #clearPending(offset: number, s: Special): void {
     assert(s.pending, 'not pending');
     s.pending = false;
-    if (s.receiveCount > 0) this.#pendingInFlight--;
-    else this.#pendingDelayed--;
+    if (s.receiveCount > 0) {
+      this.#pendingInFlight--;
+      if (this.attributes.fifo) {
+        const g = this.#groupOf(offset);
+        assert(g.inFlight > 0, () => `group ${g.name} in-flight count below zero`);
+        g.inFlight--;
+      }
+    } else this.#pendingDelayed--;
+  }
+
+  /** The group of live FIFO message `offset`. */
+  #groupOf(offset: number): Group {
+    const slot = this.#sequence.find(offset);
+    assert(slot >= 0, () => `group of missing offset ${offset}`);
+    const g = this.#groupsByNo.get(this.#sequence.groupAt(slot));
+    assert(g !== undefined, () => `group of offset ${offset} missing`);
+    return g;
   }
 
   #makeCandidate(offset: number): void {
     if (this.attributes.fifo) {
-      const slot = this.#sequence.find(offset);
-      const g = this.#groupsByNo.get(this.#sequence.groupAt(slot));
-      if (g !== undefined && this.#headOf(g) === offset) this.#maybeQueueGroup(g);
+      // Any message of a group becoming visible may make it ready: its head, or the last in flight.
+      this.#maybeQueueGroup(this.#groupOf(offset));
       return;
     }
     const s = this.#special.get(offset);
@@ -485,7 +603,7 @@ export class QueueIndex {
   #intern(name: string): Group {
     let g = this.#groupsByName.get(name);
     if (g === undefined) {
-      g = { no: this.#nextGroupNo++, name, offsets: [], head: 0, queued: false };
+      g = { no: this.#nextGroupNo++, name, offsets: [], head: 0, inFlight: 0, queued: false, picked: false };
       this.#groupsByName.set(name, g);
       this.#groupsByNo.set(g.no, g);
     }
@@ -496,9 +614,22 @@ export class QueueIndex {
     return g.head < g.offsets.length ? g.offsets[g.head] : undefined;
   }
 
+  /** The first live offset of `g` above `after`, or undefined. */
+  #nextInGroup(g: Group, after: number): number | undefined {
+    let lo = g.head;
+    let hi = g.offsets.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (g.offsets[mid]! <= after) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < g.offsets.length ? g.offsets[lo] : undefined;
+  }
+
+  /** Queues `g` in #readyGroups if it is ready (head visible, nothing in flight) and not queued or picked. */
   #maybeQueueGroup(g: Group): void {
     const head = this.#headOf(g);
-    if (g.queued || head === undefined || !this.#isVisible(head)) return;
+    if (g.queued || g.picked || g.inFlight > 0 || head === undefined || !this.#isVisible(head)) return;
     g.queued = true;
     this.#readyGroups.push(head, g.no);
   }
@@ -514,6 +645,7 @@ export class QueueIndex {
       g.offsets.splice(i, 1);
     }
     if (g.head === g.offsets.length) {
+      assert(g.inFlight === 0, () => `emptied group ${g.name} still counts ${g.inFlight} in flight`);
       this.#groupsByName.delete(g.name);
       this.#groupsByNo.delete(g.no);
       return;

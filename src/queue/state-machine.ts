@@ -167,6 +167,11 @@ export class QueueStateMachine implements QueueLookup {
     return this.#queues.get(name)?.nextTimerAtMs() ?? Infinity;
   }
 
+  /** Asserts every queue index's invariants by recounting them, O(messages): for tests, between applies. */
+  assertInvariants(): void {
+    for (const q of this.#queues.values()) q.assertInvariants();
+  }
+
   /** Every queue, by name. */
   listQueues(): QueueInfo[] {
     return this.#sortedQueues().map((q) => this.getQueue(q.name)!);

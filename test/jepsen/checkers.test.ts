@@ -277,6 +277,21 @@ describe('FIFO checker', () => {
     expect(r.valid).toBe(false);
     expect(r.orderViolations).toBe(1);
   });
+
+  it('accepts several messages of a group in one receive in order, and flags one returned out of order', () => {
+    const sent = (h: H): H =>
+      h
+        .op(1, 'enqueue', 0, 1, 'ok', { value: 'g1-1', groupId: 'g1' })
+        .op(1, 'enqueue', 2, 3, 'ok', { value: 'g1-2', groupId: 'g1' })
+        .op(1, 'enqueue', 4, 5, 'ok', { value: 'g1-3', groupId: 'g1' });
+    // A batch, then a redelivery of the whole group after the leases ended: fine.
+    const ok = sent(new H())
+      .op(2, 'receive', 6, 7, 'ok', { value: [d('g1-1'), d('g1-2')] })
+      .op(2, 'receive', 8, 9, 'ok', { value: [d('g1-1', 2), d('g1-2', 2), d('g1-3')] });
+    expect(checkFifo(ok.ops).valid).toBe(true);
+    const bad = sent(new H()).op(2, 'receive', 6, 7, 'ok', { value: [d('g1-2'), d('g1-1'), d('g1-3')] });
+    expect(checkFifo(bad.ops)).toMatchObject({ valid: false, orderViolations: 1 });
+  });
 });
 
 describe('linearizability checker (WGL over a FIFO queue)', () => {

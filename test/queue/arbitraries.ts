@@ -76,12 +76,16 @@ const tags: fc.Arbitrary<Record<string, string>> = fc.oneof(
     .map(([start, n]) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${start + i}`, 'v']))),
 );
 
-const queueName = fc.oneof(
-  { weight: 12, arbitrary: fc.constantFrom(...allQueues.filter((q) => q !== 'missing')) },
-  { weight: 1, arbitrary: fc.constant('missing') },
-);
+/** Queue names; with `focus`, mostly that queue (e.g. FIFO-heavy histories). */
+const queueNames = (focus: string | undefined): fc.Arbitrary<string> => {
+  const any = fc.oneof(
+    { weight: 12, arbitrary: fc.constantFrom(...allQueues.filter((q) => q !== 'missing')) },
+    { weight: 1, arbitrary: fc.constant('missing') },
+  );
+  return focus === undefined ? any : fc.oneof({ weight: 1, arbitrary: any }, { weight: 3, arbitrary: fc.constant(focus) });
+};
 
-const command = (scale: number): fc.Arbitrary<Step['cmd']> => fc.oneof(
+const command = (scale: number, queueName: fc.Arbitrary<string>, visibilityWeight: number): fc.Arbitrary<Step['cmd']> => fc.oneof(
   { weight: 2, arbitrary: queueName.chain((queue) => attributes(queue).map((a): Command => ({ type: 'createQueue', queue, attributes: a }))) },
   { weight: 3, arbitrary: queueName.map((queue): Command => ({ type: 'createQueue', queue })) },
   { weight: 1, arbitrary: fc.tuple(queueName, tags).map(([queue, t]): Command => ({ type: 'createQueue', queue, tags: t })) },
@@ -104,7 +108,7 @@ const command = (scale: number): fc.Arbitrary<Step['cmd']> => fc.oneof(
       .record({ queue: queueName, max: fc.integer({ min: 1, max: Math.min(100, 4 * scale) }), visibilityTimeoutMs: fc.option(fc.constantFrom(0, 1000, 3000), { nil: undefined }) })
       .map(({ queue, max, visibilityTimeoutMs }): Command => ({ type: 'receive', queue, max, ...(visibilityTimeoutMs === undefined ? {} : { visibilityTimeoutMs }) })) },
   { weight: 10, arbitrary: fc.record({ queue: queueName, picks: fc.array(fc.nat(), { minLength: 1, maxLength: Math.min(100, 3 * scale) }) }).map((r) => ({ type: 'ackPick' as const, ...r })) },
-  { weight: 5, arbitrary: fc.record({ queue: queueName, pick: fc.nat(), visibilityTimeoutMs: fc.constantFrom(0, 1000, 10_000) }).map((r) => ({ type: 'visibilityPick' as const, ...r })) },
+  { weight: visibilityWeight, arbitrary: fc.record({ queue: queueName, pick: fc.nat(), visibilityTimeoutMs: fc.constantFrom(0, 1000, 10_000) }).map((r) => ({ type: 'visibilityPick' as const, ...r })) },
   { weight: 1, arbitrary: queueName.chain((queue) => attributes(queue).map((a): Command => ({ type: 'setQueueAttributes', queue, attributes: a }))) },
   { weight: 3, arbitrary: fc.constantFrom('dlq', 'fdlq.fifo', 'a').map((queue): Command => ({ type: 'redrive', queue })) },
   {
@@ -142,11 +146,13 @@ const setup = fc
 
 /**
  * A history of steps: the setup, then up to maxLength random steps. `scale` multiplies batch
- * sizes (enqueue, receive, ack) to reach the index's compaction and rebuild paths.
+ * sizes (enqueue, receive, ack) to reach the index's compaction and rebuild paths; `focus`, a
+ * queue name, makes three commands in four go to that queue and visibility changes four times
+ * as frequent (a FIFO group's head visible again while a later message is leased).
  */
-export const history = (maxLength: number, scale = 1): fc.Arbitrary<Step[]> =>
+export const history = (maxLength: number, scale = 1, focus?: string): fc.Arbitrary<Step[]> =>
   fc
-    .tuple(setup, fc.array(fc.record({ cmd: command(scale), dtMs }), { minLength: 1, maxLength, size: 'max' }))
+    .tuple(setup, fc.array(fc.record({ cmd: command(scale, queueNames(focus), focus === undefined ? 5 : 20), dtMs }), { minLength: 1, maxLength, size: 'max' }))
     .map(([head, tail]) => [...head, ...tail]);
 
 /** Turns steps into concrete commands, choosing receipts from those issued so far. */
@@ -164,7 +170,14 @@ export class StepResolver {
     const c = step.cmd;
     if (c.type === 'ackPick' || c.type === 'visibilityPick') {
       if (this.#receipts.length === 0) return { cmd: { type: 'receive', queue: c.queue, max: 1 }, nowMs: this.#stampMs };
-      const pick = (n: number): string => this.#receipts[this.#receipts.length - 1 - (n % Math.min(this.window, this.#receipts.length))]!.receipt;
+      // Odd picks choose among the latest receipts of any queue (often 'gone' here), even picks
+      // among the latest of the command's own queue when it has any, so that acks and visibility
+      // changes often hit messages in flight (e.g. one of a FIFO group's several leases).
+      const own = this.#receipts.filter((r) => r.queue === c.queue);
+      const pick = (n: number): string => {
+        const from = n % 2 === 0 && own.length > 0 ? own : this.#receipts;
+        return from[from.length - 1 - (Math.floor(n / 2) % Math.min(this.window, from.length))]!.receipt;
+      };
       const cmd: Command =
         c.type === 'ackPick'
           ? { type: 'ack', queue: c.queue, receipts: c.picks.map(pick) }
@@ -179,3 +192,39 @@ export class StepResolver {
     for (const receipt of receipts) this.#receipts.push({ queue, receipt });
   }
 }
+
+/**
+ * A history on FIFO queue f.fifo alone (after the setup): small enqueues to two groups, receives
+ * of up to 5 with short leases, acks, and visibility changes of recent receipts, mostly nacks
+ * and extensions; so a group's head is often visible again (nack or expiry) while a later message
+ * of it is still leased, and the group must stay blocked.
+ */
+export const fifoLeaseHistory = (maxLength: number): fc.Arbitrary<Step[]> => {
+  const queue = 'f.fifo';
+  const cmd: fc.Arbitrary<Step['cmd']> = fc.oneof(
+    {
+      weight: 3,
+      arbitrary: fc
+        .array(fc.record({ body: fc.uint8Array({ maxLength: 2 }), groupId: fc.constantFrom('g1', 'g2') }), { minLength: 1, maxLength: 4 })
+        .map((messages): Command => ({ type: 'enqueue', queue, messages })),
+    },
+    {
+      weight: 4,
+      arbitrary: fc
+        .record({ max: fc.integer({ min: 1, max: 5 }), visibilityTimeoutMs: fc.constantFrom(0, 1000, 3000) })
+        .map(({ max, visibilityTimeoutMs }): Command => ({ type: 'receive', queue, max, visibilityTimeoutMs })),
+    },
+    { weight: 2, arbitrary: fc.array(fc.nat({ max: 7 }), { minLength: 1, maxLength: 2 }).map((picks) => ({ type: 'ackPick' as const, queue, picks: picks.map((p) => p * 2) })) },
+    {
+      weight: 4,
+      arbitrary: fc
+        .record({ pick: fc.nat({ max: 7 }), visibilityTimeoutMs: fc.constantFrom(0, 0, 1000, 10_000) })
+        .map(({ pick, visibilityTimeoutMs }) => ({ type: 'visibilityPick' as const, queue, pick: pick * 2, visibilityTimeoutMs })),
+    },
+    { weight: 1, arbitrary: fc.constant<Command>({ type: 'setQueueAttributes', queue, attributes: { delayMs: 0 } }) },
+    { weight: 1, arbitrary: fc.constant<Command>({ type: 'setQueueAttributes', queue, attributes: { delayMs: 1500 } }) },
+  );
+  return fc
+    .tuple(setup, fc.array(fc.record({ cmd, dtMs: fc.constantFrom(0, 0, 300, 1000, 2000) }), { minLength: 1, maxLength, size: 'max' }))
+    .map(([head, tail]) => [...head, ...tail]);
+};

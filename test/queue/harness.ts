@@ -60,12 +60,14 @@ export class Harness {
     return new Harness(new QueueStateMachine(options));
   }
 
-  /** Applies `cmd` as the next log entry, after advancing the clock by `advanceMs`. */
+  /** Applies `cmd` as the next log entry, after advancing the clock by `advanceMs`; then checks the index invariants. */
   apply(cmd: Command, advanceMs = 0): CommandResult {
     this.nowMs += advanceMs;
     this.index++;
     this.log.record(this.index, cmd);
-    return this.sm.apply(cmd, { index: this.index, nowMs: this.nowMs }, this.store);
+    const r = this.sm.apply(cmd, { index: this.index, nowMs: this.nowMs }, this.store);
+    this.sm.assertInvariants();
+    return r;
   }
 
   /** Applies `cmd` and returns its result, failing the test on an error result. */

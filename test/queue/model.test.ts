@@ -16,7 +16,7 @@ import { keyKind, kindPrefix, readU64 } from '../../src/queue/keys.js';
 import { readBodies } from '../../src/queue/log-bodies.js';
 import { QueueStateMachine } from '../../src/queue/state-machine.js';
 import { TestLog } from './harness.js';
-import { history, runOptions, setupSteps, StepResolver, type Step } from './arbitraries.js';
+import { fifoLeaseHistory, history, runOptions, setupSteps, StepResolver, type Step } from './arbitraries.js';
 import { QueueModel } from './model.js';
 
 /** Error results are compared by code only. */
@@ -39,6 +39,7 @@ async function compare(steps: Step[], dedupKeysMax: number, window: number): Pro
     index++;
     log.record(index, cmd);
     const actual = sm.apply(cmd, { index, nowMs }, store);
+    sm.assertInvariants();
     // Compactions at a fixed rhythm: bodies are read from the log and from the cold tier.
     if (index % 5 === 0) log.compact(sm, store, index - 2, 8);
     const expected = model.apply(cmd, index, nowMs);
@@ -74,6 +75,20 @@ describe('queue state machine vs model', () => {
     await fc.assert(
       fc.asyncProperty(history(60), fc.constantFrom(2, 1000), (steps, dedupKeysMax) => compare(steps, dedupKeysMax, 8)),
       runOptions(300),
+    );
+  });
+
+  it('agrees on FIFO-heavy histories (several leases per group, nacks and extensions among them)', async () => {
+    await fc.assert(
+      fc.asyncProperty(history(60, 1, 'f.fifo'), (steps) => compare(steps, 1000, 8)),
+      runOptions(200),
+    );
+  });
+
+  it('agrees on FIFO lease histories (a group head visible again while a later message is leased)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fifoLeaseHistory(60), (steps) => compare(steps, 1000, 4)),
+      runOptions(200),
     );
   });
 

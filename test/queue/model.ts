@@ -268,10 +268,26 @@ export class QueueModel {
     const delivered = new Set<ModelMessage>();
     const messages: Delivery[] = [];
     let deadLettered = 0;
-    while (messages.length < max) {
+    // A candidate: visible at `now` and not delivered by this receive (visibility 0 keeps it visible).
+    const visible = (x: ModelMessage): boolean => x.visibleAtMs <= now && !delivered.has(x);
+    // FIFO: the group being delivered and the offset picked from it last.
+    let batch: { groupId: string; after: number } | undefined;
+    const pickFifo = (): ModelMessage | undefined => {
+      if (batch !== undefined) {
+        const b = batch;
+        const next = q.messages.find((x) => x.groupId === b.groupId && x.offset > b.after);
+        if (next !== undefined && visible(next)) return next;
+        batch = undefined;
+      }
+      // Messages are in offset order: the first visible head of a group with nothing in flight.
       const isHead = (m: ModelMessage): boolean => !q.messages.some((x) => x.groupId === m.groupId && x.offset < m.offset);
-      const m = q.messages.find((x) => x.visibleAtMs <= now && !delivered.has(x) && (!q.attributes.fifo || isHead(x)));
+      const inFlight = (groupId: string): boolean => q.messages.some((x) => x.groupId === groupId && x.receiveCount > 0 && x.visibleAtMs > now);
+      return q.messages.find((x) => visible(x) && isHead(x) && !inFlight(x.groupId));
+    };
+    while (messages.length < max) {
+      const m = q.attributes.fifo ? pickFifo() : q.messages.find(visible);
       if (m === undefined) break;
+      if (q.attributes.fifo) batch = { groupId: m.groupId, after: m.offset };
       if (dlq !== undefined && m.receiveCount >= q.attributes.maxReceiveCount) {
         q.messages = q.messages.filter((x) => x !== m);
         this.#append(dlq, m.seq, now, now, m.groupId, q.name, m.sentAtMs, m.firstReceivedAtMs);

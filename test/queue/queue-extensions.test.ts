@@ -188,7 +188,7 @@ describe('redrive to a destination, and the task record', () => {
     h.ok({ type: 'enqueue', queue: 'dlq.fifo', messages: ['a1', 'b1', 'a2'].map((b) => ({ body: utf8(b), groupId: b[0]! })) });
     h.ok({ type: 'redrive', queue: 'dlq.fifo', destination: 'dest.fifo' });
     const got = await h.receiveMessages('dest.fifo');
-    expect(got.map((m) => [text(m.body), m.groupId])).toEqual([['a1', 'a'], ['b1', 'b']]);
+    expect(got.map((m) => [text(m.body), m.groupId])).toEqual([['a1', 'a'], ['a2', 'a'], ['b1', 'b']]);
   });
 
   it('refuses a missing destination, another FIFO kind, or the queue itself; changes nothing', () => {

@@ -210,19 +210,23 @@ describe.each(['leader', 'follower'] as const)('the AWS SDK v3 through the %s', 
     const dup = await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'o1', MessageGroupId: 'g' }));
     expect(dup.MessageId).toBe(first.MessageId);
     await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'o2', MessageGroupId: 'g', MessageDeduplicationId: 'explicit-2' }));
-    // raftq delivers a FIFO group's head only: the next message of the group after this one is settled.
+    // As in SQS: one receive returns several messages of a group, in order.
     const r1 = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, ReceiveRequestAttemptId: 'attempt-1', MessageSystemAttributeNames: ['All'] }));
-    expect(r1.Messages!.map((m) => m.Body)).toEqual(['o1']);
+    expect(r1.Messages!.map((m) => m.Body)).toEqual(['o1', 'o2']);
     expect(r1.Messages![0]!.Attributes).toMatchObject({ MessageGroupId: 'g', MessageDeduplicationId: expect.stringMatching(/^[0-9a-f]{64}$/) });
-    // A retried attempt gets the same delivery (same receipt), not the next one.
+    expect(r1.Messages![1]!.Attributes).toMatchObject({ MessageGroupId: 'g', MessageDeduplicationId: 'explicit-2' });
+    expect(BigInt(r1.Messages![1]!.Attributes!['SequenceNumber']!)).toBeGreaterThan(BigInt(r1.Messages![0]!.Attributes!['SequenceNumber']!));
+    // A retried attempt gets the same deliveries (same receipts), not the next ones.
     const r2 = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, ReceiveRequestAttemptId: 'attempt-1', MessageSystemAttributeNames: ['All'] }));
     expect(r2.Messages!.map((m) => m.ReceiptHandle)).toEqual(r1.Messages!.map((m) => m.ReceiptHandle));
+    // The group is blocked while any of its messages is in flight, even after its first is deleted.
+    await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'o3', MessageGroupId: 'g' }));
     expect((await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10 }))).Messages).toBeUndefined();
     await sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: r1.Messages![0]!.ReceiptHandle! }));
+    expect((await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10 }))).Messages).toBeUndefined();
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: r1.Messages![1]!.ReceiptHandle! }));
     const r3 = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ['All'] }));
-    expect(r3.Messages!.map((m) => m.Body)).toEqual(['o2']);
-    expect(r3.Messages![0]!.Attributes).toMatchObject({ MessageDeduplicationId: 'explicit-2' });
-    expect(BigInt(r3.Messages![0]!.Attributes!['SequenceNumber']!)).toBeGreaterThan(BigInt(r1.Messages![0]!.Attributes!['SequenceNumber']!));
+    expect(r3.Messages!.map((m) => m.Body)).toEqual(['o3']);
     await expect(sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'no group' }))).rejects.toMatchObject({ name: 'MissingParameter' });
   });
 
