@@ -100,6 +100,22 @@ export function writeDevCerts(o: DevCertsOptions): DevCertsResult {
 }
 
 /**
+ * The TLS files of a local cluster in `dir` (`raftq cluster --secure`): made once, then
+ * reused; only the missing node certificates are written (under the existing CA).
+ */
+export function ensureDevCerts(dir: string, nodes: readonly string[], clusterId: string): DevCertsResult {
+  const files = (id: string): { certFile: string; keyFile: string } => ({ certFile: join(dir, `${id}.pem`), keyFile: join(dir, `${id}-key.pem`) });
+  const missing = nodes.filter((id) => !existsSync(files(id).certFile) || !existsSync(files(id).keyFile));
+  const caFile = join(dir, 'ca.pem');
+  const caKeyFile = join(dir, 'ca-key.pem');
+  if (missing.length > 0 || !existsSync(caFile)) {
+    // A missing CA means new node certificates for every node, signed by the new CA.
+    writeDevCerts({ outDir: dir, nodes: existsSync(caFile) && existsSync(caKeyFile) ? missing : nodes, clusterId });
+  }
+  return { caFile, caKeyFile, nodes: Object.fromEntries(nodes.map((id) => [id, files(id)])) };
+}
+
+/**
  * The subject of a CA this module wrote (O=raftq, OU, CN): a certificate's issuer must repeat
  * it exactly. Throws for a CA of another shape (bring your own certificates then).
  */

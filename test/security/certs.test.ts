@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { writeDevCerts } from '../../src/cli/dev-certs.js';
+import { ensureDevCerts, writeDevCerts } from '../../src/cli/dev-certs.js';
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -47,6 +47,21 @@ describe('raftq development certificates', () => {
     // Also for another cluster id: the issuer must still name the CA as it is.
     const third = writeDevCerts({ outDir: dir, nodes: ['n5'], clusterId: 'c2' });
     expect(new X509Certificate(readFileSync(third.nodes['n5']!.certFile)).checkIssued(new X509Certificate(caPem))).toBe(true);
+  });
+
+  it('ensureDevCerts (raftq cluster --secure) makes the files once, then reuses them, writing only missing nodes', () => {
+    const dir = tmp();
+    const first = ensureDevCerts(dir, ['n1', 'n2', 'n3'], 'raftq');
+    const read = (f: string): string => readFileSync(f, 'utf8');
+    const snapshot = [first.caFile, ...Object.values(first.nodes).flatMap((n) => [n.certFile, n.keyFile])].map(read);
+    const again = ensureDevCerts(dir, ['n1', 'n2', 'n3'], 'raftq');
+    expect([again.caFile, ...Object.values(again.nodes).flatMap((n) => [n.certFile, n.keyFile])].map(read)).toEqual(snapshot);
+    rmSync(first.nodes['n2']!.certFile);
+    const third = ensureDevCerts(dir, ['n1', 'n2', 'n3'], 'raftq');
+    expect(read(third.nodes['n1']!.certFile)).toBe(snapshot[1]);
+    expect(read(third.caFile)).toBe(snapshot[0]);
+    const ca = new X509Certificate(read(third.caFile));
+    expect(new X509Certificate(read(third.nodes['n2']!.certFile)).verify(ca.publicKey)).toBe(true);
   });
 
   it('can make a certificate that is already expired (for tests)', () => {

@@ -102,6 +102,15 @@ describe('a TLS cluster', { timeout: 120_000 }, () => {
     expect(r.leader).toBe(other);
   });
 
+  test('the CLI reaches it with --tls-ca, and not without', async () => {
+    onTestFailed(() => console.error(cluster.logTails(40)));
+    const nodes = cluster.ids.map((id) => `127.0.0.1:${cluster.node(id).clientPort}`).join(',');
+    const ok = cluster.spawnExtra('cli-tls', ['send', '--nodes', nodes, '--tls-ca', cluster.tls!.caFile, 'secure', 'from the cli']);
+    expect((await ok.exited).code).toBe(0);
+    const plain = cluster.spawnExtra('cli-plain', ['send', '--nodes', nodes, '--timeout', '500', 'secure', 'refused']);
+    expect((await plain.exited).code).toBe(1);
+  });
+
   test('plain text on each TLS port is refused and logged; the node stays healthy', async () => {
     onTestFailed(() => console.error(cluster.logTails(40)));
     const n = cluster.node('n1');
