@@ -102,13 +102,24 @@ describe('a TLS cluster', { timeout: 120_000 }, () => {
     expect(r.leader).toBe(other);
   });
 
-  test('the CLI reaches it with --tls-ca, and not without', async () => {
+  test('the CLI (client and operator commands) reaches it with --tls-ca, and not without', async () => {
     onTestFailed(() => console.error(cluster.logTails(40)));
     const nodes = cluster.ids.map((id) => `127.0.0.1:${cluster.node(id).clientPort}`).join(',');
     const ok = cluster.spawnExtra('cli-tls', ['send', '--nodes', nodes, '--tls-ca', cluster.tls!.caFile, 'secure', 'from the cli']);
     expect((await ok.exited).code).toBe(0);
     const plain = cluster.spawnExtra('cli-plain', ['send', '--nodes', nodes, '--timeout', '500', 'secure', 'refused']);
     expect((await plain.exited).code).toBe(1);
+    // The operator commands that speak HTTP: member list and backup, over https.
+    const http = `127.0.0.1:${cluster.node('n2').httpPort}`;
+    const members = cluster.spawnExtra('cli-members', ['member', 'list', '--node', http, '--tls-ca', cluster.tls!.caFile]);
+    expect((await members.exited).code).toBe(0);
+    expect(readFile(members.stdoutFile, 'utf8')).toMatch(/n1/);
+    const backupFile = join(tmp(), 'backup.bin');
+    const backup = cluster.spawnExtra('cli-backup', ['backup', backupFile, '--node', http, '--tls-ca', cluster.tls!.caFile]);
+    expect((await backup.exited).code).toBe(0);
+    expect(readFile(backup.stdoutFile, 'utf8')).toMatch(/backup of cluster tls-it/);
+    const plainMembers = cluster.spawnExtra('cli-members-plain', ['member', 'list', '--node', http]);
+    expect((await plainMembers.exited).code).toBe(1);
   });
 
   test('plain text on each TLS port is refused and logged; the node stays healthy', async () => {
