@@ -87,6 +87,7 @@ export async function startServer(
     credentials: sqsCredentials,
     open: config.sqsOpen,
     fallbackHost: `${config.listenHost}:${config.httpPort}`,
+    tls: tls !== undefined,
     bodyBytesMax: config.httpBodyBytesMax,
     logger,
   });

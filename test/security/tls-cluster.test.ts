@@ -10,6 +10,7 @@ import { copyFileSync, mkdtempSync, readFileSync as readFile, rmSync } from 'nod
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request as httpsRequest } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, onTestFailed, test } from 'vitest';
 import { writeDevCerts } from '../../src/cli/dev-certs.js';
@@ -63,12 +64,29 @@ function servedFingerprint(port: number, ca: Buffer): Promise<string> {
   });
 }
 
+/** One unsigned SQS JSON-protocol call over https (the nodes run with --sqs-open). */
+function sqsCall(port: number, ca: Buffer, action: string, input: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const data = Buffer.from(JSON.stringify(input));
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      { host: '127.0.0.1', port, method: 'POST', path: '/', ca, agent: false, headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `AmazonSQS.${action}`, 'content-length': data.length } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown> }));
+      },
+    );
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
 describe('a TLS cluster', { timeout: 120_000 }, () => {
   let cluster: Cluster;
   const dirs: string[] = [];
 
   beforeAll(async () => {
-    cluster = await Cluster.start({ name: 'tls', tls: true, clusterId: 'tls-it' });
+    cluster = await Cluster.start({ name: 'tls', tls: true, clusterId: 'tls-it', args: ['--sqs-open'] });
   });
 
   afterAll(async () => {
@@ -96,6 +114,10 @@ describe('a TLS cluster', { timeout: 120_000 }, () => {
     } finally {
       await client.close();
     }
+    // The SQS API on the same HTTPS port answers https queue URLs.
+    const created = await sqsCall(cluster.node(follower).httpPort, cluster.tls!.ca, 'CreateQueue', { QueueName: 'sqs-secure' });
+    expect(created.status).toBe(200);
+    expect(String(created.body['QueueUrl'])).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/\d{12}\/sqs-secure$/);
     // A follower forwards a leader transfer to the leader's HTTP address, over https.
     const other = cluster.ids.find((id) => id !== leader.id && id !== follower)!;
     const r = await cluster.ok<{ leader: string }>(follower, 'POST', '/v1/cluster/transfer-leader', { to: other });
