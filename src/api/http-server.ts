@@ -14,7 +14,7 @@ import { transferLeadershipAndWait } from './leader-transfer.js';
 import { receiveWithWait } from './long-poll-receive.js';
 import type { Metrics } from './metrics.js';
 import type { TlsCredentials } from '../transport/index.js';
-import { postJson } from './post-json.js';
+import { requestJson } from './node-http.js';
 import * as ops from './queue-ops.js';
 import { object, parseAck, parseChangeVisibility, parseCreateQueue, parseEnqueue, parseNack, parseReceive, parseRedrive, parseTagQueue, parseUntagQueue } from './request-schemas.js';
 import type { SqsService } from './sqs/sqs-service.js';
@@ -128,7 +128,7 @@ export class HttpApi {
         routeName = await sqs.serve(req, res, { ops: { node: this.#o.node, app: this.#o.app, requestId: reqId }, requestId: reqId, stop: this.#closing.signal });
         return;
       }
-      const admin = adminRoute(this.#o.node, this.#o.bodyBytesMax, req.method ?? 'GET', url.pathname);
+      const admin = adminRoute(this.#o.node, this.#o.bodyBytesMax, req.method ?? 'GET', url.pathname, this.#o.tls?.material.ca);
       if (admin !== undefined) {
         routeName = admin.name;
         await admin.serve(req, res);
@@ -253,8 +253,9 @@ export class HttpApi {
     }
     let res: { status: number; body: unknown };
     try {
-      res = await postJson({
+      res = await requestJson({
         address: leader.http,
+        method: 'POST',
         path: '/v1/cluster/transfer-leader',
         headers: { 'raftq-forwarded': s.id },
         body: { to },

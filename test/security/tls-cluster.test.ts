@@ -132,10 +132,13 @@ describe('a TLS cluster', { timeout: 120_000 }, () => {
     const plain = cluster.spawnExtra('cli-plain', ['send', '--nodes', nodes, '--timeout', '500', 'secure', 'refused']);
     expect((await plain.exited).code).toBe(1);
     // The operator commands that speak HTTP: member list and backup, over https.
-    const http = `127.0.0.1:${cluster.node('n2').httpPort}`;
+    // Through a follower, which forwards to the leader over https (a failed forward would answer its local view).
+    const leader = await cluster.waitForLeader();
+    const http = `127.0.0.1:${cluster.node(cluster.ids.find((id) => id !== leader.id)!).httpPort}`;
     const members = cluster.spawnExtra('cli-members', ['member', 'list', '--node', http, '--tls-ca', cluster.tls!.caFile]);
     expect((await members.exited).code).toBe(0);
     expect(readFile(members.stdoutFile, 'utf8')).toMatch(/n1/);
+    expect(readFile(members.stdoutFile, 'utf8')).not.toMatch(/leader unreachable/);
     const backupFile = join(tmp(), 'backup.bin');
     const backup = cluster.spawnExtra('cli-backup', ['backup', backupFile, '--node', http, '--tls-ca', cluster.tls!.caFile]);
     expect((await backup.exited).code).toBe(0);

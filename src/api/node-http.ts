@@ -1,27 +1,31 @@
 /**
- * One JSON POST to another node's HTTP API, over http or https (verifying the node against the
- * cluster CA). node:http(s) rather than fetch: fetch cannot take a CA without undici's Agent.
+ * One JSON request to another node's HTTP API (a follower forwarding to the leader), over http
+ * or https (verifying the node against the cluster CA). node:http(s) rather than fetch: fetch
+ * cannot take a CA without undici's Agent.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
-/** Where and how to post. */
-export interface PostJsonOptions {
+/** Where and what to send. */
+export interface NodeRequestOptions {
   /** "host:port" of the node. */
   readonly address: string;
+  readonly method: string;
   readonly path: string;
   readonly headers: Readonly<Record<string, string>>;
+  /** Sent as JSON; undefined sends no body. */
   readonly body: unknown;
   /** PEM CA to verify the node against: present means https. */
   readonly ca?: Buffer;
   readonly signal: AbortSignal;
 }
 
-/** Posts and reads the whole response; rejects on a network or TLS failure or abort. */
-export function postJson(o: PostJsonOptions): Promise<{ status: number; body: unknown }> {
-  const data = Buffer.from(JSON.stringify(o.body));
+/** Sends and reads the whole JSON response ({} when not JSON); rejects on a network or TLS failure or abort. */
+export function requestJson(o: NodeRequestOptions): Promise<{ status: number; body: unknown }> {
+  const data = o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body));
   const url = new URL(`${o.ca !== undefined ? 'https' : 'http'}://${o.address}${o.path}`);
-  const options = { method: 'POST', headers: { ...o.headers, 'content-type': 'application/json', 'content-length': String(data.length) }, signal: o.signal };
+  const bodyHeaders = data === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(data.length) };
+  const options = { method: o.method, headers: { ...o.headers, ...bodyHeaders }, signal: o.signal };
   return new Promise((resolve, reject) => {
     const onResponse = (res: IncomingMessage): void => {
       const chunks: Buffer[] = [];
