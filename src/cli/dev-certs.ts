@@ -9,7 +9,10 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { createCertificate, newKeyPair, privateKeyPem, type Issuer, type SubjectAltName } from './x509.js';
 
-/** The SAN URI that names a node's cluster (src/transport/tls-credentials.ts checks it). */
+/**
+ * The SAN URI that names a node's cluster (src/transport/tls-credentials.ts checks it; node
+ * certificates also carry urn:raftq:node:<id>, which binds the peer's Hello to that id).
+ */
 export function clusterUri(clusterId: string): string {
   return `urn:raftq:cluster:${clusterId}`;
 }
@@ -44,7 +47,7 @@ export interface DevCertsResult {
 /**
  * The names of node `id` (nN): localhost and loopback, the node id, the compose service raftqN,
  * the StatefulSet pod raftq-(N-1) behind the headless Service raftq-headless (short and fully
- * qualified), the client Service raftq, and `extra`.
+ * qualified), the client Service raftq, and `extra`; plus the URIs of the cluster and the node.
  */
 export function nodeAltNames(id: string, clusterId: string, namespace: string, extra: readonly string[]): SubjectAltName[] {
   const dns = new Set<string>(['localhost', id]);
@@ -61,7 +64,7 @@ export function nodeAltNames(id: string, clusterId: string, namespace: string, e
     if (isIP(h) !== 0) ips.add(h);
     else dns.add(h);
   }
-  return [...[...dns].map((d) => ({ dns: d })), ...[...ips].map((ip) => ({ ip })), { uri: clusterUri(clusterId) }];
+  return [...[...dns].map((d) => ({ dns: d })), ...[...ips].map((ip) => ({ ip })), { uri: clusterUri(clusterId) }, { uri: `urn:raftq:node:${id}` }];
 }
 
 /** Writes (or reuses) the CA and writes one certificate per node; keys are mode 0600. */

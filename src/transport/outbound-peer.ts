@@ -17,7 +17,7 @@ import { FrameError, type HandshakeErrorCode } from './errors.js';
 import type { PeerAddress, ResolvedOptions } from './options.js';
 import { encodePeerFrame, type PeerFrame } from './peer-frame.js';
 import { protocolVersion } from './schema.js';
-import { clusterMismatch } from './tls-credentials.js';
+import { certificateNodeId, clusterMismatch } from './tls-credentials.js';
 import { SendQueue, messageBytesEstimate } from './send-queue.js';
 import { streamSnapshot, type SnapshotAck } from './snapshot-sender.js';
 import type { PeerStats, TransportCounters } from './stats.js';
@@ -191,7 +191,8 @@ export class OutboundPeer {
       checkServerIdentity: (name: string, cert: PeerCertificate) => {
         const err = checkServerIdentity(name, cert);
         if (err !== undefined) return err;
-        const mismatch = clusterMismatch(cert, clusterId);
+        const certNode = certificateNodeId(cert);
+        const mismatch = clusterMismatch(cert, clusterId) ?? (certNode !== null && certNode !== this.id ? `certificate of node ${certNode}` : null);
         return mismatch === null ? undefined : new Error(`peer ${this.id} at ${this.#addrText}: ${mismatch}`);
       },
     });

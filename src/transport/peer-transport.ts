@@ -15,7 +15,7 @@ import { InboundConnection, type InboundHost } from './inbound.js';
 import { resolveOptions, type PeerAddress, type PeerTransportOptions, type ResolvedOptions } from './options.js';
 import { OutboundPeer } from './outbound-peer.js';
 import type { AppFrame } from './peer-frame.js';
-import { clusterMismatch } from './tls-credentials.js';
+import { certificateNodeId, clusterMismatch } from './tls-credentials.js';
 import { zeroCounters, type PeerStats, type TransportCounters, type TransportStats } from './stats.js';
 
 /** Receives every Raft message addressed to this node, in arrival order per peer. */
@@ -191,19 +191,20 @@ export class PeerTransport {
         socket.destroy();
         return;
       }
-      this.#onInboundSocket(socket);
+      this.#onInboundSocket(socket, certificateNodeId(socket.getPeerCertificate()));
     });
     tls.serve(server, 'peer');
     return server;
   }
 
-  #onInboundSocket(socket: Socket): void {
+  /** @param certNodeId the node id the peer's TLS certificate is bound to, if any: its Hello must claim it. */
+  #onInboundSocket(socket: Socket, certNodeId: string | null = null): void {
     if (this.#lifecycle !== 'started') {
       socket.destroy();
       return;
     }
     const conn = new FramedConnection(socket, this.#opts.frameBytesMax, this.#counters, this.#logger);
-    this.#inbound.add(new InboundConnection(this.#inboundHost, conn));
+    this.#inbound.add(new InboundConnection(this.#inboundHost, conn, certNodeId));
   }
 
   #makeInboundHost(): InboundHost {

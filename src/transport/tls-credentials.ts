@@ -44,6 +44,20 @@ export function clusterUri(clusterId: string): string {
   return `urn:raftq:cluster:${clusterId}`;
 }
 
+/** The SAN URI that binds a certificate to one node id (optional: `raftq certs` writes it). */
+export function nodeUri(nodeId: string): string {
+  return `urn:raftq:node:${nodeId}`;
+}
+
+/**
+ * The node id a certificate is bound to (its SAN URI `urn:raftq:node:<id>`), or null when it
+ * names none (certificates from other tools need not).
+ */
+export function certificateNodeId(cert: Pick<PeerCertificate, 'subjectaltname'> | undefined): string | null {
+  const uri = (cert?.subjectaltname ?? '').split(', ').find((s) => s.startsWith('URI:urn:raftq:node:'));
+  return uri === undefined ? null : uri.slice('URI:urn:raftq:node:'.length);
+}
+
 /**
  * Why a verified peer certificate is not of cluster `clusterId`, or null when it is. Node
  * renders SANs as "DNS:a, IP Address:b, URI:c".

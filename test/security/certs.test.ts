@@ -26,7 +26,7 @@ describe('raftq development certificates', () => {
     expect(n2.checkIssued(ca)).toBe(true);
     expect(n2.verify(ca.publicKey)).toBe(true);
     const sans = n2.subjectAltName!.split(', ');
-    for (const name of ['DNS:localhost', 'DNS:n2', 'DNS:raftq2', 'DNS:raftq-1.raftq-headless', 'DNS:raftq-1.raftq-headless.default.svc.cluster.local', 'DNS:raftq', 'DNS:mq.example.com', 'IP Address:127.0.0.1', 'IP Address:0:0:0:0:0:0:0:1', 'IP Address:10.0.0.9', 'URI:urn:raftq:cluster:c7']) {
+    for (const name of ['DNS:localhost', 'DNS:n2', 'DNS:raftq2', 'DNS:raftq-1.raftq-headless', 'DNS:raftq-1.raftq-headless.default.svc.cluster.local', 'DNS:raftq', 'DNS:mq.example.com', 'IP Address:127.0.0.1', 'IP Address:0:0:0:0:0:0:0:1', 'IP Address:10.0.0.9', 'URI:urn:raftq:cluster:c7', 'URI:urn:raftq:node:n2']) {
       expect(sans).toContain(name);
     }
     expect(n2.checkHost('raftq-1.raftq-headless.default.svc.cluster.local')).toBeDefined();

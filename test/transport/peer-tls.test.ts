@@ -1,7 +1,8 @@
 /**
  * The peer transport over mutual TLS: peers of one cluster connect and exchange messages; a
  * dialer refuses a listener whose certificate names another cluster (same CA), and a listener
- * refuses a dialer whose certificate another CA signed.
+ * refuses a dialer whose certificate another CA signed; a certificate bound to one node id
+ * (urn:raftq:node:<id>) cannot serve as another node, either way.
  */
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -68,5 +69,18 @@ describe('peer transport over mutual TLS', () => {
     a.t.addPeer('b', b.t.address());
     await waitFor('a refuses b', () => a.lines.some((l) => l.msg === 'refused peer TLS connection' && /untrusted client certificate/.test(String(l['reason']))));
     expect(b.t.isConnected('a')).toBe(false);
+  });
+
+  it('a certificate bound to one node cannot be used by another node, dialing or listening', async () => {
+    const certs = writeDevCerts({ outDir: tmp(), nodes: ['a', 'b'], clusterId: 'test-cluster' });
+    const b = await harness.start('b', { tls: creds(certs, 'b', 'test-cluster') });
+    // Node c holds a's certificate (same CA and cluster).
+    const c = await harness.start('c', { tls: creds(certs, 'a', 'test-cluster') });
+    b.t.addPeer('c', c.t.address());
+    c.t.addPeer('b', b.t.address());
+    await waitFor('b refuses c claiming to be c with the certificate of a', () => c.lines.some((l) => l.msg === 'peer handshake failed' && /presented the TLS certificate of node a/.test(String(l['reason']))));
+    await waitFor('b, dialing c, refuses the certificate of a', () => b.lines.some((l) => l.msg === 'peer TLS handshake failed' && /certificate of node a/.test(String(l['err']))));
+    expect(b.t.isConnected('c')).toBe(false);
+    expect(c.t.isConnected('b')).toBe(false);
   });
 });
