@@ -25,6 +25,7 @@ import type { NodeRuntime } from '../server/node-runtime.js';
 import type { PeerConfig } from '../server/peer-config.js';
 import { membersView } from './cluster-view.js';
 import { readJsonBody } from './http-body.js';
+import { requestJson } from './node-http.js';
 import { object } from './request-schemas.js';
 
 /** What the admin routes need of the node. */
@@ -37,10 +38,10 @@ export interface AdminRoute {
 }
 
 /** The admin route for `method path`, or undefined when the path is not an admin path. */
-export function adminRoute(node: AdminNode, bodyBytesMax: number, method: string, path: string): AdminRoute | undefined {
+export function adminRoute(node: AdminNode, bodyBytesMax: number, method: string, path: string, ca?: Buffer): AdminRoute | undefined {
   if (path === '/v1/cluster/members') {
-    if (method === 'GET') return { name: 'members', serve: (req, res) => json(res, () => listMembers(node, req)) };
-    if (method === 'POST') return { name: 'changeMembers', serve: (req, res) => json(res, () => changeMembers(node, req, bodyBytesMax)) };
+    if (method === 'GET') return { name: 'members', serve: (req, res) => json(res, () => listMembers(node, req, ca)) };
+    if (method === 'POST') return { name: 'changeMembers', serve: (req, res) => json(res, () => changeMembers(node, req, bodyBytesMax, ca)) };
     return { name: 'members', serve: (_req, res) => json(res, () => Promise.reject(new RaftqError('INVALID_ARGUMENT', `method ${method} is not allowed on ${path}`))) };
   }
   if (path === '/v1/backup') {
@@ -65,12 +66,12 @@ async function json(res: ServerResponse, fn: () => Promise<unknown>): Promise<vo
   res.end(JSON.stringify(body));
 }
 
-async function listMembers(node: AdminNode, req: IncomingMessage): Promise<unknown> {
+async function listMembers(node: AdminNode, req: IncomingMessage, ca: Buffer | undefined): Promise<unknown> {
   const s = node.status();
   const leader = node.leader();
   if (s.role !== 'leader' && req.headers['raftq-forwarded'] === undefined && leader?.http !== undefined) {
     try {
-      return await forward(node, leader, 'GET', '/v1/cluster/members', undefined);
+      return await forward(node, leader, 'GET', '/v1/cluster/members', undefined, ca);
     } catch {
       // Leader unreachable: answer with this node's view.
     }
@@ -79,7 +80,7 @@ async function listMembers(node: AdminNode, req: IncomingMessage): Promise<unkno
   return { ...v, leader: v.leader ?? null, ...(v.role !== 'leader' ? { local: true } : {}) };
 }
 
-async function changeMembers(node: AdminNode, req: IncomingMessage, bodyBytesMax: number): Promise<unknown> {
+async function changeMembers(node: AdminNode, req: IncomingMessage, bodyBytesMax: number, ca: Buffer | undefined): Promise<unknown> {
   const o = object(await readJsonBody(req, bodyBytesMax), 'request', ['action', 'id', 'peer', 'http', 'client']);
   const action = o['action'];
   if (action !== 'add' && action !== 'promote' && action !== 'remove') throw new RaftqError('INVALID_ARGUMENT', 'action must be "add", "promote" or "remove"');
@@ -100,27 +101,33 @@ async function changeMembers(node: AdminNode, req: IncomingMessage, bodyBytesMax
   const s = node.status();
   const leader = node.leader();
   if (s.role !== 'leader' && req.headers['raftq-forwarded'] === undefined && leader?.http !== undefined) {
-    return forward(node, leader, 'POST', '/v1/cluster/members', o);
+    return forward(node, leader, 'POST', '/v1/cluster/members', o, ca);
   }
   const r = await node.changeMembership(action satisfies MemberAction, id, addr);
   return { action: r.action, id: r.id, index: r.index, confState: r.confState };
 }
 
-/** Sends the request to the leader's HTTP address once; maps its error body back to a RaftqError. */
-async function forward(node: AdminNode, leader: { id: string; http?: string; client?: string }, method: string, path: string, body: unknown): Promise<unknown> {
-  let res: Response;
+/**
+ * Sends the request to the leader's HTTP address once (https verified against `ca` when the
+ * cluster serves TLS); maps its error body back to a RaftqError.
+ */
+async function forward(node: AdminNode, leader: { id: string; http?: string; client?: string }, method: string, path: string, body: unknown, ca: Buffer | undefined): Promise<unknown> {
+  let res: { status: number; body: unknown };
   try {
-    res = await fetch(`http://${leader.http}${path}`, {
+    res = await requestJson({
+      address: leader.http ?? '',
       method,
-      headers: { 'content-type': 'application/json', 'raftq-forwarded': node.config.nodeId },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      path,
+      headers: { 'raftq-forwarded': node.config.nodeId },
+      body,
+      ...(ca !== undefined ? { ca } : {}),
       signal: AbortSignal.timeout(node.config.requestTimeoutMs + 2000),
     });
   } catch (e) {
     throw new RaftqError('UNAVAILABLE', `could not forward to the leader ${leader.id} at ${leader.http}: ${e instanceof Error ? e.message : String(e)}`, { cause: e, leader });
   }
-  const out = (await res.json().catch(() => ({}))) as { error?: { code?: unknown; message?: unknown; leader?: { id: string; http?: string; client?: string } } };
-  if (res.ok) return out;
+  const out = res.body as { error?: { code?: unknown; message?: unknown; leader?: { id: string; http?: string; client?: string } } };
+  if (res.status >= 200 && res.status < 300) return out;
   const code = isErrorCode(out.error?.code) ? out.error.code : 'INTERNAL';
   const message = typeof out.error?.message === 'string' ? out.error.message : `leader answered HTTP ${res.status}`;
   throw new RaftqError(code, message, out.error?.leader !== undefined ? { leader: out.error.leader } : {});

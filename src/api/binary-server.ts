@@ -1,11 +1,13 @@
 import { setMaxListeners } from 'node:events';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import type { Logger } from 'pino';
 import type { CommandResult } from '../queue/index.js';
 import type { NodeRuntime } from '../server/node-runtime.js';
 import type { QueueApplication, QueueReply } from '../server/queue-app.js';
 import { BinaryConnection, type ConnectionLimits } from './binary-connection.js';
 import type { BinaryContext } from './binary-ops.js';
+import type { TlsCredentials } from '../transport/index.js';
 
 /** What the binary client API serves from, and its bounds. */
 export interface BinaryApiOptions extends ConnectionLimits {
@@ -20,6 +22,8 @@ export interface BinaryApiOptions extends ConnectionLimits {
   readonly onConnections?: (open: number) => void;
   /** Counts a completed request by op and result code (metrics). */
   readonly countRequest?: (op: string, code: string) => void;
+  /** Serve TLS with these (reloadable) credentials; clients verify the node (no client certificate yet). */
+  readonly tls?: TlsCredentials;
 }
 
 /**
@@ -61,7 +65,7 @@ export class BinaryApi {
       closing: this.#closingController.signal,
       ...(o.countRequest !== undefined ? { countRequest: o.countRequest } : {}),
     };
-    this.#server = createServer({ noDelay: true }, (socket) => {
+    const accept = (socket: Socket): void => {
       if (this.#closing || this.#connections.size >= (o.connectionsMax ?? connectionsMaxDefault)) {
         o.logger.warn({ remote: socket.remoteAddress, open: this.#connections.size }, 'refusing a client connection');
         socket.destroy();
@@ -73,7 +77,14 @@ export class BinaryApi {
       });
       this.#connections.add(conn);
       o.onConnections?.(this.#connections.size);
-    });
+    };
+    if (o.tls !== undefined) {
+      const server = createTlsServer({ ...o.tls.material, noDelay: true }, accept);
+      o.tls.serve(server, 'client');
+      this.#server = server;
+    } else {
+      this.#server = createServer({ noDelay: true }, accept);
+    }
   }
 
   /** Starts listening; resolves with the bound port. */

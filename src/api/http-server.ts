@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Logger } from 'pino';
 import { RaftqError, isErrorCode } from '../errors.js';
 import type { CommandResult, QueueInfo, ReceivedMessage } from '../queue/index.js';
@@ -12,6 +13,8 @@ import { readJsonBody } from './http-body.js';
 import { transferLeadershipAndWait } from './leader-transfer.js';
 import { receiveWithWait } from './long-poll-receive.js';
 import type { Metrics } from './metrics.js';
+import type { TlsCredentials } from '../transport/index.js';
+import { requestJson } from './node-http.js';
 import * as ops from './queue-ops.js';
 import { object, parseAck, parseChangeVisibility, parseCreateQueue, parseEnqueue, parseNack, parseReceive, parseRedrive, parseTagQueue, parseUntagQueue } from './request-schemas.js';
 import type { SqsService } from './sqs/sqs-service.js';
@@ -29,6 +32,8 @@ export interface HttpApiOptions {
   readonly readyLagEntriesMax?: number;
   /** The SQS API served on this port (DESIGN.md "Other listeners"), if any. */
   readonly sqs?: SqsService;
+  /** Serve https with these (reloadable) credentials; also used to reach other nodes over https. */
+  readonly tls?: TlsCredentials;
 }
 
 /** A route's handler: `ctx` carries the request's id to the ops it calls. */
@@ -50,7 +55,7 @@ const fatalDecoder = new TextDecoder('utf-8', { fatal: true });
  */
 export class HttpApi {
   readonly #o: HttpApiOptions;
-  readonly #server: Server;
+  readonly #server: Server | HttpsServer;
   readonly #routes: Route[];
   /** Aborted when close() starts: ends long-poll receives (long-poll-receive.ts). */
   readonly #closing = new AbortController();
@@ -61,7 +66,14 @@ export class HttpApi {
     this.#routes = this.#buildRoutes();
     // Every waiting long poll listens on it for a moment (bounded by the requests in flight): no leak warning.
     setMaxListeners(0, this.#closing.signal);
-    this.#server = createServer((req, res) => void this.#serve(req, res));
+    const serve = (req: IncomingMessage, res: ServerResponse): void => void this.#serve(req, res);
+    if (o.tls !== undefined) {
+      const server = createHttpsServer({ ...o.tls.material }, serve);
+      o.tls.serve(server, 'http');
+      this.#server = server;
+    } else {
+      this.#server = createServer(serve);
+    }
     // Slow or half-open clients: bounded header and request times, short keep-alive.
     this.#server.headersTimeout = 10_000;
     this.#server.requestTimeout = 60_000;
@@ -116,7 +128,7 @@ export class HttpApi {
         routeName = await sqs.serve(req, res, { ops: { node: this.#o.node, app: this.#o.app, requestId: reqId }, requestId: reqId, stop: this.#closing.signal });
         return;
       }
-      const admin = adminRoute(this.#o.node, this.#o.bodyBytesMax, req.method ?? 'GET', url.pathname);
+      const admin = adminRoute(this.#o.node, this.#o.bodyBytesMax, req.method ?? 'GET', url.pathname, this.#o.tls?.material.ca);
       if (admin !== undefined) {
         routeName = admin.name;
         await admin.serve(req, res);
@@ -239,19 +251,22 @@ export class HttpApi {
     if (s.role === 'leader' || s.leader === to || req.headers['raftq-forwarded'] !== undefined || leader?.http === undefined) {
       return { leader: await transferLeadershipAndWait(this.#o.node, to) };
     }
-    let res: Response;
+    let res: { status: number; body: unknown };
     try {
-      res = await fetch(`http://${leader.http}/v1/cluster/transfer-leader`, {
+      res = await requestJson({
+        address: leader.http,
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'raftq-forwarded': s.id },
-        body: JSON.stringify({ to }),
+        path: '/v1/cluster/transfer-leader',
+        headers: { 'raftq-forwarded': s.id },
+        body: { to },
+        ...(this.#o.tls !== undefined ? { ca: this.#o.tls.material.ca } : {}),
         signal: AbortSignal.timeout(this.#o.node.config.requestTimeoutMs),
       });
     } catch (e) {
       throw new RaftqError('UNAVAILABLE', `could not forward to the leader ${leader.id} at ${leader.http}: ${e instanceof Error ? e.message : String(e)}`, { cause: e, leader });
     }
-    const body = (await res.json().catch(() => ({}))) as { leader?: unknown; error?: { code?: unknown; message?: unknown; leader?: { id: string; http?: string; client?: string } } };
-    if (res.ok && typeof body.leader === 'string') return { leader: body.leader };
+    const body = res.body as { leader?: unknown; error?: { code?: unknown; message?: unknown; leader?: { id: string; http?: string; client?: string } } };
+    if (res.status >= 200 && res.status < 300 && typeof body.leader === 'string') return { leader: body.leader };
     const code = isErrorCode(body.error?.code) ? body.error.code : 'INTERNAL';
     const message = typeof body.error?.message === 'string' ? body.error.message : `leader answered HTTP ${res.status}`;
     throw new RaftqError(code, message, body.error?.leader !== undefined ? { leader: body.error.leader } : {});

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { parseArgs } from 'node:util';
 import { RaftqError, isErrorCode } from '../errors.js';
 import { UsageError } from './cli-args.js';
@@ -6,7 +9,19 @@ import { UsageError } from './cli-args.js';
 export const defaultHttpNode = '127.0.0.1:8001';
 
 /** Flags of the operator commands that talk HTTP to one node. */
-export const nodeFlagHelp = `  --node HOST:HTTPPORT   HTTP address of any cluster node [RAFTQ_HTTP_NODE] (default ${defaultHttpNode})`;
+export const nodeFlagHelp = `  --node HOST:HTTPPORT   HTTP address of any cluster node [RAFTQ_HTTP_NODE] (default ${defaultHttpNode})
+  --tls-ca FILE          the node serves HTTPS: verify it against this CA [RAFTQ_TLS_CA]`;
+
+/** Flags of the operator commands that talk HTTP to one node, for parseOps. */
+export const nodeFlags = { node: { type: 'string' }, 'tls-ca': { type: 'string' } } as const;
+
+/** The node an operator command talks to: its HTTP address, and the CA when it serves HTTPS. */
+export interface AdminNode {
+  /** "host:port". */
+  readonly address: string;
+  /** PEM CA: present means https. */
+  readonly ca?: Buffer;
+}
 
 /** Parses an operator command's argv with node:util parseArgs; usage errors name the usage. */
 export function parseOps(
@@ -28,35 +43,60 @@ export function parseOps(
   return { values, positionals: parsed.positionals, help: false };
 }
 
-/** The node to talk to: --node, RAFTQ_HTTP_NODE, or the default. */
-export function nodeOf(values: Record<string, string | boolean | undefined>): string {
+/** The node to talk to: --node, RAFTQ_HTTP_NODE, or the default; over https with --tls-ca / RAFTQ_TLS_CA. */
+export function nodeOf(values: Record<string, string | boolean | undefined>): AdminNode {
   const v = values['node'];
-  if (typeof v === 'string' && v !== '') return v;
-  return process.env['RAFTQ_HTTP_NODE'] ?? defaultHttpNode;
+  const address = typeof v === 'string' && v !== '' ? v : (process.env['RAFTQ_HTTP_NODE'] ?? defaultHttpNode);
+  const flag = values['tls-ca'];
+  const caFile = typeof flag === 'string' && flag !== '' ? flag : process.env['RAFTQ_TLS_CA'];
+  if (caFile === undefined || caFile === '') return { address };
+  try {
+    return { address, ca: readFileSync(caFile) };
+  } catch (e) {
+    throw new RaftqError('INVALID_ARGUMENT', `--tls-ca ${caFile}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+}
+
+/**
+ * Sends one request to `node` and resolves with the response stream (any status); rejects
+ * with UNAVAILABLE when the node cannot be reached (or its certificate is not trusted).
+ */
+export function requestNode(node: AdminNode, method: string, path: string, body: Buffer | undefined, timeoutMs: number): Promise<IncomingMessage> {
+  const url = new URL(`${node.ca !== undefined ? 'https' : 'http'}://${node.address}${path}`);
+  const headers = body !== undefined ? { 'content-type': 'application/json', 'content-length': String(body.length) } : {};
+  const options = { method, headers, signal: AbortSignal.timeout(timeoutMs) };
+  return new Promise((resolve, reject) => {
+    const req = node.ca !== undefined ? httpsRequest(url, { ...options, ca: node.ca }, resolve) : httpRequest(url, options, resolve);
+    req.on('error', (e: NodeJS.ErrnoException) => reject(new RaftqError('UNAVAILABLE', `cannot reach ${node.address}: ${e.code ?? e.message}${e.code !== undefined && e.message !== '' ? ` (${e.message})` : ''}`, { cause: e })));
+    req.end(body);
+  });
+}
+
+/** Reads a whole response body as text. */
+export async function readText(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**
  * One JSON call to `http://node/path`. Throws RaftqError from the error body (with the leader
  * hint), or UNAVAILABLE when the node cannot be reached.
  */
-export async function callJson<T>(node: string, method: string, path: string, body?: unknown, timeoutMs = 15_000): Promise<T> {
-  let res: Response;
+export async function callJson<T>(target: AdminNode | string, method: string, path: string, body?: unknown, timeoutMs = 15_000): Promise<T> {
+  const node = typeof target === 'string' ? { address: target } : target;
+  const res = await requestNode(node, method, path, body !== undefined ? Buffer.from(JSON.stringify(body)) : undefined, timeoutMs);
+  let out: (T & { error?: { code?: unknown; message?: unknown; leader?: { id: string; http?: string; client?: string } } }) | undefined;
   try {
-    res = await fetch(`http://${node}${path}`, {
-      method,
-      ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (e) {
-    const cause = (e as { cause?: { code?: unknown } }).cause;
-    const why = typeof cause?.code === 'string' ? cause.code : e instanceof Error ? e.message : String(e);
-    throw new RaftqError('UNAVAILABLE', `cannot reach ${node}: ${why}`, { cause: e });
+    out = JSON.parse(await readText(res)) as typeof out;
+  } catch {
+    out = undefined;
   }
-  const out = (await res.json().catch(() => undefined)) as (T & { error?: { code?: unknown; message?: unknown; leader?: { id: string; http?: string; client?: string } } }) | undefined;
-  if (res.ok && out !== undefined) return out;
+  const status = res.statusCode ?? 0;
+  if (status >= 200 && status < 300 && out !== undefined) return out;
   const err = out?.error;
   const code = isErrorCode(err?.code) ? err.code : 'INTERNAL';
-  throw new RaftqError(code, typeof err?.message === 'string' ? err.message : `HTTP ${res.status} from ${node}`, err?.leader !== undefined ? { leader: err.leader } : {});
+  throw new RaftqError(code, typeof err?.message === 'string' ? err.message : `HTTP ${status} from ${node.address}`, err?.leader !== undefined ? { leader: err.leader } : {});
 }
 
 /** Resolves after `ms` milliseconds. */

@@ -1,13 +1,12 @@
 import { createReadStream, createWriteStream, renameSync, rmSync, statSync } from 'node:fs';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RaftqError, isErrorCode } from '../errors.js';
 import { readBackup, restoreDataDir } from '../server/backup.js';
 import { parsePeers } from '../server/config.js';
-import { nodeFlagHelp, nodeOf, parseOps } from './admin-http.js';
+import { nodeFlagHelp, nodeFlags, nodeOf, parseOps, readText, requestNode } from './admin-http.js';
 import { UsageError } from './cli-args.js';
 
-const backupUsage = `usage: raftq backup FILE [--node HOST:HTTPPORT]
+const backupUsage = `usage: raftq backup FILE [--node HOST:HTTPPORT] [--tls-ca FILE]
 
 Writes a consistent snapshot of the cluster's applied state to FILE. The node serving it first
 passes a linearizable barrier (ReadIndex), so the backup holds every write acknowledged before
@@ -27,7 +26,7 @@ differ from the backed-up cluster's (default: raftq).`;
 
 /** `raftq backup FILE`. */
 export async function backupCommand(argv: readonly string[]): Promise<number> {
-  const args = parseOps(argv, backupUsage, { node: { type: 'string' } }, { min: 1, max: 1 });
+  const args = parseOps(argv, backupUsage, { ...nodeFlags }, { min: 1, max: 1 });
   if (args.help) {
     process.stdout.write(backupUsage + '\n');
     return 0;
@@ -35,19 +34,19 @@ export async function backupCommand(argv: readonly string[]): Promise<number> {
   const file = args.positionals[0]!;
   const node = nodeOf(args.values);
   const partial = `${file}.partial`;
-  let res: Response;
-  try {
-    res = await fetch(`http://${node}/v1/backup`, { signal: AbortSignal.timeout(3_600_000) });
-  } catch (e) {
-    throw new RaftqError('UNAVAILABLE', `cannot reach ${node}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-  }
-  if (!res.ok || res.body === null) {
-    const body = (await res.json().catch(() => undefined)) as { error?: { code?: unknown; message?: unknown } } | undefined;
+  const res = await requestNode(node, 'GET', '/v1/backup', undefined, 3_600_000);
+  if (res.statusCode !== 200) {
+    let body: { error?: { code?: unknown; message?: unknown } } | undefined;
+    try {
+      body = JSON.parse(await readText(res)) as typeof body;
+    } catch {
+      body = undefined;
+    }
     const code = isErrorCode(body?.error?.code) ? body.error.code : 'INTERNAL';
-    throw new RaftqError(code, typeof body?.error?.message === 'string' ? body.error.message : `backup failed with HTTP ${res.status}`);
+    throw new RaftqError(code, typeof body?.error?.message === 'string' ? body.error.message : `backup failed with HTTP ${res.statusCode ?? 0}`);
   }
   try {
-    await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>), createWriteStream(partial));
+    await pipeline(res, createWriteStream(partial));
     const { header, chunks } = await readBackup(createReadStream(partial));
     let count = 0;
     for await (const _c of chunks) count++;

@@ -31,6 +31,7 @@ export interface CommandSpec {
 export const globalFlags: Readonly<Record<string, FlagSpec>> = {
   nodes: { type: 'string' },
   timeout: { type: 'string' },
+  'tls-ca': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -39,6 +40,8 @@ export const globalFlagsHelp = `global flags:
   --nodes HOST:PORT,...   binary client addresses of the cluster [RAFTQ_NODES]
                           (default 127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003)
   --timeout MS            how long to keep retrying an unreachable or leaderless cluster (default 5000)
+  --tls-ca FILE           connect with TLS, verifying the nodes against this CA [RAFTQ_TLS_CA]
+                          (a secure local cluster's is data/tls/ca.pem)
   -h, --help              this help`;
 
 /** Parsed command line. */
@@ -101,6 +104,12 @@ export function nodesOf(args: ParsedArgs, spec: CommandSpec, env: NodeJS.Process
     }
   }
   return nodes;
+}
+
+/** The CA file of --tls-ca, else RAFTQ_TLS_CA, if any: the cluster serves TLS. */
+export function tlsCaOf(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const v = stringFlag(args, 'tls-ca') ?? env['RAFTQ_TLS_CA'];
+  return v === undefined || v === '' ? undefined : v;
 }
 
 /** A queue name argument: non-empty (the server checks the rest). */

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { Client } from '../client/client.js';
-import { globalFlagsHelp, intFlag, nodesOf, parseCommand, type CommandSpec, type ParsedArgs } from './cli-args.js';
+import { RaftqError } from '../errors.js';
+import { globalFlagsHelp, intFlag, nodesOf, parseCommand, tlsCaOf, type CommandSpec, type ParsedArgs } from './cli-args.js';
 
 /** A CLI command: its spec and what it does. */
 export interface CliCommand {
@@ -28,7 +30,16 @@ export function runner(cmd: CliCommand): (argv: readonly string[]) => Promise<nu
 export async function withClient<T>(args: ParsedArgs, spec: CommandSpec, fn: (client: Client) => Promise<T>): Promise<T> {
   const nodes = nodesOf(args, spec);
   const timeoutMs = intFlag(args, spec, 'timeout', 5000, 0, 3_600_000);
-  const client = new Client({ nodes, retryTimeoutMs: timeoutMs, connectTimeoutMs: Math.min(2000, Math.max(100, timeoutMs)), name: 'raftq-cli' });
+  const caFile = tlsCaOf(args);
+  let ca: Buffer | undefined;
+  if (caFile !== undefined) {
+    try {
+      ca = readFileSync(caFile);
+    } catch (e) {
+      throw new RaftqError('INVALID_ARGUMENT', `--tls-ca ${caFile}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+  }
+  const client = new Client({ nodes, retryTimeoutMs: timeoutMs, connectTimeoutMs: Math.min(2000, Math.max(100, timeoutMs)), name: 'raftq-cli', ...(ca !== undefined ? { tls: { ca } } : {}) });
   try {
     return await fn(client);
   } finally {

@@ -1,27 +1,39 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatPeers, localClusterPeers } from '../server/config.js';
 import { serverProcessEnv } from '../server/process-env.js';
+import { ensureDevCerts } from './dev-certs.js';
 
-const usage = `usage: raftq cluster [--nodes N] [--data DIR] [--log-level LEVEL]
+const usage = `usage: raftq cluster [--nodes N] [--data DIR] [--log-level LEVEL] [--secure]
 
 Starts a local cluster of N (default 3) raftq nodes on this machine: node i serves clients on
 TCP 700i, HTTP 800i and peers on 710i, with data under DIR/n1..nN (default ./data). Node logs
-go to DIR/logs/nI.log. Ctrl-C stops every node gracefully.`;
+go to DIR/logs/nI.log. Ctrl-C stops every node gracefully.
+
+--secure: TLS on every listener (HTTPS, the binary client port, mutual TLS between peers) with
+a development CA and node certificates in DIR/tls (ca.pem, nI.pem, nI-key.pem), made on the
+first run and reused after. Clients verify the nodes with DIR/tls/ca.pem (curl --cacert,
+raftq --tls-ca).`;
 
 /** `raftq cluster`: runs a local N-node cluster in the foreground until Ctrl-C. */
 export async function clusterCommand(argv: readonly string[]): Promise<number> {
   let nodes = 3;
   let dataDir = './data';
   let logLevel = 'info';
+  let secure = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[i + 1];
     if (a === '--help' || a === '-h') {
       process.stdout.write(usage + '\n');
       return 0;
+    }
+    if (a === '--secure') {
+      secure = true;
+      continue;
     }
     if (v === undefined) throw new Error(`flag ${a} needs a value\n${usage}`);
     if (a === '--nodes') {
@@ -35,10 +47,14 @@ export async function clusterCommand(argv: readonly string[]): Promise<number> {
   const peers = localClusterPeers(nodes);
   const main = fileURLToPath(new URL('./main.js', import.meta.url));
   mkdirSync(join(dataDir, 'logs'), { recursive: true });
+  // The server's default cluster id: the certificates must name it.
+  const tls = secure ? ensureDevCerts(join(dataDir, 'tls'), Object.keys(peers), 'raftq') : undefined;
+  const scheme = tls !== undefined ? 'https' : 'http';
   const children: ChildProcess[] = [];
   for (const id of Object.keys(peers)) {
     const log = createWriteStream(join(dataDir, 'logs', `${id}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, [main, 'server', '--node-id', id, '--data-dir', join(dataDir, id), '--peers', formatPeers(peers), '--log-level', logLevel, '--sqs-open'], {
+    const tlsFlags = tls !== undefined ? ['--tls-cert', tls.nodes[id]!.certFile, '--tls-key', tls.nodes[id]!.keyFile, '--tls-ca', tls.caFile] : [];
+    const child = spawn(process.execPath, [main, 'server', '--node-id', id, '--data-dir', join(dataDir, id), '--peers', formatPeers(peers), '--log-level', logLevel, '--sqs-open', ...tlsFlags], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: serverProcessEnv(),
     });
@@ -49,11 +65,16 @@ export async function clusterCommand(argv: readonly string[]): Promise<number> {
     });
     children.push(child);
     const p = peers[id]!;
-    process.stdout.write(`${id}: http://127.0.0.1:${p.httpPort}  client 127.0.0.1:${p.clientPort}  peer 127.0.0.1:${p.peerPort}  data ${resolve(dataDir, id)}\n`);
+    process.stdout.write(`${id}: ${scheme}://127.0.0.1:${p.httpPort}  client 127.0.0.1:${p.clientPort}  peer 127.0.0.1:${p.peerPort}  data ${resolve(dataDir, id)}\n`);
   }
   let stopping = false;
-  const leader = await waitForLeader(Object.values(peers).map((p) => p.httpPort!), 20_000, () => children.every((c) => c.exitCode !== null));
-  if (leader !== undefined) process.stdout.write(`leader: ${leader.leader} (term ${leader.term}). Try: curl -X PUT localhost:8001/v1/queues/jobs\n`);
+  const ca = tls !== undefined ? readFileSync(tls.caFile) : undefined;
+  const leader = await waitForLeader(Object.values(peers).map((p) => p.httpPort!), 20_000, () => children.every((c) => c.exitCode !== null), ca);
+  if (leader !== undefined && tls !== undefined) {
+    process.stdout.write(`leader: ${leader.leader} (term ${leader.term}). TLS on every listener; the CA is ${tls.caFile}. Try:\n`);
+    process.stdout.write(`  curl --cacert ${tls.caFile} -X PUT https://localhost:8001/v1/queues/jobs\n`);
+    process.stdout.write(`  raftq send --tls-ca ${tls.caFile} jobs hello   (or export RAFTQ_TLS_CA=${tls.caFile})\n`);
+  } else if (leader !== undefined) process.stdout.write(`leader: ${leader.leader} (term ${leader.term}). Try: curl -X PUT localhost:8001/v1/queues/jobs\n`);
   else process.stdout.write('no leader yet; see the node logs under ' + join(dataDir, 'logs') + '\n');
   process.stdout.write('Ctrl-C stops the cluster.\n');
   await new Promise<void>((done) => {
@@ -77,14 +98,13 @@ export async function clusterCommand(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-async function waitForLeader(httpPorts: number[], timeoutMs: number, allDead: () => boolean): Promise<{ leader: string; term: number } | undefined> {
+async function waitForLeader(httpPorts: number[], timeoutMs: number, allDead: () => boolean, ca: Buffer | undefined): Promise<{ leader: string; term: number } | undefined> {
   const until = Date.now() + timeoutMs;
   process.stdout.write('waiting for a leader');
   while (Date.now() < until && !allDead()) {
     for (const port of httpPorts) {
       try {
-        const res = await fetch(`http://127.0.0.1:${port}/v1/cluster`, { signal: AbortSignal.timeout(500) });
-        const body = (await res.json()) as { leader?: string | null; term?: number };
+        const body = (ca !== undefined ? await getJsonTls(port, ca) : await (await fetch(`http://127.0.0.1:${port}/v1/cluster`, { signal: AbortSignal.timeout(500) })).json()) as { leader?: string | null; term?: number };
         if (typeof body.leader === 'string') {
           process.stdout.write('\n');
           return { leader: body.leader, term: body.term ?? 0 };
@@ -98,4 +118,24 @@ async function waitForLeader(httpPorts: number[], timeoutMs: number, allDead: ()
   }
   process.stdout.write('\n');
   return undefined;
+}
+
+/** GET https://127.0.0.1:port/v1/cluster verified against `ca` (fetch cannot take a CA). */
+function getJsonTls(port: number, ca: Buffer): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const req = httpsGet({ host: '127.0.0.1', port, path: '/v1/cluster', ca, timeout: 500 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        } catch (e) {
+          reject(e);
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
 }

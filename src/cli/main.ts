@@ -14,6 +14,7 @@ const clientCommands: Readonly<Record<string, CliCommand>> = { ...queueCommands,
 const commands: Record<string, { run: (argv: readonly string[]) => Promise<number>; help: string }> = {
   server: { run: async (argv) => (await import('./server-command.js')).serverCommand(argv), help: 'run one node (raftq server --help)' },
   cluster: { run: async (argv) => (await import('./cluster-command.js')).clusterCommand(argv), help: 'run a local three-node cluster in the foreground' },
+  certs: { run: async (argv) => (await import('./certs-command.js')).certsCommand(argv), help: 'write a development CA and node certificates for TLS' },
   member: { run: memberCommand, help: 'add (learner, catch up, promote), remove or list cluster members' },
   backup: { run: backupCommand, help: 'write a consistent snapshot of the cluster to a file' },
   restore: { run: restoreCommand, help: 'seed a new node\'s data directory from a backup' },

@@ -1,12 +1,12 @@
 import { RaftqError } from '../errors.js';
 import type { MemberInfo } from '../server/membership.js';
-import { callJson, nodeFlagHelp, nodeOf, parseOps, sleep } from './admin-http.js';
+import { callJson, nodeFlagHelp, nodeFlags, nodeOf, parseOps, sleep, type AdminNode } from './admin-http.js';
 import { UsageError } from './cli-args.js';
 import { table } from './queue-commands.js';
 
-const usage = `usage: raftq member add ID HOST:PEERPORT[:CLIENTPORT:HTTPPORT] [--node HOST:HTTPPORT] [--timeout MS]
-       raftq member remove ID [--node HOST:HTTPPORT]
-       raftq member list [--node HOST:HTTPPORT] [--json]
+const usage = `usage: raftq member add ID HOST:PEERPORT[:CLIENTPORT:HTTPPORT] [--node HOST:HTTPPORT] [--tls-ca FILE] [--timeout MS]
+       raftq member remove ID [--node HOST:HTTPPORT] [--tls-ca FILE]
+       raftq member list [--node HOST:HTTPPORT] [--tls-ca FILE] [--json]
 
 Single-server membership changes (README "Operations"):
   add      adds ID as a learner (it replicates but does not vote), waits until it has caught
@@ -35,7 +35,7 @@ interface MembersReply {
 
 /** `raftq member add|remove|list`. */
 export async function memberCommand(argv: readonly string[]): Promise<number> {
-  const args = parseOps(argv, usage, { node: { type: 'string' }, timeout: { type: 'string' }, json: { type: 'boolean' } }, { min: 0, max: 3 });
+  const args = parseOps(argv, usage, { ...nodeFlags, timeout: { type: 'string' }, json: { type: 'boolean' } }, { min: 0, max: 3 });
   if (args.help) {
     process.stdout.write(usage + '\n');
     return 0;
@@ -69,7 +69,7 @@ function out(line: string): void {
   process.stdout.write(line + '\n');
 }
 
-async function list(node: string, json: boolean): Promise<number> {
+async function list(node: AdminNode, json: boolean): Promise<number> {
   const m = await callJson<MembersReply>(node, 'GET', '/v1/cluster/members');
   if (json) {
     out(JSON.stringify(m));
@@ -107,7 +107,7 @@ async function retrying<T>(until: number, what: string, fn: () => Promise<T>): P
   }
 }
 
-async function add(node: string, id: string, address: string, timeoutMs: number): Promise<number> {
+async function add(node: AdminNode, id: string, address: string, timeoutMs: number): Promise<number> {
   const addr = parseAddress(address);
   const until = Date.now() + timeoutMs;
   const before = await callJson<MembersReply>(node, 'GET', '/v1/cluster/members');

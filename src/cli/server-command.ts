@@ -46,6 +46,11 @@ export async function serverCommand(argv: readonly string[]): Promise<number> {
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
+    // SIGHUP rereads the TLS files (a no-op without TLS, instead of the default: exit).
+    process.on('SIGHUP', () => {
+      if (!server.tls) server.logger.info('SIGHUP: no TLS files to reload');
+      else server.reloadTls();
+    });
   });
   return 0;
 }

@@ -77,6 +77,7 @@ export class Client {
       retryDelayMsMax: positive(options.retryDelayMsMax, 2000, 'retryDelayMsMax'),
       keepAliveMs: positive(options.keepAliveMs, 10_000, 'keepAliveMs'),
       name: options.name ?? 'raftq-client',
+      ...(options.tls !== undefined ? { tls: options.tls } : {}),
     });
     this.#acks = new AckBatcher(this.#router);
     this.#settler = {

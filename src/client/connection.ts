@@ -1,4 +1,5 @@
-import { connect as netConnect, type Socket } from 'node:net';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { RaftqError } from '../errors.js';
 import {
   decodeResponse,
@@ -12,6 +13,7 @@ import {
 import { FrameError } from '../proto/frame-error.js';
 import { FrameDecoder, frameHeaderBytes } from '../proto/framing.js';
 import { errorFromWire, leaderFromWire } from './errors.js';
+import type { ClientTlsOptions } from './tls-options.js';
 
 /**
  * Largest response frame the client accepts, in bytes: a receive of 100 messages of the
@@ -56,6 +58,8 @@ export interface ConnectionOptions {
   readonly keepAliveMs: number;
   /** Reported to the server in the hello. */
   readonly name: string;
+  /** TLS to the node, verified against `tls.ca`; absent: plain TCP. */
+  readonly tls?: ClientTlsOptions;
 }
 
 /** A subscription's handlers on its connection. */
@@ -133,7 +137,7 @@ export class ClientConnection {
   static open(address: string, options: ConnectionOptions, events: ConnectionEvents): Promise<ClientConnection> {
     const { host, port } = parseAddress(address);
     return new Promise((resolve, reject) => {
-      const socket = netConnect({ host, port, noDelay: true });
+      const socket = openSocket(host, port, options.tls);
       let conn: ClientConnection | undefined;
       const fail = (err: RaftqError): void => {
         clearTimeout(timer);
@@ -429,6 +433,22 @@ export class ClientConnection {
     this.#settle(id, p);
     p.handlers?.onEnd(undefined);
   }
+}
+
+/** A plain TCP socket, or a TLS one verifying the node's certificate (and name) against `tls.ca`. */
+function openSocket(host: string, port: number, tls: ClientTlsOptions | undefined): Socket {
+  if (tls === undefined) return netConnect({ host, port, noDelay: true });
+  const servername = tls.servername ?? (isIP(host) === 0 ? host : undefined);
+  const socket = tlsConnect({
+    host,
+    port,
+    ...(servername !== undefined ? { servername } : {}),
+    ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+    ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
+    ...(tls.key !== undefined ? { key: tls.key } : {}),
+  });
+  socket.setNoDelay(true);
+  return socket;
 }
 
 /** Splits "host:port" (or "[v6]:port"); throws TypeError for anything else. */

@@ -2,6 +2,9 @@
  * Public types of the raftq client. Times are milliseconds; sizes are bytes.
  */
 import type { Message } from './message.js';
+import type { ClientTlsOptions } from './tls-options.js';
+
+export type { ClientTlsOptions } from './tls-options.js';
 
 /** Options of connect(). */
 export interface ClientOptions {
@@ -37,6 +40,8 @@ export interface ClientOptions {
   readonly producerId?: string;
   /** A name for this client, reported to the server. Default "raftq-client". */
   readonly name?: string;
+  /** Connect with TLS, verifying each node (e.g. `{ ca: readFileSync('data/tls/ca.pem') }`); absent: plain TCP. */
+  readonly tls?: ClientTlsOptions;
 }
 
 /** Attributes of a queue, as given to createQueue / setQueueAttributes (all optional). */

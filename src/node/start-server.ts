@@ -15,6 +15,8 @@ import { loadTestHooks } from '../server/test-hooks.js';
 import { NodeRuntime } from '../server/node-runtime.js';
 import { QueueApplication, queueReplyCodecs, type QueueReply } from '../server/queue-app.js';
 import { deriveSizeLimits } from '../server/size-limits.js';
+import { RaftqError } from '../errors.js';
+import { TlsConfigError, TlsCredentials } from '../transport/index.js';
 
 /** A running raftq server: the node runtime plus its client-facing APIs. */
 export interface RunningServer {
@@ -23,6 +25,13 @@ export interface RunningServer {
   /** The bound port of the binary client protocol. */
   readonly clientPort: number;
   readonly logger: Logger;
+  /** True when every listener serves TLS (--tls-cert/--tls-key/--tls-ca). */
+  readonly tls: boolean;
+  /**
+   * Rereads the TLS files (SIGHUP): new connections get the new certificate; a bad file keeps
+   * the old one and logs an error. Returns false then, or without TLS.
+   */
+  reloadTls(): boolean;
   /** Graceful shutdown: stop accepting, hand off leadership, finish in-flight work, close. */
   stop(): Promise<void>;
 }
@@ -46,22 +55,29 @@ export async function startServer(
   const now = opts.now ?? hooks?.now;
   // A bad credentials file stops the start before the node opens its storage.
   const sqsCredentials = config.sqsCredentialsFile !== '' ? loadSqsCredentials(config.sqsCredentialsFile) : new Map<string, never>();
+  const tls = loadTls(config, logger);
   const app = new QueueApplication();
   const metrics = new Metrics(() => node, app, config.nodeId);
-  node = await NodeRuntime.start({
-    config,
-    logger,
-    app,
-    replyCodecs: queueReplyCodecs,
-    metrics,
-    ...(now !== undefined ? { now } : {}),
-    ...(opts.monoNow !== undefined ? { monoNow: opts.monoNow } : {}),
-    ...(hooks?.testingKnobs !== undefined ? { testingKnobs: hooks.testingKnobs } : {}),
-    ...(hooks?.openDb !== undefined ? { openDb: hooks.openDb } : {}),
-    ...(hooks?.unsafeSegmentLog !== undefined ? { unsafeSegmentLog: hooks.unsafeSegmentLog } : {}),
-    ...(hooks?.skipChecksums === true ? { skipChecksums: true } : {}),
-    ...(opts.onFatal !== undefined ? { onFatal: opts.onFatal } : {}),
-  });
+  try {
+    node = await NodeRuntime.start({
+      config,
+      logger,
+      app,
+      replyCodecs: queueReplyCodecs,
+      metrics,
+      ...(now !== undefined ? { now } : {}),
+      ...(opts.monoNow !== undefined ? { monoNow: opts.monoNow } : {}),
+      ...(hooks?.testingKnobs !== undefined ? { testingKnobs: hooks.testingKnobs } : {}),
+      ...(hooks?.openDb !== undefined ? { openDb: hooks.openDb } : {}),
+      ...(hooks?.unsafeSegmentLog !== undefined ? { unsafeSegmentLog: hooks.unsafeSegmentLog } : {}),
+      ...(hooks?.skipChecksums === true ? { skipChecksums: true } : {}),
+      ...(opts.onFatal !== undefined ? { onFatal: opts.onFatal } : {}),
+      ...(tls !== undefined ? { tls } : {}),
+    });
+  } catch (e) {
+    tls?.close();
+    throw e;
+  }
   const { commandBytesMax } = deriveSizeLimits();
   if (config.httpBodyBytesMax > commandBytesMax) {
     logger.warn({ httpBodyBytesMax: config.httpBodyBytesMax, commandBytesMax }, 'requests above the replicable command size will be refused TOO_LARGE, whatever --http-body-bytes-max allows');
@@ -71,10 +87,11 @@ export async function startServer(
     credentials: sqsCredentials,
     open: config.sqsOpen,
     fallbackHost: `${config.listenHost}:${config.httpPort}`,
+    tls: tls !== undefined,
     bodyBytesMax: config.httpBodyBytesMax,
     logger,
   });
-  const http = new HttpApi({ node, app, logger, metrics, host: config.listenHost, port: config.httpPort, bodyBytesMax: config.httpBodyBytesMax, sqs });
+  const http = new HttpApi({ node, app, logger, metrics, host: config.listenHost, port: config.httpPort, bodyBytesMax: config.httpBodyBytesMax, sqs, ...(tls !== undefined ? { tls } : {}) });
   const binary = new BinaryApi({
     node,
     app,
@@ -86,6 +103,7 @@ export async function startServer(
     idleTimeoutMs: config.clientIdleTimeoutMs,
     onConnections: (n) => metrics.binaryConnections.set(n),
     countRequest: (op, code) => metrics.binaryRequests.inc({ op, code }),
+    ...(tls !== undefined ? { tls } : {}),
   });
   let httpPort: number;
   let clientPort: number;
@@ -95,19 +113,36 @@ export async function startServer(
   } catch (e) {
     await http.close();
     await node.stop(0);
+    tls?.close();
     throw e;
   }
+  tls?.watch();
   logger.info({ http: `${config.listenHost}:${httpPort}`, client: `${config.listenHost}:${clientPort}`, peer: `${config.listenHost}:${config.peers[config.nodeId]?.peerPort}` }, 'serving');
+  if (tls !== undefined) logger.info({ ...tls.describe(), ca: config.tlsCa }, 'TLS on every listener (peers: mutual TLS under the cluster CA)');
   const running = node;
   return {
     node: running,
     httpPort,
     clientPort,
     logger,
+    tls: tls !== undefined,
+    reloadTls: () => tls?.reload('SIGHUP') ?? false,
     async stop() {
       await Promise.all([binary.close(), http.close()]);
       await running.stop();
+      tls?.close();
       hooks?.stop();
     },
   };
+}
+
+/** The node's TLS credentials when configured; bad files stop the start (INVALID_ARGUMENT). */
+function loadTls(config: ServerConfig, logger: Logger): TlsCredentials | undefined {
+  if (config.tlsCert === '') return undefined;
+  try {
+    return new TlsCredentials({ certFile: config.tlsCert, keyFile: config.tlsKey, caFile: config.tlsCa }, config.clusterId, logger);
+  } catch (e) {
+    if (e instanceof TlsConfigError) throw new RaftqError('INVALID_ARGUMENT', `TLS settings: ${e.message}`, { cause: e });
+    throw e;
+  }
 }

@@ -26,6 +26,12 @@ export interface ServerConfig extends NodeRuntimeConfig {
   readonly sqsCredentialsFile: string;
   /** SQS API: accept requests without checking signatures, when no credentials are configured (local clusters). */
   readonly sqsOpen: boolean;
+  /** TLS: this node's PEM certificate file ('' for plain text). With tlsKey and tlsCa, every listener uses TLS. */
+  readonly tlsCert: string;
+  /** TLS: the PEM private key file of tlsCert. */
+  readonly tlsKey: string;
+  /** TLS: the cluster CA's PEM file; peers must present a certificate it signed, naming this cluster. */
+  readonly tlsCa: string;
 }
 
 type Kind = 'string' | 'int' | 'bool' | 'peers' | 'level';
@@ -69,6 +75,9 @@ export const settings: readonly Setting[] = [
   { key: 'sqsAccountId', flag: '--sqs-account-id', env: 'RAFTQ_SQS_ACCOUNT_ID', kind: 'string', help: 'SQS API: account id in queue URLs and ARNs, 12 digits (default 000000000000)' },
   { key: 'sqsCredentialsFile', flag: '--sqs-credentials-file', env: 'RAFTQ_SQS_CREDENTIALS_FILE', kind: 'string', help: 'SQS API: JSON file [{"accessKeyId","secretAccessKey"},...] of the SigV4 keys accepted' },
   { key: 'sqsOpen', flag: '--sqs-open', env: 'RAFTQ_SQS_OPEN', kind: 'bool', help: 'SQS API: accept unsigned requests when no credentials file is given (local clusters only)' },
+  { key: 'tlsCert', flag: '--tls-cert', env: 'RAFTQ_TLS_CERT', kind: 'string', help: 'TLS: this node\'s PEM certificate; with --tls-key and --tls-ca every listener (HTTP, client, peer) uses TLS, peers mutual TLS (reloaded on SIGHUP and file change)' },
+  { key: 'tlsKey', flag: '--tls-key', env: 'RAFTQ_TLS_KEY', kind: 'string', help: 'TLS: the PEM private key of --tls-cert' },
+  { key: 'tlsCa', flag: '--tls-ca', env: 'RAFTQ_TLS_CA', kind: 'string', help: 'TLS: the cluster CA (PEM); peers need a certificate it signed that names this cluster (urn:raftq:cluster:ID)' },
   { key: 'testMode', flag: '--test-mode', env: 'RAFTQ_TEST_MODE', kind: 'bool', help: 'test-only fault hooks (never in production)' },
 ];
 
@@ -107,6 +116,9 @@ export const defaults: Omit<ServerConfig, 'nodeId' | 'peers' | 'dataDir' | 'http
   sqsAccountId: '000000000000',
   sqsCredentialsFile: '',
   sqsOpen: false,
+  tlsCert: '',
+  tlsKey: '',
+  tlsCa: '',
 };
 
 type Raw = Partial<Record<keyof ServerConfig, unknown>>;
@@ -171,6 +183,8 @@ function validate(raw: Raw, origin: Partial<Record<keyof ServerConfig, string>>)
   if (out['httpPort'] === undefined) throw bad(`missing setting httpPort: pass --http-port or give it in the peer entry of ${nodeId}`);
   if (out['clientPort'] === undefined) throw bad(`missing setting clientPort: pass --client-port or give it in the peer entry of ${nodeId}`);
   if ((out['heartbeatTicks'] as number) >= (out['electionTicks'] as number)) throw bad('setting heartbeatTicks must be below electionTicks');
+  const tls = [out['tlsCert'], out['tlsKey'], out['tlsCa']].filter((f) => f !== '').length;
+  if (tls !== 0 && tls !== 3) throw bad('settings tlsCert, tlsKey and tlsCa go together: pass all of --tls-cert, --tls-key and --tls-ca, or none');
   return out as unknown as ServerConfig;
 }
 

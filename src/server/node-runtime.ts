@@ -95,6 +95,7 @@ export class NodeRuntime<Result, Reply> {
         logger,
         frameBytesMax: deriveSizeLimits().peerFrameBytesMax,
         snapshotSink: (from, message) => node!.#replica.events.handle({ kind: 'snapshot', from, message }),
+        ...(opts.tls !== undefined ? { tls: opts.tls } : {}),
       });
       node = new NodeRuntime({ ...opts, config: { ...config, peers: book } }, storage, transport);
       const replica = node.#replica;

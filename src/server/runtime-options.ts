@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { TestingKnobs } from '../../raft/raft.js';
 import type { ConfState, NodeId } from '../../raft/types.js';
 import type { DurableStorageOptions } from '../storage/index.js';
+import type { TlsCredentials } from '../transport/index.js';
 import type { Application } from './application.js';
 import type { NodeMetrics } from './metrics-hooks.js';
 import type { PeerConfig } from './peer-config.js';
@@ -83,6 +84,8 @@ export interface NodeRuntimeOptions<Result, Reply> {
   readonly unsafeSegmentLog?: DurableStorageOptions['unsafeSegmentLog'];
   /** Test mode's skip-checksums negative control: storage neither verifies nor repairs (repair.ts). */
   readonly skipChecksums?: boolean;
+  /** Mutual TLS on the peer port (src/transport/tls-credentials.ts); absent: plain TCP. */
+  readonly tls?: TlsCredentials;
 }
 
 /** What /v1/cluster and `raftq status` show about one node. */

@@ -42,9 +42,13 @@ export class InboundConnection {
   /** Pending until the Hello arrives. Invariant: cleared once authenticated or closed. */
   #handshakeTimer: NodeJS.Timeout | undefined;
 
-  constructor(host: InboundHost, conn: FramedConnection) {
+  /** The node id the TLS certificate binds this connection to (null: none, or plain TCP). */
+  readonly #certNodeId: string | null;
+
+  constructor(host: InboundHost, conn: FramedConnection, certNodeId: string | null = null) {
     this.#host = host;
     this.#conn = conn;
+    this.#certNodeId = certNodeId;
     this.#handshakeTimer = setTimeout(() => this.#onHandshakeTimeout(), host.handshakeTimeoutMs);
     conn.start(
       (frame) => this.#onFrame(frame),
@@ -132,6 +136,9 @@ export class InboundConnection {
       return { code: 'CLUSTER_MISMATCH', reason: `cluster ${hello.clusterId}, this node is in cluster ${host.clusterId}` };
     }
     if (hello.nodeId === host.nodeId) return { code: 'SELF_CONNECTION', reason: `node ${hello.nodeId} dialed itself` };
+    if (this.#certNodeId !== null && hello.nodeId !== this.#certNodeId) {
+      return { code: 'UNKNOWN_PEER', reason: `node ${hello.nodeId} presented the TLS certificate of node ${this.#certNodeId}` };
+    }
     if (!host.isKnownPeer(hello.nodeId)) return { code: 'UNKNOWN_PEER', reason: `node ${hello.nodeId} is not a peer of ${host.nodeId}` };
     return null;
   }

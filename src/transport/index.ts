@@ -10,3 +10,4 @@ export { FrameError, frameErrorCodes, handshakeErrorCodes, type FrameErrorCode, 
 export { encodeRaftMessage, decodeRaftMessage } from './codec.js';
 export { frameBytesMaxDefault } from '../proto/framing.js';
 export { Backoff, type Rng } from './backoff.js';
+export { TlsCredentials, TlsConfigError, certificateNodeId, clusterMismatch, clusterUri, nodeUri, tlsPollIntervalMsDefault, type TlsFiles, type TlsMaterial } from './tls-credentials.js';

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { NodeId, SnapshotMessage } from '../../raft/types.js';
 import { reconnectDelayMsInitialDefault, reconnectDelayMsMaxDefault, type Rng } from './backoff.js';
 import { frameBytesMaxCeiling, frameBytesMaxDefault } from '../proto/framing.js';
+import type { TlsCredentials } from './tls-credentials.js';
 import { sendQueueBytesMaxDefault, sendQueueMessagesMaxDefault } from './send-queue.js';
 
 /** A TCP address. */
@@ -90,6 +91,12 @@ export interface PeerTransportOptions {
   readonly rng?: Rng;
   /** Receives incoming snapshots; without it every incoming snapshot is refused. */
   readonly snapshotSink?: SnapshotSinkFactory;
+  /**
+   * Mutual TLS under the cluster CA: the listener requires a client certificate, dialers present
+   * theirs and verify the peer's name (its host) against the CA; both sides also require the
+   * certificate to name this cluster. Absent: plain TCP.
+   */
+  readonly tls?: TlsCredentials;
 }
 
 /** Options with every default filled in. */
@@ -108,6 +115,7 @@ export interface ResolvedOptions {
   readonly reconnectDelayMsMax: number;
   readonly rng: Rng;
   readonly snapshotSink: SnapshotSinkFactory | null;
+  readonly tls: TlsCredentials | null;
 }
 
 /** Fills in defaults; programmer mistakes (empty ids, bad bounds) throw TypeError. */
@@ -128,6 +136,7 @@ export function resolveOptions(o: PeerTransportOptions): ResolvedOptions {
     reconnectDelayMsMax: o.reconnectDelayMsMax ?? reconnectDelayMsMaxDefault,
     rng: o.rng ?? Math.random,
     snapshotSink: o.snapshotSink ?? null,
+    tls: o.tls ?? null,
   };
   if (!(resolved.frameBytesMax >= 1024 && resolved.frameBytesMax <= frameBytesMaxCeiling)) {
     throw new TypeError(`frameBytesMax ${resolved.frameBytesMax} is outside 1024..${frameBytesMaxCeiling}`);

@@ -7,7 +7,8 @@
  * States: 'dialing' (TCP connect + handshake, bounded by handshakeTimeoutMs) -> 'ready' ->
  * (close) -> 'backoff' -> 'dialing' ...; 'closed' is final.
  */
-import { connect } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { checkServerIdentity, connect as connectTls, type PeerCertificate } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Message, NodeId, SnapshotMessage } from '../../raft/types.js';
 import { Backoff } from './backoff.js';
@@ -16,6 +17,7 @@ import { FrameError, type HandshakeErrorCode } from './errors.js';
 import type { PeerAddress, ResolvedOptions } from './options.js';
 import { encodePeerFrame, type PeerFrame } from './peer-frame.js';
 import { protocolVersion } from './schema.js';
+import { certificateNodeId, clusterMismatch } from './tls-credentials.js';
 import { SendQueue, messageBytesEstimate } from './send-queue.js';
 import { streamSnapshot, type SnapshotAck } from './snapshot-sender.js';
 import type { PeerStats, TransportCounters } from './stats.js';
@@ -161,7 +163,7 @@ export class OutboundPeer {
     if (this.#dials > 0) this.#counters.reconnects += 1;
     this.#dials += 1;
     this.#state = 'dialing';
-    const socket = connect({ host: this.#addr.host, port: this.#addr.port });
+    const socket = this.#connect();
     const conn = new FramedConnection(socket, this.#opts.frameBytesMax, this.#counters, this.#logger, this.#addrText);
     this.#conn = conn;
     conn.start(
@@ -171,6 +173,49 @@ export class OutboundPeer {
     conn.write([encodePeerFrame({ kind: 'hello', clusterId: this.#opts.clusterId, nodeId: this.#opts.nodeId, protocolVersion })]);
     this.#handshakeTimer = setTimeout(() => this.#failHandshake(conn, 'HANDSHAKE_TIMEOUT', 'no HelloAck in time'), this.#opts.handshakeTimeoutMs);
   }
+
+  /**
+   * Plain TCP, or TLS presenting this node's certificate and verifying the peer's against the
+   * cluster CA, its name against the peer's host, and its cluster id.
+   */
+  #connect(): Socket {
+    const { host, port } = this.#addr;
+    const tls = this.#opts.tls;
+    if (tls === null) return connect({ host, port });
+    const clusterId = this.#opts.clusterId;
+    const socket = connectTls({
+      host,
+      port,
+      secureContext: tls.context,
+      ...(isIP(host) === 0 ? { servername: host } : {}),
+      checkServerIdentity: (name: string, cert: PeerCertificate) => {
+        const err = checkServerIdentity(name, cert);
+        if (err !== undefined) return err;
+        const certNode = certificateNodeId(cert);
+        const mismatch = clusterMismatch(cert, clusterId) ?? (certNode !== null && certNode !== this.id ? `certificate of node ${certNode}` : null);
+        return mismatch === null ? undefined : new Error(`peer ${this.id} at ${this.#addrText}: ${mismatch}`);
+      },
+    });
+    let tcpUp = false;
+    socket.once('connect', () => {
+      tcpUp = true;
+    });
+    socket.once('error', (err) => {
+      // Before the TCP connect it is a plain connection failure (logged by the usual path).
+      if (!tcpUp || socket.authorized) return;
+      // Warn when the failure changes; the same failure on every redial is debug.
+      const level = err.message === this.#lastTlsError ? 'debug' : 'warn';
+      this.#lastTlsError = err.message;
+      this.#logger[level]({ err: err.message }, 'peer TLS handshake failed');
+    });
+    socket.once('secureConnect', () => {
+      this.#lastTlsError = null;
+    });
+    return socket;
+  }
+
+  /** The last TLS handshake failure logged at warn (repeats go to debug). */
+  #lastTlsError: string | null = null;
 
   #onFrame(conn: FramedConnection, frame: PeerFrame): void {
     if (conn !== this.#conn) return;

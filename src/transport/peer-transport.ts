@@ -6,6 +6,7 @@
  * dropped and counted, never buffered without bound.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { assert } from '../../raft/assert.js';
 import type { Message, NodeId, SnapshotMessage } from '../../raft/types.js';
@@ -14,6 +15,7 @@ import { InboundConnection, type InboundHost } from './inbound.js';
 import { resolveOptions, type PeerAddress, type PeerTransportOptions, type ResolvedOptions } from './options.js';
 import { OutboundPeer } from './outbound-peer.js';
 import type { AppFrame } from './peer-frame.js';
+import { certificateNodeId, clusterMismatch } from './tls-credentials.js';
 import { zeroCounters, type PeerStats, type TransportCounters, type TransportStats } from './stats.js';
 
 /** Receives every Raft message addressed to this node, in arrival order per peer. */
@@ -62,7 +64,7 @@ export class PeerTransport {
   async start(): Promise<void> {
     assert(this.#lifecycle === 'new', 'PeerTransport.start called twice or after close');
     this.#lifecycle = 'started';
-    const server = createServer((socket) => this.#onInboundSocket(socket));
+    const server = this.#createServer();
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -174,13 +176,35 @@ export class PeerTransport {
     this.#logger.info('peer transport closed');
   }
 
-  #onInboundSocket(socket: Socket): void {
+  /** A plain TCP listener, or with TLS a mutual-TLS one that also checks the cluster id. */
+  #createServer(): Server {
+    const tls = this.#opts.tls;
+    if (tls === null) return createServer((socket) => this.#onInboundSocket(socket));
+    // The certificate is checked here rather than by rejectUnauthorized, so a refusal logs why
+    // (an unverifiable certificate, none, or another cluster's); no byte reaches the peer
+    // protocol before it passes.
+    const server = createTlsServer({ ...tls.material, requestCert: true, rejectUnauthorized: false }, (socket: TLSSocket) => {
+      const reason = socket.authorized ? clusterMismatch(socket.getPeerCertificate(), this.#opts.clusterId) : `untrusted client certificate: ${String(socket.authorizationError ?? 'none presented')}`;
+      if (reason !== null) {
+        this.#counters.handshakesRefused += 1;
+        this.#logger.warn({ addr: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, reason }, 'refused peer TLS connection');
+        socket.destroy();
+        return;
+      }
+      this.#onInboundSocket(socket, certificateNodeId(socket.getPeerCertificate()));
+    });
+    tls.serve(server, 'peer');
+    return server;
+  }
+
+  /** @param certNodeId the node id the peer's TLS certificate is bound to, if any: its Hello must claim it. */
+  #onInboundSocket(socket: Socket, certNodeId: string | null = null): void {
     if (this.#lifecycle !== 'started') {
       socket.destroy();
       return;
     }
     const conn = new FramedConnection(socket, this.#opts.frameBytesMax, this.#counters, this.#logger);
-    this.#inbound.add(new InboundConnection(this.#inboundHost, conn));
+    this.#inbound.add(new InboundConnection(this.#inboundHost, conn, certNodeId));
   }
 
   #makeInboundHost(): InboundHost {

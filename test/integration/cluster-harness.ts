@@ -8,11 +8,16 @@
  * It runs the compiled CLI (dist/src/cli/main.js): build first (`npm test` does). It imports
  * nothing from vitest, so the benchmark script (failover-bench.ts) uses it too.
  *
+ * With `tls: true` it writes development certificates (src/cli/dev-certs.ts) under <root>/tls,
+ * starts every node with --tls-cert/--tls-key/--tls-ca, and speaks https to them.
+ *
  * Set RAFTQ_KEEP_TEST_DIRS=1 to keep the data directories and logs for inspection.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { writeDevCerts, type DevCertsResult } from '../../src/cli/dev-certs.js';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,6 +77,16 @@ export interface ClusterOptions {
   readonly waitForLeader?: boolean;
   /** Prefix of the temporary directory's name. */
   readonly name?: string;
+  /** Every listener with TLS, peers with mutual TLS, under a development CA in <root>/tls (default false). */
+  readonly tls?: boolean;
+}
+
+/** The TLS files of a cluster started with `tls: true`. */
+export interface ClusterTls extends DevCertsResult {
+  /** The directory holding them. */
+  readonly dir: string;
+  /** The CA certificate (PEM), for clients. */
+  readonly ca: Buffer;
 }
 
 /** A failed HTTP call: `code` is the socket error code (ECONNREFUSED, ECONNRESET...) or TIMEOUT. */
@@ -182,6 +197,8 @@ export class Cluster {
   readonly root: string;
   readonly clusterId: string;
   readonly nodes: ReadonlyMap<string, NodeHandle>;
+  /** The certificates, when started with `tls: true`. */
+  tls: ClusterTls | undefined = undefined;
   readonly #args: readonly string[];
   readonly #logLevel: string;
   readonly #running = new Map<string, Running>();
@@ -210,6 +227,11 @@ export class Cluster {
       nodes.set(id, { id, peerPort, clientPort, httpPort, dataDir: join(root, id), logFile: join(root, `${id}.log`), errFile: join(root, `${id}.err`) });
     }
     const cluster = new Cluster(root, opts.clusterId ?? 'raftq-it', nodes, opts.args ?? [], opts.logLevel ?? 'info');
+    if (opts.tls === true) {
+      const dir = join(root, 'tls');
+      const certs = writeDevCerts({ outDir: dir, nodes: [...nodes.keys()], clusterId: cluster.clusterId });
+      cluster.tls = { ...certs, dir, ca: readFileSync(certs.caFile) };
+    }
     try {
       for (const id of nodes.keys()) cluster.spawn(id);
       if (opts.waitForLeader ?? true) await cluster.waitForLeader();
@@ -247,6 +269,7 @@ export class Cluster {
       '--peers', this.peersFlag,
       '--data-dir', n.dataDir,
       '--log-level', this.#logLevel,
+      ...(this.tls !== undefined ? ['--tls-cert', this.tls.nodes[id]!.certFile, '--tls-key', this.tls.nodes[id]!.keyFile, '--tls-ca', this.tls.caFile] : []),
       ...this.#args,
       ...extra,
     ];
@@ -386,7 +409,9 @@ export class Cluster {
         headers['content-type'] = 'application/json';
         headers['content-length'] = Buffer.byteLength(payload);
       }
-      const req = httpRequest({ host: '127.0.0.1', port: n.httpPort, method, path, headers, agent: false }, (res) => {
+      const options = { host: '127.0.0.1', port: n.httpPort, method, path, headers, agent: false as const };
+      const req = this.tls !== undefined ? httpsRequest({ ...options, ca: this.tls.ca }, onResponse) : httpRequest(options, onResponse);
+      function onResponse(res: IncomingMessage): void {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', (e) => reject(new HttpError(`${method} ${path} on ${id}: ${e.message}`, errorCode(e), e)));
@@ -401,7 +426,7 @@ export class Cluster {
           }
           resolve({ status: res.statusCode ?? 0, body: parsed as T });
         });
-      });
+      }
       const timer = setTimeout(() => req.destroy(new HttpError(`${method} ${path} on ${id}: no answer within ${timeoutMs} ms`, 'TIMEOUT')), timeoutMs);
       req.on('error', (e) => {
         clearTimeout(timer);

@@ -49,10 +49,11 @@ export function queueNameOfArn(id: SqsIdentity, arn: string, member: string): st
 }
 
 /**
- * The base URL (`http://host:port`) for queue URLs answered to a request carrying `hostHeader`;
- * `fallback` (this node's advertised HTTP address) when the header is absent or malformed.
+ * The base URL (`http://host:port`, or https when the node serves TLS) for queue URLs answered
+ * to a request carrying `hostHeader`; `fallback` (this node's advertised HTTP address) when the
+ * header is absent or malformed.
  */
-export function baseUrlOf(hostHeader: string | undefined, fallback: string): string {
+export function baseUrlOf(hostHeader: string | undefined, fallback: string, scheme: 'http' | 'https' = 'http'): string {
   const host = hostHeader !== undefined && /^[A-Za-z0-9.\-_[\]:]{1,255}$/.test(hostHeader) ? hostHeader : fallback;
-  return `http://${host}`;
+  return `${scheme}://${host}`;
 }

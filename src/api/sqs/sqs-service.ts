@@ -40,6 +40,8 @@ export interface SqsServiceOptions {
   readonly open: boolean;
   /** This node's HTTP address for queue URLs when a request has no usable Host header. */
   readonly fallbackHost: string;
+  /** The node serves HTTPS: queue URLs are https (default false). */
+  readonly tls?: boolean;
   readonly bodyBytesMax: number;
   readonly logger: Logger;
 }
@@ -86,7 +88,7 @@ export class SqsService {
       const ctx: SqsContext = {
         ops: scope.ops,
         id: this.#o.identity,
-        baseUrl: baseUrlOf(typeof req.headers.host === 'string' ? req.headers.host : undefined, this.#o.fallbackHost),
+        baseUrl: baseUrlOf(typeof req.headers.host === 'string' ? req.headers.host : undefined, this.#o.fallbackHost, this.#o.tls === true ? 'https' : 'http'),
         stop: scope.stop,
         attempts: this.#attempts,
       };
