@@ -7,7 +7,7 @@ import { workloadNames, type WorkloadName } from './workloads.js';
 
 const usage = `usage: npm run jepsen -- [--workload queue|fifo|linearizable] [--nemesis kill,pause,partition,clock,latency,power,disk,corrupt|all|none]
                        [--time SECONDS] [--seed N] [--runs N] [--nodes 3|5] [--workers N] [--out DIR]
-                       [--client library|http] [--unsafe ${unsafeModes.join('|')}] [--power-torn]
+                       [--client library|http|sqs] [--unsafe ${unsafeModes.join('|')}] [--power-torn]
                        [--corrupt-scope ${corruptScopes.join('|')}]
 
 Runs raftq under faults against real node processes and checks the history. One run prints its
@@ -34,7 +34,7 @@ interface Args {
   workers: number;
   out: string;
   unsafe?: UnsafeMode;
-  client?: 'library' | 'http';
+  client?: 'library' | 'http' | 'sqs';
   powerTorn: boolean;
   corruptScope?: CorruptScope;
 }
@@ -90,7 +90,7 @@ function parse(argv: readonly string[]): Args | string {
         a.out = v;
         break;
       case '--client':
-        if (v !== 'library' && v !== 'http') return 'error INVALID_ARGUMENT: --client must be library or http';
+        if (v !== 'library' && v !== 'http' && v !== 'sqs') return 'error INVALID_ARGUMENT: --client must be library, http or sqs';
         a.client = v;
         break;
       case '--corrupt-scope':

@@ -122,7 +122,7 @@ export class TestCluster {
     }
     const child = spawn(
       process.execPath,
-      [main, 'server', '--node-id', id, '--data-dir', n.dataDir, '--peers', this.#peersFor(n), '--test-mode', '--log-level', 'info', '--snapshot-entries', '2000', '--compaction-trailing-entries', '200', '--segment-bytes', String(segmentBytes)],
+      [main, 'server', '--node-id', id, '--data-dir', n.dataDir, '--peers', this.#peersFor(n), '--test-mode', '--sqs-open', '--log-level', 'info', '--snapshot-entries', '2000', '--compaction-trailing-entries', '200', '--segment-bytes', String(segmentBytes)],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RAFTQ_TEST_CLOCK_FILE: n.clockFile, ...this.#o.env } },
     );
     child.stdout.pipe(log, { end: false });

@@ -19,6 +19,7 @@ function classify(e: unknown): never {
  * with backoff, and the idempotent producer are the library's own, exactly as users get them.
  */
 export class LibraryWorkloadClient implements WorkloadClient {
+  readonly idempotencyKeys = true;
   readonly #client: Promise<Client>;
 
   constructor(nodes: readonly string[], opTimeoutMs: number) {

@@ -13,6 +13,7 @@ import { Nemesis, planFaults, type CorruptionSummary, type Fault, type NemesisKi
 import { writeReport } from './report.js';
 import { runValid } from './verdict.js';
 import { LibraryWorkloadClient } from './library-client.js';
+import { SqsWorkloadClient } from './sqs-client.js';
 import { HttpWorkloadClient, type WorkloadClient } from './workload-client.js';
 import { recorded, toDeliveries, workloadByName, type WorkloadName } from './workloads.js';
 
@@ -32,7 +33,7 @@ export interface RunOptions {
   /** Per-operation timeout; beyond it the outcome is unknown. */
   readonly opTimeoutMs?: number;
   /** Which client drives the workload; default: the library, HTTP for `linearizable`. */
-  readonly client?: 'library' | 'http';
+  readonly client?: 'library' | 'http' | 'sqs';
   /** A fixed fault schedule instead of the seeded one (negative controls use it). */
   readonly faultPlan?: readonly Fault[];
   /** Power cuts tear the last unsynced write of each file (powerfs torn writes, seeded with `seed`). */
@@ -103,7 +104,9 @@ export async function runTest(o: RunOptions): Promise<RunResult> {
     const c: WorkloadClient =
       kind === 'http'
         ? new HttpWorkloadClient(rotate(cluster.httpAddresses(), i), opTimeoutMs, `s${o.seed}-c${i}-${Date.now().toString(36)}`)
-        : new LibraryWorkloadClient(rotate(cluster.clientAddresses(), i), opTimeoutMs);
+        : kind === 'sqs'
+          ? new SqsWorkloadClient(rotate(cluster.httpAddresses(), i), opTimeoutMs)
+          : new LibraryWorkloadClient(rotate(cluster.clientAddresses(), i), opTimeoutMs);
     clients.push(c);
     return c;
   };

@@ -4,6 +4,11 @@
  * `definite` error (it did not happen), or rejects otherwise (outcome unknown).
  */
 export interface WorkloadClient {
+  /**
+   * Whether enqueue honours `idempotencyKey` (a retry under one key is one message). SQS has
+   * no such key for standard queues; FIFO dedup ids are honoured by every client.
+   */
+  readonly idempotencyKeys: boolean;
   createQueue(name: string, attributes: Record<string, unknown>): Promise<void>;
   /**
    * Enqueues one message. `idempotencyKey` deduplicates the whole enqueue (any queue),
@@ -54,6 +59,7 @@ const definiteCodes = new Set(['INVALID_ARGUMENT', 'QUEUE_NOT_FOUND', 'QUEUE_EXI
  * inside one operation can never enqueue twice.
  */
 export class HttpWorkloadClient implements WorkloadClient {
+  readonly idempotencyKeys = true;
   readonly #nodes: string[];
   #current = 0;
   readonly #opTimeoutMs: number;

@@ -104,7 +104,9 @@ export function queueWorkload(): Workload {
         const n = (seq.get(w) ?? 0) + 1;
         seq.set(w, n);
         const key = `w${w}-${n}`;
-        await keyedEnqueue(history, w, queue, key, undefined, rng, (body) => client.enqueue(queue, body, { idempotencyKey: key }));
+        if (client.idempotencyKeys) await keyedEnqueue(history, w, queue, key, undefined, rng, (body) => client.enqueue(queue, body, { idempotencyKey: key }));
+        // Without idempotency keys (SQS standard queues) a producer cannot retry safely: one unkeyed attempt.
+        else await recordedOutcome(history, w, 'enqueue', queue, { value: key }, () => client.enqueue(queue, key), (res) => ({ messageId: res.id }));
         return;
       }
       const got = await recorded(history, w, 'receive', queue, { visibilityTimeoutMs, max: 5 }, () => client.receive(queue, 5, visibilityTimeoutMs, 200), toDeliveries);

@@ -74,6 +74,15 @@ describe('jepsen-like short suite', () => {
     expect(r.valid, summary(r)).toBe(true);
   }, 180_000);
 
+  it('FIFO workload through the SQS API (the AWS SDK) under kill and partition faults: order kept, dedup ids honoured', async () => {
+    const r = await runTest(opts('fifo-sqs', { workload: 'fifo', nemesis: ['kill', 'partition'], seed: 8, client: 'sqs' }));
+    expect(r.fifo?.orderViolations, JSON.stringify(r.fifo?.examples)).toBe(0);
+    expect(r.queue.lost).toBe(0);
+    expect(r.dedup.misses, JSON.stringify(r.dedup.examples)).toEqual([]);
+    expect(r.queue.acknowledged).toBeGreaterThan(50);
+    expect(r.valid, summary(r)).toBe(true);
+  }, 180_000);
+
   it('linearizability workload under kill, pause and partition faults: linearizable', async () => {
     const r = await runTest(opts('lin', { workload: 'linearizable', nemesis: ['kill', 'pause', 'partition'], seed: 11 }));
     // Undecided is not a pass: the search must finish and find a linearization.
