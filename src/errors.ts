@@ -10,6 +10,8 @@ export const errorCatalogue = {
   INVALID_ARGUMENT: { status: 400, description: 'The request is malformed: bad JSON, wrong types, out-of-range values, bad names.' },
   TOO_LARGE: { status: 413, description: 'The request or message body exceeds its size limit.' },
   STALE_RECEIPT: { status: 409, description: 'The receipt belongs to an earlier delivery; the message was delivered again since.' },
+  UNAUTHENTICATED: { status: 401, description: 'Authentication is required and the request carries no token, or an unknown, revoked or expired one.' },
+  FORBIDDEN: { status: 403, description: 'The authenticated principal lacks the permission for this action on this resource; the error names both.' },
   NOT_FOUND: { status: 404, description: 'No such route.' },
   UNAVAILABLE: { status: 503, description: 'The node is overloaded, shutting down, or lost leadership while the request was in flight; retry.' },
   TIMEOUT: { status: 504, description: 'The request did not complete in time; its outcome is unknown (retry with an idempotency key).' },
