@@ -12,7 +12,7 @@ export const errorCatalogue = {
   STALE_RECEIPT: { status: 409, description: 'The receipt belongs to an earlier delivery; the message was delivered again since.' },
   UNAUTHENTICATED: { status: 401, description: 'Authentication is required and the request carries no token, or an unknown, revoked or expired one.' },
   FORBIDDEN: { status: 403, description: 'The authenticated principal lacks the permission for this action on this resource; the error names both.' },
-  NOT_FOUND: { status: 404, description: 'No such route.' },
+  NOT_FOUND: { status: 404, description: 'No such route, user or token.' },
   UNAVAILABLE: { status: 503, description: 'The node is overloaded, shutting down, or lost leadership while the request was in flight; retry.' },
   TIMEOUT: { status: 504, description: 'The request did not complete in time; its outcome is unknown (retry with an idempotency key).' },
   INTERNAL: { status: 500, description: 'A bug or an unexpected failure inside raftq.' },
