@@ -1,0 +1,152 @@
+/**
+ * Authentication and authorization on a real three-node cluster with `--auth required` and a
+ * bootstrap admin token (`--admin-token-file`). Every refusal path goes through a follower as
+ * well as the leader: the follower authenticates and authorizes before it forwards. Checks
+ * no token / unknown / revoked / expired token -> 401 UNAUTHENTICATED, a token without the
+ * permission -> 403 FORBIDDEN naming principal, action and resource, allowed -> 200, listing
+ * shows only the queues the principal may see, audit lines, /health open, /metrics closed
+ * unless --metrics-open. Runs the compiled CLI: build first (`npm run build`).
+ */
+import { afterAll, beforeAll, describe, expect, onTestFailed, test } from 'vitest';
+import { Cluster, waitFor, type HttpResult } from '../integration/cluster-harness.js';
+
+const adminToken = 'test-admin-token-0123456789abcdef';
+
+interface ErrorBody {
+  error?: { code?: string; message?: string };
+}
+
+let cluster: Cluster;
+let leader: string;
+let follower: string;
+
+beforeAll(async () => {
+  cluster = await Cluster.start({ name: 'auth', adminToken });
+  leader = (await cluster.waitForLeader()).id;
+  follower = ['n1', 'n2', 'n3'].find((id) => id !== leader)!;
+}, 60_000);
+
+afterAll(async () => {
+  await cluster?.stopAll();
+});
+
+function code(r: HttpResult): string | undefined {
+  return (r.body as ErrorBody).error?.code;
+}
+
+/** Creates a token for `user` through node `via`; waits until every node authenticates it. */
+async function tokenFor(user: string, via: string, expiresInMs?: number): Promise<{ token: string; id: string }> {
+  const t = await cluster.ok<{ token: string; id: string }>(via, 'POST', `/v1/users/${user}/tokens`, expiresInMs === undefined ? {} : { expiresInMs });
+  if (expiresInMs === undefined) {
+    for (const id of ['n1', 'n2', 'n3']) await waitFor(`${id} to know token ${t.id}`, async () => (await cluster.httpAs(t.token, id, 'GET', '/v1/queues')).status === 200);
+  }
+  return t;
+}
+
+describe('auth required', () => {
+  test('/health and /ready stay open; everything else needs a token', async () => {
+    onTestFailed(() => console.log(cluster.logTails()));
+    for (const id of [leader, follower]) {
+      expect((await cluster.httpAs(undefined, id, 'GET', '/health')).status).toBe(200);
+      expect((await cluster.httpAs(undefined, id, 'GET', '/ready')).status).not.toBe(401);
+      const none = await cluster.httpAs(undefined, id, 'GET', '/v1/queues');
+      expect([none.status, code(none)]).toEqual([401, 'UNAUTHENTICATED']);
+      const unknown = await cluster.httpAs('rq_abcd1234_AAAAAAAAAAAAAAAAAAAAAAAA', id, 'GET', '/v1/queues');
+      expect([unknown.status, code(unknown)]).toEqual([401, 'UNAUTHENTICATED']);
+      const garbage = await cluster.httpAs('not-a-token', id, 'PUT', '/v1/queues/q1');
+      expect([garbage.status, code(garbage)]).toEqual([401, 'UNAUTHENTICATED']);
+      expect((await cluster.httpAs(undefined, id, 'GET', '/metrics')).status).toBe(401);
+      expect((await cluster.httpAs(adminToken, id, 'GET', '/metrics')).status).toBe(200);
+      expect((await cluster.httpAs(undefined, id, 'GET', '/v1/users')).status).toBe(401);
+      expect((await cluster.httpAs(undefined, id, 'POST', '/v1/cluster/members', { action: 'remove', id: 'n9' })).status).toBe(401);
+    }
+  });
+
+  test('a user with permissions: allowed 200, without the permission 403, listing filtered, audit lines', async () => {
+    onTestFailed(() => console.log(cluster.logTails()));
+    for (const q of ['orders-1', 'payroll']) await cluster.ok(follower, 'PUT', `/v1/queues/${q}`, {});
+    const put = await cluster.ok<{ created: boolean }>(follower, 'PUT', '/v1/users/alice', { permissions: [{ resource: 'queue:orders-*', actions: ['send', 'receive'] }] });
+    expect(put.created).toBe(true);
+    const { token } = await tokenFor('alice', follower);
+    for (const id of [follower, leader]) {
+      expect((await cluster.httpAs(token, id, 'POST', '/v1/queues/orders-1/messages', { body: 'hi' })).status).toBe(200);
+      const denied = await cluster.httpAs(token, id, 'POST', '/v1/queues/payroll/messages', { body: 'hi' });
+      expect([denied.status, code(denied)]).toEqual([403, 'FORBIDDEN']);
+      expect((denied.body as ErrorBody).error?.message).toBe('principal alice may not send on queue:payroll');
+      const recv = await cluster.httpAs<{ messages: unknown[] }>(token, id, 'POST', '/v1/queues/orders-1/receive', { max: 1 });
+      expect(recv.status).toBe(200);
+      expect(code(await cluster.httpAs(token, id, 'POST', '/v1/queues/payroll/receive', { max: 1 }))).toBe('FORBIDDEN');
+      expect(code(await cluster.httpAs(token, id, 'DELETE', '/v1/queues/orders-1'))).toBe('FORBIDDEN');
+      expect(code(await cluster.httpAs(token, id, 'PUT', '/v1/queues/orders-2', {}))).toBe('FORBIDDEN');
+      expect(code(await cluster.httpAs(token, id, 'GET', '/v1/queues/payroll'))).toBe('FORBIDDEN');
+      expect(code(await cluster.httpAs(token, id, 'GET', '/v1/users'))).toBe('FORBIDDEN');
+      expect(code(await cluster.httpAs(token, id, 'POST', '/v1/users/alice/tokens', {}))).toBe('FORBIDDEN');
+      expect(code(await cluster.httpAs(token, id, 'POST', '/v1/cluster/members', { action: 'remove', id: 'n9' }))).toBe('FORBIDDEN');
+      expect(code(await cluster.httpAs(token, id, 'POST', '/v1/cluster/transfer-leader', { to: 'n1' }))).toBe('FORBIDDEN');
+      expect(code(await cluster.httpAs(token, id, 'GET', '/v1/backup'))).toBe('FORBIDDEN');
+      const list = await cluster.httpAs<{ queues: Array<{ name: string }> }>(token, id, 'GET', '/v1/queues');
+      expect(list.body.queues.map((q) => q.name)).toEqual(['orders-1']);
+    }
+    // The admin token sees everything.
+    const all = await cluster.ok<{ queues: Array<{ name: string }> }>(follower, 'GET', '/v1/queues');
+    expect(all.queues.map((q) => q.name)).toEqual(['orders-1', 'payroll']);
+    // Users list: no secrets, no hashes.
+    const users = await cluster.ok<{ users: Array<Record<string, unknown>> }>(leader, 'GET', '/v1/users');
+    expect(JSON.stringify(users)).not.toContain(token.split('_')[2]);
+    expect(JSON.stringify(users)).not.toContain('hash');
+    expect(users.users.map((u) => u.name)).toEqual(['alice']);
+    // Audit lines where the request was served.
+    expect(cluster.findLogs(follower, 'audit', { audit: true, principal: 'admin-token', action: 'putUser', outcome: 'ok' }).length).toBe(1);
+    expect(cluster.findLogs(follower, 'audit', { audit: true, principal: 'admin-token', action: 'createToken', outcome: 'ok' }).length).toBe(1);
+    expect(cluster.findLogs(follower, 'audit', { audit: true, principal: 'alice', action: 'deleteQueue', resource: 'queue:orders-1', outcome: 'FORBIDDEN' }).length).toBe(1);
+    expect(cluster.findLogs(follower, 'audit', { audit: true, principal: 'alice', action: 'changeMembers', outcome: 'FORBIDDEN' }).length).toBe(1);
+    expect(cluster.findLogs(follower, 'audit', { audit: true, principal: 'admin-token', action: 'createQueue', resource: 'queue:payroll', outcome: 'ok' }).length).toBe(1);
+  });
+
+  test('a revoked token and an expired token are 401; a deleted user is 401', async () => {
+    onTestFailed(() => console.log(cluster.logTails()));
+    await cluster.ok(leader, 'PUT', '/v1/users/bob', { permissions: [{ resource: 'queue:*', actions: ['send'] }] });
+    const { token, id } = await tokenFor('bob', leader);
+    expect((await cluster.httpAs(token, follower, 'POST', '/v1/queues/payroll/messages', { body: 'x' })).status).toBe(200);
+    await cluster.ok(follower, 'DELETE', `/v1/users/bob/tokens/${id}`);
+    for (const node of [leader, follower]) {
+      const r = await waitFor(`${node} to refuse the revoked token`, async () => {
+        const res = await cluster.httpAs(token, node, 'POST', '/v1/queues/payroll/messages', { body: 'x' });
+        return res.status === 401 ? res : undefined;
+      });
+      expect(code(r)).toBe('UNAUTHENTICATED');
+      expect((r.body as ErrorBody).error?.message).toContain('revoked');
+    }
+    const short = await tokenFor('bob', follower, 1500);
+    const expired = await waitFor('the short token to expire', async () => {
+      const res = await cluster.httpAs(short.token, follower, 'POST', '/v1/queues/payroll/messages', { body: 'x' });
+      return res.status === 401 ? res : undefined;
+    });
+    expect((expired.body as ErrorBody).error?.message).toContain('expired');
+    const kept = await tokenFor('bob', leader);
+    await cluster.ok(follower, 'DELETE', '/v1/users/bob');
+    const gone = await waitFor('the deleted user to be refused', async () => {
+      const res = await cluster.httpAs(kept.token, follower, 'GET', '/v1/queues');
+      return res.status === 401 ? res : undefined;
+    });
+    expect(code(gone)).toBe('UNAUTHENTICATED');
+    expect(code(await cluster.http(leader, 'DELETE', '/v1/users/bob'))).toBe('NOT_FOUND');
+  });
+
+  test('invalid user requests are 400', async () => {
+    expect(code(await cluster.http(follower, 'PUT', '/v1/users/bad%20name', { permissions: [] }))).toBe('INVALID_ARGUMENT');
+    expect(code(await cluster.http(follower, 'PUT', '/v1/users/x', { permissions: [{ resource: 'queues:*', actions: ['send'] }] }))).toBe('INVALID_ARGUMENT');
+    expect(code(await cluster.http(follower, 'PUT', '/v1/users/x', { permissions: [{ resource: 'queue:*', actions: ['fly'] }] }))).toBe('INVALID_ARGUMENT');
+  });
+
+  test('--metrics-open serves /metrics without a token', async () => {
+    await cluster.kill(follower, 'SIGTERM');
+    await cluster.restart(follower, ['--metrics-open']);
+    await waitFor(`${follower} to serve`, async () => (await cluster.httpAs(undefined, follower, 'GET', '/health').catch(() => ({ status: 0 }))).status === 200);
+    expect((await cluster.httpAs(undefined, follower, 'GET', '/metrics')).status).toBe(200);
+    expect((await cluster.httpAs(undefined, follower, 'GET', '/v1/queues')).status).toBe(401);
+    // Users survive the restart (replicated state, reloaded).
+    const users = await cluster.ok<{ users: Array<{ name: string }> }>(follower, 'GET', '/v1/users');
+    expect(users.users.map((u) => u.name)).toEqual(['alice']);
+  });
+});
