@@ -110,6 +110,7 @@ export async function startServer(
     idleTimeoutMs: config.clientIdleTimeoutMs,
     onConnections: (n) => metrics.binaryConnections.set(n),
     countRequest: (op, code) => metrics.binaryRequests.inc({ op, code }),
+    auth,
     ...(tls !== undefined ? { tls } : {}),
   });
   let httpPort: number;

@@ -8,6 +8,9 @@
  * unless --metrics-open. Runs the compiled CLI: build first (`npm run build`).
  */
 import { afterAll, beforeAll, describe, expect, onTestFailed, test } from 'vitest';
+import { connect } from '../../src/client/index.js';
+import { RaftqError } from '../../src/errors.js';
+import { RawConnection } from '../api/raw-client.js';
 import { Cluster, waitFor, type HttpResult } from '../integration/cluster-harness.js';
 
 const adminToken = 'test-admin-token-0123456789abcdef';
@@ -133,6 +136,66 @@ describe('auth required', () => {
     expect(code(await cluster.http(leader, 'DELETE', '/v1/users/bob'))).toBe('NOT_FOUND');
   });
 
+  test('binary protocol: a request before an authenticated Hello, or a Hello with a bad token, is UNAUTHENTICATED; a token acts as its user', async () => {
+    onTestFailed(() => console.log(cluster.logTails()));
+    const port = cluster.node(follower).clientPort;
+    const raw = await RawConnection.open(port);
+    try {
+      raw.request(1, { listQueues: {} });
+      const before = await raw.next();
+      expect(before.type === 'error' ? before.value.code : before.type).toBe('UNAUTHENTICATED');
+      raw.request(2, { hello: { client: 'raw', token: 'rq_abcd1234_AAAAAAAAAAAAAAAAAAAAAAAA' } });
+      const bad = await raw.next();
+      expect(bad.type === 'error' ? bad.value.code : bad.type).toBe('UNAUTHENTICATED');
+      raw.request(3, { listQueues: {} });
+      const still = await raw.next();
+      expect(still.type === 'error' ? still.value.code : still.type).toBe('UNAUTHENTICATED');
+      raw.request(4, { hello: { client: 'raw', token: adminToken } });
+      expect((await raw.next()).type).toBe('hello');
+      raw.request(5, { listQueues: {} });
+      expect((await raw.next()).type).toBe('listQueues');
+    } finally {
+      raw.close();
+    }
+    // The client library without a token, and with an unknown one: UNAUTHENTICATED, not retried forever.
+    for (const token of [undefined, 'rq_abcd1234_AAAAAAAAAAAAAAAAAAAAAAAA']) {
+      const err = await connect({ nodes: [`127.0.0.1:${port}`], retryTimeoutMs: 2000, ...(token !== undefined ? { token } : {}) }).then(
+        async (c) => {
+          await c.close();
+          return undefined;
+        },
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(RaftqError);
+      expect((err as RaftqError).code).toBe('UNAUTHENTICATED');
+    }
+    // A user token: allowed 200-equivalent, refused FORBIDDEN, through a follower.
+    await cluster.ok(leader, 'PUT', '/v1/users/carol', { permissions: [{ resource: 'queue:orders-*', actions: ['send', 'consume'] }] });
+    const { token } = await tokenFor('carol', leader);
+    const c = await connect({ nodes: [`127.0.0.1:${port}`], token });
+    try {
+      await c.send('orders-1', 'from carol');
+      const denied = await c.send('payroll', 'x').then(() => undefined, (e: unknown) => e);
+      expect((denied as RaftqError).code).toBe('FORBIDDEN');
+      expect((denied as RaftqError).message).toBe('principal carol may not send on queue:payroll');
+      const recv = await c.receive('orders-1', { max: 1 }).then(() => undefined, (e: unknown) => e);
+      expect((recv as RaftqError).code).toBe('FORBIDDEN');
+      // consume: a subscription delivers.
+      let consumer: ReturnType<typeof c.consume> | undefined;
+      const got = await new Promise<string>((resolve, reject) => {
+        consumer = c.consume('orders-1', async (m) => {
+          resolve(m.text());
+        });
+        setTimeout(() => reject(new Error('no delivery within 10 s')), 10_000).unref();
+      });
+      await consumer?.close();
+      expect(typeof got).toBe('string');
+      expect(await c.listQueues().then((qs) => qs.map((q) => q.name))).toEqual(['orders-1']);
+    } finally {
+      await c.close();
+    }
+  });
+
   test('invalid user requests are 400', async () => {
     expect(code(await cluster.http(follower, 'PUT', '/v1/users/bad%20name', { permissions: [] }))).toBe('INVALID_ARGUMENT');
     expect(code(await cluster.http(follower, 'PUT', '/v1/users/x', { permissions: [{ resource: 'queues:*', actions: ['send'] }] }))).toBe('INVALID_ARGUMENT');
@@ -147,6 +210,6 @@ describe('auth required', () => {
     expect((await cluster.httpAs(undefined, follower, 'GET', '/v1/queues')).status).toBe(401);
     // Users survive the restart (replicated state, reloaded).
     const users = await cluster.ok<{ users: Array<{ name: string }> }>(follower, 'GET', '/v1/users');
-    expect(users.users.map((u) => u.name)).toEqual(['alice']);
+    expect(users.users.map((u) => u.name)).toEqual(['alice', 'carol']);
   });
 });
