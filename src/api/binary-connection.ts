@@ -187,6 +187,15 @@ export class BinaryConnection {
     } else if (!this.#authenticated && req.op !== 'ping') {
       this.#send(req.id, errorBody(new RaftqError('UNAUTHENTICATED', 'authenticate first: send a Hello with a token')));
       return;
+    } else if (this.#ctx.principal !== undefined && this.#ctx.auth !== undefined && req.op !== 'ping') {
+      // Each request acts with the user's permissions of now; a revoked token stops working.
+      try {
+        const principal = this.#ctx.auth.current(this.#ctx.principal);
+        if (principal !== this.#ctx.principal) this.#ctx = { ...this.#ctx, principal };
+      } catch (e) {
+        this.#send(req.id, errorBody(toRaftqError(e)));
+        return;
+      }
     }
     switch (req.op) {
       case 'hello':

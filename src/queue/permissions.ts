@@ -31,6 +31,8 @@ export interface Principal {
   readonly permissions: readonly Permission[];
   /** The bootstrap admin token: every action on every resource. */
   readonly superuser?: boolean;
+  /** The id of the user token it authenticated with (to look it up again). */
+  readonly tokenId?: string;
 }
 
 /** Limits of the replicated principal state. */

@@ -171,7 +171,7 @@ describe('auth required', () => {
     }
     // A user token: allowed 200-equivalent, refused FORBIDDEN, through a follower.
     await cluster.ok(leader, 'PUT', '/v1/users/carol', { permissions: [{ resource: 'queue:orders-*', actions: ['send', 'consume'] }] });
-    const { token } = await tokenFor('carol', leader);
+    const { token, id: carolTokenId } = await tokenFor('carol', leader);
     const c = await connect({ nodes: [`127.0.0.1:${port}`], token });
     try {
       await c.send('orders-1', 'from carol');
@@ -191,6 +191,12 @@ describe('auth required', () => {
       await consumer?.close();
       expect(typeof got).toBe('string');
       expect(await c.listQueues().then((qs) => qs.map((q) => q.name))).toEqual(['orders-1']);
+      // Permission changes apply to the open connection; a revoked token stops it.
+      await cluster.ok(leader, 'PUT', '/v1/users/carol', { permissions: [{ resource: 'queue:*', actions: ['send'] }] });
+      await waitFor('the connection to see the new permissions', () => c.send('payroll', 'now allowed').then(() => true, () => false));
+      await cluster.ok(leader, 'DELETE', `/v1/users/carol/tokens/${carolTokenId}`);
+      const revoked = await waitFor('the connection to be refused', () => c.send('orders-1', 'x').then(() => undefined, (e: unknown) => e as RaftqError));
+      expect(revoked.code).toBe('UNAUTHENTICATED');
     } finally {
       await c.close();
     }

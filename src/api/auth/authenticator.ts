@@ -94,7 +94,22 @@ export class Authenticator {
     if (stored.length !== given.length || !timingSafeEqual(given, stored)) throw new RaftqError('UNAUTHENTICATED', 'unknown token');
     if (found.token.revoked) throw new RaftqError('UNAUTHENTICATED', `token ${found.token.id} is revoked`);
     if (!tokenLive(found.token, this.#nowMs())) throw new RaftqError('UNAUTHENTICATED', `token ${found.token.id} has expired`);
-    return { name: found.user.name, permissions: found.user.permissions };
+    return { name: found.user.name, permissions: found.user.permissions, tokenId: found.token.id };
+  }
+
+  /**
+   * `principal` as the replicated state has it now: its user's current permissions;
+   * UNAUTHENTICATED once its token is revoked or expired or its user deleted. For sessions that
+   * authenticate once (a binary connection's Hello) and act many times.
+   */
+  current(principal: Principal): Principal {
+    if (principal.superuser === true || principal.tokenId === undefined) return principal;
+    const found = this.#principals().findToken(principal.tokenId);
+    if (found === undefined) throw new RaftqError('UNAUTHENTICATED', `token ${principal.tokenId} is gone (revoked or its user deleted)`);
+    if (found.token.revoked) throw new RaftqError('UNAUTHENTICATED', `token ${found.token.id} is revoked`);
+    if (!tokenLive(found.token, this.#nowMs())) throw new RaftqError('UNAUTHENTICATED', `token ${found.token.id} has expired`);
+    if (found.user.permissions === principal.permissions) return principal;
+    return { name: found.user.name, permissions: found.user.permissions, tokenId: found.token.id };
   }
 
   /** authenticate() of an `Authorization` header value (`Bearer <token>`). */
