@@ -7,13 +7,31 @@
  * shows only the queues the principal may see, audit lines, /health open, /metrics closed
  * unless --metrics-open. Runs the compiled CLI: build first (`npm run build`).
  */
+import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, onTestFailed, test } from 'vitest';
 import { connect } from '../../src/client/index.js';
 import { RaftqError } from '../../src/errors.js';
 import { RawConnection } from '../api/raw-client.js';
-import { Cluster, waitFor, type HttpResult } from '../integration/cluster-harness.js';
+import { Cluster, cliMain, waitFor, type HttpResult } from '../integration/cluster-harness.js';
+
+/** Runs the compiled CLI with `env` (no other RAFTQ_* variables); resolves with its exit code and output. */
+function raftq(args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const base: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('RAFTQ_')) base[k] = v;
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cliMain, ...args], { env: { ...base, ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
 
 const adminToken = 'test-admin-token-0123456789abcdef';
+
+/** The secret part of `rq_<id>_<secret>` (the secret may hold '_' itself). */
+function secretOf(token: string): string {
+  return token.slice(token.indexOf('_', 3) + 1);
+}
 
 interface ErrorBody {
   error?: { code?: string; message?: string };
@@ -95,7 +113,7 @@ describe('auth required', () => {
     expect(all.queues.map((q) => q.name)).toEqual(['orders-1', 'payroll']);
     // Users list: no secrets, no hashes.
     const users = await cluster.ok<{ users: Array<Record<string, unknown>> }>(leader, 'GET', '/v1/users');
-    expect(JSON.stringify(users)).not.toContain(token.split('_')[2]);
+    expect(JSON.stringify(users)).not.toContain(secretOf(token));
     expect(JSON.stringify(users)).not.toContain('hash');
     expect(users.users.map((u) => u.name)).toEqual(['alice']);
     // Audit lines where the request was served.
@@ -200,6 +218,36 @@ describe('auth required', () => {
     } finally {
       await c.close();
     }
+  });
+
+  test('CLI: raftq user put/list/delete, raftq token create/revoke, client commands with --token / RAFTQ_TOKEN', async () => {
+    onTestFailed(() => console.log(cluster.logTails()));
+    const http = ['--node', `127.0.0.1:${cluster.node(follower).httpPort}`];
+    const nodes = ['--nodes', `127.0.0.1:${cluster.node(follower).clientPort}`, '--timeout', '2000'];
+    const put = await raftq(['user', 'put', 'dave', '--allow', 'queue:orders-*=send,receive', '--allow', 'topic:x.*=consume', ...http, '--token', adminToken]);
+    expect([put.code, put.stdout.trim()]).toEqual([0, 'created user dave (2 permissions)']);
+    const created = await raftq(['token', 'create', 'dave', ...http], { RAFTQ_TOKEN: adminToken });
+    expect(created.code).toBe(0);
+    const token = created.stdout.trim();
+    expect(token).toMatch(/^rq_[a-z0-9]+_[A-Za-z0-9_-]+$/);
+    const list = await raftq(['user', 'list', '--json', ...http, '--token', adminToken]);
+    const dave = (JSON.parse(list.stdout) as Array<{ name: string; permissions: unknown; tokens: Array<{ id: string }> }>).find((u) => u.name === 'dave')!;
+    expect(dave.permissions).toEqual([{ resource: 'queue:orders-*', actions: ['send', 'receive'] }, { resource: 'topic:x.*', actions: ['consume'] }]);
+    expect(list.stdout).not.toContain(secretOf(token));
+    await waitFor('dave\'s token on the follower', async () => (await cluster.httpAs(token, follower, 'GET', '/v1/queues')).status === 200);
+    expect((await raftq(['send', 'orders-1', 'from the cli', ...nodes, '--token', token])).code).toBe(0);
+    const denied = await raftq(['send', 'payroll', 'x', ...nodes], { RAFTQ_TOKEN: token });
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toContain('FORBIDDEN');
+    const anonymous = await raftq(['queues', ...nodes]);
+    expect(anonymous.code).toBe(1);
+    expect(anonymous.stderr).toContain('UNAUTHENTICATED');
+    const noAdmin = await raftq(['user', 'list', ...http, '--token', token]);
+    expect(noAdmin.code).toBe(1);
+    expect(noAdmin.stderr).toContain('FORBIDDEN');
+    expect((await raftq(['token', 'revoke', 'dave', dave.tokens[0]!.id, ...http, '--token', adminToken])).code).toBe(0);
+    await waitFor('the revoked token to be refused', async () => (await raftq(['queues', ...nodes, '--token', token])).stderr.includes('UNAUTHENTICATED'));
+    expect((await raftq(['user', 'delete', 'dave', ...http, '--token', adminToken])).code).toBe(0);
   });
 
   test('invalid user requests are 400', async () => {
