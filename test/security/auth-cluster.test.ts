@@ -199,16 +199,34 @@ describe('auth required', () => {
       const recv = await c.receive('orders-1', { max: 1 }).then(() => undefined, (e: unknown) => e);
       expect((recv as RaftqError).code).toBe('FORBIDDEN');
       // consume: a subscription delivers.
+      // consume: a subscription delivers, and its acks (consume without receive) delete.
+      await cluster.ok(leader, 'PUT', '/v1/queues/orders-sub', {});
+      await c.send('orders-sub', 'to consume');
       let consumer: ReturnType<typeof c.consume> | undefined;
       const got = await new Promise<string>((resolve, reject) => {
-        consumer = c.consume('orders-1', async (m) => {
+        consumer = c.consume('orders-sub', async (m) => {
           resolve(m.text());
         });
         setTimeout(() => reject(new Error('no delivery within 10 s')), 10_000).unref();
       });
+      expect(got).toBe('to consume');
+      await waitFor('the consumer\'s ack to delete the message', async () => {
+        const q = await cluster.ok<{ stats: { visible: number; inFlight: number } }>(leader, 'GET', '/v1/queues/orders-sub');
+        return q.stats.visible === 0 && q.stats.inFlight === 0;
+      });
       await consumer?.close();
-      expect(typeof got).toBe('string');
-      expect(await c.listQueues().then((qs) => qs.map((q) => q.name))).toEqual(['orders-1']);
+      // A subscription where the user may not consume: FORBIDDEN.
+      const rawSub = await RawConnection.open(port);
+      try {
+        rawSub.request(1, { hello: { client: 'raw', token } });
+        expect((await rawSub.next()).type).toBe('hello');
+        rawSub.request(2, { subscribe: { queue: 'payroll', credit: 10 } });
+        const refused = await rawSub.next();
+        expect(refused.type === 'error' ? refused.value.code : refused.type).toBe('FORBIDDEN');
+      } finally {
+        rawSub.close();
+      }
+      expect(await c.listQueues().then((qs) => qs.map((q) => q.name))).toEqual(['orders-1', 'orders-sub']);
       // Permission changes apply to the open connection; a revoked token stops it.
       await cluster.ok(leader, 'PUT', '/v1/users/carol', { permissions: [{ resource: 'queue:*', actions: ['send'] }] });
       await waitFor('the connection to see the new permissions', () => c.send('payroll', 'now allowed').then(() => true, () => false));

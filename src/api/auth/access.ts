@@ -6,29 +6,33 @@
 import type { Logger } from 'pino';
 import { toRaftqError } from '../../server/error-map.js';
 import type { Command } from '../../queue/index.js';
-import { queueResource, type Action, type Principal } from '../../queue/permissions.js';
+import { isAllowed, queueResource, type Action, type Principal } from '../../queue/permissions.js';
 import { authorize } from './authorize.js';
 
 /** What a command needs: an action on each of some resources, and whether it is audited. */
 export interface Access {
   readonly action: Action;
+  /** Actions that also allow it (an ack needs `receive`, or `consume` for a subscriber's ack). */
+  readonly orElse?: readonly Action[];
   readonly resources: readonly string[];
   /** Administrative: one audit line per attempt. */
   readonly audit: boolean;
 }
 
 /**
- * The access `cmd` needs. Receives, acks and visibility changes need `receive`, or `consume`
- * when they serve a subscription (`consuming`).
+ * The access `cmd` needs. Receives need `receive`, or `consume` when they serve a subscription
+ * (`consuming`); acks and visibility changes need either (a subscriber settles its deliveries
+ * with plain acks and nacks).
  */
 export function accessOf(cmd: Command, consuming: boolean): Access {
   switch (cmd.type) {
     case 'enqueue':
       return { action: 'send', resources: [queueResource(cmd.queue)], audit: false };
     case 'receive':
+      return { action: consuming ? 'consume' : 'receive', resources: [queueResource(cmd.queue)], audit: false };
     case 'ack':
     case 'changeVisibility':
-      return { action: consuming ? 'consume' : 'receive', resources: [queueResource(cmd.queue)], audit: false };
+      return { action: consuming ? 'consume' : 'receive', orElse: [consuming ? 'receive' : 'consume'], resources: [queueResource(cmd.queue)], audit: false };
     case 'redrive':
       return { action: 'admin', resources: [queueResource(cmd.queue), ...(cmd.destination === undefined ? [] : [queueResource(cmd.destination)])], audit: true };
     case 'createQueue':
@@ -63,7 +67,11 @@ export interface AccessContext {
 export async function audited<T>(ctx: AccessContext, access: Access, what: string, fn: () => Promise<T>): Promise<T> {
   let outcome = 'ok';
   try {
-    for (const r of access.resources) authorize(ctx.principal, access.action, r);
+    for (const r of access.resources) {
+      const p = ctx.principal;
+      if (p !== undefined && access.orElse?.some((a) => isAllowed(p, a, r)) === true) continue;
+      authorize(p, access.action, r);
+    }
     return await fn();
   } catch (e) {
     outcome = toRaftqError(e).code;
