@@ -169,6 +169,7 @@ export class HttpApi {
       res.statusCode = status;
       res.setHeader('content-type', 'application/json');
       if (err.code === 'TOO_LARGE') res.setHeader('connection', 'close');
+      if (err.code === 'UNAUTHENTICATED') res.setHeader('www-authenticate', 'Bearer realm="raftq"');
       const error: Record<string, unknown> = { code: err.code, message: err.message };
       if (err.leader !== undefined) error['leader'] = err.leader;
       res.end(JSON.stringify({ error }));

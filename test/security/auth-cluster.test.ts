@@ -76,6 +76,8 @@ describe('auth required', () => {
       expect([unknown.status, code(unknown)]).toEqual([401, 'UNAUTHENTICATED']);
       const garbage = await cluster.httpAs('not-a-token', id, 'PUT', '/v1/queues/q1');
       expect([garbage.status, code(garbage)]).toEqual([401, 'UNAUTHENTICATED']);
+      const plain = await fetch(`http://127.0.0.1:${cluster.node(id).httpPort}/v1/queues`);
+      expect([plain.status, plain.headers.get('www-authenticate')]).toEqual([401, 'Bearer realm="raftq"']);
       expect((await cluster.httpAs(undefined, id, 'GET', '/metrics')).status).toBe(401);
       expect((await cluster.httpAs(adminToken, id, 'GET', '/metrics')).status).toBe(200);
       expect((await cluster.httpAs(undefined, id, 'GET', '/v1/users')).status).toBe(401);
