@@ -42,6 +42,7 @@ const expectedQueue: Record<QueueErrorCode, ErrorCode> = {
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
   TOO_LARGE: 'TOO_LARGE',
   STALE_RECEIPT: 'STALE_RECEIPT',
+  NOT_FOUND: 'NOT_FOUND',
 };
 
 function mapped(e: unknown): RaftqError {

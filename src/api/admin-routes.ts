@@ -71,7 +71,7 @@ async function listMembers(node: AdminNode, req: IncomingMessage, ca: Buffer | u
   const leader = node.leader();
   if (s.role !== 'leader' && req.headers['raftq-forwarded'] === undefined && leader?.http !== undefined) {
     try {
-      return await forward(node, leader, 'GET', '/v1/cluster/members', undefined, ca);
+      return await forward(node, leader, 'GET', '/v1/cluster/members', undefined, ca, req.headers.authorization);
     } catch {
       // Leader unreachable: answer with this node's view.
     }
@@ -101,7 +101,7 @@ async function changeMembers(node: AdminNode, req: IncomingMessage, bodyBytesMax
   const s = node.status();
   const leader = node.leader();
   if (s.role !== 'leader' && req.headers['raftq-forwarded'] === undefined && leader?.http !== undefined) {
-    return forward(node, leader, 'POST', '/v1/cluster/members', o, ca);
+    return forward(node, leader, 'POST', '/v1/cluster/members', o, ca, req.headers.authorization);
   }
   const r = await node.changeMembership(action satisfies MemberAction, id, addr);
   return { action: r.action, id: r.id, index: r.index, confState: r.confState };
@@ -109,16 +109,17 @@ async function changeMembers(node: AdminNode, req: IncomingMessage, bodyBytesMax
 
 /**
  * Sends the request to the leader's HTTP address once (https verified against `ca` when the
- * cluster serves TLS); maps its error body back to a RaftqError.
+ * cluster serves TLS), with the caller's Authorization header, which the leader checks again;
+ * maps its error body back to a RaftqError.
  */
-async function forward(node: AdminNode, leader: { id: string; http?: string; client?: string }, method: string, path: string, body: unknown, ca: Buffer | undefined): Promise<unknown> {
+async function forward(node: AdminNode, leader: { id: string; http?: string; client?: string }, method: string, path: string, body: unknown, ca: Buffer | undefined, authorization: string | undefined): Promise<unknown> {
   let res: { status: number; body: unknown };
   try {
     res = await requestJson({
       address: leader.http ?? '',
       method,
       path,
-      headers: { 'raftq-forwarded': node.config.nodeId },
+      headers: { 'raftq-forwarded': node.config.nodeId, ...(authorization !== undefined ? { authorization } : {}) },
       body,
       ...(ca !== undefined ? { ca } : {}),
       signal: AbortSignal.timeout(node.config.requestTimeoutMs + 2000),

@@ -39,7 +39,10 @@ type Inflight = 'request' | ServerSubscription;
  */
 export class BinaryConnection {
   readonly #socket: Socket;
-  readonly #ctx: BinaryContext;
+  /** Gains the principal when a Hello authenticates the connection. */
+  #ctx: BinaryContext;
+  /** With auth required: false until a Hello carried a valid token. */
+  #authenticated: boolean;
   readonly #limits: ConnectionLimits;
   readonly #decoder: FrameDecoder;
   readonly #onClosed: (c: BinaryConnection) => void;
@@ -78,6 +81,7 @@ export class BinaryConnection {
     if (ctx.closing.aborted) this.#closedController.abort();
     else ctx.closing.addEventListener('abort', this.#onServerClosing, { once: true });
     this.#ctx = { ...ctx, closing: this.#closedController.signal };
+    this.#authenticated = ctx.auth?.required !== true;
     socket.setNoDelay(true);
     socket.setKeepAlive(true, limits.idleTimeoutMs);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -171,6 +175,28 @@ export class BinaryConnection {
   }
 
   #dispatch(req: Exclude<DecodedRequest, { op: 'credit' }>): void {
+    if (req.op === 'hello' && this.#ctx.auth?.required === true) {
+      try {
+        const principal = this.#ctx.auth.authenticate(req.args.token);
+        this.#ctx = { ...this.#ctx, ...(principal !== undefined ? { principal } : {}) };
+        this.#authenticated = true;
+      } catch (e) {
+        this.#send(req.id, errorBody(toRaftqError(e)));
+        return;
+      }
+    } else if (!this.#authenticated && req.op !== 'ping') {
+      this.#send(req.id, errorBody(new RaftqError('UNAUTHENTICATED', 'authenticate first: send a Hello with a token')));
+      return;
+    } else if (this.#ctx.principal !== undefined && this.#ctx.auth !== undefined && req.op !== 'ping') {
+      // Each request acts with the user's permissions of now; a revoked token stops working.
+      try {
+        const principal = this.#ctx.auth.current(this.#ctx.principal);
+        if (principal !== this.#ctx.principal) this.#ctx = { ...this.#ctx, principal };
+      } catch (e) {
+        this.#send(req.id, errorBody(toRaftqError(e)));
+        return;
+      }
+    }
     switch (req.op) {
       case 'hello':
         this.#leaderReported = this.#ctx.node.leader()?.id ?? '';

@@ -12,6 +12,9 @@ import type { DecodedRequest, RequestOps, ResultBody, WireAttributes, WireCluste
 import { clusterView, type ClusterView } from './cluster-view.js';
 import { transferLeadershipAndWait } from './leader-transfer.js';
 import { receiveWithWait } from './long-poll-receive.js';
+import { audited } from './auth/access.js';
+import type { Authenticator } from './auth/authenticator.js';
+import type { Principal } from '../queue/permissions.js';
 import * as ops from './queue-ops.js';
 
 /** What the binary API serves from. */
@@ -23,6 +26,10 @@ export interface BinaryContext {
   readonly closing: AbortSignal;
   /** Counts a completed request by op and result code ("OK" on success), for metrics. */
   readonly countRequest?: (op: string, code: string) => void;
+  /** Who the connection acts as, once its Hello authenticated it; undefined with auth off. */
+  readonly principal?: Principal;
+  /** Authentication (`--auth`); absent: off. */
+  readonly auth?: Authenticator;
 }
 
 /** The ops answered by runOp (everything but the connection and subscription ops). */
@@ -72,7 +79,7 @@ export async function runOp(ctx: BinaryContext, req: SimpleOp): Promise<ResultBo
     case 'clusterStatus':
       return { clusterStatus: clusterStatusToWire(clusterView(ctx.node)) };
     case 'transferLeader':
-      return { transferLeader: { leader: await transferLeadershipAndWait(ctx.node, req.args.to) } };
+      return { transferLeader: { leader: await audited(ctx, { action: 'admin', resources: ['cluster'], audit: true }, 'transferLeader', () => transferLeadershipAndWait(ctx.node, req.args.to)) } };
   }
 }
 

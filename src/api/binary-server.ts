@@ -7,6 +7,7 @@ import type { NodeRuntime } from '../server/node-runtime.js';
 import type { QueueApplication, QueueReply } from '../server/queue-app.js';
 import { BinaryConnection, type ConnectionLimits } from './binary-connection.js';
 import type { BinaryContext } from './binary-ops.js';
+import type { Authenticator } from './auth/authenticator.js';
 import type { TlsCredentials } from '../transport/index.js';
 
 /** What the binary client API serves from, and its bounds. */
@@ -24,6 +25,8 @@ export interface BinaryApiOptions extends ConnectionLimits {
   readonly countRequest?: (op: string, code: string) => void;
   /** Serve TLS with these (reloadable) credentials; clients verify the node (no client certificate yet). */
   readonly tls?: TlsCredentials;
+  /** Authentication (`--auth`): with required, a connection acts only after a Hello with a valid token. */
+  readonly auth?: Authenticator;
 }
 
 /**
@@ -64,6 +67,7 @@ export class BinaryApi {
       logger: o.logger,
       closing: this.#closingController.signal,
       ...(o.countRequest !== undefined ? { countRequest: o.countRequest } : {}),
+      ...(o.auth !== undefined ? { auth: o.auth } : {}),
     };
     const accept = (socket: Socket): void => {
       if (this.#closing || this.#connections.size >= (o.connectionsMax ?? connectionsMaxDefault)) {

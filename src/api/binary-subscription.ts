@@ -4,6 +4,8 @@ import { toRaftqError } from '../server/error-map.js';
 import type { BinaryContext } from './binary-ops.js';
 import { receiveCommand, wakeDelayMs, worthReceiving } from './long-poll-receive.js';
 import { proposeCommand } from './queue-ops.js';
+import { authorize } from './auth/authorize.js';
+import { queueResource } from '../queue/permissions.js';
 
 /**
  * Largest credit a subscription may hold, in messages. Credit bounds what the server may push
@@ -35,7 +37,7 @@ export interface SubscriptionSink {
 export class ServerSubscription {
   readonly id: number;
   readonly queue: string;
-  readonly #ctx: BinaryContext;
+  readonly #ctx: BinaryContext & { readonly consuming: true };
   readonly #visibilityTimeoutMs: number | undefined;
   readonly #sink: SubscriptionSink;
   #credit: number;
@@ -46,7 +48,9 @@ export class ServerSubscription {
 
   constructor(ctx: BinaryContext, id: number, queue: string, visibilityTimeoutMs: number | undefined, credit: number, sink: SubscriptionSink) {
     checkCredit(credit, 0);
-    this.#ctx = ctx;
+    // A subscription needs `consume`; its receives, and the nacks of undelivered messages, too.
+    authorize(ctx.principal, 'consume', queueResource(queue));
+    this.#ctx = { ...ctx, consuming: true };
     this.id = id;
     this.queue = queue;
     this.#visibilityTimeoutMs = visibilityTimeoutMs;

@@ -8,8 +8,13 @@ import { toRaftqError } from '../server/error-map.js';
 import type { NodeRuntime } from '../server/node-runtime.js';
 import type { QueueApplication, QueueReply } from '../server/queue-app.js';
 import { adminRoute } from './admin-routes.js';
+import { audited, auditLine, type Access } from './auth/access.js';
+import { authorize } from './auth/authorize.js';
+import type { Authenticator } from './auth/authenticator.js';
+import { userRoutes } from './auth/user-routes.js';
 import { clusterView } from './cluster-view.js';
 import { readJsonBody } from './http-body.js';
+import type { Handler, Route } from './http-route.js';
 import { transferLeadershipAndWait } from './leader-transfer.js';
 import { receiveWithWait } from './long-poll-receive.js';
 import type { Metrics } from './metrics.js';
@@ -34,17 +39,16 @@ export interface HttpApiOptions {
   readonly sqs?: SqsService;
   /** Serve https with these (reloadable) credentials; also used to reach other nodes over https. */
   readonly tls?: TlsCredentials;
+  /** Authentication (`--auth`); absent: off. */
+  readonly auth?: Authenticator;
 }
 
-/** A route's handler: `ctx` carries the request's id to the ops it calls. */
-type Handler = (req: IncomingMessage, params: string[], ctx: ops.QueueOpsContext) => Promise<unknown>;
+/** What cluster administration needs (members, transfer-leader, backup, users). */
+const clusterAdmin: Access = { action: 'admin', resources: ['cluster'], audit: true };
 
-interface Route {
-  readonly method: string;
-  readonly pattern: RegExp;
-  readonly name: string;
-  readonly handler: Handler;
-}
+/** Paths served without a token whatever --auth says. */
+const openPaths = new Set(['/health', '/ready']);
+
 
 const fatalDecoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -117,28 +121,43 @@ export class HttpApi {
     try {
       const leader = this.#o.node.leader();
       if (leader !== undefined) res.setHeader('raftq-leader', leader.http !== undefined ? `${leader.id} ${leader.http}` : leader.id);
+      const auth = this.#o.auth;
+      const sqs = this.#o.sqs;
+      const isSqs = sqs?.handles(req) === true;
+      // SQS keeps SigV4 with its credentials file (principals for SQS access keys come later).
+      const needsToken = auth !== undefined && !isSqs && !openPaths.has(url.pathname) && (url.pathname !== '/metrics' || auth.metricsNeedToken);
+      const principal = needsToken ? auth.authenticateHeader(req.headers.authorization) : undefined;
+      const ctx: ops.QueueOpsContext = { node: this.#o.node, app: this.#o.app, requestId: reqId, logger: this.#o.logger, ...(principal !== undefined ? { principal } : {}) };
       if (url.pathname === '/metrics' && req.method === 'GET') {
         routeName = 'metrics';
         res.setHeader('content-type', this.#o.metrics.registry.contentType);
         res.end(await this.#o.metrics.registry.metrics());
         return;
       }
-      const sqs = this.#o.sqs;
-      if (sqs?.handles(req) === true) {
+      if (isSqs && sqs !== undefined) {
         routeName = await sqs.serve(req, res, { ops: { node: this.#o.node, app: this.#o.app, requestId: reqId }, requestId: reqId, stop: this.#closing.signal });
         return;
       }
       const admin = adminRoute(this.#o.node, this.#o.bodyBytesMax, req.method ?? 'GET', url.pathname, this.#o.tls?.material.ca);
       if (admin !== undefined) {
         routeName = admin.name;
+        // Reading the member list is not audited; changing members and taking backups are.
+        const audit = admin.name !== 'members';
+        try {
+          authorize(ctx.principal, 'admin', 'cluster');
+        } catch (e) {
+          if (audit) auditLine(ctx, clusterAdmin, admin.name, 'FORBIDDEN');
+          throw e;
+        }
         await admin.serve(req, res);
+        if (audit) auditLine(ctx, clusterAdmin, admin.name, res.statusCode < 300 ? 'ok' : `HTTP ${res.statusCode}`);
         return;
       }
       const match = this.#match(req.method ?? 'GET', url.pathname);
       if (match === undefined) throw new RaftqError('NOT_FOUND', `no route for ${req.method} ${url.pathname}`);
       if (match === 'method') throw new RaftqError('INVALID_ARGUMENT', `method ${req.method} is not allowed on ${url.pathname}`);
       routeName = match.route.name;
-      const body = await match.route.handler(req, match.params, { node: this.#o.node, app: this.#o.app, requestId: reqId });
+      const body = await match.route.handler(req, match.params, ctx);
       const out = body === undefined ? '{}' : JSON.stringify(body);
       res.setHeader('content-type', 'application/json');
       res.end(out);
@@ -150,6 +169,7 @@ export class HttpApi {
       res.statusCode = status;
       res.setHeader('content-type', 'application/json');
       if (err.code === 'TOO_LARGE') res.setHeader('connection', 'close');
+      if (err.code === 'UNAUTHENTICATED') res.setHeader('www-authenticate', 'Bearer realm="raftq"');
       const error: Record<string, unknown> = { code: err.code, message: err.message };
       if (err.leader !== undefined) error['leader'] = err.leader;
       res.end(JSON.stringify({ error }));
@@ -177,7 +197,8 @@ export class HttpApi {
       r('GET', '/health', 'health', async () => ({ status: 'ok' })),
       r('GET', '/ready', 'ready', async () => this.#ready()),
       r('GET', '/v1/cluster', 'cluster', async () => this.#cluster()),
-      r('POST', '/v1/cluster/transfer-leader', 'transferLeader', async (req) => this.#transferLeader(req)),
+      r('POST', '/v1/cluster/transfer-leader', 'transferLeader', async (req, _p, ctx) => audited(ctx, clusterAdmin, 'transferLeader', () => this.#transferLeader(req))),
+      ...userRoutes(r, (req) => this.#body(req)),
       r('GET', '/v1/queues', 'listQueues', async (_req, _p, ctx) => ({ queues: (await ops.listQueues(ctx)).map(queueJson) })),
       r('PUT', `/v1/queues/${q}`, 'createQueue', async (req, [name], ctx) => {
         const { attributes, tags } = parseCreateQueue(await this.#body(req));
@@ -257,7 +278,7 @@ export class HttpApi {
         address: leader.http,
         method: 'POST',
         path: '/v1/cluster/transfer-leader',
-        headers: { 'raftq-forwarded': s.id },
+        headers: { 'raftq-forwarded': s.id, ...(req.headers.authorization !== undefined ? { authorization: req.headers.authorization } : {}) },
         body: { to },
         ...(this.#o.tls !== undefined ? { ca: this.#o.tls.material.ca } : {}),
         signal: AbortSignal.timeout(this.#o.node.config.requestTimeoutMs),

@@ -17,9 +17,13 @@ import {
   type QueueInfo,
   type QueueTags,
 } from '../queue/index.js';
+import type { Logger } from 'pino';
+import { queueResource, type Principal } from '../queue/permissions.js';
 import { toRaftqError } from '../server/error-map.js';
 import type { NodeRuntime } from '../server/node-runtime.js';
 import type { QueueApplication, QueueReply } from '../server/queue-app.js';
+import { accessOf, audited } from './auth/access.js';
+import { canSee } from './auth/authorize.js';
 import { submitCommand, type ReplyTo } from './submit-command.js';
 
 /** What the queue operations run against. */
@@ -28,6 +32,12 @@ export interface QueueOpsContext {
   readonly app: QueueApplication;
   /** The id of the client request this op serves, carried with a forwarded command (logs). */
   readonly requestId?: string;
+  /** Who the request acts as; undefined when authentication is off (everything allowed). */
+  readonly principal?: Principal;
+  /** Where audit lines of administrative actions go (auth/access.ts). */
+  readonly logger?: Logger;
+  /** The ops serve a subscription: receives, acks and nacks need `consume` instead of `receive`. */
+  readonly consuming?: boolean;
 }
 
 /** The outcome of changing a message's visibility (a nack is one with a delay). */
@@ -35,12 +45,18 @@ export type VisibilityOutcome = ReplyTo<'changeVisibility'>['outcome'];
 
 /**
  * Validates `cmd` (so that bad input fails at once, before any proposal or long poll),
+ * authorizes it for `ctx.principal` (FORBIDDEN; administrative commands write an audit line),
  * proposes it through the leader, and turns an error result into a RaftqError. The only door
- * through which the APIs propose a queue command.
+ * through which the APIs propose a queue command: a follower authorizes here, before it
+ * forwards, and the leader trusts its peers (mutually authenticated by TLS).
  */
 export async function proposeCommand<C extends Command>(ctx: QueueOpsContext, cmd: C): Promise<ReplyTo<C['type']>> {
   checkCommand(cmd);
-  return submitCommand(ctx.node, cmd, ctx.requestId !== undefined ? { requestId: ctx.requestId } : {});
+  const submit = (): Promise<ReplyTo<C['type']>> => submitCommand(ctx.node, cmd, ctx.requestId !== undefined ? { requestId: ctx.requestId } : {});
+  const access = accessOf(cmd, ctx.consuming === true);
+  // The hot path (auth off, a message op): nothing to check or audit.
+  if (ctx.principal === undefined && !access.audit) return submit();
+  return audited(ctx, access, cmd.type, submit);
 }
 
 /**
@@ -110,15 +126,16 @@ export async function purgeQueue(ctx: QueueOpsContext, queue: string): Promise<{
 
 /** The queue `queue` (linearizable); QUEUE_NOT_FOUND when it does not exist. */
 export async function getQueue(ctx: QueueOpsContext, queue: string): Promise<QueueInfo> {
+  if (!canSee(ctx.principal, queueResource(queue))) throw new RaftqError('FORBIDDEN', `principal ${ctx.principal?.name} has no permission on ${queueResource(queue)}`);
   const info = await readQueue(ctx, queue);
   if (info === undefined) throw new RaftqError('QUEUE_NOT_FOUND', `queue ${queue} does not exist`);
   return info;
 }
 
-/** Every queue (linearizable). */
+/** Every queue the principal may see (any permission on it), linearizable. */
 export async function listQueues(ctx: QueueOpsContext): Promise<QueueInfo[]> {
   await ctx.node.linearizableRead();
-  return ctx.app.stateMachine.listQueues();
+  return ctx.app.stateMachine.listQueues().filter((q) => canSee(ctx.principal, queueResource(q.name)));
 }
 
 /** Enqueues messages; answers once committed on a majority and applied. */

@@ -10,10 +10,11 @@ export const defaultHttpNode = '127.0.0.1:8001';
 
 /** Flags of the operator commands that talk HTTP to one node. */
 export const nodeFlagHelp = `  --node HOST:HTTPPORT   HTTP address of any cluster node [RAFTQ_HTTP_NODE] (default ${defaultHttpNode})
-  --tls-ca FILE          the node serves HTTPS: verify it against this CA [RAFTQ_TLS_CA]`;
+  --tls-ca FILE          the node serves HTTPS: verify it against this CA [RAFTQ_TLS_CA]
+  --token TOKEN          Authorization: Bearer TOKEN (nodes with --auth required) [RAFTQ_TOKEN]`;
 
 /** Flags of the operator commands that talk HTTP to one node, for parseOps. */
-export const nodeFlags = { node: { type: 'string' }, 'tls-ca': { type: 'string' } } as const;
+export const nodeFlags = { node: { type: 'string' }, 'tls-ca': { type: 'string' }, token: { type: 'string' } } as const;
 
 /** The node an operator command talks to: its HTTP address, and the CA when it serves HTTPS. */
 export interface AdminNode {
@@ -21,6 +22,8 @@ export interface AdminNode {
   readonly address: string;
   /** PEM CA: present means https. */
   readonly ca?: Buffer;
+  /** Sent as `Authorization: Bearer <token>`. */
+  readonly token?: string;
 }
 
 /** Parses an operator command's argv with node:util parseArgs; usage errors name the usage. */
@@ -43,15 +46,21 @@ export function parseOps(
   return { values, positionals: parsed.positionals, help: false };
 }
 
-/** The node to talk to: --node, RAFTQ_HTTP_NODE, or the default; over https with --tls-ca / RAFTQ_TLS_CA. */
+/**
+ * The node to talk to: --node, RAFTQ_HTTP_NODE, or the default; over https with --tls-ca /
+ * RAFTQ_TLS_CA; with the token of --token / RAFTQ_TOKEN.
+ */
 export function nodeOf(values: Record<string, string | boolean | undefined>): AdminNode {
   const v = values['node'];
   const address = typeof v === 'string' && v !== '' ? v : (process.env['RAFTQ_HTTP_NODE'] ?? defaultHttpNode);
   const flag = values['tls-ca'];
   const caFile = typeof flag === 'string' && flag !== '' ? flag : process.env['RAFTQ_TLS_CA'];
-  if (caFile === undefined || caFile === '') return { address };
+  const t = values['token'];
+  const tokenText = typeof t === 'string' && t !== '' ? t : process.env['RAFTQ_TOKEN'];
+  const token = tokenText === undefined || tokenText === '' ? {} : { token: tokenText };
+  if (caFile === undefined || caFile === '') return { address, ...token };
   try {
-    return { address, ca: readFileSync(caFile) };
+    return { address, ca: readFileSync(caFile), ...token };
   } catch (e) {
     throw new RaftqError('INVALID_ARGUMENT', `--tls-ca ${caFile}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
@@ -63,7 +72,8 @@ export function nodeOf(values: Record<string, string | boolean | undefined>): Ad
  */
 export function requestNode(node: AdminNode, method: string, path: string, body: Buffer | undefined, timeoutMs: number): Promise<IncomingMessage> {
   const url = new URL(`${node.ca !== undefined ? 'https' : 'http'}://${node.address}${path}`);
-  const headers = body !== undefined ? { 'content-type': 'application/json', 'content-length': String(body.length) } : {};
+  const headers: Record<string, string> = body !== undefined ? { 'content-type': 'application/json', 'content-length': String(body.length) } : {};
+  if (node.token !== undefined) headers['authorization'] = `Bearer ${node.token}`;
   const options = { method, headers, signal: AbortSignal.timeout(timeoutMs) };
   return new Promise((resolve, reject) => {
     const req = node.ca !== undefined ? httpsRequest(url, { ...options, ca: node.ca }, resolve) : httpRequest(url, options, resolve);

@@ -32,6 +32,7 @@ export const globalFlags: Readonly<Record<string, FlagSpec>> = {
   nodes: { type: 'string' },
   timeout: { type: 'string' },
   'tls-ca': { type: 'string' },
+  token: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -42,6 +43,8 @@ export const globalFlagsHelp = `global flags:
   --timeout MS            how long to keep retrying an unreachable or leaderless cluster (default 5000)
   --tls-ca FILE           connect with TLS, verifying the nodes against this CA [RAFTQ_TLS_CA]
                           (a secure local cluster's is data/tls/ca.pem)
+  --token TOKEN           authenticate with this token (nodes run with --auth required) [RAFTQ_TOKEN]
+                          (a secure local cluster's admin token is in data/admin.token)
   -h, --help              this help`;
 
 /** Parsed command line. */
@@ -104,6 +107,12 @@ export function nodesOf(args: ParsedArgs, spec: CommandSpec, env: NodeJS.Process
     }
   }
   return nodes;
+}
+
+/** The token of --token, else RAFTQ_TOKEN, if any. */
+export function tokenOf(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const v = stringFlag(args, 'token') ?? env['RAFTQ_TOKEN'];
+  return v === undefined || v === '' ? undefined : v;
 }
 
 /** The CA file of --tls-ca, else RAFTQ_TLS_CA, if any: the cluster serves TLS. */

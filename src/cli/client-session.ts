@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Client } from '../client/client.js';
 import { RaftqError } from '../errors.js';
-import { globalFlagsHelp, intFlag, nodesOf, parseCommand, tlsCaOf, type CommandSpec, type ParsedArgs } from './cli-args.js';
+import { globalFlagsHelp, intFlag, nodesOf, parseCommand, tlsCaOf, tokenOf, type CommandSpec, type ParsedArgs } from './cli-args.js';
 
 /** A CLI command: its spec and what it does. */
 export interface CliCommand {
@@ -39,7 +39,15 @@ export async function withClient<T>(args: ParsedArgs, spec: CommandSpec, fn: (cl
       throw new RaftqError('INVALID_ARGUMENT', `--tls-ca ${caFile}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
   }
-  const client = new Client({ nodes, retryTimeoutMs: timeoutMs, connectTimeoutMs: Math.min(2000, Math.max(100, timeoutMs)), name: 'raftq-cli', ...(ca !== undefined ? { tls: { ca } } : {}) });
+  const token = tokenOf(args);
+  const client = new Client({
+    nodes,
+    retryTimeoutMs: timeoutMs,
+    connectTimeoutMs: Math.min(2000, Math.max(100, timeoutMs)),
+    name: 'raftq-cli',
+    ...(ca !== undefined ? { tls: { ca } } : {}),
+    ...(token !== undefined ? { token } : {}),
+  });
   try {
     return await fn(client);
   } finally {

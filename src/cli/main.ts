@@ -6,6 +6,7 @@ import { runner, type CliCommand } from './client-session.js';
 import { clusterCommands } from './cluster-commands.js';
 import { memberCommand } from './member-command.js';
 import { queueCommands } from './queue-commands.js';
+import { tokenCommand, userCommand } from './user-command.js';
 
 const clientCommands: Readonly<Record<string, CliCommand>> = { ...queueCommands, ...clusterCommands, ...benchCommand };
 
@@ -18,6 +19,8 @@ const commands: Record<string, { run: (argv: readonly string[]) => Promise<numbe
   member: { run: memberCommand, help: 'add (learner, catch up, promote), remove or list cluster members' },
   backup: { run: backupCommand, help: 'write a consistent snapshot of the cluster to a file' },
   restore: { run: restoreCommand, help: 'seed a new node\'s data directory from a backup' },
+  user: { run: userCommand, help: 'create, change, delete or list users and their permissions' },
+  token: { run: tokenCommand, help: 'create or revoke a user\'s token' },
   ...Object.fromEntries(Object.entries(clientCommands).map(([name, c]) => [name, { run: runner(c), help: c.summary }])),
 };
 

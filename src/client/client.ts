@@ -78,6 +78,7 @@ export class Client {
       keepAliveMs: positive(options.keepAliveMs, 10_000, 'keepAliveMs'),
       name: options.name ?? 'raftq-client',
       ...(options.tls !== undefined ? { tls: options.tls } : {}),
+      ...(options.token !== undefined ? { token: options.token } : {}),
     });
     this.#acks = new AckBatcher(this.#router);
     this.#settler = {

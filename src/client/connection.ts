@@ -60,6 +60,8 @@ export interface ConnectionOptions {
   readonly name: string;
   /** TLS to the node, verified against `tls.ca`; absent: plain TCP. */
   readonly tls?: ClientTlsOptions;
+  /** Sent in the hello: the token the connection acts as (`--auth required`). */
+  readonly token?: string;
 }
 
 /** A subscription's handlers on its connection. */
@@ -179,7 +181,7 @@ export class ClientConnection {
       };
       socket.on('data', onData);
       socket.once('connect', () => {
-        socket.write(encodeRequestFrame(1, { hello: { client: options.name } }));
+        socket.write(encodeRequestFrame(1, { hello: { client: options.name, ...(options.token !== undefined ? { token: options.token } : {}) } }));
       });
     });
   }

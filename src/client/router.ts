@@ -175,6 +175,8 @@ export class Router {
         return conn;
       } catch (e) {
         lastErr = asRaftqError(e);
+        // A refused token is the same on every node: no use trying the others, nor retrying.
+        if (lastErr.code === 'UNAUTHENTICATED') throw lastErr;
       }
     }
     throw new RaftqError('UNAVAILABLE', `no raftq node reachable at ${this.settings.nodes.join(', ')}${lastErr !== undefined ? ` (last: ${lastErr.message})` : ''}`, {

@@ -42,6 +42,11 @@ export interface ClientOptions {
   readonly name?: string;
   /** Connect with TLS, verifying each node (e.g. `{ ca: readFileSync('data/tls/ca.pem') }`); absent: plain TCP. */
   readonly tls?: ClientTlsOptions;
+  /**
+   * The token to authenticate with (a node started with `--auth required`), sent in each
+   * connection's Hello; a missing or bad one fails calls with UNAUTHENTICATED.
+   */
+  readonly token?: string;
 }
 
 /** Attributes of a queue, as given to createQueue / setQueueAttributes (all optional). */

@@ -4,6 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { CommandResult } from '../queue/index.js';
+import { Authenticator, readAdminToken, sha256 } from '../api/auth/authenticator.js';
 import { BinaryApi } from '../api/binary-server.js';
 import { HttpApi } from '../api/http-server.js';
 import { Metrics } from '../api/metrics.js';
@@ -56,7 +57,13 @@ export async function startServer(
   // A bad credentials file stops the start before the node opens its storage.
   const sqsCredentials = config.sqsCredentialsFile !== '' ? loadSqsCredentials(config.sqsCredentialsFile) : new Map<string, never>();
   const tls = loadTls(config, logger);
+  // A bad admin token file stops the start too.
+  const adminTokenHash = config.adminTokenFile !== '' ? sha256(readAdminToken(config.adminTokenFile)) : undefined;
   const app = new QueueApplication();
+  const auth = new Authenticator(
+    { mode: config.auth, metricsOpen: config.metricsOpen, ...(adminTokenHash !== undefined ? { adminTokenHash } : {}) },
+    () => app.stateMachine.principals,
+  );
   const metrics = new Metrics(() => node, app, config.nodeId);
   try {
     node = await NodeRuntime.start({
@@ -91,7 +98,7 @@ export async function startServer(
     bodyBytesMax: config.httpBodyBytesMax,
     logger,
   });
-  const http = new HttpApi({ node, app, logger, metrics, host: config.listenHost, port: config.httpPort, bodyBytesMax: config.httpBodyBytesMax, sqs, ...(tls !== undefined ? { tls } : {}) });
+  const http = new HttpApi({ node, app, logger, metrics, host: config.listenHost, port: config.httpPort, bodyBytesMax: config.httpBodyBytesMax, sqs, auth, ...(tls !== undefined ? { tls } : {}) });
   const binary = new BinaryApi({
     node,
     app,
@@ -103,6 +110,7 @@ export async function startServer(
     idleTimeoutMs: config.clientIdleTimeoutMs,
     onConnections: (n) => metrics.binaryConnections.set(n),
     countRequest: (op, code) => metrics.binaryRequests.inc({ op, code }),
+    auth,
     ...(tls !== undefined ? { tls } : {}),
   });
   let httpPort: number;
@@ -119,6 +127,7 @@ export async function startServer(
   tls?.watch();
   logger.info({ http: `${config.listenHost}:${httpPort}`, client: `${config.listenHost}:${clientPort}`, peer: `${config.listenHost}:${config.peers[config.nodeId]?.peerPort}` }, 'serving');
   if (tls !== undefined) logger.info({ ...tls.describe(), ca: config.tlsCa }, 'TLS on every listener (peers: mutual TLS under the cluster CA)');
+  if (auth.required) logger.info({ adminToken: adminTokenHash !== undefined, metricsOpen: config.metricsOpen }, 'authentication required on HTTP and the binary protocol (SQS keeps SigV4)');
   const running = node;
   return {
     node: running,

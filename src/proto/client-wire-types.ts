@@ -29,7 +29,7 @@ export interface WireOutgoing {
 
 /** The arguments of every request op, keyed by the op's field name in Request. */
 export interface RequestOps {
-  hello: { client?: string };
+  hello: { client?: string; token?: string };
   ping: Record<string, never>;
   createQueue: { queue: string; attributes?: WireAttributes | null; tags?: Record<string, string> };
   tagQueue: { queue: string; tags?: Record<string, string> };

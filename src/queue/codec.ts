@@ -11,6 +11,7 @@ import type {
   QueueTags,
 } from './commands.js';
 import { invalidArgument, type QueueError } from './errors.js';
+import { decodePermissions, permissionsBody } from './principal-records.js';
 import { bytes, decodeAs, encodeAs, field, list, num, pb, str, sub, type Decoded } from './proto.js';
 import { readMessageFields, writeMessageFields } from '../proto/message-fields.js';
 import { NotFastPath, ProtoReader, ProtoWriter, WireFormatError, expectWireType, wireType } from '../proto/wire.js';
@@ -216,6 +217,14 @@ function commandBody(cmd: Command): object {
       return cmd;
     case 'expire':
       return {};
+    case 'putUser':
+      return { name: cmd.name, permissions: permissionsBody(cmd.permissions) };
+    case 'deleteUser':
+      return { name: cmd.name };
+    case 'createToken':
+      return { user: cmd.user, tokenId: cmd.tokenId, hash: cmd.hash, expiresAtMs: cmd.expiresAtMs };
+    case 'revokeToken':
+      return { user: cmd.user, tokenId: cmd.tokenId };
   }
 }
 
@@ -288,6 +297,14 @@ export function decodeCommandWithProtobufjs(data: Uint8Array): Command | QueueEr
       return { type: 'changeVisibility', queue, receipt: str(body, 'receipt'), visibilityTimeoutMs: num(body, 'visibilityTimeoutMs') };
     case 'expire':
       return { type: 'expire' };
+    case 'putUser':
+      return { type: 'putUser', name: str(body, 'name'), permissions: decodePermissions(body) };
+    case 'deleteUser':
+      return { type: 'deleteUser', name: str(body, 'name') };
+    case 'createToken':
+      return { type: 'createToken', user: str(body, 'user'), tokenId: str(body, 'tokenId'), hash: str(body, 'hash'), expiresAtMs: num(body, 'expiresAtMs') };
+    case 'revokeToken':
+      return { type: 'revokeToken', user: str(body, 'user'), tokenId: str(body, 'tokenId') };
     default:
       return invalidArgument(`unknown queue command ${kind}`);
   }

@@ -5,6 +5,7 @@
  */
 import type { ErrorCode } from '../errors.js';
 import type { QueueErrorCode } from './errors.js';
+import type { Permission } from './permissions.js';
 
 /** Queue attributes as given by a client: every field optional, defaults apply on create. */
 export interface QueueAttributesInput {
@@ -177,8 +178,43 @@ export interface ExpireCommand {
   readonly type: 'expire';
 }
 
+/** Creates user `name`, or replaces its permissions (its tokens stay). */
+export interface PutUserCommand {
+  readonly type: 'putUser';
+  readonly name: string;
+  readonly permissions: readonly Permission[];
+}
+/** Deletes user `name` and every token of it. */
+export interface DeleteUserCommand {
+  readonly type: 'deleteUser';
+  readonly name: string;
+}
+/**
+ * Adds a token to user `user`. The secret never enters the log: the node that served the
+ * request generated it and proposes only its sha256 (`hash`, 64 lower-case hex digits).
+ */
+export interface CreateTokenCommand {
+  readonly type: 'createToken';
+  readonly user: string;
+  /** Public id, 4..32 of [a-z0-9], unique over every user. */
+  readonly tokenId: string;
+  readonly hash: string;
+  /** When the token stops authenticating (state machine clock, ms since epoch); 0 = never. */
+  readonly expiresAtMs: number;
+}
+/** Revokes token `tokenId` of user `user` (a repeat is a no-op). */
+export interface RevokeTokenCommand {
+  readonly type: 'revokeToken';
+  readonly user: string;
+  readonly tokenId: string;
+}
+
+/** The commands that change principals (users and tokens), not queues. */
+export type PrincipalCommand = PutUserCommand | DeleteUserCommand | CreateTokenCommand | RevokeTokenCommand;
+
 /** Every command of the queue state machine, keyed on `type`. */
 export type Command =
+  | PrincipalCommand
   | CreateQueueCommand
   | DeleteQueueCommand
   | PurgeQueueCommand
@@ -247,6 +283,10 @@ export type CommandResult =
   | { readonly ok: true; readonly type: 'purgeQueue'; readonly purgedMessages: number }
   | { readonly ok: true; readonly type: 'setQueueAttributes' }
   | { readonly ok: true; readonly type: 'tagQueue' }
+  | { readonly ok: true; readonly type: 'putUser'; readonly created: boolean }
+  | { readonly ok: true; readonly type: 'deleteUser' }
+  | { readonly ok: true; readonly type: 'createToken' }
+  | { readonly ok: true; readonly type: 'revokeToken' }
   | { readonly ok: true; readonly type: 'untagQueue' }
   | {
       readonly ok: true;
@@ -300,6 +340,11 @@ export interface QueueInfo {
   readonly tags: QueueTags;
   /** The last redrive of this queue as a dead-letter queue; undefined when none. */
   readonly lastRedrive?: RedriveTask;
+}
+
+/** Whether `cmd` changes principals rather than queues. */
+export function isPrincipalCommand(cmd: Command): cmd is PrincipalCommand {
+  return cmd.type === 'putUser' || cmd.type === 'deleteUser' || cmd.type === 'createToken' || cmd.type === 'revokeToken';
 }
 
 /** Builds an ErrorResult. */

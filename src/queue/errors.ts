@@ -6,7 +6,7 @@ import type { ErrorCode } from '../errors.js';
  * (a downward import: src/errors.ts is a leaf shared by every layer); the node runtime maps
  * them to the codes a client sees through its error table (src/server/error-map.ts).
  */
-export const queueErrorCodes = ['QUEUE_NOT_FOUND', 'QUEUE_EXISTS', 'INVALID_ARGUMENT', 'TOO_LARGE', 'STALE_RECEIPT'] as const satisfies readonly ErrorCode[];
+export const queueErrorCodes = ['QUEUE_NOT_FOUND', 'QUEUE_EXISTS', 'INVALID_ARGUMENT', 'TOO_LARGE', 'STALE_RECEIPT', 'NOT_FOUND'] as const satisfies readonly ErrorCode[];
 
 /** A code the queue state machine produces (one of queueErrorCodes). */
 export type QueueErrorCode = (typeof queueErrorCodes)[number];

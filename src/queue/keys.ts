@@ -15,6 +15,7 @@
  * | 71 04 <seq u64>                       | PayloadRecordPb  | immutable body + attributes              |
  * | 71 05 <queueId u32> <seq u64>         | DedupRecordPb    | dedup entry (older layout, read only)    |
  * | 71 06 <queueId u32> <first seq u64>   | DedupPagePb      | up to 64 dedup entries, by creation      |
+ * | 71 07 <user name utf8>                | UserRecordPb     | a user: permissions, token hashes        |
  *
  * `seq` is the log position of the enqueue that created a message (entryIndex * 128 + n) or a
  * dedup entry, so it is unique, increasing, and independent of which queue holds the message:
@@ -33,6 +34,7 @@ export const keyKind = {
   payload: 0x04,
   dedup: 0x05,
   dedupPage: 0x06,
+  user: 0x07,
 } as const;
 
 const textEncoder = new TextEncoder();
@@ -82,6 +84,16 @@ export function allStatePrefix(): Uint8Array {
 /** Key of the machine record. */
 export function machineKey(): Uint8Array {
   return Uint8Array.of(queueStatePrefix, keyKind.machine);
+}
+
+/** Key of a user record (principals.ts). */
+export function userKey(name: string): Uint8Array {
+  const nameBytes = textEncoder.encode(name);
+  const out = new Uint8Array(2 + nameBytes.length);
+  out[0] = queueStatePrefix;
+  out[1] = keyKind.user;
+  out.set(nameBytes, 2);
+  return out;
 }
 
 /** Key of a queue definition. */

@@ -22,6 +22,7 @@ export const pb = {
   payload: type('PayloadRecordPb'),
   dedup: type('DedupRecordPb'),
   dedupPage: type('DedupPagePb'),
+  user: type('UserRecordPb'),
 } as const;
 
 /** A decoded protobuf message viewed as a record of unknown fields. */

@@ -19,6 +19,7 @@ import {
   type Command,
   type CommandResult,
   type CreateQueueCommand,
+  type PrincipalCommand,
   type Delivery,
   type EnqueueCommand,
   type EnqueuedMessage,
@@ -32,6 +33,7 @@ import { QueueError } from './errors.js';
 import { messageIdOf, seqOf, seqsPerEntry } from './ids.js';
 import { keyKind, kindPrefix, machineKey, queueKey, readU32, readU64 } from './keys.js';
 import { dedupKeysMax, dedupPageEntriesMax } from './limits.js';
+import { PrincipalStore } from './principals.js';
 import { QueueIndex } from './queue-index.js';
 import { decodeReceipt } from './receipts.js';
 import { decodeDedup, decodeDedupPage, decodeMachine, decodeMessage, decodeQueue, encodeMachine } from './records.js';
@@ -67,6 +69,8 @@ export class QueueStateMachine implements QueueLookup {
   #lastIndex = 0;
   #queues = new Map<string, QueueIndex>();
   #queuesById = new Map<number, QueueIndex>();
+  /** Users and tokens (principals.ts). */
+  readonly principals = new PrincipalStore();
   readonly #dedupLimits: { readonly keysMax: number; readonly pageEntriesMax: number };
   /**
    * While applyBatch runs: queue and machine records are written once, at the end of the batch,
@@ -102,6 +106,7 @@ export class QueueStateMachine implements QueueLookup {
       q.restore(readU64(key, 6), decodeMessage(value));
     }
     for (const q of sm.#queues.values()) q.finishRestore(sm.#clockMs);
+    await sm.principals.load(reader);
     // Dedup entries: the older one-key-per-entry layout first (it predates every page), then pages.
     for await (const [key, value] of reader.iterate(kindPrefix(keyKind.dedup))) {
       const q = sm.#queuesById.get(readU32(key, 2));
@@ -142,6 +147,11 @@ export class QueueStateMachine implements QueueLookup {
   /** The tags of queue `name`, or undefined. */
   queueTags(name: string): QueueTags | undefined {
     return this.#queues.get(name)?.tags;
+  }
+
+  /** Checks a principal command against the users and tokens at the machine's clock (QueueLookup). */
+  validatePrincipalCommand(cmd: PrincipalCommand): QueueError | undefined {
+    return this.principals.validateAgainstState(cmd, this.#clockMs);
   }
 
   /** A queue with its stats at the state machine clock, or undefined. */
@@ -269,6 +279,11 @@ export class QueueStateMachine implements QueueLookup {
         }
         return { ok: true, type: 'expire', expiredMessages, expiredDedupKeys };
       }
+      case 'putUser':
+      case 'deleteUser':
+      case 'createToken':
+      case 'revokeToken':
+        return this.principals.apply(cmd, now, w);
     }
   }
 

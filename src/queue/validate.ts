@@ -5,7 +5,7 @@
  * between proposal and apply yields the same error result on every node instead of a throw.
  */
 import { assert } from '../../raft/assert.js';
-import type { Command, EnqueueMessage, QueueAttributes, QueueAttributesInput, QueueTags } from './commands.js';
+import { isPrincipalCommand, type Command, type EnqueueMessage, type QueueAttributes, type QueueAttributesInput, type PrincipalCommand, type QueueTags } from './commands.js';
 import { invalidArgument, QueueError } from './errors.js';
 import {
   ackReceiptsMax,
@@ -28,6 +28,7 @@ import {
   visibilityTimeoutMsRange,
   type AttributeRange,
 } from './limits.js';
+import { validatePrincipalCommand } from './principals.js';
 import { decodeReceipt } from './receipts.js';
 
 /** What validateAgainstState needs to know about the current queues. */
@@ -36,6 +37,8 @@ export interface QueueLookup {
   queueAttributes(name: string): QueueAttributes | undefined;
   /** The tags of queue `name`, or undefined when it does not exist. */
   queueTags(name: string): QueueTags | undefined;
+  /** Checks a principal command against the users and tokens (absent: no principal state to check). */
+  validatePrincipalCommand?(cmd: PrincipalCommand): QueueError | undefined;
 }
 
 const queueNamePattern = new RegExp(`^[A-Za-z0-9_-]{1,${queueNameLengthMax}}(\\.fifo)?$`);
@@ -207,6 +210,7 @@ function validateEnqueue(cmd: Extract<Command, { type: 'enqueue' }>): QueueError
 export function validateCommand(cmd: Command): QueueError | undefined {
   if (typeof cmd !== 'object' || cmd === null) return invalidArgument('command must be an object');
   if (cmd.type === 'expire') return undefined;
+  if (isPrincipalCommand(cmd)) return validatePrincipalCommand(cmd);
   const nameErr = validateQueueName(cmd.queue);
   if (nameErr !== undefined) return nameErr;
   switch (cmd.type) {
@@ -321,6 +325,7 @@ function checkDeadLetterQueue(lookup: QueueLookup, attrs: QueueAttributesInput |
  */
 export function validateAgainstState(cmd: Command, lookup: QueueLookup): QueueError | undefined {
   if (cmd.type === 'expire') return undefined;
+  if (isPrincipalCommand(cmd)) return lookup.validatePrincipalCommand?.(cmd);
   const current = lookup.queueAttributes(cmd.queue);
   if (cmd.type === 'createQueue') {
     if (current === undefined) return checkDeadLetterQueue(lookup, cmd.attributes);

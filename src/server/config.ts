@@ -32,9 +32,15 @@ export interface ServerConfig extends NodeRuntimeConfig {
   readonly tlsKey: string;
   /** TLS: the cluster CA's PEM file; peers must present a certificate it signed, naming this cluster. */
   readonly tlsCa: string;
+  /** Authentication of clients: 'off' (default, no tokens) or 'required' (README "Authentication"). */
+  readonly auth: 'off' | 'required';
+  /** A file holding the bootstrap admin token ('' for none): not replicated, every permission. */
+  readonly adminTokenFile: string;
+  /** With auth required: serve /metrics without a token. */
+  readonly metricsOpen: boolean;
 }
 
-type Kind = 'string' | 'int' | 'bool' | 'peers' | 'level';
+type Kind = 'string' | 'int' | 'bool' | 'peers' | 'level' | 'auth';
 
 interface Setting {
   readonly key: keyof ServerConfig;
@@ -78,6 +84,9 @@ export const settings: readonly Setting[] = [
   { key: 'tlsCert', flag: '--tls-cert', env: 'RAFTQ_TLS_CERT', kind: 'string', help: 'TLS: this node\'s PEM certificate; with --tls-key and --tls-ca every listener (HTTP, client, peer) uses TLS, peers mutual TLS (reloaded on SIGHUP and file change)' },
   { key: 'tlsKey', flag: '--tls-key', env: 'RAFTQ_TLS_KEY', kind: 'string', help: 'TLS: the PEM private key of --tls-cert' },
   { key: 'tlsCa', flag: '--tls-ca', env: 'RAFTQ_TLS_CA', kind: 'string', help: 'TLS: the cluster CA (PEM); peers need a certificate it signed that names this cluster (urn:raftq:cluster:ID)' },
+  { key: 'auth', flag: '--auth', env: 'RAFTQ_AUTH', kind: 'auth', help: 'off|required: required makes HTTP take Authorization: Bearer <token> and the binary protocol a token in its Hello (/health and /ready stay open)' },
+  { key: 'adminTokenFile', flag: '--admin-token-file', env: 'RAFTQ_ADMIN_TOKEN_FILE', kind: 'string', help: 'a file with the bootstrap admin token (every permission, not replicated); raftq cluster --secure writes data/admin.token' },
+  { key: 'metricsOpen', flag: '--metrics-open', env: 'RAFTQ_METRICS_OPEN', kind: 'bool', help: 'with --auth required: serve /metrics without a token' },
   { key: 'testMode', flag: '--test-mode', env: 'RAFTQ_TEST_MODE', kind: 'bool', help: 'test-only fault hooks (never in production)' },
 ];
 
@@ -119,6 +128,9 @@ export const defaults: Omit<ServerConfig, 'nodeId' | 'peers' | 'dataDir' | 'http
   tlsCert: '',
   tlsKey: '',
   tlsCa: '',
+  auth: 'off',
+  adminTokenFile: '',
+  metricsOpen: false,
 };
 
 type Raw = Partial<Record<keyof ServerConfig, unknown>>;
@@ -185,6 +197,7 @@ function validate(raw: Raw, origin: Partial<Record<keyof ServerConfig, string>>)
   if ((out['heartbeatTicks'] as number) >= (out['electionTicks'] as number)) throw bad('setting heartbeatTicks must be below electionTicks');
   const tls = [out['tlsCert'], out['tlsKey'], out['tlsCa']].filter((f) => f !== '').length;
   if (tls !== 0 && tls !== 3) throw bad('settings tlsCert, tlsKey and tlsCa go together: pass all of --tls-cert, --tls-key and --tls-ca, or none');
+  if (out['auth'] === 'off' && out['adminTokenFile'] !== '') throw bad('setting adminTokenFile needs auth required: pass --auth required with --admin-token-file');
   return out as unknown as ServerConfig;
 }
 
@@ -212,6 +225,10 @@ function coerce(s: Setting, v: unknown, from: string): unknown {
     case 'level': {
       const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
       if (typeof v !== 'string' || !levels.includes(v)) throw bad(`${where}: expected one of ${levels.join('|')}`);
+      return v;
+    }
+    case 'auth': {
+      if (v !== 'off' && v !== 'required') throw bad(`${where}: expected off or required`);
       return v;
     }
     case 'peers':

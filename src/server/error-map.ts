@@ -53,6 +53,7 @@ export const errorTable: ErrorTable = {
     INVALID_ARGUMENT: { code: 'INVALID_ARGUMENT', reason: 'the queue state machine speaks catalogue codes: passed through' },
     TOO_LARGE: { code: 'TOO_LARGE', reason: 'the queue state machine speaks catalogue codes: passed through' },
     STALE_RECEIPT: { code: 'STALE_RECEIPT', reason: 'the queue state machine speaks catalogue codes: passed through' },
+    NOT_FOUND: { code: 'NOT_FOUND', reason: 'no such user or token (principals.ts): passed through' },
   },
 };
 

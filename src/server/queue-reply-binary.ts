@@ -22,6 +22,10 @@ import { ReplyReader, ReplyWriter, bytesFieldBytes, lengthPrefixBytes, numBytes,
  *  10 expire           num expiredMessages, num expiredDedupKeys
  *  11 tagQueue
  *  12 untagQueue
+ *  13 putUser          u8 created
+ *  14 deleteUser
+ *  15 createToken
+ *  16 revokeToken
  *
  * message: str id, num offset, str receipt, num receiveCount, num enqueuedAtMs, str groupId,
  * num sentAtMs, num firstReceivedAtMs, str dedupId,
@@ -141,6 +145,19 @@ function writeReply(w: ReplyWriter, reply: QueueReply): void {
     case 'untagQueue':
       w.u8(12);
       return;
+    case 'putUser':
+      w.u8(13);
+      w.u8(reply.created ? 1 : 0);
+      return;
+    case 'deleteUser':
+      w.u8(14);
+      return;
+    case 'createToken':
+      w.u8(15);
+      return;
+    case 'revokeToken':
+      w.u8(16);
+      return;
   }
 }
 
@@ -200,6 +217,14 @@ function readReply(r: ReplyReader): QueueReply {
       return { ok: true, type: 'tagQueue' };
     case 12:
       return { ok: true, type: 'untagQueue' };
+    case 13:
+      return { ok: true, type: 'putUser', created: readBool(r) };
+    case 14:
+      return { ok: true, type: 'deleteUser' };
+    case 15:
+      return { ok: true, type: 'createToken' };
+    case 16:
+      return { ok: true, type: 'revokeToken' };
     default:
       throw undecodable(`unknown reply tag ${tag}`);
   }

@@ -14,7 +14,7 @@
  * Set RAFTQ_KEEP_TEST_DIRS=1 to keep the data directories and logs for inspection.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { writeDevCerts, type DevCertsResult } from '../../src/cli/dev-certs.js';
@@ -79,6 +79,11 @@ export interface ClusterOptions {
   readonly name?: string;
   /** Every listener with TLS, peers with mutual TLS, under a development CA in <root>/tls (default false). */
   readonly tls?: boolean;
+  /**
+   * `--auth required` with this bootstrap admin token (written to <root>/admin.token, given as
+   * --admin-token-file); the harness's own HTTP calls send it.
+   */
+  readonly adminToken?: string;
 }
 
 /** The TLS files of a cluster started with `tls: true`. */
@@ -199,6 +204,8 @@ export class Cluster {
   readonly nodes: ReadonlyMap<string, NodeHandle>;
   /** The certificates, when started with `tls: true`. */
   tls: ClusterTls | undefined = undefined;
+  /** The token the harness's HTTP calls send (ClusterOptions.adminToken), if any. */
+  token: string | undefined = undefined;
   readonly #args: readonly string[];
   readonly #logLevel: string;
   readonly #running = new Map<string, Running>();
@@ -226,7 +233,14 @@ export class Cluster {
       const [peerPort, clientPort, httpPort] = ports.slice((i - 1) * 3, i * 3) as [number, number, number];
       nodes.set(id, { id, peerPort, clientPort, httpPort, dataDir: join(root, id), logFile: join(root, `${id}.log`), errFile: join(root, `${id}.err`) });
     }
-    const cluster = new Cluster(root, opts.clusterId ?? 'raftq-it', nodes, opts.args ?? [], opts.logLevel ?? 'info');
+    let args = opts.args ?? [];
+    if (opts.adminToken !== undefined) {
+      const file = join(root, 'admin.token');
+      writeFileSync(file, `${opts.adminToken}\n`, { mode: 0o600 });
+      args = [...args, '--auth', 'required', '--admin-token-file', file];
+    }
+    const cluster = new Cluster(root, opts.clusterId ?? 'raftq-it', nodes, args, opts.logLevel ?? 'info');
+    if (opts.adminToken !== undefined) cluster.token = opts.adminToken;
     if (opts.tls === true) {
       const dir = join(root, 'tls');
       const certs = writeDevCerts({ outDir: dir, nodes: [...nodes.keys()], clusterId: cluster.clusterId });
@@ -401,10 +415,16 @@ export class Cluster {
    * node was SIGSTOPped past its keep-alive timeout) would otherwise fail a request at random.
    */
   http<T = unknown>(id: string, method: string, path: string, body?: unknown, timeoutMs = 10_000): Promise<HttpResult<T>> {
+    return this.httpAs<T>(this.token, id, method, path, body, timeoutMs);
+  }
+
+  /** Like http(), sending `Authorization: Bearer <token>` (none when undefined). */
+  httpAs<T = unknown>(token: string | undefined, id: string, method: string, path: string, body?: unknown, timeoutMs = 10_000): Promise<HttpResult<T>> {
     const n = this.node(id);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise<HttpResult<T>>((resolve, reject) => {
       const headers: Record<string, string | number> = {};
+      if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
       if (payload !== undefined) {
         headers['content-type'] = 'application/json';
         headers['content-length'] = Buffer.byteLength(payload);

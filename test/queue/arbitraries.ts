@@ -85,7 +85,24 @@ const queueNames = (focus: string | undefined): fc.Arbitrary<string> => {
   return focus === undefined ? any : fc.oneof({ weight: 1, arbitrary: any }, { weight: 3, arbitrary: fc.constant(focus) });
 };
 
+const userName = fc.constantFrom('alice', 'bob', 'carol@x', 'bad name');
+const tokenId = fc.constantFrom('t001', 't002', 't003', 'T-bad');
+const permission = fc.record({
+  resource: fc.constantFrom('queue:*', 'queue:a', 'queue:orders-*', 'topic:x.*', 'group:g', 'cluster', 'queues:x'),
+  actions: fc.subarray(['send', 'receive', 'consume', 'admin'] as const),
+});
+/** Principal commands: users, tokens (ids collide on purpose), expiries around the clock. */
+const principalCommand: fc.Arbitrary<Command> = fc.oneof(
+  fc.record({ name: userName, permissions: fc.array(permission, { maxLength: 3 }) }).map((r): Command => ({ type: 'putUser', ...r })),
+  userName.map((name): Command => ({ type: 'deleteUser', name })),
+  fc
+    .record({ user: userName, tokenId, hash: fc.constantFrom('a'.repeat(64), 'b'.repeat(64), 'nothex'), expiresAtMs: fc.constantFrom(0, 1, 1_700_000_010_000, 4_000_000_000_000) })
+    .map((r): Command => ({ type: 'createToken', ...r })),
+  fc.record({ user: userName, tokenId }).map((r): Command => ({ type: 'revokeToken', ...r })),
+);
+
 const command = (scale: number, queueName: fc.Arbitrary<string>, visibilityWeight: number): fc.Arbitrary<Step['cmd']> => fc.oneof(
+  { weight: 2, arbitrary: principalCommand },
   { weight: 2, arbitrary: queueName.chain((queue) => attributes(queue).map((a): Command => ({ type: 'createQueue', queue, attributes: a }))) },
   { weight: 3, arbitrary: queueName.map((queue): Command => ({ type: 'createQueue', queue })) },
   { weight: 1, arbitrary: fc.tuple(queueName, tags).map(([queue, t]): Command => ({ type: 'createQueue', queue, tags: t })) },

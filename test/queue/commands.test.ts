@@ -247,7 +247,7 @@ describe('receipts and keys', () => {
   });
 
   it('lists the catalogue codes the state machine produces', () => {
-    expect(queueErrorCodes).toEqual(['QUEUE_NOT_FOUND', 'QUEUE_EXISTS', 'INVALID_ARGUMENT', 'TOO_LARGE', 'STALE_RECEIPT']);
+    expect(queueErrorCodes).toEqual(['QUEUE_NOT_FOUND', 'QUEUE_EXISTS', 'INVALID_ARGUMENT', 'TOO_LARGE', 'STALE_RECEIPT', 'NOT_FOUND']);
     for (const code of queueErrorCodes) expect(isErrorCode(code), code).toBe(true);
   });
 });

@@ -68,6 +68,11 @@ async function compare(steps: Step[], dedupKeysMax: number, window: number): Pro
     }
   }
   expect(sm.listQueues().map((q) => q.name)).toEqual([...model.queues.keys()].sort());
+  const users = sm.principals.listUsers().map((u) => ({ name: u.name, permissions: u.permissions, tokens: u.tokens }));
+  expect(users).toEqual([...model.users.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, u]) => ({ name, permissions: u.permissions, tokens: u.tokens })));
+  // A restart (load of the keyspace) sees the same users.
+  const loaded = await QueueStateMachine.load(store, { dedupKeysMax });
+  expect(loaded.principals.listUsers()).toEqual(sm.principals.listUsers());
 }
 
 describe('queue state machine vs model', () => {

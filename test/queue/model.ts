@@ -14,6 +14,7 @@ import type {
   RedriveTask,
 } from '../../src/queue/commands.js';
 import { QueueError } from '../../src/queue/errors.js';
+import type { Permission } from '../../src/queue/permissions.js';
 import { messageIdOf, seqOf } from '../../src/queue/ids.js';
 import { dedupWindowMs, queueTagsMax } from '../../src/queue/limits.js';
 import { decodeReceipt, encodeReceipt } from '../../src/queue/receipts.js';
@@ -51,6 +52,12 @@ interface ModelQueue {
   lastRedrive: RedriveTask | undefined;
 }
 
+/** A user of the model. */
+export interface ModelUser {
+  permissions: Permission[];
+  tokens: Array<{ id: string; hash: string; createdAtMs: number; expiresAtMs: number; revoked: boolean }>;
+}
+
 /** Payload of a message in the model. */
 export interface ModelPayload {
   body: Uint8Array;
@@ -64,8 +71,42 @@ export class QueueModel {
   nextQueueId = 1;
   queues = new Map<string, ModelQueue>();
   payloads = new Map<number, ModelPayload>();
+  /** Users by name: permissions and tokens (in creation order). */
+  users = new Map<string, ModelUser>();
 
   constructor(readonly dedupKeysMax: number) {}
+
+  /** Users and tokens, by linear scans (limits: 10,000 users, 100 live tokens a user). */
+  #applyPrincipal(cmd: Extract<Command, { type: 'putUser' | 'deleteUser' | 'createToken' | 'revokeToken' }>, now: number): CommandResult {
+    const live = (t: ModelUser['tokens'][number]): boolean => !t.revoked && (t.expiresAtMs === 0 || now < t.expiresAtMs);
+    switch (cmd.type) {
+      case 'putUser': {
+        const old = this.users.get(cmd.name);
+        if (old === undefined && this.users.size >= 10_000) return fail('INVALID_ARGUMENT');
+        this.users.set(cmd.name, { permissions: cmd.permissions.map((p) => ({ resource: p.resource, actions: [...p.actions] })), tokens: old?.tokens ?? [] });
+        return { ok: true, type: 'putUser', created: old === undefined };
+      }
+      case 'deleteUser':
+        if (!this.users.delete(cmd.name)) return fail('NOT_FOUND');
+        return { ok: true, type: 'deleteUser' };
+      case 'createToken': {
+        const u = this.users.get(cmd.user);
+        if (u === undefined) return fail('NOT_FOUND');
+        if ([...this.users.values()].some((x) => x.tokens.some((t) => t.id === cmd.tokenId))) return fail('INVALID_ARGUMENT');
+        if (cmd.expiresAtMs !== 0 && cmd.expiresAtMs <= now) return fail('INVALID_ARGUMENT');
+        if (u.tokens.filter(live).length >= 100) return fail('INVALID_ARGUMENT');
+        if (u.tokens.length >= 100) u.tokens = u.tokens.filter(live);
+        u.tokens.push({ id: cmd.tokenId, hash: cmd.hash, createdAtMs: now, expiresAtMs: cmd.expiresAtMs, revoked: false });
+        return { ok: true, type: 'createToken' };
+      }
+      case 'revokeToken': {
+        const t = this.users.get(cmd.user)?.tokens.find((x) => x.id === cmd.tokenId);
+        if (t === undefined) return fail('NOT_FOUND');
+        t.revoked = true;
+        return { ok: true, type: 'revokeToken' };
+      }
+    }
+  }
 
   /** Applies a command; error results carry only the code (messages are not compared). */
   apply(cmd: Command, index: number, nowMs: number): CommandResult {
@@ -84,6 +125,7 @@ export class QueueModel {
       }
       return { ok: true, type: 'expire', expiredMessages, expiredDedupKeys };
     }
+    if (cmd.type === 'putUser' || cmd.type === 'deleteUser' || cmd.type === 'createToken' || cmd.type === 'revokeToken') return this.#applyPrincipal(cmd, now);
     const q = this.queues.get(cmd.queue);
     if (cmd.type === 'createQueue') {
       const attributes = resolveAttributes(cmd.queue, cmd.attributes);

@@ -14,6 +14,8 @@ const byCode: Record<ErrorCode, { code: string; status?: number }> = {
   TOO_LARGE: { code: 'InvalidParameterValue' },
   STALE_RECEIPT: { code: 'ReceiptHandleIsInvalid' },
   NOT_FOUND: { code: 'InvalidAction' },
+  UNAUTHENTICATED: { code: 'InvalidClientTokenId', status: 403 },
+  FORBIDDEN: { code: 'AccessDenied', status: 403 },
   NOT_LEADER: { code: 'ServiceUnavailable', status: 503 },
   NO_LEADER: { code: 'ServiceUnavailable', status: 503 },
   UNAVAILABLE: { code: 'ServiceUnavailable', status: 503 },
