@@ -19,8 +19,13 @@ import { Cluster, waitFor } from '../integration/cluster-harness.js';
 
 /** Connects, writes plain text, resolves once the node closed the connection (or after 10 s: false). */
 function plainTextClosed(port: number): Promise<boolean> {
+  const s = netConnect({ host: '127.0.0.1', port }, () => s.write('GET /health HTTP/1.1\r\nhost: x\r\n\r\n'));
+  return closedByPeer(s);
+}
+
+/** Resolves true once the other side closed `s`, false after 10 s (then `s` is destroyed). */
+function closedByPeer(s: NodeJS.EventEmitter & { destroy(): void }): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = netConnect({ host: '127.0.0.1', port }, () => s.write('GET /health HTTP/1.1\r\nhost: x\r\n\r\n'));
     const timer = setTimeout(() => {
       s.destroy();
       resolve(false);
@@ -38,18 +43,7 @@ function plainTextClosed(port: number): Promise<boolean> {
  * the connection (true) or after 10 s (false). Our side trusts anything: the node decides.
  */
 function peerProbeClosed(port: number, cert: { certFile: string; keyFile: string }, ca: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = tlsConnect({ host: '127.0.0.1', port, cert: readFile(cert.certFile), key: readFile(cert.keyFile), ca: readFile(ca), rejectUnauthorized: false });
-    const timer = setTimeout(() => {
-      s.destroy();
-      resolve(false);
-    }, 10_000);
-    s.on('error', () => {});
-    s.on('close', () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
+  return closedByPeer(tlsConnect({ host: '127.0.0.1', port, cert: readFile(cert.certFile), key: readFile(cert.keyFile), ca: readFile(ca), rejectUnauthorized: false }));
 }
 
 
