@@ -27,8 +27,11 @@ import {
   parseTagQueue,
   parseUntagQueue,
 } from '../../src/api/request-schemas.js';
+import { checkCommand } from '../../src/api/queue-ops.js';
 import { RaftqError } from '../../src/errors.js';
-import { fuzzOptions, fuzzTimeoutMs, Outcomes } from './fuzz-config.js';
+import type { Command } from '../../src/queue/index.js';
+import { Harness, utf8 } from '../queue/harness.js';
+import { fuzzOptions, fuzzRuns, fuzzTimeoutMs, Outcomes } from './fuzz-config.js';
 import { splitAt } from './mutate.js';
 
 /** Every body parser of the HTTP API, by name. */
@@ -198,4 +201,90 @@ describe('fuzz: HTTP bodies', () => {
     },
     fuzzTimeoutMs,
   );
+
+  it(
+    'httpCommandsNoChangeOfState: the commands HTTP bodies become are refused by the op layer or the state machine without touching the store',
+    () => {
+      const out = new Outcomes();
+      const queue = fc.constantFrom('jobs', 'dlq', 'orders.fifo', 'missing', 'bad name', '', 'x'.repeat(81));
+      const routes = ['createQueue', 'setQueueAttributes', 'tagQueue', 'untagQueue', 'enqueue', 'receive', 'ack', 'nack', 'changeVisibility', 'redrive'] as const;
+      fc.assert(
+        fc.property(queue, fc.oneof(validBody, nearMiss, shaped), (q, body) => {
+          const h = new Harness();
+          h.ok({ type: 'createQueue', queue: 'dlq' });
+          h.ok({ type: 'createQueue', queue: 'jobs', attributes: { maxReceiveCount: 3, deadLetterQueue: 'dlq' } });
+          h.ok({ type: 'createQueue', queue: 'orders.fifo', attributes: { fifo: true } });
+          h.ok({ type: 'enqueue', queue: 'jobs', messages: [{ body: utf8('a') }] });
+          // The body as every route would take it, each command applied in turn to the same state machine.
+          for (const r of routes) {
+            let cmd: Command;
+            try {
+              cmd = commandOf(r, q, body);
+            } catch (e) {
+              if (!(e instanceof RaftqError) || e.code !== 'INVALID_ARGUMENT') throw e;
+              out.add('refused:parse');
+              continue;
+            }
+            let checked = true;
+            try {
+              checkCommand(cmd);
+            } catch (e) {
+              if (!(e instanceof RaftqError) || e.code !== 'INVALID_ARGUMENT') throw e;
+              checked = false;
+            }
+            const before = h.store.fingerprint();
+            const result = h.apply(cmd);
+            // The op layer's check is a subset of the state machine's: what it refuses is refused at apply too.
+            if (!checked) expect(result.ok, `${cmd.type} passed apply after checkCommand refused it`).toBe(false);
+            if (result.ok) out.add(`accepted:${cmd.type}`);
+            else {
+              out.add(`refused:${cmd.type}:${checked ? 'state' : 'check'}`);
+              expect(h.store.fingerprint(), `${cmd.type} refused with ${result.code} changed the store`).toBe(before);
+            }
+          }
+        }),
+        fuzzOptions(Math.ceil(fuzzRuns / 2)),
+      );
+      out.expectBothWays();
+      expect(out.countPrefix('accepted:enqueue'), out.summary()).toBeGreaterThan(0);
+      expect(out.countPrefix('accepted:receive'), out.summary()).toBeGreaterThan(0);
+      expect(out.count('refused:enqueue:state') + out.count('refused:changeVisibility:state') + out.count('refused:ack:state'), out.summary()).toBeGreaterThan(0);
+      expect(out.count('refused:enqueue:check') + out.count('refused:receive:check'), out.summary()).toBeGreaterThan(0);
+    },
+    fuzzTimeoutMs,
+  );
 });
+
+/** The queue command the HTTP route `route` on queue `queue` proposes for `body` (as http-server.ts builds it). */
+function commandOf(route: string, queue: string, body: unknown): Command {
+  switch (route) {
+    case 'createQueue': {
+      const { attributes, tags } = parseCreateQueue(body);
+      return tags === undefined ? { type: 'createQueue', queue, attributes } : { type: 'createQueue', queue, attributes, tags };
+    }
+    case 'setQueueAttributes':
+      return { type: 'setQueueAttributes', queue, attributes: parseAttributes(body) };
+    case 'tagQueue':
+      return { type: 'tagQueue', queue, tags: parseTagQueue(body) };
+    case 'untagQueue':
+      return { type: 'untagQueue', queue, keys: parseUntagQueue(body) };
+    case 'enqueue':
+      return { type: 'enqueue', queue, messages: parseEnqueue(body).messages };
+    case 'receive': {
+      const r = parseReceive(body);
+      return r.visibilityTimeoutMs === undefined ? { type: 'receive', queue, max: r.max } : { type: 'receive', queue, max: r.max, visibilityTimeoutMs: r.visibilityTimeoutMs };
+    }
+    case 'ack':
+      return { type: 'ack', queue, receipts: parseAck(body).receipts };
+    case 'nack': {
+      const n = parseNack(body);
+      return { type: 'changeVisibility', queue, receipt: n.receipt, visibilityTimeoutMs: n.delayMs };
+    }
+    case 'changeVisibility': {
+      const c = parseChangeVisibility(body);
+      return { type: 'changeVisibility', queue, receipt: c.receipt, visibilityTimeoutMs: c.visibilityTimeoutMs };
+    }
+    default:
+      return { type: 'redrive', queue, ...parseRedrive(body) };
+  }
+}
