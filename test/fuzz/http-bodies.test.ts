@@ -5,7 +5,10 @@
  * (src/api/request-schemas.ts parse*, decodeBase64; src/api/auth/user-routes.ts
  * parsePermissions) on arbitrary JSON values and objects made of the real field names. Every
  * call returns or throws a RaftqError with a catalogued code (INVALID_ARGUMENT or TOO_LARGE),
- * never a TypeError, RangeError or anything else.
+ * never a TypeError, RangeError or anything else. Then "no change of state": the queue command
+ * each route would build from a body is applied to a real QueueStateMachine
+ * (test/queue/harness.ts); whatever the op layer's checkCommand or the state machine refuses
+ * leaves the store's keyspace byte for byte as it was.
  * Seed and case count: test/fuzz/fuzz-config.ts (RAFTQ_FUZZ_SEED, RAFTQ_FUZZ_RUNS).
  */
 import { IncomingMessage } from 'node:http';
