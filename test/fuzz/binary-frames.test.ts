@@ -4,14 +4,20 @@
  * decodeRequest of src/proto/client-wire.ts with its hand-written enqueue path,
  * client-wire-fast.ts) on arbitrary byte chunks split at random points, random valid-length
  * frames with random payloads, and bit-flipped encodings of real requests. Only FrameError may
- * come out, and the decoder never buffers more than one frame's limit.
+ * come out, and the decoder never buffers more than one frame's limit. Then the ops the decoded
+ * requests carry run through src/api/binary-ops.ts runOp over a real state machine
+ * (fake-node.ts): a result or a client RaftqError, and refusals leave the store unchanged.
  * Seed and case count: test/fuzz/fuzz-config.ts (RAFTQ_FUZZ_SEED, RAFTQ_FUZZ_RUNS).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeRequest, encodeRequestFrame, type RequestBody, type WireOutgoing } from '../../src/proto/client-wire.js';
+import { pino } from 'pino';
+import { runOp, type SimpleOp } from '../../src/api/binary-ops.js';
+import { RaftqError } from '../../src/errors.js';
+import { decodeRequest, encodeRequestFrame, type DecodedRequest, type RequestBody, type WireOutgoing } from '../../src/proto/client-wire.js';
 import { FrameError } from '../../src/proto/frame-error.js';
 import { FrameDecoder, frameHeader, frameHeaderBytes } from '../../src/proto/framing.js';
+import { fakeNode, setUpQueues, stopped, type Watch } from './fake-node.js';
 import { fuzzOptions, fuzzRuns, fuzzTimeoutMs, Outcomes } from './fuzz-config.js';
 import { mutate, mutations, splitAt } from './mutate.js';
 
@@ -39,7 +45,19 @@ const request: fc.Arbitrary<RequestBody> = fc.oneof(
   fc.record({ queue: text, credit: u32 }).map((r): RequestBody => ({ subscribe: { ...r } })),
   fc.record({ subscription: u32, messages: u32 }).map((r): RequestBody => ({ credit: { ...r } })),
   fc.record({ to: text }).map((r): RequestBody => ({ transferLeader: { ...r } })),
+  fc.record({ queue: fc.constantFrom('jobs', 'orders.fifo', 'dlq', 'nope'), receipt: text, visibilityTimeoutMs: u32 }).map((r): RequestBody => ({ changeVisibility: { ...r } })),
+  fc.record({ queue: fc.constantFrom('jobs', 'dlq'), attributes: fc.record({ visibilityTimeoutMs: u32, maxReceiveCount: u32, deadLetterQueue: fc.constantFrom('dlq', 'jobs', '') }, { requiredKeys: [] }) }).map((r): RequestBody => ({ setQueueAttributes: { queue: r.queue, attributes: { ...r.attributes } } })),
+  fc.record({ queue: fc.constantFrom('jobs', 'dlq', 'orders.fifo'), tags: fc.dictionary(text, text, { maxKeys: 2 }) }).map((r): RequestBody => ({ tagQueue: { ...r } })),
+  fc.record({ queue: fc.constantFrom('jobs', 'dlq', 'nope'), destination: text }).map((r): RequestBody => ({ redrive: { ...r } })),
+  fc.constantFrom<RequestBody>({ purgeQueue: { queue: 'jobs' } }, { deleteQueue: { queue: 'dlq' } }, { getQueue: { queue: 'jobs' } }, { listQueues: {} }),
 );
+
+/** The ops runOp answers from the state machine alone (cluster status and leader transfer need a real node). */
+function isStateOp(r: DecodedRequest): r is SimpleOp {
+  return !['hello', 'ping', 'subscribe', 'credit', 'unsubscribe', 'clusterStatus', 'transferLeader'].includes(r.op);
+}
+
+const silent = pino({ level: 'silent' });
 
 /** Decodes one frame body as the connection does; records the outcome; rethrows anything but a FrameError. */
 function decodeCounted(body: Uint8Array, out: Outcomes): void {
@@ -117,6 +135,49 @@ describe('fuzz: binary client frames', () => {
         }),
         fuzzOptions(Math.ceil(fuzzRuns / 10)),
       );
+    },
+    fuzzTimeoutMs,
+  );
+
+  it(
+    'binaryOpsNoChangeOfState: decoded (mutated) requests run by runOp over a real state machine end in a result or a client RaftqError; refusals change nothing',
+    async () => {
+      const out = new Outcomes();
+      const body = fc.oneof(
+        { weight: 3, arbitrary: fc.tuple(request, id, mutations).map(([r, i, m]) => mutate(encodeRequestFrame(i, r).subarray(frameHeaderBytes), m)) },
+        { weight: 1, arbitrary: fc.tuple(request, id).map(([r, i]) => encodeRequestFrame(i, r).subarray(frameHeaderBytes)) },
+      );
+      await fc.assert(
+        fc.asyncProperty(body, async (b) => {
+          let req: ReturnType<typeof decodeRequest>;
+          try {
+            req = decodeRequest(b);
+          } catch (e) {
+            if (!(e instanceof FrameError)) throw e;
+            out.add('refused:decode');
+            return;
+          }
+          if (req.op === undefined || !isStateOp(req)) return;
+          const h = setUpQueues();
+          const watch: Watch = { refusedCommands: 0, changedByRefusal: undefined };
+          const before = h.store.fingerprint();
+          try {
+            await runOp({ ...fakeNode(h, watch), logger: silent, closing: stopped() }, req);
+            out.add(`accepted:${req.op}`);
+          } catch (e) {
+            if (!(e instanceof RaftqError) || e.code === 'INTERNAL') throw e;
+            out.add(`refused:${req.op}:${e.code}`);
+            expect(h.store.fingerprint(), `${req.op} failed with ${e.code} and changed the store`).toBe(before);
+          }
+          expect(watch.changedByRefusal).toBeUndefined();
+          if (watch.refusedCommands > 0) out.add('refused-command');
+          h.sm.assertInvariants();
+        }),
+        fuzzOptions(Math.ceil(fuzzRuns / 2)),
+      );
+      out.expectBothWays();
+      expect(out.count('refused-command'), out.summary()).toBeGreaterThan(0);
+      expect(out.count('accepted:enqueue'), out.summary()).toBeGreaterThan(0);
     },
     fuzzTimeoutMs,
   );

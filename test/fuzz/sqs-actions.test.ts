@@ -21,61 +21,15 @@ import { ReceiveAttempts } from '../../src/api/sqs/sqs-receive-attempts.js';
 import { parseSqsCall } from '../../src/api/sqs/sqs-request.js';
 import { sqsActions } from '../../src/api/sqs/sqs-service.js';
 import { RaftqError } from '../../src/errors.js';
-import { decodeCommand, QueueError, readBodies, type CommandResult } from '../../src/queue/index.js';
-import type { NodeRuntime } from '../../src/server/node-runtime.js';
-import type { QueueApplication, QueueReply } from '../../src/server/queue-app.js';
-import { Harness, utf8 } from '../queue/harness.js';
+import type { Harness } from '../queue/harness.js';
+import { fakeNode, setUpQueues, stopped, type Watch } from './fake-node.js';
 import { fuzzOptions, fuzzTimeoutMs, Outcomes } from './fuzz-config.js';
 import { actionNames, identity, jsonInput, sqsRequest } from './sqs-fuzz-inputs.js';
 
-/** A harness with the queues the inputs name, messages, and one delivery in flight. */
-function setUp(): Harness {
-  const h = new Harness();
-  h.ok({ type: 'createQueue', queue: 'dlq' });
-  h.ok({ type: 'createQueue', queue: 'jobs', attributes: { maxReceiveCount: 3, deadLetterQueue: 'dlq' } });
-  h.ok({ type: 'createQueue', queue: 'orders.fifo', attributes: { fifo: true } });
-  h.ok({ type: 'enqueue', queue: 'jobs', messages: [{ body: utf8('a') }, { body: utf8('b'), attributes: { k: 'v' } }] });
-  h.ok({ type: 'enqueue', queue: 'orders.fifo', messages: [{ body: utf8('c'), groupId: 'g1', dedupId: 'd1' }] });
-  h.receive('jobs', 1);
-  return h;
-}
-
-/** What one case saw of the state machine. */
-interface Watch {
-  refusedCommands: number;
-  changedByRefusal: string | undefined;
-}
-
-/** The SQS context of one case: the op layer over `h`, long polls ended from the start. */
+/** The SQS context of one case: the op layer over `h` (fake-node.ts), long polls ended from the start. */
 function contextOver(h: Harness, watch: Watch): SqsContext {
-  const node = {
-    async submit(payload: Uint8Array): Promise<QueueReply> {
-      const cmd = decodeCommand(payload);
-      if (cmd instanceof QueueError) throw new Error(`the op layer proposed an undecodable command: ${cmd.message}`);
-      const before = h.store.fingerprint();
-      const r: CommandResult = h.apply(cmd);
-      if (!r.ok) {
-        watch.refusedCommands++;
-        if (h.store.fingerprint() !== before) watch.changedByRefusal ??= `${cmd.type} refused with ${r.code} changed the store`;
-        return r;
-      }
-      if (r.type === 'receive') return { ok: true, type: 'receive', messages: await readBodies(h.store, h.log, r.messages), deadLettered: r.deadLettered };
-      return r;
-    },
-    async linearizableRead(): Promise<void> {},
-  };
-  const app = {
-    stateMachine: h.sm,
-    clockEstimateMs: (): number => h.nowMs,
-    waitForActivity: async (): Promise<void> => {},
-  };
-  const stop = new AbortController();
-  stop.abort();
-  const ops: QueueOpsContext = {
-    node: node as unknown as NodeRuntime<CommandResult, QueueReply>,
-    app: app as unknown as QueueApplication,
-  };
-  return { ops, id: identity, baseUrl: 'http://localhost:9324', stop: stop.signal, attempts: new ReceiveAttempts() };
+  const ops: QueueOpsContext = fakeNode(h, watch);
+  return { ops, id: identity, baseUrl: 'http://localhost:9324', stop: stopped(), attempts: new ReceiveAttempts() };
 }
 
 const url = (q: string): string => `http://localhost:9324/${identity.accountId}/${q}`;
@@ -134,7 +88,7 @@ describe('fuzz: SQS actions over a real state machine', () => {
             out.add('refused:unsupported');
             return;
           }
-          const h = setUp();
+          const h = setUpQueues();
           const watch: Watch = { refusedCommands: 0, changedByRefusal: undefined };
           const before = h.store.fingerprint();
           try {
