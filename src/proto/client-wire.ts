@@ -7,6 +7,7 @@
  * here) describe exactly that shape, so the one cast per decode is the only unchecked step.
  */
 import { decodeEnqueueRequest, decodeEnqueueResponse, encodeEnqueueRequestFrame, encodeEnqueueResponseFrame } from './client-wire-fast.js';
+import { FrameError } from './frame-error.js';
 import { encodeFrame } from './framing.js';
 import { loadProto } from './load.js';
 import type { RequestOpName, RequestBody, DecodedRequest, WireNodeRef, ResultName, ResultBody, DecodedResponse } from './client-wire-types.js';
@@ -43,8 +44,9 @@ export function encodeResponseFrameWithProtobufjs(id: number, leader: WireNodeRe
 }
 
 /**
- * Decodes a Request body. Throws (an Error with a protobufjs message) when the bytes are not a
- * Request; returns op undefined when no op is set (an op from a newer protocol).
+ * Decodes a Request body. Throws FrameError MALFORMED_FRAME (the protobufjs error as its cause)
+ * when the bytes are not a Request; returns op undefined when no op is set (an op from a newer
+ * protocol).
  */
 export function decodeRequest(body: Uint8Array): DecodedRequest | { readonly id: number; readonly op: undefined; readonly args: undefined } {
   const fast = decodeEnqueueRequest(body);
@@ -54,7 +56,13 @@ export function decodeRequest(body: Uint8Array): DecodedRequest | { readonly id:
 
 /** decodeRequest through protobufjs only (the reference of the hand-written path). */
 export function decodeRequestWithProtobufjs(body: Uint8Array): DecodedRequest | { readonly id: number; readonly op: undefined; readonly args: undefined } {
-  const m = requestType.decode(body) as unknown as Record<string, unknown> & { id: number; op?: RequestOpName };
+  let m: Record<string, unknown> & { id: number; op?: RequestOpName };
+  try {
+    m = requestType.decode(body) as unknown as Record<string, unknown> & { id: number; op?: RequestOpName };
+  } catch (e) {
+    // protobufjs throws plain Errors and RangeErrors; bytes from the network get the typed error.
+    throw new FrameError('MALFORMED_FRAME', e instanceof Error ? e.message : String(e), { cause: e });
+  }
   const op = m.op;
   if (op === undefined) return { id: m.id, op: undefined, args: undefined };
   return { id: m.id, op, args: m[op] } as DecodedRequest;

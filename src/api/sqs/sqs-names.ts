@@ -37,7 +37,12 @@ export function queueNameOfUrl(id: SqsIdentity, url: string): string {
   const m = /^\/([^/]+)\/([^/]+)\/?$/.exec(path);
   if (m === null) throw new SqsError('InvalidAddress', `The address ${url} is not valid for this endpoint.`);
   if (m[1] !== id.accountId) throw new SqsError('QueueDoesNotExist', 'The specified queue does not exist.');
-  return decodeURIComponent(m[2]!);
+  try {
+    return decodeURIComponent(m[2]!);
+  } catch {
+    // A malformed escape (`%ZZ`, invalid UTF-8): a client's bad address, not an internal error.
+    throw new SqsError('InvalidAddress', `The address ${url} is not valid for this endpoint.`);
+  }
 }
 
 /** The queue an ARN names: `arn:aws:sqs:<region>:<account>:<name>` of this cluster's region and account. */
