@@ -136,7 +136,7 @@ export interface EnqueueCommand {
 /**
  * Delivers up to `max` visible messages: the lowest offsets first on standard queues; on FIFO
  * queues, group by group (ready groups by their head offset), consecutive visible messages of a
- * group from its head, skipping groups with a message in flight (queue-index.ts).
+ * group from its head, skipping groups with a message in flight (fifo-groups.ts).
  */
 export interface ReceiveCommand {
   readonly type: 'receive';

@@ -10,22 +10,19 @@
  *   turns due ones visible.
  * - Standard queues pick the lowest visible offset: the lowest fresh slot (a cursor) or the top
  *   of `#visible`, a min-heap of returned offsets.
- * - FIFO queues keep per-group offset lists, a per-group count of messages in flight, and
- *   `#readyGroups`, a min-heap of groups keyed by their head offset. A group is ready when its
- *   head is visible and none of its messages is in flight (leased, lease not over): a group with
- *   any message in flight is blocked, even when its head is visible again (its own lease ended, or
- *   a nack), as in Amazon SQS. A receive takes the ready group with the lowest head and delivers
- *   consecutive messages of it from its head (a batch), as long as each is visible, then the next
- *   ready group, until it has max messages; so order within a group is kept.
+ * - FIFO queues pick by message group: `#groups` (fifo-groups.ts) keeps the groups, the ready
+ *   ones, and the running batch of a receive; a group is ready when its head is visible and none
+ *   of its messages is in flight, and order within a group is kept.
  *
  * Delivery order is a pure function of the keyspace and the clock (standard: lowest visible
- * offset first; FIFO: the group rule above, in-flight counts being leases with visibleAtMs after
- * the clock, which load() rebuilds from the message records), never of when advance() ran, so
- * a node restored by load() picks exactly what a node that applied every entry picks.
+ * offset first; FIFO: the rule of fifo-groups.ts, in-flight counts being leases with visibleAtMs
+ * after the clock, which load() rebuilds from the message records), never of when advance() ran,
+ * so a node restored by load() picks exactly what a node that applied every entry picks.
  */
 import { assert } from '../../raft/assert.js';
 import type { Delivery, QueueAttributes, QueueStats, QueueTags, RedriveTask } from './commands.js';
 import { DedupWindow } from './dedup-window.js';
+import { FifoGroups } from './fifo-groups.js';
 import { messageIdOf } from './ids.js';
 import { messageKey, payloadKey, queueKey } from './keys.js';
 import { MessageSequence, slotState } from './message-sequence.js';
@@ -48,33 +45,6 @@ interface Special {
   queued: boolean;
 }
 
-/** A FIFO message group. */
-interface Group {
-  readonly no: number;
-  readonly name: string;
-  /** Invariant: offsets[head..] are the group's live messages in increasing order. */
-  offsets: number[];
-  head: number;
-  /** Invariant: the number of the group's messages in flight (pending with receiveCount > 0). */
-  inFlight: number;
-  /**
-   * Invariant: queued iff one entry for this group is in #readyGroups. Entries go stale lazily
-   * (the head moved, or the group got blocked) and #pickFifo checks them; a group that becomes
-   * ready while not queued is queued by #maybeQueueGroup.
-   */
-  queued: boolean;
-  /** Picked by the running receive: not queued again until endReceive (no group twice per receive). */
-  picked: boolean;
-}
-
-/** The group a running FIFO receive delivers from, and the offset it picked last. */
-interface Batch {
-  readonly group: Group;
-  after: number;
-  /** Messages of this batch now in flight; invariant: equals group.inFlight. */
-  leased: number;
-}
-
 /** A live message as seen through the index. */
 export interface MessageView extends MessageRecord {
   readonly offset: number;
@@ -94,9 +64,6 @@ export interface NewMessage {
 
 /** Stale heap entries tolerated before a rebuild; bounds heap memory to about twice the live entries. */
 const heapSlackEntriesMax = 64;
-
-/** Offsets consumed at a FIFO group head before its array is compacted. */
-const groupHeadSlackMax = 64;
 
 /** The in-heap index of one queue. */
 export class QueueIndex {
@@ -119,19 +86,13 @@ export class QueueIndex {
   #special = new Map<number, Special>();
   #timers = new MinHeap();
   #visible = new MinHeap();
-  #readyGroups = new MinHeap();
-  #groupsByName = new Map<string, Group>();
-  #groupsByNo = new Map<number, Group>();
-  #nextGroupNo = 1;
+  /** FIFO: the message groups (unused by standard queues). */
+  #groups = new FifoGroups((offset) => this.#isVisible(offset), (offset) => this.#groupNoAt(offset));
   /** Invariant: pendingInFlight + pendingDelayed === number of pending specials. */
   #pendingInFlight = 0;
   #pendingDelayed = 0;
   /** Offsets delivered with visibility 0 in the current receive; candidates again after it. */
   #deferred: number[] = [];
-  /** FIFO: the group the running receive delivers from; undefined outside a receive. */
-  #batch: Batch | undefined;
-  /** FIFO: groups picked by the running receive (their `picked` is set); re-examined by endReceive. */
-  #pickedGroups: Group[] = [];
   /** Invariant: never decreases. */
   #advancedToMs = -Infinity;
 
@@ -220,19 +181,14 @@ export class QueueIndex {
       if (s.visibleAtMs > clockMs) this.#setPending(offset, s);
     }
     if (this.attributes.fifo) {
-      for (const g of this.#groupsByNo.values()) this.#maybeQueueGroup(g);
+      this.#groups.queueReady();
     } else {
       for (const [offset, s] of this.#special) if (!s.pending) this.#makeCandidate(offset);
     }
   }
 
   #insert(offset: number, r: MessageRecord, fresh: boolean): void {
-    let groupNo = 0;
-    if (this.attributes.fifo) {
-      const g = this.#intern(r.groupId);
-      g.offsets.push(offset);
-      groupNo = g.no;
-    }
+    const groupNo = this.attributes.fifo ? this.#groups.append(r.groupId, offset) : 0;
     this.#sequence.append(offset, r.enqueuedAtMs, r.seq, groupNo, fresh ? slotState.fresh : slotState.special);
     if (fresh) return;
     const s: Special = {
@@ -275,7 +231,9 @@ export class QueueIndex {
 
   /** The offset of the next message to deliver, removed from the candidates; undefined when none. */
   pickNext(): number | undefined {
-    return this.attributes.fifo ? this.#pickFifo() : this.#pickStandard();
+    if (!this.attributes.fifo) return this.#pickStandard();
+    const offset = this.#groups.pick();
+    return offset === undefined ? undefined : this.#picked(offset);
   }
 
   #pickStandard(): number | undefined {
@@ -298,43 +256,6 @@ export class QueueIndex {
     return returnedOffset;
   }
 
-  /**
-   * FIFO: the next message of the running batch (the live message of its group after the one
-   * picked last, when visible); else the head of the ready group with the lowest head, which
-   * starts a new batch.
-   */
-  #pickFifo(): number | undefined {
-    const b = this.#batch;
-    if (b !== undefined) {
-      const next = this.#nextInGroup(b.group, b.after);
-      if (next !== undefined && this.#isVisible(next)) {
-        b.after = next;
-        return this.#picked(next);
-      }
-      this.#batch = undefined;
-    }
-    while (this.#readyGroups.size > 0) {
-      const key = this.#readyGroups.peekKey();
-      const g = this.#groupsByNo.get(this.#readyGroups.peekValue());
-      this.#readyGroups.pop();
-      if (g === undefined) continue;
-      assert(g.queued && !g.picked, () => `group ${g.name} popped while not queued or already picked`);
-      g.queued = false;
-      // Not ready any more (blocked, or its head invisible): queued again when it becomes ready.
-      const head = this.#headOf(g);
-      if (head === undefined || !this.#isVisible(head) || g.inFlight > 0) continue;
-      if (head !== key) {
-        this.#maybeQueueGroup(g);
-        continue;
-      }
-      g.picked = true;
-      this.#pickedGroups.push(g);
-      this.#batch = { group: g, after: head, leased: 0 };
-      return this.#picked(head);
-    }
-    return undefined;
-  }
-
   /** Makes a picked FIFO message special (deliver mutates it) and returns its offset. */
   #picked(offset: number): number {
     const slot = this.#sequence.find(offset);
@@ -346,18 +267,14 @@ export class QueueIndex {
   deliver(w: StateWriter, offset: number, nowMs: number, visibilityTimeoutMs: number, index: number): Delivery {
     const s = this.#special.get(offset);
     assert(s !== undefined && !s.pending, () => `deliver of non-candidate ${offset}`);
-    const b = this.#batch;
-    if (this.attributes.fifo) {
-      assert(b !== undefined && b.after === offset, () => `FIFO deliver of ${offset} outside its group's batch`);
-      assert(b.group.inFlight === b.leased, () => `group ${b.group.name} had ${b.group.inFlight - b.leased} in flight before its batch`);
-    }
+    if (this.attributes.fifo) this.#groups.assertDeliverable(offset);
     s.receiveCount++;
     s.deliveryIndex = index;
     if (s.firstReceivedAtMs === 0) s.firstReceivedAtMs = nowMs;
     s.visibleAtMs = nowMs + visibilityTimeoutMs;
     if (s.visibleAtMs > nowMs) {
       this.#setPending(offset, s);
-      if (b !== undefined) b.leased++;
+      if (this.attributes.fifo) this.#groups.leased();
     } else this.#deferred.push(offset);
     this.#writeMessage(w, offset);
     const view = this.lookup(offset)!;
@@ -379,16 +296,12 @@ export class QueueIndex {
    * picked by it may be queued again (when ready: nothing of them in flight).
    */
   endReceive(): void {
-    this.#batch = undefined;
-    const picked = this.#pickedGroups;
-    this.#pickedGroups = [];
-    for (const g of picked) g.picked = false;
+    this.#groups.endReceive();
     for (const offset of this.#deferred) {
       const s = this.#special.get(offset);
       if (s !== undefined && !s.pending) this.#makeCandidate(offset);
     }
     this.#deferred = [];
-    for (const g of picked) this.#maybeQueueGroup(g);
     this.#maybeRebuildHeaps();
   }
 
@@ -397,7 +310,7 @@ export class QueueIndex {
     const slot = this.#sequence.find(offset);
     if (slot < 0) return undefined;
     const s = this.#special.get(offset);
-    const g = this.attributes.fifo ? this.#groupsByNo.get(this.#sequence.groupAt(slot)) : undefined;
+    const groupId = this.attributes.fifo ? (this.#groups.nameOf(this.#sequence.groupAt(slot)) ?? '') : '';
     const enqueuedAtMs = this.#sequence.enqueuedAtMsAt(slot);
     return {
       offset,
@@ -408,7 +321,7 @@ export class QueueIndex {
       visibleAtMs: s?.visibleAtMs ?? enqueuedAtMs,
       receiveCount: s?.receiveCount ?? 0,
       deliveryIndex: s?.deliveryIndex ?? 0,
-      groupId: g?.name ?? '',
+      groupId,
       sourceQueue: s?.sourceQueue ?? '',
     };
   }
@@ -440,7 +353,7 @@ export class QueueIndex {
     this.#sequence.remove(slot);
     w.del(messageKey(this.id, offset));
     if (deletePayload) w.del(payloadKey(seq));
-    if (this.attributes.fifo) this.#removeFromGroup(groupNo, offset);
+    if (this.attributes.fifo) this.#groups.remove(groupNo, offset);
   }
 
   /** Removes messages past retention at nowMs (a prefix in offset order); returns how many. */
@@ -466,11 +379,8 @@ export class QueueIndex {
     this.#special.clear();
     this.#timers.clear();
     this.#visible.clear();
-    this.#readyGroups.clear();
-    this.#groupsByName.clear();
-    this.#groupsByNo.clear();
+    this.#groups.clear();
     this.#pendingInFlight = this.#pendingDelayed = 0;
-    assert(this.#batch === undefined && this.#pickedGroups.length === 0, 'clear during a receive');
     return n;
   }
 
@@ -499,15 +409,15 @@ export class QueueIndex {
   }
 
   /**
-   * Asserts the index's invariants by recounting them, O(messages): the pending counters, each
-   * FIFO group's in-flight count, and that every ready group (head visible, nothing in flight)
-   * is queued, or #pickFifo could miss it. For tests, between commands (never inside a receive).
+   * Asserts the index's invariants by recounting them, O(messages): the pending counters, and
+   * for FIFO queues those of the groups (FifoGroups.assertInvariants). For tests, between
+   * commands (never inside a receive).
    */
   assertInvariants(): void {
-    assert(this.#batch === undefined && this.#pickedGroups.length === 0 && this.#deferred.length === 0, 'invariants checked inside a receive');
+    assert(this.#deferred.length === 0, 'invariants checked inside a receive');
     let inFlight = 0;
     let delayed = 0;
-    const groupInFlight = new Map<number, number>();
+    const inFlightOffsets: number[] = [];
     for (const [offset, s] of this.#special) {
       assert(this.#sequence.find(offset) >= 0, () => `special ${offset} is not live`);
       assert(s.pending === s.visibleAtMs > this.#advancedToMs, () => `pending of ${offset} disagrees with its visibleAtMs`);
@@ -517,21 +427,11 @@ export class QueueIndex {
         delayed++;
       } else {
         inFlight++;
-        if (this.attributes.fifo) {
-          const no = this.#groupOf(offset).no;
-          groupInFlight.set(no, (groupInFlight.get(no) ?? 0) + 1);
-        }
+        inFlightOffsets.push(offset);
       }
     }
     assert(inFlight === this.#pendingInFlight && delayed === this.#pendingDelayed, () => `pending counters of ${this.name} off`);
-    for (const g of this.#groupsByNo.values()) {
-      const head = this.#headOf(g);
-      assert(head !== undefined, () => `empty group ${g.name} kept`);
-      assert(g.inFlight === (groupInFlight.get(g.no) ?? 0), () => `group ${g.name} counts ${g.inFlight} in flight`);
-      assert(!g.picked, () => `group ${g.name} still picked`);
-      const ready = g.inFlight === 0 && this.#isVisible(head);
-      assert(!ready || g.queued, () => `ready group ${g.name} is not queued`);
-    }
+    this.#groups.assertInvariants(this.attributes.fifo ? inFlightOffsets : []);
   }
 
   #toSpecial(slot: number): void {
@@ -560,7 +460,7 @@ export class QueueIndex {
     s.pending = true;
     if (s.receiveCount > 0) {
       this.#pendingInFlight++;
-      if (this.attributes.fifo) this.#groupOf(offset).inFlight++;
+      if (this.attributes.fifo) this.#groups.inFlightUp(offset);
     } else this.#pendingDelayed++;
     this.#timers.push(s.visibleAtMs, offset);
   }
@@ -571,90 +471,27 @@ export class QueueIndex {
     s.pending = false;
     if (s.receiveCount > 0) {
       this.#pendingInFlight--;
-      if (this.attributes.fifo) {
-        const g = this.#groupOf(offset);
-        assert(g.inFlight > 0, () => `group ${g.name} in-flight count below zero`);
-        g.inFlight--;
-      }
+      if (this.attributes.fifo) this.#groups.inFlightDown(offset);
     } else this.#pendingDelayed--;
   }
 
-  /** The group of live FIFO message `offset`. */
-  #groupOf(offset: number): Group {
+  /** The group number of live FIFO message `offset`. */
+  #groupNoAt(offset: number): number {
     const slot = this.#sequence.find(offset);
     assert(slot >= 0, () => `group of missing offset ${offset}`);
-    const g = this.#groupsByNo.get(this.#sequence.groupAt(slot));
-    assert(g !== undefined, () => `group of offset ${offset} missing`);
-    return g;
+    return this.#sequence.groupAt(slot);
   }
 
   #makeCandidate(offset: number): void {
     if (this.attributes.fifo) {
       // Any message of a group becoming visible may make it ready: its head, or the last in flight.
-      this.#maybeQueueGroup(this.#groupOf(offset));
+      this.#groups.maybeQueueOf(offset);
       return;
     }
     const s = this.#special.get(offset);
     if (s === undefined || s.queued) return;
     s.queued = true;
     this.#visible.push(offset, offset);
-  }
-
-  #intern(name: string): Group {
-    let g = this.#groupsByName.get(name);
-    if (g === undefined) {
-      g = { no: this.#nextGroupNo++, name, offsets: [], head: 0, inFlight: 0, queued: false, picked: false };
-      this.#groupsByName.set(name, g);
-      this.#groupsByNo.set(g.no, g);
-    }
-    return g;
-  }
-
-  #headOf(g: Group): number | undefined {
-    return g.head < g.offsets.length ? g.offsets[g.head] : undefined;
-  }
-
-  /** The first live offset of `g` above `after`, or undefined. */
-  #nextInGroup(g: Group, after: number): number | undefined {
-    let lo = g.head;
-    let hi = g.offsets.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (g.offsets[mid]! <= after) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo < g.offsets.length ? g.offsets[lo] : undefined;
-  }
-
-  /** Queues `g` in #readyGroups if it is ready (head visible, nothing in flight) and not queued or picked. */
-  #maybeQueueGroup(g: Group): void {
-    const head = this.#headOf(g);
-    if (g.queued || g.picked || g.inFlight > 0 || head === undefined || !this.#isVisible(head)) return;
-    g.queued = true;
-    this.#readyGroups.push(head, g.no);
-  }
-
-  #removeFromGroup(groupNo: number, offset: number): void {
-    const g = this.#groupsByNo.get(groupNo);
-    assert(g !== undefined, () => `group ${groupNo} missing`);
-    if (g.offsets[g.head] === offset) {
-      g.head++;
-    } else {
-      const i = g.offsets.indexOf(offset, g.head);
-      assert(i >= 0, () => `offset ${offset} missing from group ${g.name}`);
-      g.offsets.splice(i, 1);
-    }
-    if (g.head === g.offsets.length) {
-      assert(g.inFlight === 0, () => `emptied group ${g.name} still counts ${g.inFlight} in flight`);
-      this.#groupsByName.delete(g.name);
-      this.#groupsByNo.delete(g.no);
-      return;
-    }
-    if (g.head > groupHeadSlackMax && g.head * 2 > g.offsets.length) {
-      g.offsets = g.offsets.slice(g.head);
-      g.head = 0;
-    }
-    this.#maybeQueueGroup(g);
   }
 
   /** Drops stale heap entries once they outnumber live ones, so heap memory stays bounded. */
