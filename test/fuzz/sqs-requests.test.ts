@@ -8,8 +8,6 @@
  * state" is sqs-actions.test.ts.
  * Seed and case count: test/fuzz/fuzz-config.ts (RAFTQ_FUZZ_SEED, RAFTQ_FUZZ_RUNS).
  */
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
-import { SignatureV4 } from '@smithy/signature-v4';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SqsError } from '../../src/api/sqs/sqs-errors.js';
@@ -18,7 +16,8 @@ import { storeMessageAttributes } from '../../src/api/sqs/sqs-message-attributes
 import { queueNameOfUrl } from '../../src/api/sqs/sqs-names.js';
 import { parseQueueAttributes } from '../../src/api/sqs/sqs-queue-attributes.js';
 import { looksLikeSqs, parseSqsCall, type SqsHttpRequest } from '../../src/api/sqs/sqs-request.js';
-import { verifySigV4, type SqsCredentials } from '../../src/api/sqs/sqs-sigv4.js';
+import { verifySigV4 } from '../../src/api/sqs/sqs-sigv4.js';
+import { KEYS, NOW, signer } from '../api/sqs/sdk-signer.js';
 import { fuzzOptions, fuzzTimeoutMs, Outcomes } from './fuzz-config.js';
 import { identity, sqsRequest } from './sqs-fuzz-inputs.js';
 
@@ -65,43 +64,11 @@ function readInput(input: SqsInput, out: Outcomes): void {
   }
 }
 
-/** The SDK's Checksum interface over node:crypto (SHA-256, or HMAC-SHA256 with a secret). */
-class Sha256 {
-  #hash: Hash | Hmac;
-  readonly #secret: Buffer | undefined;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.#secret = secret === undefined ? undefined : toBuffer(secret);
-    this.#hash = this.#fresh();
-  }
-  #fresh(): Hash | Hmac {
-    return this.#secret === undefined ? createHash('sha256') : createHmac('sha256', this.#secret);
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.#hash.update(toBuffer(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.#hash.digest());
-  }
-  reset(): void {
-    this.#hash = this.#fresh();
-  }
-}
-
-function toBuffer(data: string | ArrayBuffer | ArrayBufferView): Buffer {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data);
-}
-
-const KEY: SqsCredentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
-const KEYS = new Map([[KEY.accessKeyId, KEY]]);
-const NOW = Date.UTC(2026, 11, 7, 21, 0, 0);
 
 /** Requests signed by the SDK's signer (header form and presigned), built once. */
 const signedRequests: SqsHttpRequest[] = [];
 
 beforeAll(async () => {
-  const signer = new SignatureV4({ credentials: KEY, region: 'us-east-1', service: 'sqs', sha256: Sha256 });
   const base = { protocol: 'http:', hostname: 'localhost', port: 9324 };
   const requests: Array<{ protocol: string; hostname: string; port: number; method: string; path: string; query: Record<string, string>; headers: Record<string, string>; body?: string }> = [
     { ...base, method: 'POST', path: '/', query: {}, headers: { host: 'localhost:9324', 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.SendMessage' }, body: '{"QueueUrl":"http://localhost:9324/000000000000/jobs","MessageBody":"hi"}' },

@@ -5,45 +5,12 @@
  * fail (changed body, header, query or key; unknown key; stale date;
  * missing or malformed signature).
  */
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, it } from 'vitest';
 import type { SqsHttpRequest } from '../../../src/api/sqs/sqs-request.js';
-import { verifySigV4, type SqsCredentials } from '../../../src/api/sqs/sqs-sigv4.js';
+import { verifySigV4 } from '../../../src/api/sqs/sqs-sigv4.js';
+import { KEY, KEYS, NOW, signer } from './sdk-signer.js';
 import { codeOf } from './error-code.js';
 
-/** The SDK's Checksum interface over node:crypto (SHA-256, or HMAC-SHA256 with a secret). */
-class Sha256 {
-  private hash: Hash | Hmac;
-  private readonly secret: Buffer | undefined;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.secret = secret === undefined ? undefined : toBuffer(secret);
-    this.hash = this.fresh();
-  }
-  private fresh(): Hash | Hmac {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret);
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(toBuffer(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {
-    this.hash = this.fresh();
-  }
-}
-
-function toBuffer(data: string | ArrayBuffer | ArrayBufferView): Buffer {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data);
-}
-
-const KEY: SqsCredentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
-const KEYS = new Map([[KEY.accessKeyId, KEY]]);
-const NOW = Date.UTC(2026, 11, 7, 21, 0, 0);
-const signer = new SignatureV4({ credentials: KEY, region: 'us-east-1', service: 'sqs', sha256: Sha256 });
 
 interface SmithyRequest {
   method: string;
